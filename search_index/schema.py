@@ -1,0 +1,180 @@
+"""The Whoosh schema: fields, analysers, and the mapping from an item to a document."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+from whoosh import columns, fields
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.support.charset import accent_map
+
+from search_index.documents import IndexedItem
+
+# Text fields the query parser searches, with their relevance boosts.
+TEXT_FIELD_BOOSTS: dict[str, float] = {
+    "title": 3.0,
+    "description": 1.0,
+    "organisation": 1.0,
+    "tags": 0.5,
+}
+# Facet fields: exact values (district names contain spaces, so they are never tokenised).
+FACET_FIELDS: tuple[str, ...] = ("kind", "category", "district", "outcome", "status")
+# Unstemmed vocabulary for "did you mean" suggestions.
+SPELL_FIELD = "spell"
+# Values of multi-valued facet fields are joined with this separator before indexing.
+VALUE_SEPARATOR = "\x1f"
+# Highlighting a huge text costs time on every search; descriptions are stored only up to
+# this many characters (the whole text is still indexed).
+STORED_TEXT_LIMIT = 10_000
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def stemming_analyzer() -> Analyzer:
+    """Build the analyser used by all searchable text fields.
+
+    Words are lower-cased, accents are folded ("café" → "cafe"), English stop words are
+    dropped and the rest are Porter-stemmed ("volunteers", "volunteering" → "volunt").
+
+    Returns:
+        A Whoosh analyser.
+    """
+    return (
+        RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() | StemFilter(cachesize=100_000)
+    )
+
+
+def spelling_analyzer() -> Analyzer:
+    """Build the analyser of the unstemmed vocabulary field used for suggestions.
+
+    Returns:
+        A Whoosh analyser that lower-cases and folds accents but does not stem.
+    """
+    return RegexTokenizer(r"[^\W\d_]{3,}") | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+def _facet_analyzer() -> Analyzer:
+    # Keeps each separator-delimited value whole, spaces and case included.
+    return RegexTokenizer(r"[^\x1f]+")
+
+
+def build_schema() -> fields.Schema:
+    """Build the schema of a search index.
+
+    Returns:
+        The Whoosh schema.
+    """
+    text = stemming_analyzer()
+    facet = _facet_analyzer()
+    return fields.Schema(
+        key=fields.ID(unique=True, stored=True),
+        kind=fields.ID(),
+        title=fields.TEXT(analyzer=text, stored=True),
+        description=fields.TEXT(analyzer=text, stored=True),
+        organisation=fields.TEXT(analyzer=text),
+        tags=fields.TEXT(analyzer=text),
+        spell=fields.TEXT(analyzer=spelling_analyzer(), phrase=False),
+        category=fields.KEYWORD(analyzer=facet),
+        district=fields.KEYWORD(analyzer=facet),
+        outcome=fields.KEYWORD(analyzer=facet),
+        status=fields.ID(),
+        organisation_id=fields.ID(),
+        verified=fields.ID(),
+        # Column-only fields (not indexed as terms, so cheap to write): microseconds since
+        # the epoch (UTC) for sorting by newest and for check(); dates as day ordinals.
+        created=fields.COLUMN(columns.NumericColumn("q")),
+        updated=fields.COLUMN(columns.NumericColumn("q")),
+        needed_by=fields.COLUMN(columns.NumericColumn("i")),
+        available_until=fields.COLUMN(columns.NumericColumn("i")),
+    )
+
+
+def timestamp_us(moment: datetime) -> int:
+    """Convert a datetime into integer microseconds since the epoch.
+
+    Naive datetimes are taken to be UTC, so the same value always maps to the same
+    number whichever way the caller's database returns it.
+
+    Args:
+        moment: The datetime to convert.
+
+    Returns:
+        Microseconds since 1970-01-01 UTC.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _day(value: date | None) -> int:
+    return value.toordinal() if value is not None else 0
+
+
+def clean_value(value: str) -> str:
+    """Strip control characters (including the value separator) from a facet value.
+
+    Args:
+        value: A category, district, outcome or status.
+
+    Returns:
+        The value without control characters and surrounding spaces.
+    """
+    return _CONTROL_CHARS.sub("", value).strip()
+
+
+def _join(values: tuple[str, ...]) -> str:
+    return VALUE_SEPARATOR.join(v for v in (clean_value(x) for x in values) if v)
+
+
+def _words(value: str) -> str:
+    # "skills-and-jobs" becomes searchable as "skills and jobs".
+    return value.replace("-", " ").replace("_", " ")
+
+
+def to_document(item: IndexedItem) -> dict[str, object]:
+    """Map an item to the keyword arguments of ``writer.update_document``.
+
+    Args:
+        item: The item to index.
+
+    Returns:
+        A dict of field name to value.
+    """
+    tags = " ".join(_words(v) for v in (item.category, *item.outcomes, *item.districts))
+    doc: dict[str, object] = {
+        "key": item.key,
+        "kind": item.kind,
+        "title": item.title,
+        "description": item.description,
+        "organisation": item.organisation_name,
+        "tags": tags,
+        "spell": f"{item.title}\n{item.description}\n{item.organisation_name}\n{tags}",
+        "status": clean_value(item.status),
+        "organisation_id": str(item.organisation_id),
+        "verified": "1" if item.organisation_verified else "0",
+        "created": timestamp_us(item.created_at),
+        "updated": timestamp_us(item.updated_at),
+        "needed_by": _day(item.needed_by),
+        "available_until": _day(item.available_until),
+    }
+    if len(item.description) > STORED_TEXT_LIMIT:
+        # Index everything, store (for snippets) only the start.
+        doc["description"] = item.description
+        doc["_stored_description"] = item.description[:STORED_TEXT_LIMIT]
+    for field, value in (
+        ("category", _join((item.category,))),
+        ("district", _join(item.districts)),
+        ("outcome", _join(item.outcomes)),
+    ):
+        if value:
+            doc[field] = value
+    return doc
