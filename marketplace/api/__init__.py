@@ -1,0 +1,41 @@
+"""The JSON API under /api/v1: thin handlers that parse input, call services and commit once."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+from flask_wtf.csrf import CSRFError
+
+from marketplace.extensions import csrf
+from marketplace.request_scope import db_session
+from marketplace.services.accounts import user_for_token
+
+from .errors import error_response
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(api)
+
+
+@api.before_request
+def authenticate() -> object:
+    """Accept a bearer token, or the browser session with a CSRF token on changes."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        user = user_for_token(db_session(), token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            return error_response(401, "not_signed_in", "The bearer token is missing, unknown or revoked.")
+        g.api_user = user
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            csrf.protect()
+        except CSRFError:
+            return error_response(
+                400,
+                "csrf_failed",
+                "Send an Authorization: Bearer token, or the page's CSRF token in X-CSRFToken.",
+            )
+    return None
+
+
+from . import accounts, needs, offers, openapi, reference  # noqa: E402, F401  (register routes)

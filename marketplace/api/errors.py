@@ -1,0 +1,15 @@
+"""The API's error shape: {"error": {"code", "message", "fields"}}, used for every failure."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+
+def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
+    """A JSON error response in the API's one shape."""
+    body: dict[str, object] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response

@@ -1,0 +1,296 @@
+"""The OpenAPI 3.1 document describing every API route, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from . import api
+
+_ERROR_CODES = {
+    "400": "Malformed request (not a JSON object) or missing CSRF token",
+    "401": "Not signed in, or the bearer token is unknown or revoked",
+    "403": "Signed in, but not allowed to do this",
+    "404": "No such item, or not visible to the caller",
+    "409": "The item's status does not allow this",
+    "413": "The request body is larger than 1 MB",
+    "422": "Validation failed; error.fields names each field",
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, object]) -> dict[str, object]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _responses(ok: str, schema: dict[str, object], *errors: str) -> dict[str, object]:
+    responses: dict[str, object] = {ok: {"description": "Success", **_json(schema)}}
+    for code in errors:
+        responses[code] = {"description": _ERROR_CODES[code], **_json(_ref("Error"))}
+    return responses
+
+
+def _page_of(name: str) -> dict[str, object]:
+    return {
+        "type": "object",
+        "required": ["items", "total", "page", "per_page"],
+        "properties": {
+            "items": {"type": "array", "items": _ref(name)},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+        },
+    }
+
+
+def _query(name: str, description: str, schema: dict[str, object] | None = None) -> dict[str, object]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _path_id(name: str) -> dict[str, object]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+_PAGING = [
+    _query("page", "Page number, from 1", {"type": "integer", "minimum": 1}),
+    _query("per_page", "Items per page, 1 to 100", {"type": "integer", "minimum": 1, "maximum": 100}),
+]
+_FILTERS = [
+    _query("category", "A category code"),
+    _query("district", "A district"),
+    _query("outcome", "An outcome code"),
+    _query("status", "A status, or 'any'; open by default"),
+]
+
+_TIMESTAMPS = {
+    "id": {"type": "integer"},
+    "organisation": _ref("OrganisationRef"),
+    "created_at": {"type": "string", "format": "date-time"},
+    "updated_at": {"type": "string", "format": "date-time"},
+}
+_LISTING_INPUT = {
+    "title": {"type": "string", "minLength": 5, "maxLength": 120},
+    "description": {"type": "string", "minLength": 20, "maxLength": 5000},
+    "category": {"type": "string", "description": "A category code"},
+    "outcomes": {"type": "array", "items": {"type": "string"}, "description": "Outcome codes"},
+}
+_NEED_INPUT = {
+    **_LISTING_INPUT,
+    "district": {"type": "string"},
+    "quantity": {"type": "string", "maxLength": 200, "description": "Free text, e.g. 'about 30 pallets'"},
+    "needed_by": {"type": ["string", "null"], "format": "date", "description": "Not in the past"},
+}
+_OFFER_INPUT = {
+    **_LISTING_INPUT,
+    "districts": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+    "available_until": {"type": ["string", "null"], "format": "date"},
+    "measure": {"type": ["string", "null"], "description": "A measure code"},
+    "capacity": {"type": ["number", "null"], "exclusiveMinimum": 0, "description": "In the measure's unit"},
+}
+
+_SCHEMAS: dict[str, object] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            }
+        },
+    },
+    "OrganisationRef": {
+        "type": "object",
+        "required": ["id", "name", "verified"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "verified": {"type": "boolean"}},
+    },
+    "Organisation": {
+        "type": "object",
+        "required": ["id", "name", "verified", "kind", "verification"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "verified": {"type": "boolean"},
+            "kind": {"enum": ["community", "supplier", "council"]},
+            "verification": {"enum": ["pending", "verified", "rejected"]},
+            "verification_note": {"type": ["string", "null"]},
+            "charity_number": {"type": ["string", "null"]},
+            "company_number": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "verified_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "NeedInput": {
+        "type": "object",
+        "required": ["title", "description", "category", "district", "outcomes"],
+        "properties": _NEED_INPUT,
+        "additionalProperties": False,
+    },
+    "NeedPatch": {"type": "object", "properties": _NEED_INPUT, "additionalProperties": False},
+    "Need": {
+        "type": "object",
+        "required": ["id", "status", "title", "organisation", "created_at", "updated_at"],
+        "properties": {**_NEED_INPUT, **_TIMESTAMPS, "status": {"enum": ["open", "met", "withdrawn", "expired"]}},
+    },
+    "OfferInput": {
+        "type": "object",
+        "required": ["title", "description", "category", "districts"],
+        "properties": _OFFER_INPUT,
+        "additionalProperties": False,
+    },
+    "OfferPatch": {"type": "object", "properties": _OFFER_INPUT, "additionalProperties": False},
+    "Offer": {
+        "type": "object",
+        "required": ["id", "status", "title", "organisation", "created_at", "updated_at"],
+        "properties": {**_OFFER_INPUT, **_TIMESTAMPS, "status": {"enum": ["open", "paused", "withdrawn"]}},
+    },
+    "Me": {
+        "type": "object",
+        "required": ["id", "email", "role", "organisation"],
+        "properties": {
+            "id": {"type": "integer"},
+            "email": {"type": "string"},
+            "name": {"type": "string"},
+            "role": {"enum": ["community", "supplier", "officer"]},
+            "organisation": _ref("OrganisationRef"),
+        },
+    },
+    "Measure": {
+        "type": "object",
+        "required": ["code", "name", "unit", "proxy_value", "outcomes"],
+        "properties": {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "unit": {"type": "string"},
+            "proxy_value": {"type": ["number", "null"], "description": "£ per unit; null when not monetised"},
+            "outcomes": {"type": "array", "items": {"type": "string"}},
+            "source": {"type": "string"},
+            "active": {"type": "boolean"},
+        },
+    },
+    "Reference": {
+        "type": "object",
+        "properties": {
+            "categories": {"type": "array", "items": {"type": "object"}},
+            "districts": {"type": "array", "items": {"type": "object"}},
+            "outcomes": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+}
+
+
+def _listing_paths(kind: str, model: str, actions: list[str]) -> dict[str, object]:
+    id_param = _path_id(f"{kind}_id")
+    paths: dict[str, object] = {
+        f"/{kind}s": {
+            "get": {
+                "summary": f"List {kind}s the caller may see",
+                "parameters": _FILTERS + _PAGING,
+                "responses": _responses("200", _page_of(model), "401", "422"),
+            },
+            "post": {
+                "summary": f"Post a {kind}",
+                "requestBody": {"required": True, **_json(_ref(f"{model}Input"))},
+                "responses": _responses("201", _ref(model), "400", "401", "403", "413", "422"),
+            },
+        },
+        f"/{kind}s/{{{kind}_id}}": {
+            "parameters": [id_param],
+            "get": {"summary": f"One {kind}", "responses": _responses("200", _ref(model), "401", "404")},
+            "patch": {
+                "summary": f"Change fields of a {kind} (owner only)",
+                "requestBody": {"required": True, **_json(_ref(f"{model}Patch"))},
+                "responses": _responses("200", _ref(model), "400", "401", "403", "404", "409", "413", "422"),
+            },
+        },
+    }
+    for action in actions:
+        paths[f"/{kind}s/{{{kind}_id}}/{action}"] = {
+            "parameters": [id_param],
+            "post": {
+                "summary": f"{action.capitalize()} the {kind} (owner only)",
+                "responses": _responses("200", _ref(model), "400", "401", "403", "404", "409"),
+            },
+        }
+    return paths
+
+
+def openapi_document() -> dict[str, object]:
+    """The whole OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Social Value Marketplace API",
+            "version": "1",
+            "description": "Needs, offers and social value. Authenticate with `Authorization: Bearer <token>` "
+            "(create one in your account or with `marketplace tokens create EMAIL`). Errors are "
+            '`{"error": {"code", "message", "fields"}}`.',
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}, {}],
+        "paths": {
+            **_listing_paths("need", "Need", ["withdraw"]),
+            **_listing_paths("offer", "Offer", ["pause", "resume", "withdraw"]),
+            "/me": {"get": {"summary": "The caller", "responses": _responses("200", _ref("Me"), "401")}},
+            "/organisations": {
+                "get": {
+                    "summary": "Organisations (officers)",
+                    "parameters": [_query("verified", "true or false", {"type": "boolean"}), *_PAGING],
+                    "responses": _responses("200", _page_of("Organisation"), "401", "403", "422"),
+                }
+            },
+            "/organisations/{organisation_id}/verify": {
+                "parameters": [_path_id("organisation_id")],
+                "post": {
+                    "summary": "Verify an organisation (officers)",
+                    "responses": _responses("200", _ref("Organisation"), "400", "401", "403", "404", "409"),
+                },
+            },
+            "/organisations/{organisation_id}/reject": {
+                "parameters": [_path_id("organisation_id")],
+                "post": {
+                    "summary": "Reject an organisation, with an optional reason (officers)",
+                    "requestBody": {
+                        "required": False,
+                        **_json({"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}}),
+                    },
+                    "responses": _responses("200", _ref("Organisation"), "400", "401", "403", "404", "409", "422"),
+                },
+            },
+            "/measures": {
+                "get": {
+                    "summary": "Social value measures and their £ proxy values",
+                    "parameters": _PAGING,
+                    "responses": _responses("200", _page_of("Measure"), "422"),
+                },
+            },
+            "/reference": {
+                "get": {
+                    "summary": "Categories, districts and outcomes",
+                    "responses": _responses("200", _ref("Reference")),
+                },
+            },
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}},
+        },
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+@api.get("/openapi.json")
+def openapi_json() -> object:
+    """Serve the OpenAPI document."""
+    return openapi_document()

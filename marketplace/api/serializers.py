@@ -1,0 +1,102 @@
+"""How needs, offers, organisations, users and measures look in the API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from marketplace.models import Measure, Need, Offer, Organisation, User
+from marketplace.services.paging import Page
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def organisation_ref(organisation: Organisation) -> dict[str, object]:
+    """The short form of an organisation carried by every item."""
+    return {"id": organisation.id, "name": organisation.name, "verified": organisation.verified}
+
+
+def organisation_json(organisation: Organisation) -> dict[str, object]:
+    """An organisation in full, for officers."""
+    return {
+        **organisation_ref(organisation),
+        "kind": organisation.kind.value,
+        "verification": organisation.verification.value,
+        "verification_note": organisation.verification_note,
+        "charity_number": organisation.charity_number,
+        "company_number": organisation.company_number,
+        "created_at": _iso(organisation.created_at),
+        "verified_at": _iso(organisation.verified_at),
+    }
+
+
+def need_json(need: Need) -> dict[str, object]:
+    """A need as the API shows it."""
+    return {
+        "id": need.id,
+        "status": need.status.value,
+        "title": need.title,
+        "description": need.description,
+        "category": need.category_code,
+        "district": need.district_code,
+        "outcomes": [o.code for o in need.outcomes],
+        "quantity": need.quantity,
+        "needed_by": _iso(need.needed_by),
+        "organisation": organisation_ref(need.organisation),
+        "created_at": _iso(need.created_at),
+        "updated_at": _iso(need.updated_at),
+    }
+
+
+def offer_json(offer: Offer) -> dict[str, object]:
+    """An offer as the API shows it."""
+    return {
+        "id": offer.id,
+        "status": offer.status.value,
+        "title": offer.title,
+        "description": offer.description,
+        "category": offer.category_code,
+        "districts": [d.code for d in offer.districts],
+        "outcomes": [o.code for o in offer.outcomes],
+        "available_until": _iso(offer.available_until),
+        "measure": offer.measure_code,
+        "capacity": float(offer.capacity) if offer.capacity is not None else None,
+        "organisation": organisation_ref(offer.organisation),
+        "created_at": _iso(offer.created_at),
+        "updated_at": _iso(offer.updated_at),
+    }
+
+
+def user_json(user: User) -> dict[str, object]:
+    """The signed-in caller."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role.value,
+        "organisation": {**organisation_ref(user.organisation), "kind": user.organisation.kind.value},
+    }
+
+
+def measure_json(measure: Measure) -> dict[str, object]:
+    """A social value measure with its £ proxy per unit (null when not monetised)."""
+    return {
+        "code": measure.code,
+        "name": measure.name,
+        "unit": measure.unit,
+        "proxy_value": float(measure.proxy_value) if measure.proxy_value is not None else None,
+        "outcomes": [o.code for o in measure.outcomes],
+        "source": measure.source,
+        "active": measure.active,
+    }
+
+
+def page_json(page: Page, render) -> dict[str, object]:
+    """A page of items in the API's list shape."""
+    return {
+        "items": [render(item) for item in page.items],
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+    }

@@ -1,0 +1,143 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, request
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from sqlalchemy.orm import sessionmaker
+
+from marketplace.clock import council_today
+from marketplace.config import PROJECT_ROOT, Config
+from marketplace.db import make_engine, make_session_factory
+from marketplace.extensions import csrf, login_manager
+from marketplace.logging_setup import configure_logging
+from marketplace.models import User
+from marketplace.request_scope import AppState, close_session, db_session
+from marketplace.schema import check_schema
+from marketplace.services.needs import expire_overdue_needs
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+EXPIRY_INTERVAL_SECONDS = 300
+
+
+def create_app(config: Config | None = None, session_factory: sessionmaker | None = None) -> Flask:
+    """Create the marketplace web application.
+
+    Args:
+        config: settings; read from the environment when None.
+        session_factory: use this instead of one built from ``config.database_url``
+            (the test suite passes one bound to a rolled-back transaction).
+
+    Raises:
+        SchemaError: when the database is not at the newest migration (run ``marketplace init``).
+    """
+    config = config or Config.from_env()
+    configure_logging(config.log_level)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=config.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,
+        TESTING=config.testing,
+        JSON_SORT_KEYS=False,
+    )
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    if session_factory is None:
+        engine = make_engine(config.database_url, pool_pre_ping=True)
+        session_factory = make_session_factory(engine)
+    engine = session_factory.kw["bind"]
+    if config.check_schema:
+        check_schema(engine)
+    app.extensions["marketplace"] = AppState(config=config, engine=engine, session_factory=session_factory)
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    WTFormsHelpers(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            user = db_session().get(User, int(user_id))
+        except ValueError:
+            return None
+        return user if user is not None and user.active else None
+
+    app.teardown_appcontext(close_session)
+    _register_expiry(app)
+    _register_blueprints(app)
+    _register_request_log(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from marketplace.api import api
+    from marketplace.web import register_web
+
+    app.register_blueprint(api)
+    register_web(app)
+
+
+def _register_expiry(app: Flask) -> None:
+    """Expire overdue needs at most every few minutes, in a transaction of its own.
+
+    ``marketplace expire-needs`` does the same from a scheduler; this keeps a deployment
+    without one correct.
+    """
+    last_run = {"at": 0.0}
+
+    @app.before_request
+    def expire_needs_now_and_then() -> None:
+        now = time.monotonic()
+        if now - last_run["at"] < EXPIRY_INTERVAL_SECONDS or request.endpoint == "static":
+            return
+        last_run["at"] = now
+        with app.extensions["marketplace"].session_factory() as session:
+            expire_overdue_needs(session, council_today())
+            session.commit()
+
+
+def _register_request_log(app: Flask) -> None:
+    @app.after_request
+    def log_request(response):
+        if request.endpoint != "static":
+            log.info(
+                "request",
+                extra={"method": request.method, "path": request.path, "status": response.status_code},
+            )
+        return response

@@ -1,0 +1,201 @@
+"""The ``marketplace`` command: set up the database, load demo data, serve, manage users and tokens.
+
+Commands call the same services as the web pages and the API, and commit once each.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.orm import Session
+
+from marketplace.clock import council_today
+from marketplace.config import Config
+from marketplace.db import make_engine, make_session_factory
+from marketplace.logging_setup import configure_logging
+from marketplace.schema import SchemaError, upgrade
+from marketplace.services.errors import DomainError, ValidationFailed
+
+
+class Context:
+    """Configuration and a lazily created engine for one CLI run."""
+
+    def __init__(self) -> None:
+        self.config = Config.from_env()
+        configure_logging("WARNING")
+        self._engine = None
+
+    @property
+    def engine(self):
+        """The database engine."""
+        if self._engine is None:
+            self._engine = make_engine(self.config.database_url)
+        return self._engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed once at the end, rolled back on any error."""
+        factory = make_session_factory(self.engine)
+        with factory() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def _fail(error: DomainError) -> None:
+    if isinstance(error, ValidationFailed):
+        for field, message in error.fields.items():
+            click.echo(f"Error: {field}: {message}", err=True)
+    else:
+        click.echo(f"Error: {error.message}", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Social Value Marketplace: community needs, supplier offers and social value.
+
+    Configuration comes from environment variables (MARKETPLACE_DATABASE_URL,
+    MARKETPLACE_SECRET_KEY, MARKETPLACE_INDEX_DIR, ...): see README.md.
+    """
+
+
+@main.command()
+@pass_context
+def init(ctx: Context) -> None:
+    """Create or upgrade the database schema and add missing reference data.
+
+    Safe to run again: existing data and officers' edits to the reference lists are kept.
+    """
+    from marketplace.services.reference import seed_reference_data
+
+    try:
+        upgrade(ctx.engine)
+    except SchemaError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    with ctx.session() as session:
+        added = seed_reference_data(session)
+    click.echo(
+        f"Database ready at {ctx.engine.url.render_as_string(hide_password=True)} ({added} reference rows added)."
+    )
+
+
+def _serve(ctx: Context, host: str, port: int) -> None:
+    from marketplace.app import create_app
+
+    try:
+        app = create_app(ctx.config)
+    except SchemaError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Serving the marketplace at http://{host}:{port}/  (press Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@pass_context
+def serve(ctx: Context, host: str, port: int) -> None:
+    """Serve the marketplace locally (use gunicorn in production: see README)."""
+    _serve(ctx, host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--no-serve", is_flag=True, help="Only initialise and load the demo data.")
+@click.pass_context
+def demo(click_ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
+    """Initialise the database, load demo data and serve it, printing the demo sign-ins."""
+    from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_data
+
+    ctx = click_ctx.ensure_object(Context)
+    click_ctx.invoke(init)
+    with ctx.session() as session:
+        loaded = load_demo_data(session, council_today())
+    click.echo("Demo data loaded." if loaded else "Demo data was already loaded.")
+    click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.role:<10} {account.email:<28} {account.organisation}")
+    click.echo(f"\nOpen http://{host}:{port}/ in your browser.\n")
+    if not no_serve:
+        _serve(ctx, host, port)
+
+
+@main.command("expire-needs")
+@pass_context
+def expire_needs(ctx: Context) -> None:
+    """Mark open needs past their needed-by date as expired (run daily from a scheduler)."""
+    from marketplace.services.needs import expire_overdue_needs
+
+    with ctx.session() as session:
+        count = expire_overdue_needs(session, council_today())
+    click.echo(f"{count} needs expired.")
+
+
+@main.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option(
+    "--role", required=True, type=click.Choice(["community", "supplier", "officer"]), help="What the person does."
+)
+@click.option("--organisation", required=True, help="Organisation name; created (unverified) if new.")
+@click.option("--name", default="", help="The person's name.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Password (prompted for when not given).",
+)
+@pass_context
+def create_user(ctx: Context, email: str, role: str, organisation: str, name: str, password: str) -> None:
+    """Create a user EMAIL in an organisation."""
+    from marketplace.services.accounts import create_user as create
+
+    try:
+        with ctx.session() as session:
+            user = create(session, email=email, role=role, organisation_name=organisation, password=password, name=name)
+            state = "verified" if user.organisation.verified else "not yet verified"
+            message = f"Created {user.email} ({role}) in {user.organisation.name} ({state})."
+    except DomainError as error:
+        _fail(error)
+    click.echo(message)
+
+
+@main.group()
+def tokens() -> None:
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--name", default="command line", show_default=True, help="A name to recognise the token by.")
+@pass_context
+def create_token(ctx: Context, email: str, name: str) -> None:
+    """Create an API token for EMAIL and print it (alone, on the last line). It is shown only once."""
+    from marketplace.services.accounts import create_token as create
+    from marketplace.services.accounts import get_user_by_email
+
+    try:
+        with ctx.session() as session:
+            _, plain = create(session, get_user_by_email(session, email), name)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"API token for {email} (store it safely; it is not shown again):")
+    click.echo(plain)

@@ -1,0 +1,91 @@
+"""Configuration read from environment variables, each with a documented default.
+
+This module is imported by the app, the CLI and the tests alike, so it must not import
+Flask. Every setting is listed in README.md under "Configuration".
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgresql://user@host/db`` form and pick the psycopg 3 driver.
+
+    Args:
+        url: a database URL as a person would write it.
+
+    Returns:
+        The SQLAlchemy URL with an explicit driver for PostgreSQL.
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one marketplace process."""
+
+    database_url: str
+    secret_key: str
+    instance_dir: Path
+    index_dir: Path
+    smtp_url: str | None = None
+    mail_sender: str = "marketplace@localhost"
+    council_name: str = "Leicestershire County Council"
+    service_name: str = "Social Value Marketplace"
+    embedding_model: str | None = None
+    secure_cookies: bool = False
+    check_schema: bool = True
+    testing: bool = False
+    log_level: str = "INFO"
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+        """Build the configuration from ``MARKETPLACE_*`` environment variables."""
+        env = os.environ if environ is None else environ
+        instance_dir = Path(env.get("MARKETPLACE_INSTANCE_DIR", str(DEFAULT_INSTANCE_DIR)))
+        default_db = f"sqlite:///{instance_dir / 'marketplace.sqlite3'}"
+        secret_key = env.get("MARKETPLACE_SECRET_KEY") or _instance_secret_key(instance_dir)
+        return cls(
+            database_url=normalise_database_url(env.get("MARKETPLACE_DATABASE_URL", default_db)),
+            secret_key=secret_key,
+            instance_dir=instance_dir,
+            index_dir=Path(env.get("MARKETPLACE_INDEX_DIR", str(instance_dir / "search-index"))),
+            smtp_url=env.get("MARKETPLACE_SMTP_URL") or None,
+            mail_sender=env.get("MARKETPLACE_MAIL_SENDER", "marketplace@localhost"),
+            council_name=env.get("MARKETPLACE_COUNCIL_NAME", "Leicestershire County Council"),
+            embedding_model=env.get("MARKETPLACE_EMBEDDING_MODEL") or None,
+            secure_cookies=env.get("MARKETPLACE_SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
+            log_level=env.get("MARKETPLACE_LOG_LEVEL", "INFO").upper(),
+        )
+
+    def with_overrides(self, **changes: object) -> Config:
+        """Return a copy with some settings changed (used by tests and the CLI)."""
+        return replace(self, **changes)
+
+
+def _instance_secret_key(instance_dir: Path) -> str:
+    """Keep a random secret key in the instance folder so sessions survive restarts.
+
+    A deployment should set ``MARKETPLACE_SECRET_KEY``; this keeps the local demo working
+    without one and without a hard-coded key.
+    """
+    key_file = instance_dir / "secret_key"
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key

@@ -1,0 +1,75 @@
+"""People who sign in, and the API tokens they create."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, UTCDateTime, utcnow
+from marketplace.models.organisation import Organisation
+
+
+class Role(enum.StrEnum):
+    """What a person may do; it follows from their organisation's kind."""
+
+    COMMUNITY = "community"
+    SUPPLIER = "supplier"
+    OFFICER = "officer"
+
+
+class User(Base):
+    """A person with an account; always a member of one organisation."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so sign-in is case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    organisation: Mapped[Organisation] = relationship()
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def is_officer(self) -> bool:
+        """True for council officers."""
+        return self.role is Role.OFFICER
+
+    # What Flask-Login asks of a signed-in user, without importing Flask into the model.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        """A deactivated account cannot sign in."""
+        return self.active
+
+    def get_id(self) -> str:
+        """The id kept in the session cookie."""
+        return str(self.id)
+
+
+class ApiToken(Base):
+    """A bearer token for the API. Only a SHA-256 hash of the token is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    user: Mapped[User] = relationship()
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters, so a person can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,59 @@
+"""What one request shares: its database session, the acting user and the commit point.
+
+One request is one transaction: handlers call services, then ``commit()`` once; any
+exception rolls the whole request back in ``close_session``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, g
+from flask_login import current_user
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from marketplace.config import Config
+from marketplace.models import User
+
+
+@dataclass
+class AppState:
+    """What the app keeps beside Flask: configuration, engine and session factory."""
+
+    config: Config
+    engine: Engine
+    session_factory: sessionmaker
+
+
+def app_state() -> AppState:
+    """The running app's state."""
+    return current_app.extensions["marketplace"]
+
+
+def db_session() -> Session:
+    """The request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = app_state().session_factory()
+    return g.db_session
+
+
+def commit() -> None:
+    """The request's single commit point."""
+    db_session().commit()
+
+
+def close_session(exception: BaseException | None = None) -> None:
+    """Roll back whatever was not committed and release the connection."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def current_actor() -> User | None:
+    """The signed-in user (browser session or API bearer token), or None."""
+    if "api_user" in g:
+        return g.api_user
+    user = current_user._get_current_object() if current_user else None
+    return user if isinstance(user, User) else None

@@ -1,0 +1,76 @@
+"""Schema management: Alembic migrations run in code, and the start-up schema check.
+
+``marketplace init`` upgrades the database to the newest migration; the app refuses to
+start on a database that is behind (or ahead of) the code, with a message saying what to
+do instead of failing on the first query.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class SchemaError(RuntimeError):
+    """The database schema does not match this version of the code."""
+
+
+def _alembic_config() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None, "no migrations found"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at, or None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision``, refusing a database newer than the code."""
+    current = current_revision(engine)
+    script = ScriptDirectory.from_config(_alembic_config())
+    if current is not None and script.get_revision(current) is None:
+        raise SchemaError(
+            f"The database is at migration {current}, which this version of the marketplace "
+            "does not know: it was created by a newer version. Upgrade the code instead."
+        )
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise SchemaError with a clear instruction unless the database is at the head migration."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise SchemaError("The database has no marketplace tables yet. Run `marketplace init` to create them.")
+    script = ScriptDirectory.from_config(_alembic_config())
+    if script.get_revision(current) is None:
+        raise SchemaError(
+            f"The database is at migration {current}, newer than this code knows ({head}). "
+            "Upgrade the marketplace code."
+        )
+    raise SchemaError(
+        f"The database schema is out of date (at {current}, the code needs {head}). "
+        "Run `marketplace init` to upgrade it; your data is kept."
+    )

@@ -1,0 +1,298 @@
+"""Accounts: registering, signing in, creating users from the CLI, and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.db import utcnow
+from marketplace.models import ApiToken, Organisation, OrganisationKind, Role, User, Verification
+from marketplace.services.errors import Forbidden, NotFound, NotSignedIn, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+_hasher = PasswordHasher()
+# One hash computed once, verified against when the email is unknown, so a wrong email
+# takes as long as a wrong password and sign-in does not reveal who has an account.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+TOKEN_PREFIX = "svm_"
+
+ROLE_FOR_KIND = {
+    OrganisationKind.COMMUNITY: Role.COMMUNITY,
+    OrganisationKind.SUPPLIER: Role.SUPPLIER,
+    OrganisationKind.COUNCIL: Role.OFFICER,
+}
+KIND_FOR_ROLE = {role: kind for kind, role in ROLE_FOR_KIND.items()}
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id."""
+    return _hasher.hash(password)
+
+
+def normalise_email(email: str) -> str:
+    """Emails are compared case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a person fills in to register themselves and their organisation."""
+
+    name: str
+    email: str
+    password: str
+    password_confirmation: str
+    role: str
+    organisation_name: str
+    charity_number: str = ""
+    company_number: str = ""
+
+
+def _check_password(password: str, fields: dict[str, str], field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        fields[field] = f"Password must be {MIN_PASSWORD_LENGTH} characters or more"
+    elif len(password) > 200:
+        fields[field] = "Password must be 200 characters or fewer"
+
+
+def register(session: Session, form: Registration) -> User:
+    """Register a community group member or supplier together with a new organisation.
+
+    The organisation starts unverified: its needs and offers are visible only to its own
+    members and to officers until an officer verifies it.
+
+    Raises:
+        ValidationFailed: naming each field that needs correcting.
+    """
+    fields: dict[str, str] = {}
+    name = form.name.strip()
+    email = normalise_email(form.email)
+    organisation_name = " ".join(form.organisation_name.split())
+    if not name:
+        fields["name"] = "Enter your full name"
+    elif len(name) > 200:
+        fields["name"] = "Your name must be 200 characters or fewer"
+    if not email:
+        fields["email"] = "Enter your email address"
+    elif not EMAIL_PATTERN.match(email) or len(email) > 254:
+        fields["email"] = "Enter an email address in the correct format, like name@example.com"
+    _check_password(form.password, fields)
+    if "password" not in fields and form.password != form.password_confirmation:
+        fields["password_confirmation"] = "The passwords do not match"
+    if form.role not in (Role.COMMUNITY.value, Role.SUPPLIER.value):
+        fields["role"] = "Select whether you are a community group or a supplier"
+    if not organisation_name:
+        fields["organisation_name"] = "Enter the name of your organisation"
+    elif len(organisation_name) > 200:
+        fields["organisation_name"] = "The organisation name must be 200 characters or fewer"
+    elif _organisation_by_name(session, organisation_name) is not None:
+        fields["organisation_name"] = (
+            "An organisation with this name is already registered. Ask one of its members "
+            "or the council to add you to it"
+        )
+    for field, value in (("charity_number", form.charity_number), ("company_number", form.company_number)):
+        if len(value.strip()) > 20:
+            fields[field] = "This number must be 20 characters or fewer"
+    if email and "email" not in fields and _user_by_email(session, email) is not None:
+        fields["email"] = "An account already uses this email address. Sign in instead"
+    if fields:
+        raise ValidationFailed(fields)
+    role = Role(form.role)
+    organisation = Organisation(
+        name=organisation_name,
+        kind=KIND_FOR_ROLE[role],
+        charity_number=form.charity_number.strip() or None,
+        company_number=form.company_number.strip() or None,
+    )
+    user = User(
+        name=name,
+        email=email,
+        password_hash=hash_password(form.password),
+        role=role,
+        organisation=organisation,
+    )
+    session.add_all([organisation, user])
+    session.flush()
+    log.info("registered", extra={"user_id": user.id, "organisation_id": organisation.id, "role": role.value})
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """Return the user for these credentials, or None; never says which part was wrong."""
+    user = _user_by_email(session, normalise_email(email))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_sign_in_at = utcnow()
+    session.flush()
+    return user
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    role: str,
+    organisation_name: str,
+    password: str,
+    name: str = "",
+) -> User:
+    """Create a user from the command line, creating the organisation if it is new.
+
+    A new organisation starts unverified, except the council's own, which officers
+    belong to.
+
+    Raises:
+        ValidationFailed: for a bad email, password or role, or an organisation of the
+            wrong kind for the role.
+    """
+    fields: dict[str, str] = {}
+    email = normalise_email(email)
+    if not EMAIL_PATTERN.match(email):
+        fields["email"] = "Enter an email address in the correct format, like name@example.com"
+    elif _user_by_email(session, email) is not None:
+        fields["email"] = f"There is already an account for {email}"
+    try:
+        role_value = Role(role)
+    except ValueError:
+        fields["role"] = "Role must be community, supplier or officer"
+        role_value = None
+    _check_password(password, fields)
+    organisation_name = " ".join(organisation_name.split())
+    if not organisation_name:
+        fields["organisation"] = "Enter the organisation's name"
+    organisation = _organisation_by_name(session, organisation_name) if organisation_name else None
+    if organisation is not None and role_value is not None and organisation.kind is not KIND_FOR_ROLE[role_value]:
+        fields["organisation"] = (
+            f"{organisation.name} is a {organisation.kind.value} organisation; a {role_value.value} cannot join it"
+        )
+    if fields:
+        raise ValidationFailed(fields)
+    assert role_value is not None
+    if organisation is None:
+        kind = KIND_FOR_ROLE[role_value]
+        organisation = Organisation(
+            name=organisation_name,
+            kind=kind,
+            verification=Verification.VERIFIED if kind is OrganisationKind.COUNCIL else Verification.PENDING,
+            verified_at=utcnow() if kind is OrganisationKind.COUNCIL else None,
+        )
+        session.add(organisation)
+    user = User(
+        email=email,
+        name=name or email.split("@")[0],
+        password_hash=hash_password(password),
+        role=role_value,
+        organisation=organisation,
+    )
+    session.add(user)
+    session.flush()
+    log.info("user created", extra={"user_id": user.id, "role": role_value.value})
+    return user
+
+
+def get_user_by_email(session: Session, email: str) -> User:
+    """The user with this email.
+
+    Raises:
+        NotFound: when there is none.
+    """
+    user = _user_by_email(session, normalise_email(email))
+    if user is None:
+        raise NotFound(f"There is no account for {email}")
+    return user
+
+
+def _user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email))
+
+
+def _organisation_by_name(session: Session, name: str) -> Organisation | None:
+    return session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower()))
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create an API token for ``user``; the plain token is returned once and never stored.
+
+    Raises:
+        ValidationFailed: when the name is empty or too long.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": "Enter a name for the token, so you can recognise it later"})
+    if len(name) > 100:
+        raise ValidationFailed({"name": "The token name must be 100 characters or fewer"})
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name, token_hash=_hash_token(plain), prefix=plain[:10])
+    session.add(token)
+    session.flush()
+    log.info("api token created", extra={"user_id": user.id, "token_id": token.id})
+    return token, plain
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    """The user's tokens, newest first, revoked ones included."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens; revoking twice is harmless.
+
+    Raises:
+        NotFound: when the token is not the user's.
+    """
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("There is no such token")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+        log.info("api token revoked", extra={"user_id": user.id, "token_id": token.id})
+    return token
+
+
+def user_for_token(session: Session, plain: str) -> User | None:
+    """The active user a bearer token belongs to, or None when it is unknown or revoked."""
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user
+
+
+def require_role(actor: User | None, *roles: Role) -> User:
+    """Return the actor if signed in with one of ``roles``.
+
+    Raises:
+        NotSignedIn: for an anonymous visitor.
+        Forbidden: for a person with another role.
+    """
+    if actor is None:
+        raise NotSignedIn("Sign in to do this")
+    if actor.role not in roles:
+        wanted = " or ".join(r.value for r in roles)
+        raise Forbidden(f"Only a {wanted} account can do this")
+    return actor

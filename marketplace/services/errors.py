@@ -1,0 +1,53 @@
+"""Domain errors raised by services; web pages and API responses map them in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a service raises for a person to read."""
+
+    code = "error"
+    http_status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotSignedIn(DomainError):
+    """The action needs a signed-in person."""
+
+    code = "not_signed_in"
+    http_status = 401
+
+
+class Forbidden(DomainError):
+    """The person may not do this."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class NotFound(DomainError):
+    """No such thing, or the person may not know it exists."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class InvalidTransition(DomainError):
+    """The thing is not in a state where this can happen."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class ValidationFailed(DomainError):
+    """Some fields are missing or wrong; ``fields`` maps each to a message."""
+
+    code = "validation_failed"
+    http_status = 422
+
+    def __init__(self, fields: dict[str, str], message: str = "Some of the details need correcting.") -> None:
+        super().__init__(message)
+        self.fields = fields

@@ -1,0 +1,194 @@
+"""What needs and offers share: field validation, visibility and browse filters.
+
+Both kinds of listing have a title, a description, a category, outcomes and a date, and
+both are hidden while their organisation is unverified; the rules live here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_
+
+from marketplace.models import Need, Offer, Organisation, Role, User, Verification
+from marketplace.services.errors import ValidationFailed
+from marketplace.services.reference import ReferenceLists
+
+TITLE_MIN, TITLE_MAX = 5, 120
+DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 5000
+QUANTITY_MAX = 200
+
+
+class FieldErrors(dict[str, str]):
+    """Field name → message, collected while validating."""
+
+    def raise_if_any(self) -> None:
+        """Raise ValidationFailed when any field failed."""
+        if self:
+            raise ValidationFailed(dict(self))
+
+
+def clean_text(data: Mapping[str, object], name: str, label: str, lo: int, hi: int, errors: FieldErrors) -> str | None:
+    """Validate a required plain-text field, trimming surrounding spaces."""
+    value = data.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors[name] = f"Enter {label}"
+        return None
+    if not isinstance(value, str):
+        errors[name] = f"{label.capitalize()} must be text"
+        return None
+    value = value.strip()
+    if "\x00" in value:
+        errors[name] = f"{label.capitalize()} must not contain control characters"
+        return None
+    if len(value) < lo:
+        errors[name] = f"{_cap(label)} must be {lo} characters or more"
+    elif len(value) > hi:
+        errors[name] = f"{_cap(label)} must be {hi} characters or fewer"
+    else:
+        return value
+    return None
+
+
+def clean_optional_text(data: Mapping[str, object], name: str, label: str, hi: int, errors: FieldErrors) -> str:
+    """Validate an optional plain-text field; absent means empty."""
+    value = data.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors[name] = f"{_cap(label)} must be text"
+        return ""
+    value = value.strip()
+    if len(value) > hi:
+        errors[name] = f"{_cap(label)} must be {hi} characters or fewer"
+    return value
+
+
+def clean_choice(
+    data: Mapping[str, object], name: str, allowed: set[str], message: str, errors: FieldErrors
+) -> str | None:
+    """Validate a required single choice from a reference list."""
+    value = data.get(name)
+    if not isinstance(value, str) or value not in allowed:
+        errors[name] = message
+        return None
+    return value
+
+
+def clean_choices(
+    data: Mapping[str, object],
+    name: str,
+    allowed: set[str],
+    message: str,
+    errors: FieldErrors,
+    *,
+    required: bool,
+) -> list[str] | None:
+    """Validate a list of choices from a reference list, keeping their order without repeats."""
+    value = data.get(name)
+    if value is None:
+        value = []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors[name] = f"{name} must be a list of codes"
+        return None
+    unknown = [v for v in value if v not in allowed]
+    if unknown:
+        errors[name] = f"{message} (not known: {', '.join(unknown[:5])})"
+        return None
+    if required and not value:
+        errors[name] = message
+        return None
+    return list(dict.fromkeys(value))
+
+
+def clean_future_date(
+    data: Mapping[str, object], name: str, label: str, today: date, errors: FieldErrors
+) -> date | None:
+    """Validate an optional date given as a ``date`` or ``YYYY-MM-DD``; it may not be in the past."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            errors[name] = f"{_cap(label)} must be a real date, like 2027-03-31"
+            return None
+    if not isinstance(value, date):
+        errors[name] = f"{_cap(label)} must be a date, like 2027-03-31"
+        return None
+    if value < today:
+        errors[name] = f"{_cap(label)} must be today or in the future"
+        return None
+    return value
+
+
+def unknown_fields(data: Mapping[str, object], known: set[str], errors: FieldErrors) -> None:
+    """Name fields a client sent that do not exist, so typos are not silently ignored."""
+    for name in data:
+        if name not in known:
+            errors[name] = "This field is not known or cannot be changed"
+
+
+def _cap(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Browse filters; None means any."""
+
+    category: str | None = None
+    district: str | None = None
+    outcome: str | None = None
+    status: str | None = None
+
+
+def check_filters(raw: Mapping[str, str | None], lists: ReferenceLists, statuses: set[str]) -> Filters:
+    """Validate browse filters from a query string.
+
+    Raises:
+        ValidationFailed: naming each unknown value.
+    """
+    errors = FieldErrors()
+    values: dict[str, str | None] = {}
+    for name, allowed in (
+        ("category", lists.category_codes),
+        ("district", lists.district_codes),
+        ("outcome", lists.outcome_codes),
+        ("status", statuses | {"any"}),
+    ):
+        value = raw.get(name) or None
+        if value is not None and value not in allowed:
+            errors[name] = f"Unknown {name}: {value[:60]}"
+        values[name] = value
+    errors.raise_if_any()
+    return Filters(**values)
+
+
+def can_see_unverified(viewer: User | None, organisation: Organisation) -> bool:
+    """Officers and the organisation's own members see what it posts before verification."""
+    return viewer is not None and (viewer.role is Role.OFFICER or viewer.organisation_id == organisation.id)
+
+
+def is_owner(viewer: User | None, listing: Need | Offer) -> bool:
+    """Every member of the posting organisation may manage its listings."""
+    return viewer is not None and viewer.organisation_id == listing.organisation_id
+
+
+def visibility_clause(model: type[Need] | type[Offer], viewer: User | None, withdrawn_status: str):
+    """A WHERE clause: what ``viewer`` may see of ``model``.
+
+    Everyone sees verified organisations' listings that are not withdrawn; officers see
+    everything; members see all of their own organisation's listings.
+    """
+    if viewer is not None and viewer.role is Role.OFFICER:
+        return True
+    public = (model.organisation.has(Organisation.verification == Verification.VERIFIED)) & (
+        model.status != withdrawn_status
+    )
+    if viewer is None:
+        return public
+    return or_(public, model.organisation_id == viewer.organisation_id)

@@ -1,0 +1,211 @@
+"""Needs: posting, editing, withdrawing, expiring and browsing what community groups ask for."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.models import Category, District, Need, NeedStatus, Outcome, Role, User
+from marketplace.services.accounts import require_role
+from marketplace.services.errors import Forbidden, InvalidTransition, NotFound
+from marketplace.services.listings import (
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    QUANTITY_MAX,
+    TITLE_MAX,
+    TITLE_MIN,
+    FieldErrors,
+    Filters,
+    can_see_unverified,
+    clean_choice,
+    clean_choices,
+    clean_future_date,
+    clean_optional_text,
+    clean_text,
+    is_owner,
+    unknown_fields,
+    visibility_clause,
+)
+from marketplace.services.paging import Page, paginate
+from marketplace.services.reference import reference_lists
+
+log = logging.getLogger(__name__)
+
+NEED_FIELDS = {"title", "description", "category", "district", "outcomes", "quantity", "needed_by"}
+NEED_STATUSES = {s.value for s in NeedStatus}
+
+
+def _validate(session: Session, data: Mapping[str, object], today: date, *, partial: bool) -> dict[str, object]:
+    """Check need fields; with ``partial`` only the fields given are checked."""
+    lists = reference_lists(session)
+    errors = FieldErrors()
+    unknown_fields(data, NEED_FIELDS, errors)
+    clean: dict[str, object] = {}
+
+    def wanted(name: str) -> bool:
+        return not partial or name in data
+
+    if wanted("title"):
+        clean["title"] = clean_text(data, "title", "a title", TITLE_MIN, TITLE_MAX, errors)
+    if wanted("description"):
+        clean["description"] = clean_text(
+            data, "description", "a description", DESCRIPTION_MIN, DESCRIPTION_MAX, errors
+        )
+    if wanted("category"):
+        clean["category"] = clean_choice(data, "category", lists.category_codes, "Select a category", errors)
+    if wanted("district"):
+        clean["district"] = clean_choice(data, "district", lists.district_codes, "Select a district", errors)
+    if wanted("outcomes"):
+        clean["outcomes"] = clean_choices(
+            data, "outcomes", lists.outcome_codes, "Select at least one outcome", errors, required=True
+        )
+    if wanted("quantity"):
+        clean["quantity"] = clean_optional_text(data, "quantity", "the quantity", QUANTITY_MAX, errors)
+    if wanted("needed_by"):
+        clean["needed_by"] = clean_future_date(data, "needed_by", "the needed-by date", today, errors)
+    errors.raise_if_any()
+    return clean
+
+
+def _apply(session: Session, need: Need, clean: Mapping[str, object]) -> None:
+    for name in ("title", "description", "quantity", "needed_by"):
+        if name in clean:
+            setattr(need, name, clean[name])
+    if "category" in clean:
+        need.category = session.get(Category, clean["category"])
+    if "district" in clean:
+        need.district = session.get(District, clean["district"])
+    if "outcomes" in clean:
+        need.outcomes = [session.get(Outcome, code) for code in clean["outcomes"]]
+
+
+def post_need(session: Session, actor: User | None, data: Mapping[str, object], today: date) -> Need:
+    """A community group member posts a need for their group.
+
+    Raises:
+        NotSignedIn, Forbidden: unless the actor is a community group member.
+        ValidationFailed: naming each field to correct.
+    """
+    member = require_role(actor, Role.COMMUNITY)
+    clean = _validate(session, data, today, partial=False)
+    need = Need(organisation=member.organisation, created_by=member, status=NeedStatus.OPEN)
+    _apply(session, need, clean)
+    session.add(need)
+    session.flush()
+    log.info("need posted", extra={"need_id": need.id, "organisation_id": need.organisation_id})
+    return need
+
+
+def get_need(session: Session, viewer: User | None, need_id: int) -> Need:
+    """A need the viewer may see.
+
+    Raises:
+        NotFound: when there is none, or the viewer may not see it (unverified group or withdrawn).
+    """
+    need = session.get(Need, need_id)
+    if need is None:
+        raise NotFound("There is no such need")
+    hidden = not need.organisation.verified or need.status is NeedStatus.WITHDRAWN
+    if hidden and not can_see_unverified(viewer, need.organisation):
+        raise NotFound("There is no such need")
+    return need
+
+
+def get_own_need(session: Session, actor: User | None, need_id: int) -> Need:
+    """A need the actor's group posted, for changing it.
+
+    Raises:
+        NotSignedIn, NotFound, Forbidden: for anyone outside the posting group.
+    """
+    member = require_role(actor, Role.COMMUNITY, Role.OFFICER)
+    need = get_need(session, member, need_id)
+    if not is_owner(member, need):
+        raise Forbidden("Only members of the group that posted this need can change it")
+    return need
+
+
+def edit_need(session: Session, actor: User | None, need_id: int, data: Mapping[str, object], today: date) -> Need:
+    """A member of the posting group changes some fields of an open need.
+
+    Raises:
+        Forbidden: for anyone outside the group.
+        InvalidTransition: when the need is no longer open.
+        ValidationFailed: naming each field to correct.
+    """
+    need = get_own_need(session, actor, need_id)
+    if need.status is not NeedStatus.OPEN:
+        raise InvalidTransition(f"This need is {need.status.value}; only open needs can be changed")
+    clean = _validate(session, data, today, partial=True)
+    _apply(session, need, clean)
+    session.flush()
+    log.info("need edited", extra={"need_id": need.id, "fields": sorted(clean)})
+    return need
+
+
+def withdraw_need(session: Session, actor: User | None, need_id: int) -> Need:
+    """The posting group takes an open need down.
+
+    Raises:
+        InvalidTransition: when the need is not open.
+    """
+    need = get_own_need(session, actor, need_id)
+    if need.status is not NeedStatus.OPEN:
+        raise InvalidTransition(f"This need is {need.status.value}; only an open need can be withdrawn")
+    need.status = NeedStatus.WITHDRAWN
+    session.flush()
+    log.info("need withdrawn", extra={"need_id": need.id})
+    return need
+
+
+def expire_overdue_needs(session: Session, today: date) -> int:
+    """Mark open needs whose needed-by date has passed as expired.
+
+    Returns:
+        How many needs expired.
+    """
+    result = session.execute(
+        update(Need)
+        .where(Need.status == NeedStatus.OPEN, Need.needed_by.is_not(None), Need.needed_by < today)
+        .values(status=NeedStatus.EXPIRED)
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount:
+        log.info("needs expired", extra={"count": result.rowcount})
+    return result.rowcount or 0
+
+
+def list_needs(
+    session: Session, viewer: User | None, filters: Filters, page: int = 1, per_page: int = 20
+) -> Page[Need]:
+    """Needs the viewer may see, newest first. Status defaults to open; ``any`` means all."""
+    query = (
+        select(Need)
+        .options(selectinload(Need.outcomes), selectinload(Need.organisation), selectinload(Need.category))
+        .where(visibility_clause(Need, viewer, NeedStatus.WITHDRAWN.value))
+    )
+    status = filters.status or NeedStatus.OPEN.value
+    if status != "any":
+        query = query.where(Need.status == status)
+    if filters.category:
+        query = query.where(Need.category_code == filters.category)
+    if filters.district:
+        query = query.where(Need.district_code == filters.district)
+    if filters.outcome:
+        query = query.where(Need.outcomes.any(Outcome.code == filters.outcome))
+    return paginate(session, query.order_by(Need.created_at.desc(), Need.id.desc()), page, per_page)
+
+
+def list_own_needs(session: Session, actor: User | None, page: int = 1, per_page: int = 20) -> Page[Need]:
+    """All of the actor's organisation's needs, whatever their status, newest first."""
+    member = require_role(actor, Role.COMMUNITY)
+    query = (
+        select(Need)
+        .options(selectinload(Need.outcomes))
+        .where(Need.organisation_id == member.organisation_id)
+        .order_by(Need.created_at.desc(), Need.id.desc())
+    )
+    return paginate(session, query, page, per_page)

@@ -1,0 +1,263 @@
+"""Offers: posting, editing, pausing, resuming, withdrawing and browsing what suppliers give."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.models import Category, District, Measure, Offer, OfferStatus, Outcome, Role, User
+from marketplace.services.accounts import require_role
+from marketplace.services.errors import Forbidden, InvalidTransition, NotFound
+from marketplace.services.listings import (
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    TITLE_MAX,
+    TITLE_MIN,
+    FieldErrors,
+    Filters,
+    can_see_unverified,
+    clean_choice,
+    clean_choices,
+    clean_future_date,
+    clean_text,
+    is_owner,
+    unknown_fields,
+    visibility_clause,
+)
+from marketplace.services.paging import Page, paginate
+from marketplace.services.reference import reference_lists
+
+log = logging.getLogger(__name__)
+
+OFFER_FIELDS = {
+    "title",
+    "description",
+    "category",
+    "districts",
+    "outcomes",
+    "available_until",
+    "measure",
+    "capacity",
+}
+OFFER_STATUSES = {s.value for s in OfferStatus}
+MAX_CAPACITY = Decimal("1000000000")
+
+
+def _clean_capacity(data: Mapping[str, object], errors: FieldErrors) -> Decimal | None:
+    value = data.get("capacity")
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        errors["capacity"] = "Capacity must be a number, like 40"
+        return None
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        errors["capacity"] = "Capacity must be a number, like 40"
+        return None
+    if not number.is_finite() or number <= 0:
+        errors["capacity"] = "Capacity must be more than 0"
+        return None
+    if number > MAX_CAPACITY:
+        errors["capacity"] = "Capacity is too large"
+        return None
+    if number != number.quantize(Decimal("0.01")):
+        errors["capacity"] = "Capacity can have at most 2 decimal places"
+        return None
+    return number
+
+
+def _validate(
+    session: Session, data: Mapping[str, object], today: date, *, partial: bool, current: Offer | None = None
+) -> dict[str, object]:
+    lists = reference_lists(session)
+    errors = FieldErrors()
+    unknown_fields(data, OFFER_FIELDS, errors)
+    clean: dict[str, object] = {}
+
+    def wanted(name: str) -> bool:
+        return not partial or name in data
+
+    if wanted("title"):
+        clean["title"] = clean_text(data, "title", "a title", TITLE_MIN, TITLE_MAX, errors)
+    if wanted("description"):
+        clean["description"] = clean_text(
+            data, "description", "a description", DESCRIPTION_MIN, DESCRIPTION_MAX, errors
+        )
+    if wanted("category"):
+        clean["category"] = clean_choice(data, "category", lists.category_codes, "Select a category", errors)
+    if wanted("districts"):
+        clean["districts"] = clean_choices(
+            data,
+            "districts",
+            lists.district_codes,
+            "Select at least one district you serve",
+            errors,
+            required=True,
+        )
+    if wanted("outcomes"):
+        clean["outcomes"] = clean_choices(
+            data, "outcomes", lists.outcome_codes, "Select outcomes from the list", errors, required=False
+        )
+    if wanted("available_until"):
+        clean["available_until"] = clean_future_date(data, "available_until", "the available-until date", today, errors)
+    if wanted("measure"):
+        measure = data.get("measure")
+        if measure in (None, ""):
+            clean["measure"] = None
+        elif not isinstance(measure, str) or measure not in lists.measure_codes:
+            errors["measure"] = "Select a measure from the list"
+        else:
+            clean["measure"] = measure
+    if wanted("capacity"):
+        clean["capacity"] = _clean_capacity(data, errors)
+    measure_after = clean.get("measure", current.measure_code if current else None)
+    capacity_after = clean.get("capacity", current.capacity if current else None)
+    if capacity_after is not None and measure_after is None and "measure" not in errors:
+        errors["measure"] = "Select the measure your capacity is counted in"
+    errors.raise_if_any()
+    return clean
+
+
+def _apply(session: Session, offer: Offer, clean: Mapping[str, object]) -> None:
+    for name in ("title", "description", "available_until", "capacity"):
+        if name in clean:
+            setattr(offer, name, clean[name])
+    if "category" in clean:
+        offer.category = session.get(Category, clean["category"])
+    if "districts" in clean:
+        offer.districts = [session.get(District, code) for code in clean["districts"]]
+    if "outcomes" in clean:
+        offer.outcomes = [session.get(Outcome, code) for code in clean["outcomes"]]
+    if "measure" in clean:
+        offer.measure = session.get(Measure, clean["measure"]) if clean["measure"] else None
+
+
+def post_offer(session: Session, actor: User | None, data: Mapping[str, object], today: date) -> Offer:
+    """A supplier posts an offer for its organisation.
+
+    Raises:
+        NotSignedIn, Forbidden: unless the actor is a supplier.
+        ValidationFailed: naming each field to correct.
+    """
+    supplier = require_role(actor, Role.SUPPLIER)
+    clean = _validate(session, data, today, partial=False)
+    offer = Offer(organisation=supplier.organisation, created_by=supplier, status=OfferStatus.OPEN)
+    _apply(session, offer, clean)
+    session.add(offer)
+    session.flush()
+    log.info("offer posted", extra={"offer_id": offer.id, "organisation_id": offer.organisation_id})
+    return offer
+
+
+def get_offer(session: Session, viewer: User | None, offer_id: int) -> Offer:
+    """An offer the viewer may see.
+
+    Raises:
+        NotFound: when there is none, or the viewer may not see it.
+    """
+    offer = session.get(Offer, offer_id)
+    if offer is None:
+        raise NotFound("There is no such offer")
+    hidden = not offer.organisation.verified or offer.status is OfferStatus.WITHDRAWN
+    if hidden and not can_see_unverified(viewer, offer.organisation):
+        raise NotFound("There is no such offer")
+    return offer
+
+
+def get_own_offer(session: Session, actor: User | None, offer_id: int) -> Offer:
+    """An offer the actor's organisation posted, for changing it.
+
+    Raises:
+        NotSignedIn, NotFound, Forbidden: for anyone outside the posting supplier.
+    """
+    supplier = require_role(actor, Role.SUPPLIER, Role.OFFICER)
+    offer = get_offer(session, supplier, offer_id)
+    if not is_owner(supplier, offer):
+        raise Forbidden("Only the supplier that posted this offer can change it")
+    return offer
+
+
+def edit_offer(session: Session, actor: User | None, offer_id: int, data: Mapping[str, object], today: date) -> Offer:
+    """The posting supplier changes some fields of an open or paused offer.
+
+    Raises:
+        InvalidTransition: when the offer was withdrawn.
+    """
+    offer = get_own_offer(session, actor, offer_id)
+    if offer.status is OfferStatus.WITHDRAWN:
+        raise InvalidTransition("This offer was withdrawn and can no longer be changed")
+    clean = _validate(session, data, today, partial=True, current=offer)
+    _apply(session, offer, clean)
+    session.flush()
+    log.info("offer edited", extra={"offer_id": offer.id, "fields": sorted(clean)})
+    return offer
+
+
+_TRANSITIONS = {
+    "pause": ({OfferStatus.OPEN}, OfferStatus.PAUSED),
+    "resume": ({OfferStatus.PAUSED}, OfferStatus.OPEN),
+    "withdraw": ({OfferStatus.OPEN, OfferStatus.PAUSED}, OfferStatus.WITHDRAWN),
+}
+
+
+def change_offer_status(session: Session, actor: User | None, offer_id: int, action: str) -> Offer:
+    """Pause, resume or withdraw an offer, following its lifecycle.
+
+    Args:
+        action: ``pause``, ``resume`` or ``withdraw``.
+
+    Raises:
+        InvalidTransition: when the offer's current status does not allow it.
+    """
+    allowed_from, target = _TRANSITIONS[action]
+    offer = get_own_offer(session, actor, offer_id)
+    if offer.status not in allowed_from:
+        raise InvalidTransition(f"This offer is {offer.status.value}, so it cannot be {target.value}")
+    offer.status = target
+    session.flush()
+    log.info("offer status changed", extra={"offer_id": offer.id, "status": target.value})
+    return offer
+
+
+def list_offers(
+    session: Session, viewer: User | None, filters: Filters, page: int = 1, per_page: int = 20
+) -> Page[Offer]:
+    """Offers the viewer may see, newest first. Status defaults to open; ``any`` means all.
+
+    An offer serves a district when it lists it or ``County-wide``.
+    """
+    query = (
+        select(Offer)
+        .options(selectinload(Offer.districts), selectinload(Offer.organisation), selectinload(Offer.category))
+        .where(visibility_clause(Offer, viewer, OfferStatus.WITHDRAWN.value))
+    )
+    status = filters.status or OfferStatus.OPEN.value
+    if status != "any":
+        query = query.where(Offer.status == status)
+    if filters.category:
+        query = query.where(Offer.category_code == filters.category)
+    if filters.district:
+        query = query.where(
+            Offer.districts.any(District.code == filters.district) | Offer.districts.any(District.covers_all)
+        )
+    if filters.outcome:
+        query = query.where(Offer.outcomes.any(Outcome.code == filters.outcome))
+    return paginate(session, query.order_by(Offer.created_at.desc(), Offer.id.desc()), page, per_page)
+
+
+def list_own_offers(session: Session, actor: User | None, page: int = 1, per_page: int = 20) -> Page[Offer]:
+    """All of the supplier's offers, whatever their status, newest first."""
+    supplier = require_role(actor, Role.SUPPLIER)
+    query = (
+        select(Offer)
+        .options(selectinload(Offer.districts))
+        .where(Offer.organisation_id == supplier.organisation_id)
+        .order_by(Offer.created_at.desc(), Offer.id.desc())
+    )
+    return paginate(session, query, page, per_page)

@@ -1,0 +1,18 @@
+"""The web pages: GOV.UK-styled, working without JavaScript, one blueprint per area."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from marketplace.web.errors import register_error_handlers
+
+
+def register_web(app: Flask) -> None:
+    """Register the page blueprints, the error pages and what every template needs."""
+    from marketplace.web import account, auth, needs, offers, officer, pages
+    from marketplace.web.layout import register_layout
+
+    for module in (pages, auth, needs, offers, account, officer):
+        app.register_blueprint(module.bp)
+    register_layout(app)
+    register_error_handlers(app)

@@ -1,0 +1,84 @@
+"""The signed-in area: overview, your needs, your offers and API tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from marketplace.models import Role
+from marketplace.request_scope import commit, current_actor, db_session
+from marketplace.services import accounts
+from marketplace.services.accounts import require_role
+from marketplace.services.errors import ValidationFailed
+from marketplace.services.needs import list_own_needs
+from marketplace.services.offers import list_own_offers
+from marketplace.services.paging import check_paging
+from marketplace.web.forms import ConfirmForm, TokenForm, error_list, show_errors
+from marketplace.web.listing_pages import PER_PAGE, pagination
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+_ANY_ROLE = (Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
+
+
+@bp.get("")
+def overview() -> str:
+    """The person, their organisation and where to go next."""
+    actor = require_role(current_actor(), *_ANY_ROLE)
+    return render_template("account/overview.html", user=actor, form=ConfirmForm())
+
+
+def _page_number() -> int:
+    try:
+        return check_paging(request.args.get("page"), None)[0]
+    except ValidationFailed:
+        return 1
+
+
+@bp.get("/needs")
+def my_needs() -> str:
+    """All of the group's needs, whatever their status."""
+    page = list_own_needs(db_session(), current_actor(), _page_number(), PER_PAGE)
+    return render_template("account/needs.html", page=page, pagination=pagination(page, "account.my_needs"))
+
+
+@bp.get("/offers")
+def my_offers() -> str:
+    """All of the supplier's offers, whatever their status."""
+    page = list_own_offers(db_session(), current_actor(), _page_number(), PER_PAGE)
+    return render_template("account/offers.html", page=page, pagination=pagination(page, "account.my_offers"))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def tokens() -> object:
+    """Create and revoke API tokens; a new token is shown once."""
+    session = db_session()
+    actor = require_role(current_actor(), *_ANY_ROLE)
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        try:
+            _, new_token = accounts.create_token(session, actor, form.name.data or "")
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            commit()
+            form = TokenForm(formdata=None)
+    return render_template(
+        "account/tokens.html",
+        form=form,
+        errors=error_list(form),
+        tokens=accounts.list_tokens(session, actor),
+        new_token=new_token,
+        revoke_form=ConfirmForm(),
+    )
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int) -> object:
+    """Revoke one of your tokens."""
+    actor = require_role(current_actor(), *_ANY_ROLE)
+    if ConfirmForm().validate_on_submit():
+        token = accounts.revoke_token(db_session(), actor, token_id)
+        commit()
+        flash(f"The token “{token.name}” has been revoked. Programs using it can no longer sign in.", "success")
+    return redirect(url_for("account.tokens"))

@@ -1,0 +1,82 @@
+"""Every failure, mapped once: a GOV.UK error page for people, the JSON error shape for the API."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, flash, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from marketplace.api.errors import error_response
+from marketplace.services.errors import DomainError, NotSignedIn, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+_TITLES = {
+    400: "There is a problem with your request",
+    401: "Sign in to continue",
+    403: "You cannot do that",
+    404: "Page not found",
+    405: "You cannot do that here",
+    409: "That cannot be done now",
+    413: "What you sent is too large",
+    422: "There is a problem",
+    429: "Too many requests",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _page(status: int, message: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, title=_TITLES.get(status, "Error"), message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map domain errors, HTTP errors and unexpected exceptions for pages and the API."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> object:
+        if _wants_json():
+            fields = error.fields if isinstance(error, ValidationFailed) else None
+            return error_response(error.http_status, error.code, error.message, fields)
+        if isinstance(error, NotSignedIn):
+            flash("Sign in to continue.", "info")
+            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+        message = error.message
+        if isinstance(error, ValidationFailed):
+            message = " ".join(error.fields.values()) or error.message
+        return _page(error.http_status, message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> object:
+        message = "The form had expired or was sent from another site. Go back, reload the page and try again."
+        if _wants_json():
+            return error_response(400, "csrf_failed", message)
+        return _page(400, message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> object:
+        status = error.code or 500
+        messages = {
+            404: "If you typed the web address, check it is correct. If you pasted it, check you copied "
+            "the entire address.",
+            405: "This address does not accept that kind of request.",
+            413: "The request must be smaller than 1 MB.",
+        }
+        message = messages.get(status, error.description or "")
+        if _wants_json():
+            code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(status, "http_error")
+            return error_response(status, code, message)
+        return _page(status, message)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> object:
+        log.exception("unexpected error", extra={"path": request.path, "method": request.method})
+        message = "Nothing you sent was saved. Try again later."
+        if _wants_json():
+            return error_response(500, "internal_error", message)
+        return _page(500, message)

@@ -1,0 +1,234 @@
+"""Web forms: they render GOV.UK components and carry the CSRF token.
+
+The rules (lengths, known codes, dates) live in the services; a form only collects
+values and shows the messages a service returns.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxesInput,
+    GovDateInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import DateField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import Optional
+
+from marketplace.services.errors import ValidationFailed
+from marketplace.services.reference import ReferenceLists
+
+
+class LenientDateField(DateField):
+    """A day/month/year date that keeps what was typed when it is not a real date."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, format="%d %m %Y", widget=GovDateInput(), validators=[Optional()], **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Accept all three parts blank as no date; otherwise parse, remembering a failure."""
+        self.not_a_date = False
+        if not valuelist or not any(part.strip() for part in valuelist):
+            self.data = None
+            return
+        try:
+            day, month, year = (int(part) for part in valuelist)
+            self.data = date(year, month, day)
+        except (TypeError, ValueError):
+            self.data = None
+            self.not_a_date = True
+
+    def iso_value(self) -> str | None:
+        """The date for the service: ISO text, or the raw text so the service can say it is wrong."""
+        if getattr(self, "not_a_date", False):
+            return "not a date"
+        return self.data.isoformat() if self.data else None
+
+
+class SignInForm(FlaskForm):
+    """Email and password."""
+
+    email = StringField("Email address", widget=GovTextInput())
+    password = PasswordField("Password", widget=GovPasswordInput())
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class RegisterForm(FlaskForm):
+    """A person and their organisation."""
+
+    role = RadioField(
+        "What kind of organisation are you registering?",
+        choices=[
+            ("community", "A community group, charity or voluntary organisation"),
+            ("supplier", "A supplier: a business holding or bidding for a council contract"),
+        ],
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    organisation_name = StringField("Organisation name", widget=GovTextInput())
+    charity_number = StringField(
+        "Charity number (optional)", widget=GovTextInput(), description="For a registered charity"
+    )
+    company_number = StringField("Company number (optional)", widget=GovTextInput(), description="From Companies House")
+    name = StringField("Your full name", widget=GovTextInput())
+    email = StringField("Email address", widget=GovTextInput())
+    password = PasswordField("Create a password", widget=GovPasswordInput(), description="Use 8 characters or more")
+    password_confirmation = PasswordField("Confirm your password", widget=GovPasswordInput())
+    submit = SubmitField("Register", widget=GovSubmitInput())
+
+
+def _choices(lists: ReferenceLists) -> dict[str, list[tuple[str, str]]]:
+    return {
+        "category": [(c.code, c.name) for c in lists.categories],
+        "district": [(d.code, d.name) for d in lists.districts],
+        "outcome": [(o.code, o.name) for o in lists.outcomes],
+        "measure": [(m.code, f"{m.name} ({m.unit})") for m in lists.measures],
+    }
+
+
+class NeedForm(FlaskForm):
+    """A community group's need."""
+
+    title = StringField(
+        "Title", widget=GovTextInput(), description="A short summary, like 'Room for our carers' group'"
+    )
+    description = StringField(
+        "Describe what you need",
+        widget=GovCharacterCount(),
+        description="Who it is for, what difference it will make, and anything a supplier should know",
+    )
+    category = SelectField("Category", widget=GovSelect(), validate_choice=False)
+    district = SelectField("District", widget=GovSelect(), validate_choice=False)
+    outcomes = SelectMultipleField(
+        "Which of the council's outcomes does it help?", widget=GovCheckboxesInput(), validate_choice=False
+    )
+    quantity = StringField(
+        "How much or how often (optional)",
+        widget=GovTextInput(),
+        description="In your own words, like 'about 30 pallets' or 'one evening a month'",
+    )
+    needed_by = LenientDateField("Needed by (optional)", description="For example, 27 3 2027")
+    submit = SubmitField("Save need", widget=GovSubmitInput())
+
+    def set_choices(self, lists: ReferenceLists) -> NeedForm:
+        """Fill the lists from the council's reference data."""
+        choices = _choices(lists)
+        self.category.choices = [("", "Select a category"), *choices["category"]]
+        self.district.choices = [("", "Select a district"), *choices["district"]]
+        self.outcomes.choices = choices["outcome"]
+        return self
+
+    def service_data(self) -> dict[str, object]:
+        """The values in the shape the needs service expects."""
+        return {
+            "title": self.title.data or "",
+            "description": self.description.data or "",
+            "category": self.category.data or "",
+            "district": self.district.data or "",
+            "outcomes": list(self.outcomes.data or []),
+            "quantity": self.quantity.data or "",
+            "needed_by": self.needed_by.iso_value(),
+        }
+
+
+class OfferForm(FlaskForm):
+    """A supplier's offer."""
+
+    title = StringField(
+        "Title", widget=GovTextInput(), description="A short summary, like 'Meeting room in Loughborough'"
+    )
+    description = StringField(
+        "Describe what you can offer",
+        widget=GovCharacterCount(),
+        description="What it is, when it is available and any conditions",
+    )
+    category = SelectField("Category", widget=GovSelect(), validate_choice=False)
+    districts = SelectMultipleField(
+        "Which districts can you serve?", widget=GovCheckboxesInput(), validate_choice=False
+    )
+    outcomes = SelectMultipleField(
+        "Which of the council's outcomes does it help? (optional)", widget=GovCheckboxesInput(), validate_choice=False
+    )
+    available_until = LenientDateField("Available until (optional)", description="For example, 31 12 2027")
+    measure = SelectField(
+        "How is it measured? (optional)",
+        widget=GovSelect(),
+        validate_choice=False,
+        description="Pledges from this offer use up its capacity in this unit",
+    )
+    capacity = StringField(
+        "How much is there, in that unit? (optional)",
+        widget=GovTextInput(),
+        description="A number, like 40 for 40 hours",
+    )
+    submit = SubmitField("Save offer", widget=GovSubmitInput())
+
+    def set_choices(self, lists: ReferenceLists) -> OfferForm:
+        """Fill the lists from the council's reference data."""
+        choices = _choices(lists)
+        self.category.choices = [("", "Select a category"), *choices["category"]]
+        self.districts.choices = choices["district"]
+        self.outcomes.choices = choices["outcome"]
+        self.measure.choices = [("", "Not measured"), *choices["measure"]]
+        return self
+
+    def service_data(self) -> dict[str, object]:
+        """The values in the shape the offers service expects."""
+        return {
+            "title": self.title.data or "",
+            "description": self.description.data or "",
+            "category": self.category.data or "",
+            "districts": list(self.districts.data or []),
+            "outcomes": list(self.outcomes.data or []),
+            "available_until": self.available_until.iso_value(),
+            "measure": self.measure.data or None,
+            "capacity": (self.capacity.data or "").strip() or None,
+        }
+
+
+class TokenForm(FlaskForm):
+    """Name a new API token."""
+
+    name = StringField("Token name", widget=GovTextInput(), description="So you can recognise it, like 'CRM sync'")
+    submit = SubmitField("Create token", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only carries the CSRF token."""
+
+
+class RejectForm(FlaskForm):
+    """Why an organisation is rejected."""
+
+    reason = StringField(
+        "Reason (optional)", widget=GovTextArea(), description="The organisation's members will see this"
+    )
+
+
+def show_errors(form: FlaskForm, error: ValidationFailed) -> None:
+    """Put a service's field messages on the form's fields."""
+    for name, message in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [message]
+        else:
+            form.form_errors.append(message)
+
+
+def error_list(form: FlaskForm) -> list[dict[str, str]]:
+    """The GOV.UK error summary's list, linking each message to its field's first input."""
+    items = []
+    for field in form:
+        if field.errors:
+            anchor = f"{field.id}-day" if isinstance(field, DateField) else field.id
+            items.append({"text": field.errors[0], "href": f"#{anchor}"})
+    items.extend({"text": message, "href": "#main-content"} for message in form.form_errors)
+    return items

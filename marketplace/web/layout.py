@@ -1,0 +1,57 @@
+"""What every page's layout needs: navigation for the person's role and display helpers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, request, url_for
+
+from marketplace.clock import COUNCIL_ZONE
+from marketplace.models import Role
+from marketplace.request_scope import app_state, current_actor
+
+
+def _navigation() -> list[dict[str, object]]:
+    actor = current_actor()
+    items = [("Needs", "needs.browse"), ("Offers", "offers.browse")]
+    if actor is not None and actor.role is Role.COMMUNITY:
+        items.append(("Your needs", "account.my_needs"))
+    if actor is not None and actor.role is Role.SUPPLIER:
+        items.append(("Your offers", "account.my_offers"))
+    if actor is not None and actor.role is Role.OFFICER:
+        items.append(("Officer dashboard", "officer.dashboard"))
+    if actor is not None:
+        items.append(("Your account", "account.overview"))
+    else:
+        items.extend([("Sign in", "auth.sign_in"), ("Register", "auth.register")])
+    nav = []
+    for text, endpoint in items:
+        href = url_for(endpoint)
+        nav.append({"text": text, "href": href, "active": request.path.startswith(href) and href != "/"})
+    return nav
+
+
+def format_date(value: date | datetime | None) -> str:
+    """A date the GOV.UK way: 27 March 2027."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(COUNCIL_ZONE)
+        return f"{value.day} {value:%B %Y} at {value:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+    return f"{value.day} {value:%B %Y}"
+
+
+def register_layout(app: Flask) -> None:
+    """Add the layout's context and filters to every template."""
+
+    @app.context_processor
+    def layout_context() -> dict[str, object]:
+        config = app_state().config
+        return {
+            "council_name": config.council_name,
+            "service_name": config.service_name,
+            "navigation": _navigation,
+            "actor": current_actor(),
+        }
+
+    app.add_template_filter(format_date, "govuk_date")

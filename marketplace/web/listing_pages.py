@@ -1,0 +1,52 @@
+"""What the needs and offers pages share: browse filters from the query string and paging links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import request, url_for
+
+from marketplace.services.errors import ValidationFailed
+from marketplace.services.listings import Filters, check_filters
+from marketplace.services.paging import Page, check_paging
+from marketplace.services.reference import ReferenceLists
+
+PER_PAGE = 20
+
+
+def read_browse_args(lists: ReferenceLists, statuses: set[str]) -> tuple[Filters, int, dict[str, str]]:
+    """Filters and page number from the query string; unknown values are reported, not fatal.
+
+    Returns:
+        The filters, the page number and field errors to show (empty when all is well).
+    """
+    errors: dict[str, str] = {}
+    try:
+        filters = check_filters(request.args, lists, statuses)
+    except ValidationFailed as error:
+        filters, errors = Filters(), dict(error.fields)
+    try:
+        page, _ = check_paging(request.args.get("page"), None, PER_PAGE)
+    except ValidationFailed as error:
+        page = 1
+        errors.update(error.fields)
+    return filters, page, errors
+
+
+def pagination(page: Page, endpoint: str, **values: object) -> dict[str, object] | None:
+    """Parameters for the GOV.UK pagination component, keeping the current filters."""
+    if page.pages <= 1:
+        return None
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    link: Callable[[int], str] = lambda n: url_for(endpoint, **values, **args, page=n)  # noqa: E731
+    params: dict[str, object] = {
+        "items": [
+            {"number": n, "href": link(n), "current": n == page.page}
+            for n in range(max(1, page.page - 3), min(page.pages, page.page + 3) + 1)
+        ]
+    }
+    if page.page > 1:
+        params["previous"] = {"href": link(page.page - 1)}
+    if page.page < page.pages:
+        params["next"] = {"href": link(page.page + 1)}
+    return params
