@@ -31,7 +31,7 @@ from search_index.query import (
     sanitise,
 )
 from search_index.results import FacetValue, SearchHit, SearchResults
-from search_index.schema import FACET_FIELDS, SPELL_FIELD, build_schema, spelling_analyzer, timestamp_us
+from search_index.schema import FACET_FIELDS, build_schema, timestamp_us
 from search_index.snippets import highlight_whole, snippet
 from search_index.writer import (
     apply_batch,
@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 MAX_PER_PAGE = 100
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 _LETTERS = re.compile(r"[^\W\d_]+")
+# Stored text fields whose words may be suggested ("did you mean").
+_SUGGEST_FIELDS = ("title", "description")
 
 Progress = Callable[[int], None]
 
@@ -457,9 +459,12 @@ class SearchIndex:
         )
 
     def _suggest(self, snapshot: Snapshot, q: str, total: int, viewer: Viewer, query: SearchQuery) -> str | None:
+        # The vocabulary is the index's own: unknown words are replaced by the most
+        # frequent indexed stem within one (else two) edits, shown as a real word taken
+        # from a document that contains it. No separate spelling field is indexed,
+        # which keeps rebuilds fast.
         reader = snapshot.searcher.reader()
-        corrector = snapshot.searcher.corrector(SPELL_FIELD)
-        fold = spelling_analyzer()
+        analyzer = self._schema["title"].analyzer
         changed = False
 
         def replace(match: re.Match[str]) -> str:
@@ -467,14 +472,20 @@ class SearchIndex:
             word = match.group(0)
             if word in _OPERATORS:
                 return word
-            tokens = [t.text for t in fold(word)]
-            if len(tokens) != 1 or (SPELL_FIELD, tokens[0]) in reader:
+            stems = [t.text for t in analyzer(word)]
+            if len(stems) != 1 or any((f, stems[0]) in reader for f in _SUGGEST_FIELDS):
                 return word
             for distance in (1, 2):
-                found = corrector.suggest(tokens[0], limit=1, maxdist=distance, prefix=1)
-                if found:
-                    changed = True
-                    return found[0]
+                frequency: dict[str, int] = {}
+                for field in _SUGGEST_FIELDS:
+                    for stem in reader.terms_within(field, stems[0], distance, prefix=1):
+                        frequency[stem] = frequency.get(stem, 0) + reader.doc_frequency(field, stem)
+                ranked = sorted(frequency, key=lambda s: (_edits(stems[0], s), -frequency[s], s))
+                for stem in ranked:
+                    surface = self._surface_form(snapshot, stem)
+                    if surface:
+                        changed = True
+                        return surface
             return word
 
         suggestion = _LETTERS.sub(replace, q)
@@ -486,6 +497,32 @@ class SearchIndex:
         better = self._visible(snapshot, viewer) & matching_mask(parsed, snapshot)
         better = _and_all(better, self._filters(snapshot, query).values())
         return suggestion if int(np.count_nonzero(better)) > total else None
+
+    def _surface_form(self, snapshot: Snapshot, stem: str) -> str | None:
+        """A word as written in some document whose indexed stem is ``stem``."""
+        for field in _SUGGEST_FIELDS:
+            analyzer = self._schema[field].analyzer
+            for docnum in np.flatnonzero(snapshot.term(field, stem))[:3]:
+                text = snapshot.searcher.stored_fields(int(docnum)).get(field, "")
+                for token in analyzer(text, chars=True, removestops=False):
+                    if token.text == stem:
+                        return text[token.startchar : token.endchar].lower()
+        return None
+
+
+def _edits(a: str, b: str) -> int:
+    """Edit distance counting a swap of adjacent letters as one edit (optimal string alignment)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def _and_all(base: np.ndarray, masks: Iterable[np.ndarray]) -> np.ndarray:

@@ -22,13 +22,11 @@ from search_index.documents import IndexedItem
 TEXT_FIELD_BOOSTS: dict[str, float] = {
     "title": 3.0,
     "description": 1.0,
-    "organisation": 1.0,
-    "tags": 0.5,
+    # The organisation's name, category, outcomes and districts as words.
+    "about": 0.7,
 }
 # Facet fields: exact values (district names contain spaces, so they are never tokenised).
 FACET_FIELDS: tuple[str, ...] = ("kind", "category", "district", "outcome", "status")
-# Unstemmed vocabulary for "did you mean" suggestions.
-SPELL_FIELD = "spell"
 # Values of multi-valued facet fields are joined with this separator before indexing.
 VALUE_SEPARATOR = "\x1f"
 # Highlighting a huge text costs time on every search; descriptions are stored only up to
@@ -52,15 +50,6 @@ def stemming_analyzer() -> Analyzer:
     )
 
 
-def spelling_analyzer() -> Analyzer:
-    """Build the analyser of the unstemmed vocabulary field used for suggestions.
-
-    Returns:
-        A Whoosh analyser that lower-cases and folds accents but does not stem.
-    """
-    return RegexTokenizer(r"[^\W\d_]{3,}") | LowercaseFilter() | CharsetFilter(accent_map)
-
-
 def _facet_analyzer() -> Analyzer:
     # Keeps each separator-delimited value whole, spaces and case included.
     return RegexTokenizer(r"[^\x1f]+")
@@ -79,9 +68,7 @@ def build_schema() -> fields.Schema:
         kind=fields.ID(),
         title=fields.TEXT(analyzer=text, stored=True),
         description=fields.TEXT(analyzer=text, stored=True),
-        organisation=fields.TEXT(analyzer=text),
-        tags=fields.TEXT(analyzer=text),
-        spell=fields.TEXT(analyzer=spelling_analyzer(), phrase=False),
+        about=fields.TEXT(analyzer=text),
         category=fields.KEYWORD(analyzer=facet),
         district=fields.KEYWORD(analyzer=facet),
         outcome=fields.KEYWORD(analyzer=facet),
@@ -155,9 +142,7 @@ def to_document(item: IndexedItem) -> dict[str, object]:
         "kind": item.kind,
         "title": item.title,
         "description": item.description,
-        "organisation": item.organisation_name,
-        "tags": tags,
-        "spell": f"{item.title}\n{item.description}\n{item.organisation_name}\n{tags}",
+        "about": f"{item.organisation_name}\n{tags}",
         "status": clean_value(item.status),
         "organisation_id": str(item.organisation_id),
         "verified": "1" if item.organisation_verified else "0",
