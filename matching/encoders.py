@@ -198,6 +198,17 @@ def stem(word: str) -> str:
     """
     if len(word) <= 3 or word.isdigit():
         return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("ing") and len(word) >= 6:
+        return word[:-3]
+    if word.endswith("ed") and len(word) >= 5:
+        return word[:-2]
+    if word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
     for suffix, repl in (
         ("ies", "y"),
         ("ing", ""),

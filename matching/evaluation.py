@@ -48,7 +48,18 @@ FUSED_CATEGORY_BONUS = 0.5
 FUSED_THRESHOLD = 3.0
 
 CATEGORIES = frozenset(
-    "premises advertising goods volunteering expertise skills-and-jobs environment transport funding other".split()
+    [
+        "premises",
+        "advertising",
+        "goods",
+        "volunteering",
+        "expertise",
+        "skills-and-jobs",
+        "environment",
+        "transport",
+        "funding",
+        "other",
+    ]
 )
 _DEFAULT = object()
 
@@ -406,7 +417,7 @@ def baseline_scores(dataset: Dataset, need_vecs: np.ndarray, offer_vecs: np.ndar
 def run_evaluation(
     path_or_dataset: str | Path | Mapping[str, Any] | Dataset,
     k: int = 10,
-    encoder: SemanticEncoder | str | None | object = _DEFAULT,
+    encoder: SemanticEncoder | str | object | None = _DEFAULT,
     params: MatchParams | None = None,
 ) -> dict[str, dict[str, float]]:
     """Evaluate the hybrid matcher and the three baselines on one set.

@@ -170,11 +170,9 @@ class _Side:
         self.vecs[i] = 0.0
         self.top[i] = -np.inf
 
-    def hubs(self) -> np.ndarray:
-        top = self.top[: self.n]
-        finite = np.isfinite(top)
-        count = np.maximum(finite.sum(axis=1), 1)
-        return (np.where(finite, top, 0.0).sum(axis=1) / count).astype(np.float32)
+    def hubs(self, prior: float) -> np.ndarray:
+        """Mean of each item's k best cosines; missing neighbours count as ``prior``."""
+        return _smoothed_mean(self.top[: self.n], prior)
 
     def merge_delta(self) -> None:
         if self.delta:
@@ -568,14 +566,13 @@ class Matcher:
         lex = cside.lexical_scores(row, self._idf_sq(), self._idf_version)
         if self.semantic:
             cos = cside.vecs[:n] @ vec
+            prior = self.params.hub_prior
             if slot is not None:
-                qhub = float(qside.hubs()[slot]) if qside.n else 0.0
+                qhub = float(qside.hubs(prior)[slot])
             else:
                 masked = np.where(cside.alive[:n], cos, -np.inf)
-                top = _topk_rows(masked[None, :], self.params.hub_k)[0]
-                top = top[np.isfinite(top)]
-                qhub = float(top.mean()) if top.size else 0.0
-            chub = cside.hubs()
+                qhub = float(_smoothed_mean(_topk_rows(masked[None, :], self.params.hub_k), prior)[0])
+            chub = cside.hubs(prior)
         else:
             cos = np.zeros(n, dtype=np.float32)
             qhub, chub = 0.0, np.zeros(n, dtype=np.float32)
@@ -787,6 +784,17 @@ def _unit(vec: np.ndarray) -> np.ndarray:
     vec = np.nan_to_num(vec.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     norm = float(np.linalg.norm(vec))
     return vec / norm if norm > 0 else vec
+
+
+def _smoothed_mean(top: np.ndarray, prior: float) -> np.ndarray:
+    """Row means of top-k arrays padded with -inf, the padding counted as ``prior``.
+
+    With few items on the other side (a new marketplace) this keeps hubness from falling to
+    zero, which would inflate every score.
+    """
+    finite = np.isfinite(top)
+    total = np.where(finite, top, prior).sum(axis=1)
+    return (total / max(1, top.shape[1])).astype(np.float32)
 
 
 def _topk_rows(sims: np.ndarray, k: int) -> np.ndarray:

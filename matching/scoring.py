@@ -64,6 +64,8 @@ class MatchParams:
 
     Attributes:
         hub_k: neighbours used for the hubness correction.
+        hub_prior: hubness assumed for missing neighbours (when the other side has fewer
+            than ``hub_k`` items); the median hubness of the tuning set.
         lexical_weight: weight of the lexical cosine beside the semantic term.
         category_bonus: added when need and offer share a category (a hint, not a rule).
         hybrid: calibration when sentence embeddings are available.
@@ -73,6 +75,7 @@ class MatchParams:
     """
 
     hub_k: int = 5
+    hub_prior: float = 0.35
     lexical_weight: float = 0.5
     category_bonus: float = 0.2
     hybrid: Calibration = field(default_factory=Calibration)

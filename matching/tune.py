@@ -1,0 +1,252 @@
+"""Tune the matcher's few parameters on a judged set and write ``params.json``.
+
+Usage::
+
+    python -m matching.tune shared/eval/dev.json            # writes matching/params.json
+    python -m matching.tune shared/eval/dev.json --split     # also a split-half stability check
+    python -m matching.tune FILE.json --out /tmp/params.json
+
+What is learnt, and how (nothing is read from the texts themselves):
+
+0. ``hub_prior``: the median hubness over the set (see ``matching.scoring``);
+1. ``lexical_weight`` ∈ {0.25, 0.5, 1.0} and ``category_bonus`` ∈ {0.1, 0.2, 0.3}: the grid
+   point with the best mean of nDCG@10 and MRR (``hub_k`` is fixed at 5);
+2. the calibration: a logistic regression of "judged relevant" on the raw score over all
+   pairs the rules allow, so a score estimates how likely an officer is to call it relevant;
+3. the no-good-match threshold: the raw cut-off that maximises the balanced accuracy
+   ``(no_match_accuracy + 1 − false_no_match) / 2`` subject to ``false_no_match ≤ 0.10``,
+   taken in the middle of the best interval, then mapped to the calibrated scale.
+
+Steps 2–3 are repeated for the lexical-only mode (no embedding model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from matching.encoders import SemanticEncoder, load_semantic_encoder
+from matching.evaluation import Dataset, hybrid_rankings, load_dataset, score_system
+from matching.matcher import Matcher, embed_items
+from matching.scoring import PARAMS_PATH, Calibration, MatchParams
+
+LEXICAL_WEIGHTS = (0.25, 0.5, 1.0)
+CATEGORY_BONUSES = (0.1, 0.2, 0.3)
+MAX_FALSE_NO_MATCH = 0.10
+_IDENTITY = Calibration(scale=1.0, offset=0.0, threshold=0.0)
+
+
+def _raw_rankings(
+    dataset: Dataset, params: MatchParams, encoder: SemanticEncoder | None, vectors: tuple | None
+) -> tuple[dict[str, list[tuple[str, float]]], Matcher]:
+    """Rankings whose scores are the raw fused scores (identity calibration)."""
+    p = replace(params, hybrid=_IDENTITY, lexical_only=_IDENTITY)
+    ranked, matcher = hybrid_rankings(dataset, encoder, p, vectors)
+    # The identity calibration is a logistic of raw: invert it to get raw back.
+    raw = {n: [(o, float(np.log(max(s, 1e-12) / max(1 - s, 1e-12)))) for o, s in r] for n, r in ranked.items()}
+    return raw, matcher
+
+
+def _metrics(dataset: Dataset, raw: dict[str, list[tuple[str, float]]], cut: float) -> dict[str, float]:
+    return score_system(
+        dataset,
+        {n: [o for o, _ in r] for n, r in raw.items()},
+        {n: not r or r[0][1] < cut for n, r in raw.items()},
+    )
+
+
+def choose_cut(dataset: Dataset, raw: dict[str, list[tuple[str, float]]]) -> float:
+    """The raw no-good-match cut-off (see the module docstring, step 3).
+
+    Args:
+        dataset: the tuning set.
+        raw: raw-score rankings by need.
+
+    Returns:
+        The raw cut-off.
+    """
+    bests = sorted({round(r[0][1], 6) for r in raw.values() if r})
+    if not bests:
+        return 0.0
+    cands = [bests[0] - 0.01, *((a + b) / 2 for a, b in itertools.pairwise(bests)), bests[-1] + 0.01]
+    scored = []
+    for cut in cands:
+        m = _metrics(dataset, raw, cut)
+        ok = m["false_no_match"] <= MAX_FALSE_NO_MATCH
+        scored.append((ok, (m["no_match_accuracy"] + 1 - m["false_no_match"]) / 2, cut))
+    best = max(scored)
+    tops = [cut for ok, value, cut in scored if (ok, value) == best[:2]]
+    # Middle of the best interval: the cut-offs in it differ only by where ties fall.
+    lo, hi = min(tops), max(tops)
+    inside = [b for b in bests if lo <= b <= hi]
+    return (lo + hi) / 2 if not inside else float(np.median(tops))
+
+
+def fit_calibration(dataset: Dataset, raw: dict[str, list[tuple[str, float]]], cut: float) -> Calibration:
+    """Logistic calibration of raw scores against the judgments, with the threshold mapped.
+
+    Args:
+        dataset: the tuning set.
+        raw: raw-score rankings by need (every eligible pair).
+        cut: the raw no-good-match cut-off.
+
+    Returns:
+        The calibration.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = [], []
+    for need_id, ranked in raw.items():
+        rels = dataset.relevant(need_id)
+        for offer_id, score in ranked:
+            x.append(score)
+            y.append(1 if rels.get(offer_id, 0) > 0 else 0)
+    if len(set(y)) < 2:
+        return Calibration()
+    model = LogisticRegression(C=1.0).fit(np.array(x)[:, None], np.array(y))
+    scale = float(model.coef_[0][0])
+    offset = float(-model.intercept_[0] / scale) if scale else 0.0
+    cal = Calibration(scale=round(scale, 4), offset=round(offset, 4), threshold=0.0)
+    return replace(cal, threshold=round(float(cal(cut)), 4))
+
+
+def tune(
+    dataset: Dataset, encoder: SemanticEncoder | None, base: MatchParams | None = None, verbose: bool = False
+) -> MatchParams:
+    """Learn the parameters on a judged set.
+
+    Args:
+        dataset: the tuning set.
+        encoder: the semantic encoder.
+        base: starting parameters (defaults otherwise).
+        verbose: print the grid.
+
+    Returns:
+        The tuned parameters.
+    """
+    base = base or MatchParams()
+    vectors = (embed_items(dataset.needs, encoder), embed_items(dataset.offers, encoder)) if encoder else None
+    best: tuple[float, MatchParams] | None = None
+    for lw in LEXICAL_WEIGHTS:
+        for cb in CATEGORY_BONUSES:
+            p = replace(base, lexical_weight=lw, category_bonus=cb)
+            raw, _ = _raw_rankings(dataset, p, encoder, vectors)
+            m = _metrics(dataset, raw, -np.inf)
+            value = (m["ndcg@10"] + m["mrr"]) / 2
+            if verbose:
+                print(f"  lexical_weight={lw:<5} category_bonus={cb:<4} ndcg@10={m['ndcg@10']:.3f} mrr={m['mrr']:.3f}")
+            if best is None or value > best[0] + 1e-9:
+                best = (value, p)
+    assert best is not None
+    params = best[1]
+    if encoder is not None:
+        probe = Matcher.build(dataset.needs, dataset.offers, *_by_id(dataset, vectors), params=params)
+        hubs = np.concatenate([probe.needs.hubs(0.0), probe.offers.hubs(0.0)])
+        params = replace(params, hub_prior=round(float(np.median(hubs)), 2) if hubs.size else params.hub_prior)
+    raw, _ = _raw_rankings(dataset, params, encoder, vectors)
+    hybrid = fit_calibration(dataset, raw, choose_cut(dataset, raw))
+    lraw, _ = _raw_rankings(dataset, params, None, None)
+    lexical_only = fit_calibration(dataset, lraw, choose_cut(dataset, lraw))
+    name = dataset.name or "unnamed set"
+    return replace(
+        params,
+        hybrid=hybrid,
+        lexical_only=lexical_only,
+        tuned_on=f"{name}: {len(dataset.needs)} needs, {len(dataset.offers)} offers",
+    )
+
+
+def _by_id(dataset: Dataset, vectors: tuple | None) -> tuple[dict, dict]:
+    if vectors is None:
+        return {}, {}
+    return (
+        {n.id: v for n, v in zip(dataset.needs, vectors[0], strict=True)},
+        {o.id: v for o, v in zip(dataset.offers, vectors[1], strict=True)},
+    )
+
+
+def split_halves(dataset: Dataset, seed: int = 0) -> tuple[Dataset, Dataset]:
+    """Split a set's needs in two halves (offers shared), balanced by kind of need.
+
+    Args:
+        dataset: the set.
+        seed: random seed.
+
+    Returns:
+        The two halves.
+    """
+    rng = random.Random(seed)
+    groups: dict[str, list] = {}
+    for need in dataset.needs:
+        rels = dataset.relevant(need.id)
+        kind = "none" if not rels else ("full" if 2 in rels.values() else "partial")
+        groups.setdefault(kind, []).append(need)
+    a, b = [], []
+    for kind in sorted(groups):
+        members = groups[kind][:]
+        rng.shuffle(members)
+        half = len(members) // 2 + (len(members) % 2 if len(a) <= len(b) else 0)
+        a += members[:half]
+        b += members[half:]
+
+    def subset(needs: list) -> Dataset:
+        ids = {n.id for n in needs}
+        judged = {k: v for k, v in dataset.judgments.items() if k[0] in ids}
+        return Dataset(f"{dataset.name}-half", tuple(needs), dataset.offers, judged)
+
+    return subset(a), subset(b)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point (see the module docstring).
+
+    Args:
+        argv: arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status.
+    """
+    parser = argparse.ArgumentParser(prog="python -m matching.tune", description="Tune matching parameters.")
+    parser.add_argument("file")
+    parser.add_argument("--out", default=str(PARAMS_PATH), help=f"where to write (default {PARAMS_PATH})")
+    parser.add_argument("--model", default=None, help="embedding model (default: configured)")
+    parser.add_argument("--split", action="store_true", help="also run the split-half stability check")
+    parser.add_argument("--seeds", type=int, default=3, help="random splits for --split")
+    args = parser.parse_args(argv)
+    dataset = load_dataset(args.file)
+    encoder = load_semantic_encoder(args.model)
+    params = tune(dataset, encoder, verbose=True)
+    Path(args.out).write_text(params.to_json(), encoding="utf-8")
+    print(f"wrote {args.out}:\n{params.to_json()}")
+    if args.split:
+        keys = ("ndcg@10", "mrr", "recall@10", "no_match_accuracy", "false_no_match")
+        print("split-half check: tune on one half, evaluate on the other")
+        print(f"{'seed':>4} {'direction':>9} " + " ".join(f"{k:>17}" for k in keys) + "  params")
+        for seed in range(args.seeds):
+            halves = split_halves(dataset, seed)
+            for name, (fit, held) in (("A->B", halves), ("B->A", halves[::-1])):
+                p = tune(fit, encoder)
+                ranked, _ = hybrid_rankings(held, encoder, p)
+                thr = p.hybrid.threshold
+                m = score_system(
+                    held,
+                    {n: [o for o, _ in r] for n, r in ranked.items()},
+                    {n: not r or r[0][1] < thr for n, r in ranked.items()},
+                )
+                print(
+                    f"{seed:>4} {name:>9} "
+                    + " ".join(f"{m[k]:>17.3f}" for k in keys)
+                    + f"  lw={p.lexical_weight} cb={p.category_bonus} thr={thr}"
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
