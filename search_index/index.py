@@ -20,7 +20,7 @@ from search_index import storage
 from search_index.check import CheckReport, compare
 from search_index.docsets import Snapshot
 from search_index.documents import PUBLIC, IndexedItem, Viewer, parse_key
-from search_index.errors import IndexUnavailable
+from search_index.errors import IndexUnavailable, unavailable_on_error
 from search_index.query import (
     ANY_STATUS,
     SearchQuery,
@@ -190,11 +190,13 @@ class SearchIndex:
         else:
             self._segment_cache = {}
         ix = open_generation(generation)
-        try:
-            fresh = Snapshot(ix.searcher(), self._segment_cache)
-            fresh.warm()
-        except Exception as exc:  # any read error here means corrupt files
-            raise IndexUnavailable(f"search index at {generation} is unreadable: {exc}") from exc
+
+        def open_snapshot() -> Snapshot:
+            snapshot = Snapshot(ix.searcher(), self._segment_cache)
+            snapshot.warm()
+            return snapshot
+
+        fresh = unavailable_on_error(open_snapshot, f"search index at {generation}")
         for segid in set(self._segment_cache) - fresh.segment_ids:
             del self._segment_cache[segid]
         if snapshot is not None:

@@ -13,7 +13,7 @@ from whoosh.writing import SegmentWriter
 
 from search_index import storage
 from search_index.documents import IndexedItem
-from search_index.errors import IndexBusy, IndexUnavailable
+from search_index.errors import IndexBusy, IndexUnavailable, unavailable_on_error
 from search_index.schema import to_document
 
 Document = dict[str, object]
@@ -86,10 +86,7 @@ def open_generation(generation: Path) -> whoosh_index.Index:
     Raises:
         IndexUnavailable: If the directory holds no readable index.
     """
-    try:
-        return whoosh_index.open_dir(str(generation))
-    except Exception as exc:  # EmptyIndexError, pickle/struct errors on garbage
-        raise IndexUnavailable(f"cannot open search index at {generation}: {exc}") from exc
+    return unavailable_on_error(lambda: whoosh_index.open_dir(str(generation)), f"search index at {generation}")
 
 
 @contextmanager
