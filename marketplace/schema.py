@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -26,6 +27,13 @@ def _alembic_config() -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
+
+
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(_alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def head_revision() -> str:
@@ -44,8 +52,7 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to ``revision``, refusing a database newer than the code."""
     current = current_revision(engine)
-    script = ScriptDirectory.from_config(_alembic_config())
-    if current is not None and script.get_revision(current) is None:
+    if current is not None and not _known(current):
         raise SchemaError(
             f"The database is at migration {current}, which this version of the marketplace "
             "does not know: it was created by a newer version. Upgrade the code instead."
@@ -64,8 +71,7 @@ def check_schema(engine: Engine) -> None:
         return
     if current is None:
         raise SchemaError("The database has no marketplace tables yet. Run `marketplace init` to create them.")
-    script = ScriptDirectory.from_config(_alembic_config())
-    if script.get_revision(current) is None:
+    if not _known(current):
         raise SchemaError(
             f"The database is at migration {current}, newer than this code knows ({head}). "
             "Upgrade the marketplace code."

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,9 @@ from marketplace.services import accounts, needs, offers, organisations
 from marketplace.services.reference import seed_reference_data
 
 PASSWORD = "correct horse battery"
+
+# Real argon2id, with cheap parameters so hundreds of test accounts take seconds, not minutes.
+accounts.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 POSTGRES_ENV = "MARKETPLACE_TEST_DATABASE_URL"
 
 
@@ -35,7 +39,7 @@ def _create_postgres_database(base_url: str) -> tuple[str, Callable[[], None]]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         pytest.exit(f"PostgreSQL at {url.render_as_string(hide_password=True)} is unreachable: {error}", returncode=3)
 
     def drop() -> None:
@@ -81,7 +85,7 @@ def connection(engine: Engine) -> Iterator:
 
 
 @pytest.fixture
-def session_factory(connection) -> sessionmaker:  # noqa: ANN001
+def session_factory(connection) -> sessionmaker:
     """Sessions that commit to SAVEPOINTs inside the test's transaction."""
     return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
@@ -114,7 +118,7 @@ def config(tmp_path: Path, database_url: str) -> Config:
 
 
 @pytest.fixture
-def app(config: Config, session_factory: sessionmaker):  # noqa: ANN201
+def app(config: Config, session_factory: sessionmaker):
     """The app, its requests sharing the test's transaction."""
     from marketplace.app import create_app
 
@@ -122,7 +126,7 @@ def app(config: Config, session_factory: sessionmaker):  # noqa: ANN201
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     """A Flask test client."""
     return app.test_client()
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import url_for
 
 from marketplace.clock import council_today
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import needs as needs_service
-from marketplace.services.listings import check_filters
-from marketplace.services.paging import check_paging
 from marketplace.services.reference import reference_lists
 
 from . import api
-from .parsing import json_body
+from .parsing import json_body, list_arguments
 from .serializers import need_json, page_json
 
 
@@ -20,8 +18,7 @@ from .serializers import need_json, page_json
 def list_needs() -> object:
     """Needs the caller may see, filtered and paged."""
     session = db_session()
-    filters = check_filters(request.args, reference_lists(session), needs_service.NEED_STATUSES)
-    page, per_page = check_paging(request.args.get("page"), request.args.get("per_page"))
+    filters, page, per_page = list_arguments(reference_lists(session), needs_service.NEED_STATUSES)
     result = needs_service.list_needs(session, current_actor(), filters, page, per_page)
     return page_json(result, need_json)
 

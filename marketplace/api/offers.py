@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import url_for
 
 from marketplace.clock import council_today
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import offers as offers_service
-from marketplace.services.listings import check_filters
-from marketplace.services.paging import check_paging
 from marketplace.services.reference import reference_lists
 
 from . import api
-from .parsing import json_body
+from .parsing import json_body, list_arguments
 from .serializers import offer_json, page_json
 
 
@@ -20,8 +18,7 @@ from .serializers import offer_json, page_json
 def list_offers() -> object:
     """Offers the caller may see, filtered and paged."""
     session = db_session()
-    filters = check_filters(request.args, reference_lists(session), offers_service.OFFER_STATUSES)
-    page, per_page = check_paging(request.args.get("page"), request.args.get("per_page"))
+    filters, page, per_page = list_arguments(reference_lists(session), offers_service.OFFER_STATUSES)
     result = offers_service.list_offers(session, current_actor(), filters, page, per_page)
     return page_json(result, offer_json)
 

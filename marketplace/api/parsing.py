@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import request
 
 from marketplace.services.errors import DomainError, ValidationFailed
+from marketplace.services.listings import Filters, check_filters
+from marketplace.services.paging import check_paging
+from marketplace.services.reference import ReferenceLists
 
 
 class MalformedRequest(DomainError):
@@ -45,3 +48,24 @@ def query_flag(name: str) -> bool | None:
     if value.lower() in ("false", "0", "no"):
         return False
     raise ValidationFailed({name: f"{name} must be true or false"})
+
+
+def list_arguments(lists: ReferenceLists, statuses: set[str]) -> tuple[Filters, int, int]:
+    """Browse filters and paging from the query string, every problem reported at once.
+
+    Raises:
+        ValidationFailed: naming each bad parameter.
+    """
+    fields: dict[str, str] = {}
+    filters, page, per_page = Filters(), 1, 20
+    try:
+        filters = check_filters(request.args, lists, statuses)
+    except ValidationFailed as error:
+        fields.update(error.fields)
+    try:
+        page, per_page = check_paging(request.args.get("page"), request.args.get("per_page"))
+    except ValidationFailed as error:
+        fields.update(error.fields)
+    if fields:
+        raise ValidationFailed(fields)
+    return filters, page, per_page

@@ -20,9 +20,20 @@ from marketplace.services.errors import Forbidden, NotFound, NotSignedIn, Valida
 log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
-# One hash computed once, verified against when the email is unknown, so a wrong email
-# takes as long as a wrong password and sign-in does not reveal who has an account.
+# One hash verified against when the email is unknown, so a wrong email takes as long as
+# a wrong password and sign-in does not reveal who has an account.
 _DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Change the argon2 parameters (the test suite uses cheaper ones to stay fast).
+
+    Hashes made with other parameters still verify, and are upgraded at the next sign-in.
+    """
+    global _hasher, _DUMMY_HASH
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash("not a real password")
+
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8

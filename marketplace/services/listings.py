@@ -30,23 +30,27 @@ class FieldErrors(dict[str, str]):
             raise ValidationFailed(dict(self))
 
 
-def clean_text(data: Mapping[str, object], name: str, label: str, lo: int, hi: int, errors: FieldErrors) -> str | None:
-    """Validate a required plain-text field, trimming surrounding spaces."""
+def clean_text(data: Mapping[str, object], name: str, noun: str, lo: int, hi: int, errors: FieldErrors) -> str | None:
+    """Validate a required plain-text field, trimming surrounding spaces.
+
+    Args:
+        noun: what the field is called in messages, e.g. ``title``.
+    """
     value = data.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
-        errors[name] = f"Enter {label}"
+        errors[name] = f"Enter a {noun}"
         return None
     if not isinstance(value, str):
-        errors[name] = f"{label.capitalize()} must be text"
+        errors[name] = f"{_cap(noun)} must be text"
         return None
     value = value.strip()
     if "\x00" in value:
-        errors[name] = f"{label.capitalize()} must not contain control characters"
+        errors[name] = f"{_cap(noun)} must not contain control characters"
         return None
     if len(value) < lo:
-        errors[name] = f"{_cap(label)} must be {lo} characters or more"
+        errors[name] = f"{_cap(noun)} must be {lo} characters or more"
     elif len(value) > hi:
-        errors[name] = f"{_cap(label)} must be {hi} characters or fewer"
+        errors[name] = f"{_cap(noun)} must be {hi} characters or fewer"
     else:
         return value
     return None
@@ -130,6 +134,11 @@ def unknown_fields(data: Mapping[str, object], known: set[str], errors: FieldErr
     for name in data:
         if name not in known:
             errors[name] = "This field is not known or cannot be changed"
+
+
+def by_position(item: object) -> int:
+    """Reference rows keep the council's display order, whatever order they were picked in."""
+    return item.position
 
 
 def _cap(label: str) -> str:

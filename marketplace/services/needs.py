@@ -20,6 +20,7 @@ from marketplace.services.listings import (
     TITLE_MIN,
     FieldErrors,
     Filters,
+    by_position,
     can_see_unverified,
     clean_choice,
     clean_choices,
@@ -50,11 +51,9 @@ def _validate(session: Session, data: Mapping[str, object], today: date, *, part
         return not partial or name in data
 
     if wanted("title"):
-        clean["title"] = clean_text(data, "title", "a title", TITLE_MIN, TITLE_MAX, errors)
+        clean["title"] = clean_text(data, "title", "title", TITLE_MIN, TITLE_MAX, errors)
     if wanted("description"):
-        clean["description"] = clean_text(
-            data, "description", "a description", DESCRIPTION_MIN, DESCRIPTION_MAX, errors
-        )
+        clean["description"] = clean_text(data, "description", "description", DESCRIPTION_MIN, DESCRIPTION_MAX, errors)
     if wanted("category"):
         clean["category"] = clean_choice(data, "category", lists.category_codes, "Select a category", errors)
     if wanted("district"):
@@ -80,7 +79,7 @@ def _apply(session: Session, need: Need, clean: Mapping[str, object]) -> None:
     if "district" in clean:
         need.district = session.get(District, clean["district"])
     if "outcomes" in clean:
-        need.outcomes = [session.get(Outcome, code) for code in clean["outcomes"]]
+        need.outcomes = sorted((session.get(Outcome, code) for code in clean["outcomes"]), key=by_position)
 
 
 def post_need(session: Session, actor: User | None, data: Mapping[str, object], today: date) -> Need:

@@ -20,6 +20,7 @@ from marketplace.services.listings import (
     TITLE_MIN,
     FieldErrors,
     Filters,
+    by_position,
     can_see_unverified,
     clean_choice,
     clean_choices,
@@ -84,11 +85,9 @@ def _validate(
         return not partial or name in data
 
     if wanted("title"):
-        clean["title"] = clean_text(data, "title", "a title", TITLE_MIN, TITLE_MAX, errors)
+        clean["title"] = clean_text(data, "title", "title", TITLE_MIN, TITLE_MAX, errors)
     if wanted("description"):
-        clean["description"] = clean_text(
-            data, "description", "a description", DESCRIPTION_MIN, DESCRIPTION_MAX, errors
-        )
+        clean["description"] = clean_text(data, "description", "description", DESCRIPTION_MIN, DESCRIPTION_MAX, errors)
     if wanted("category"):
         clean["category"] = clean_choice(data, "category", lists.category_codes, "Select a category", errors)
     if wanted("districts"):
@@ -131,9 +130,9 @@ def _apply(session: Session, offer: Offer, clean: Mapping[str, object]) -> None:
     if "category" in clean:
         offer.category = session.get(Category, clean["category"])
     if "districts" in clean:
-        offer.districts = [session.get(District, code) for code in clean["districts"]]
+        offer.districts = sorted((session.get(District, code) for code in clean["districts"]), key=by_position)
     if "outcomes" in clean:
-        offer.outcomes = [session.get(Outcome, code) for code in clean["outcomes"]]
+        offer.outcomes = sorted((session.get(Outcome, code) for code in clean["outcomes"]), key=by_position)
     if "measure" in clean:
         offer.measure = session.get(Measure, clean["measure"]) if clean["measure"] else None
 

@@ -20,7 +20,16 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import DateField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    DateField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import Optional
 
 from marketplace.services.errors import ValidationFailed
@@ -36,6 +45,9 @@ class LenientDateField(DateField):
     def process_formdata(self, valuelist: list[str]) -> None:
         """Accept all three parts blank as no date; otherwise parse, remembering a failure."""
         self.not_a_date = False
+        if len(valuelist) != 3:
+            # The widget shows day, month and year from raw_data: never leave it half-filled.
+            self.raw_data = None
         if not valuelist or not any(part.strip() for part in valuelist):
             self.data = None
             return
@@ -67,8 +79,8 @@ class RegisterForm(FlaskForm):
     role = RadioField(
         "What kind of organisation are you registering?",
         choices=[
-            ("community", "A community group, charity or voluntary organisation"),
-            ("supplier", "A supplier: a business holding or bidding for a council contract"),
+            SelectChoice("community", "A community group, charity or voluntary organisation"),
+            SelectChoice("supplier", "A supplier: a business holding or bidding for a council contract"),
         ],
         widget=GovRadioInput(),
         validate_choice=False,
@@ -85,12 +97,12 @@ class RegisterForm(FlaskForm):
     submit = SubmitField("Register", widget=GovSubmitInput())
 
 
-def _choices(lists: ReferenceLists) -> dict[str, list[tuple[str, str]]]:
+def _choices(lists: ReferenceLists) -> dict[str, list[SelectChoice]]:
     return {
-        "category": [(c.code, c.name) for c in lists.categories],
-        "district": [(d.code, d.name) for d in lists.districts],
-        "outcome": [(o.code, o.name) for o in lists.outcomes],
-        "measure": [(m.code, f"{m.name} ({m.unit})") for m in lists.measures],
+        "category": [SelectChoice(c.code, c.name) for c in lists.categories],
+        "district": [SelectChoice(d.code, d.name) for d in lists.districts],
+        "outcome": [SelectChoice(o.code, o.name) for o in lists.outcomes],
+        "measure": [SelectChoice(m.code, f"{m.name} ({m.unit})") for m in lists.measures],
     }
 
 
@@ -121,8 +133,8 @@ class NeedForm(FlaskForm):
     def set_choices(self, lists: ReferenceLists) -> NeedForm:
         """Fill the lists from the council's reference data."""
         choices = _choices(lists)
-        self.category.choices = [("", "Select a category"), *choices["category"]]
-        self.district.choices = [("", "Select a district"), *choices["district"]]
+        self.category.choices = [SelectChoice("", "Select a category"), *choices["category"]]
+        self.district.choices = [SelectChoice("", "Select a district"), *choices["district"]]
         self.outcomes.choices = choices["outcome"]
         return self
 
@@ -174,10 +186,10 @@ class OfferForm(FlaskForm):
     def set_choices(self, lists: ReferenceLists) -> OfferForm:
         """Fill the lists from the council's reference data."""
         choices = _choices(lists)
-        self.category.choices = [("", "Select a category"), *choices["category"]]
+        self.category.choices = [SelectChoice("", "Select a category"), *choices["category"]]
         self.districts.choices = choices["district"]
         self.outcomes.choices = choices["outcome"]
-        self.measure.choices = [("", "Not measured"), *choices["measure"]]
+        self.measure.choices = [SelectChoice("", "Not measured"), *choices["measure"]]
         return self
 
     def service_data(self) -> dict[str, object]:

@@ -1,0 +1,73 @@
+from tests.conftest import PASSWORD
+
+
+def test_sign_in_and_out(browser, make_user):
+    user = make_user("community")
+    page = browser.sign_in(user)
+    assert page.status_code == 200
+    assert "Your account" in page.get_data(as_text=True)
+    assert user.organisation.name in page.get_data(as_text=True)
+    page = browser.sign_out()
+    assert "You have signed out." in page.get_data(as_text=True)
+    assert browser.client.get("/account").status_code == 302
+
+
+def test_wrong_password_shows_an_error_summary_without_saying_which_part(browser, make_user):
+    user = make_user("community")
+    page = browser.sign_in(user, password="not the password").get_data(as_text=True)
+    assert "There is a problem" in page
+    assert "Enter the email address and password of your account" in page
+    assert "<title>Error: " in page
+
+
+def test_protected_page_redirects_to_sign_in_and_back(browser, make_user):
+    response = browser.client.get("/needs/new")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in?next=/needs/new")
+    user = make_user("community")
+    page = browser.submit("/sign-in?next=/needs/new", {"email": user.email, "password": PASSWORD})
+    assert "Post a need" in page.get_data(as_text=True)
+
+
+def test_sign_in_never_redirects_to_another_site(browser, make_user):
+    user = make_user("community")
+    response = browser.submit(
+        "/sign-in?next=https://evil.example/", {"email": user.email, "password": PASSWORD}, follow=False
+    )
+    assert response.headers["Location"] == "/account"
+
+
+def test_forms_without_csrf_token_are_refused(client, make_user):
+    user = make_user("community")
+    response = client.post("/sign-in", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "The form had expired" in response.get_data(as_text=True)
+
+
+def test_register_creates_an_unverified_group_with_a_banner(browser):
+    page = browser.submit(
+        "/register",
+        {
+            "role": "community",
+            "organisation_name": "Wigston Repair Café",
+            "name": "Sam Lee",
+            "email": "sam@repair.example",
+            "password": "fix it do not bin it",
+            "password_confirmation": "fix it do not bin it",
+        },
+    ).get_data(as_text=True)
+    assert "Your account is ready" in page
+    assert "Wigston Repair Café has not been verified by the council yet" in page
+
+
+def test_register_errors_are_listed_and_linked_to_fields(browser):
+    page = browser.submit("/register", {"role": "", "email": "nope"}).get_data(as_text=True)
+    assert "There is a problem" in page
+    assert 'href="#email"' in page and "Enter an email address in the correct format" in page
+    assert 'href="#role"' in page and 'href="#organisation_name"' in page
+
+
+def test_session_cookie_is_http_only_and_same_site(browser, make_user):
+    response = browser.submit("/sign-in", {"email": make_user("supplier").email, "password": PASSWORD}, follow=False)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
