@@ -17,9 +17,10 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 
 from search_index.schema import FACET_FIELDS
 
@@ -46,18 +47,51 @@ def _leaf_ids(matcher: object) -> np.ndarray:
 
 
 def _w3_block_ids(matcher: W3LeafMatcher) -> np.ndarray:
-    parts = []
+    return _w3_blocks(matcher)[0]
+
+
+def _w3_blocks(matcher: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and weights (term frequencies) of every posting, block by block."""
+    ids, weights = [], []
     while matcher.is_active():
         if matcher._data is None:
             matcher._read_data()
-        deltas = np.asarray(matcher._data[0], dtype=np.int64)
-        parts.append(np.cumsum(deltas)[matcher._i :])
+        start = matcher._i
+        block = matcher._data
+        ids.append(np.cumsum(np.asarray(block[0], dtype=np.int64))[start:])
+        count = matcher._blocklength - start
+        raw = block[1]
+        if raw is None or isinstance(raw, float):
+            weights.append(np.full(count, 1.0 if raw is None else raw, dtype=np.float32))
+        else:
+            weights.append(np.asarray(raw, dtype=np.float32)[start:])
         if matcher._lastblock:
             break
         matcher._goto(matcher._nextoffset)
-    if not parts:
-        return _EMPTY_IDS
-    return np.concatenate(parts)
+    if not ids:
+        return _EMPTY_IDS, np.zeros(0, dtype=np.float32)
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def _leaf_postings(matcher: object) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`_leaf_ids`, with each posting's weight (the term's frequency)."""
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if isinstance(matcher, W3LeafMatcher):
+        try:
+            return _w3_blocks(matcher)
+        except AttributeError:  # pragma: no cover - a future Whoosh changed its internals
+            pass
+    ids, weights = [], []
+    while matcher.is_active():  # type: ignore[attr-defined]
+        ids.append(matcher.id())  # type: ignore[attr-defined]
+        weights.append(matcher.weight())  # type: ignore[attr-defined]
+        matcher.next()  # type: ignore[attr-defined]
+    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+
+
+# Whoosh stores field lengths as one byte each; this decodes them all at once.
+_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
 def _column_values(reader: object, fieldname: str, size: int) -> np.ndarray:
@@ -94,21 +128,47 @@ class SegmentData:
 
     def term_ids(self, fieldname: str, text: str) -> np.ndarray:
         """Local document ids containing a term (cached, LRU)."""
+        return self.postings(fieldname, text)[0]
+
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Local document ids containing a term and the term's frequency in each (cached, LRU)."""
         key = (fieldname, text)
         with self._lock:
-            ids = self._terms.get(key)
-            if ids is not None:
+            found = self._terms.get(key)
+            if found is not None:
                 self._terms.move_to_end(key)
-                return ids
+                return found
         reader = self._reader
-        found = (fieldname, text) in reader  # type: ignore[operator]
-        ids = _leaf_ids(reader.postings(fieldname, text)) if found else _EMPTY_IDS  # type: ignore[attr-defined]
-        ids = ids.astype(np.int32)
+        if (fieldname, text) in reader:  # type: ignore[operator]
+            ids, weights = _leaf_postings(reader.postings(fieldname, text))  # type: ignore[attr-defined]
+        else:
+            ids, weights = _EMPTY_IDS, np.zeros(0, dtype=np.float32)
+        found = (ids.astype(np.int32), weights)
         with self._lock:
-            self._terms[key] = ids
+            self._terms[key] = found
             while len(self._terms) > _TERM_CACHE_ENTRIES:
                 self._terms.popitem(last=False)
-        return ids
+        return found
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """Each document's length (in words, approximately) in a text field."""
+        key = f"length:{fieldname}"
+        values = self._columns.get(key)
+        if values is None:
+            values = np.ones(self.size, dtype=np.float32)
+            try:
+                perdoc = self._reader._perdoc  # type: ignore[attr-defined]
+                column = perdoc._cached_reader(f"_{fieldname}_L", LENGTHS_COLUMN)
+                if column is not None:
+                    raw = column._dbfile.get(column._basepos, column._count)
+                    encoded = np.zeros(self.size, dtype=np.uint8)
+                    stored = np.frombuffer(raw, dtype=np.uint8)[: self.size]
+                    encoded[: len(stored)] = stored
+                    values = _BYTE_TO_LENGTH[encoded]
+            except AttributeError:  # pragma: no cover - other codec: rank without length norms
+                pass
+            self._columns[key] = values
+        return values
 
     def facet(self, fieldname: str) -> dict[str, np.ndarray]:
         """Masks of every value of a facet field."""
@@ -183,6 +243,35 @@ class Snapshot:
                 mask[ids.astype(np.int64) + base] = True
         mask &= self.live
         return mask
+
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Global ids of live documents containing a term, and the term's frequencies."""
+        ids_parts, weight_parts = [], []
+        for data, base in self._segments:
+            ids, weights = data.postings(fieldname, text)
+            if len(ids):
+                ids_parts.append(ids.astype(np.int64) + base)
+                weight_parts.append(weights)
+        if not ids_parts:
+            return _EMPTY_IDS, np.zeros(0, dtype=np.float32)
+        ids = np.concatenate(ids_parts)
+        weights = np.concatenate(weight_parts)
+        keep = self.live[ids]
+        return ids[keep], weights[keep]
+
+    def lengths(self, fieldname: str) -> tuple[np.ndarray, float]:
+        """Every document's length in a text field, and the average over live documents."""
+        key = f"length:{fieldname}"
+        with self._lock:
+            values = self._columns.get(key)
+            if values is None:
+                parts = [data.lengths(fieldname) for data, _ in self._segments]
+                values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+                values.flags.writeable = False
+                self._columns[key] = values
+        live = values[self.live]
+        average = float(live.mean()) if len(live) else 1.0
+        return values, max(average, 1.0)
 
     def facet(self, fieldname: str) -> dict[str, np.ndarray]:
         """Masks of the live documents having each value of a facet field."""

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.idsets import DocIdSet
 
-from search_index import storage
+from search_index import ranking, storage
 from search_index.check import CheckReport, compare
 from search_index.docsets import Snapshot
 from search_index.documents import PUBLIC, IndexedItem, Viewer, parse_key
@@ -63,24 +62,6 @@ class RebuildReport:
     replayed: int  # changes written by other processes during the rebuild, replayed
     seconds: float
     generation: str  # name of the new generation directory
-
-
-class _MaskIdSet(DocIdSet):
-    """A read-only Whoosh doc-id set backed by a NumPy mask (for ``filter=``)."""
-
-    def __init__(self, mask: np.ndarray, count: int) -> None:
-        self._bytes = mask.view(np.uint8).tobytes()
-        self._count = count
-        self._mask = mask
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __contains__(self, docnum: object) -> bool:
-        return 0 <= docnum < len(self._bytes) and self._bytes[docnum] == 1  # type: ignore[operator]
-
-    def __iter__(self):
-        return iter(np.flatnonzero(self._mask).tolist())
 
 
 class SearchIndex:
@@ -360,7 +341,7 @@ class SearchIndex:
             if start >= total:
                 ranked: list[tuple[int, float | None]] = []
             elif parsed is not None and query.sort == "relevance":
-                ranked = self._by_relevance(snapshot, parsed, result, total, start, per_page)
+                ranked = ranking.top(snapshot, parsed, result, start, per_page)
             else:
                 ranked = self._by_newest(snapshot, result, start, per_page)
             hits = tuple(self._hit(snapshot, parsed, docnum, score) for docnum, score in ranked)
@@ -420,14 +401,6 @@ class SearchIndex:
         return facets
 
     @staticmethod
-    def _by_relevance(
-        snapshot: Snapshot, parsed: object, result: np.ndarray, total: int, start: int, per_page: int
-    ) -> list[tuple[int, float | None]]:
-        allowed = _MaskIdSet(result, total)
-        found = snapshot.searcher.search(parsed, filter=allowed, limit=start + per_page)  # type: ignore[arg-type]
-        return [(hit.docnum, float(hit.score)) for hit in found[start : start + per_page]]
-
-    @staticmethod
     def _by_newest(snapshot: Snapshot, result: np.ndarray, start: int, per_page: int) -> list[tuple[int, float | None]]:
         docnums = np.flatnonzero(result)
         created = snapshot.column("created")[docnums]
@@ -455,8 +428,8 @@ class SearchIndex:
             kind=kind,
             id=item_id,
             title=title,
-            title_html=highlight_whole(title, title_terms, self._schema["title"].analyzer),
-            snippet=snippet(description, text_terms, self._schema["description"].analyzer),
+            title_html=highlight_whole(title, title_terms),
+            snippet=snippet(description, text_terms),
             score=score,
         )
 

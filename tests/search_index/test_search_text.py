@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from search_index import SearchQuery
 
@@ -152,3 +154,15 @@ def test_hostile_query_strings_never_raise(index, corpus, q):
         assert len(results.query) <= 256
         for hit in results.hits:
             assert "<script" not in hit.snippet and "<script" not in hit.title_html
+
+
+QUERY_ALPHABET = st.sampled_from(
+    [*"abcvanedrOTNAD\"()[]{}-+*?:^~\\/'<>&;% \x00\t\n", "AND", "OR", "NOT", "é", "😀", "title:", "status:"]
+)
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.one_of(st.text(max_size=60), st.lists(QUERY_ALPHABET, max_size=25).map("".join)))
+def test_any_query_string_returns_results(index, corpus, q):
+    results = index.search(SearchQuery(q=q))
+    assert 0 <= len(results.hits) <= results.total <= len(corpus)
