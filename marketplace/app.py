@@ -11,6 +11,7 @@ from flask import Flask, request
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy.orm import sessionmaker
+from werkzeug.routing import IntegerConverter
 
 from marketplace.clock import council_today
 from marketplace.config import PROJECT_ROOT, Config
@@ -21,6 +22,7 @@ from marketplace.models import User
 from marketplace.request_scope import AppState, close_session, db_session
 from marketplace.schema import check_schema
 from marketplace.services.needs import expire_overdue_needs
+from marketplace.text import refuse_nul
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +100,38 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
             return None
         return user if user is not None and user.active else None
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.teardown_appcontext(close_session)
+    _register_input_guard(app)
     _register_expiry(app)
     _register_blueprints(app)
     _register_request_log(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """Ids in URLs: whole numbers that fit the database's integer, so /needs/99999999999999999999
+    is a plain 404 rather than an overflow inside the database driver.
+    """
+
+    def __init__(self, url_map, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, **kwargs)
+
+
+def _register_input_guard(app: Flask) -> None:
+    """Refuse NUL characters anywhere in the input, in one place.
+
+    No one types them, PostgreSQL cannot store them, and letting one through to a query
+    would turn bad input into a server error.
+    """
+
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        values: list[object] = [*request.args.values(), request.path]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values.extend(request.form.listvalues())
+        refuse_nul(*values)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import request
 
 from marketplace.services.errors import DomainError, ValidationFailed
 from marketplace.services.listings import Filters, check_filters
 from marketplace.services.paging import check_paging
 from marketplace.services.reference import ReferenceLists
+from marketplace.text import refuse_nul
 
 
 class MalformedRequest(DomainError):
@@ -28,9 +31,13 @@ def json_body(*, allow_empty: bool = False) -> dict[str, object]:
         if allow_empty:
             return {}
         raise MalformedRequest("The request body must be a JSON object.")
-    data = request.get_json(force=True, silent=True)
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        data = None
     if not isinstance(data, dict):
         raise MalformedRequest("The request body must be a JSON object (valid JSON, UTF-8).")
+    refuse_nul(data)
     return data
 
 
