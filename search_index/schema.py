@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 from whoosh import columns, fields
@@ -13,6 +14,7 @@ from whoosh.analysis import (
     RegexTokenizer,
     StemFilter,
     StopFilter,
+    Token,
 )
 from whoosh.support.charset import accent_map
 
@@ -36,6 +38,113 @@ STORED_TEXT_LIMIT = 10_000
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def _standard_chain() -> Analyzer:
+    return (
+        RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() | StemFilter(cachesize=100_000)
+    )
+
+
+class StemmingAnalyzer(Analyzer):
+    """Whoosh's tokenizer → lowercase → accent folding → stop words → Porter stemmer, fast.
+
+    Gives the same tokens as the equivalent chain of Whoosh filters (positions skip
+    stop words, as ``StopFilter`` renumbers them), but analyses each distinct word
+    only once (memoised) and yields from a single generator instead of five stacked
+    ones, which makes indexing markedly faster.
+    """
+
+    _WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)
+
+    def __init__(self) -> None:
+        self._chain = _standard_chain()
+        self._memo: dict[str, str | None] = {}
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __getstate__(self) -> dict[str, object]:
+        return {}  # pickled into the index's TOC: keep it small and rebuildable
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__()
+
+    def form(self, word: str) -> str | None:
+        """The indexed form of one word, or None for a stop word.
+
+        Args:
+            word: One word as matched by the tokenizer.
+
+        Returns:
+            The lower-cased, accent-folded stem.
+        """
+        memo = self._memo
+        if word in memo:
+            return memo[word]
+        tokens = [t.text for t in self._chain(word)]
+        form = tokens[0] if len(tokens) == 1 else None
+        if len(memo) < 500_000:
+            memo[word] = form
+        return form
+
+    def __call__(  # noqa: D102 - Whoosh's analyser interface
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        if not tokenize:  # rare (whole-value terms): let the plain chain handle it
+            yield from self._chain(
+                value,
+                positions=positions,
+                chars=chars,
+                keeporiginal=keeporiginal,
+                removestops=removestops,
+                start_pos=start_pos,
+                start_char=start_char,
+                tokenize=False,
+                mode=mode,
+                **kwargs,
+            )
+            return
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        form = self.form
+        # As Whoosh's StopFilter: the first kept word keeps its raw position, later
+        # kept words follow it without gaps; stop words keep their raw position.
+        kept: int | None = None
+        spans = ((m.group(0), m.start(), m.end()) for m in self._WORD.finditer(value))
+        for raw, (word, start, end) in enumerate(spans, start_pos):
+            text = form(word)
+            if text is None:
+                if removestops:
+                    continue
+                token.stopped = True
+                text = word.lower()
+                pos = raw
+            else:
+                token.stopped = False
+                kept = pos = raw if kept is None else kept + 1
+            token.text = text
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = word
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
 def stemming_analyzer() -> Analyzer:
     """Build the analyser used by all searchable text fields.
 
@@ -45,9 +154,7 @@ def stemming_analyzer() -> Analyzer:
     Returns:
         A Whoosh analyser.
     """
-    return (
-        RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() | StemFilter(cachesize=100_000)
-    )
+    return StemmingAnalyzer()
 
 
 def _facet_analyzer() -> Analyzer:

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import html
 import re
-from functools import lru_cache
 
-from search_index.schema import stemming_analyzer
+from search_index.schema import StemmingAnalyzer
 
 SNIPPET_CHARS = 200
 _LEAD = 60  # characters of context before the first match
 # Same word pattern as Whoosh's RegexTokenizer default, so words split identically.
 _WORD = re.compile(r"\w+(?:\.?\w+)*")
-_ANALYZER = stemming_analyzer()
-
-
-@lru_cache(maxsize=200_000)
-def _indexed_form(word: str) -> str | None:
-    tokens = [t.text for t in _ANALYZER(word)]
-    return tokens[0] if len(tokens) == 1 else None
+_indexed_form = StemmingAnalyzer().form
 
 
 def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
