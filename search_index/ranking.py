@@ -71,7 +71,8 @@ def scores(snapshot: Snapshot, terms: list[tuple[str, str, float]]) -> np.ndarra
         idf = math.log(1.0 + (documents - len(ids) + 0.5) / (len(ids) + 0.5))
         lengths, average = snapshot.lengths(fieldname)
         norm = K1 * ((1.0 - B) + B * lengths[ids] / average)
-        np.add.at(total, ids, boost * idf * frequencies * (K1 + 1.0) / (frequencies + norm))
+        # A term has one posting per document, so ids are unique and += is safe.
+        total[ids] += boost * idf * frequencies * (K1 + 1.0) / (frequencies + norm)
     return total
 
 

@@ -96,7 +96,7 @@ def test_writers_during_a_rebuild_lose_nothing(tmp_path, context):
     logs = [tmp_path / f"db-{w}.log" for w in range(WORKERS)]
     for log in logs:
         log.touch()
-    base = [_item(99, n) for n in range(3000)]
+    base = [_item(99, n) for n in range(1500)]
 
     def database():
         # Read lazily, when the rebuild starts iterating: later commits reach the new
