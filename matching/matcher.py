@@ -25,6 +25,10 @@ from matching.vocabulary import MEASURE_CATEGORIES, concept_tokens
 
 _NEVER = dt.date.max.toordinal()
 _DELTA_LIMIT = 256
+IDF_REFRESH = 0.02
+"""Share of the corpus that must change before lexical IDF weights are recomputed."""
+RERANK_POOL = 500
+"""With embeddings, lexical similarity is computed for this many best semantic candidates."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ class _Side:
         self.delta: list[sp.csr_matrix] = []
         self._delta_block: tuple[sp.csr_matrix, np.ndarray, int] | None = None
         self._norm_version = -1
+        self._lookup: np.ndarray | None = None
 
     def _grow(self) -> None:
         cap = len(self.alive) * 2
@@ -182,34 +187,65 @@ class _Side:
             self.main_t = None
             self.main_norm = None
 
-    def lexical_scores(self, q: sp.csr_matrix, idf2: np.ndarray, idf_version: int) -> np.ndarray:
-        """Cosine of the (IDF-weighted) query row with every slot's row."""
+    def _norms(self, idf2: np.ndarray, idf_version: int) -> None:
+        if self.main_norm is None or self._norm_version != idf_version:
+            sq = self.main.copy()
+            sq.data = sq.data.astype(np.float64) ** 2
+            self.main_norm = np.sqrt(sq @ idf2) + 1e-9
+            self._norm_version = idf_version
+        if self.delta and (self._delta_block is None or self._delta_block[2] != idf_version):
+            block = sp.vstack(self.delta, format="csr")
+            sq = block.copy()
+            sq.data = sq.data.astype(np.float64) ** 2
+            self._delta_block = (block, np.sqrt(sq @ idf2) + 1e-9, idf_version)
+
+    def lexical_scores(
+        self, q: sp.csr_matrix, idf2: np.ndarray, idf_version: int, slots: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Cosine of the (IDF-weighted) query row with every slot's row (or only ``slots``)."""
         if len(self.delta) > _DELTA_LIMIT:
             self.merge_delta()
-        out = np.zeros(self.n, dtype=np.float32)
-        if q.nnz == 0:
+        size = self.n if slots is None else len(slots)
+        out = np.zeros(size, dtype=np.float32)
+        if q.nnz == 0 or self.n == 0:
             return out
+        self._norms(idf2, idf_version)
         cols, vals = q.indices, q.data.astype(np.float64)
         qnorm = float(np.sqrt((vals**2 * idf2[cols]).sum())) or 1.0
         weights = vals * idf2[cols]
         m = self.main.shape[0]
+        if slots is not None:
+            # Sparse dot products of a few rows via a dense lookup of the query's weights.
+            lookup = np.zeros(self.n_features, dtype=np.float64) if self._lookup is None else self._lookup
+            self._lookup = lookup
+            lookup[cols] = weights
+            in_main = slots < m
+            for mask, matrix, norms, offset in (
+                (in_main, self.main, self.main_norm, 0),
+                (
+                    ~in_main,
+                    self._delta_block[0] if self._delta_block else None,
+                    self._delta_block[1] if self._delta_block else None,
+                    m,
+                ),
+            ):
+                if matrix is None or not mask.any():
+                    continue
+                idx = slots[mask] - offset
+                sub = matrix[idx]
+                prod = sub.data * lookup[sub.indices]
+                sums = np.add.reduceat(prod, sub.indptr[:-1]) if prod.size else np.zeros(len(idx))
+                sums[np.diff(sub.indptr) == 0] = 0.0  # reduceat repeats a value for empty rows
+                out[mask] = sums / norms[idx] / qnorm
+            lookup[cols] = 0.0
+            return out
         if m:
             if self.main_t is None:
                 self.main_t = self.main.T.tocsr()
-            if self.main_norm is None or self._norm_version != idf_version:
-                sq = self.main.copy()
-                sq.data = sq.data.astype(np.float64) ** 2
-                self.main_norm = np.sqrt(sq @ idf2) + 1e-9
-                self._norm_version = idf_version
             dots = self.main_t[cols].T @ weights
             out[:m] = dots / self.main_norm / qnorm
         if self.delta:
-            if self._delta_block is None or self._delta_block[2] != idf_version:
-                block = sp.vstack(self.delta, format="csc")
-                sq = block.copy()
-                sq.data = sq.data.astype(np.float64) ** 2
-                self._delta_block = (block, np.sqrt(sq @ idf2) + 1e-9, idf_version)
-            block, norms, _ = self._delta_block
+            block, norms, _ = self._delta_block  # type: ignore[misc]
             dots = block[:, cols] @ weights
             out[m : m + block.shape[0]] = dots / norms / qnorm
         return out
@@ -250,6 +286,7 @@ class Matcher:
         self._ndocs = 0
         self._idf_version = 0
         self._idf2: np.ndarray | None = None
+        self._changes = 0
         self._codes: dict[str, int] = {}
         self._district_bits: dict[str, int] = {}
 
@@ -311,10 +348,10 @@ class Matcher:
         matcher = cls(encoder=encoder, params=params, dimension=dim)
         nv = matcher._vectors(needs, need_vectors, progress)
         ov = matcher._vectors(offers, offer_vectors, progress)
-        for doc, vec in zip(needs, nv, strict=True):
-            matcher._insert(matcher.needs, doc, vec, update_hubs=False)
-        for doc, vec in zip(offers, ov, strict=True):
-            matcher._insert(matcher.offers, doc, vec, update_hubs=False)
+        for side, docs, vecs in ((matcher.needs, needs, nv), (matcher.offers, offers, ov)):
+            rows = matcher.lexical.counts([lexical_text(d) for d in docs])
+            for i, (doc, vec) in enumerate(zip(docs, vecs, strict=True)):
+                matcher._insert(side, doc, vec, update_hubs=False, row=rows[i])
         matcher.needs.merge_delta()
         matcher.offers.merge_delta()
         matcher._recompute_hubs()
@@ -355,16 +392,20 @@ class Matcher:
 
     # -------------------------------------------------------------- lexical idf
     def _idf_sq(self) -> np.ndarray:
-        if self._idf2 is None:
+        # IDF is refreshed once the documents changed by more than IDF_REFRESH of the corpus:
+        # one new item barely moves it, and a refresh re-normalises every stored row.
+        stale = self._changes > IDF_REFRESH * max(self._ndocs, 1)
+        if self._idf2 is None or stale:
             idf = np.log((1.0 + self._ndocs) / (1.0 + self._df)) + 1.0
             self._idf2 = idf**2
+            self._changes = 0
+            self._idf_version += 1
         return self._idf2
 
     def _count(self, row: sp.csr_matrix, sign: int) -> None:
         self._df[row.indices] += sign
         self._ndocs += sign
-        self._idf2 = None
-        self._idf_version += 1
+        self._changes += 1
 
     def idf(self, word: str) -> float:
         """How telling a (stemmed) word is in the current corpus (used to order reasons).
@@ -375,10 +416,7 @@ class Matcher:
         Returns:
             Its inverse document frequency (large = rare).
         """
-        row = self.lexical.counts([word])
-        if not row.nnz:
-            return 0.0
-        return float(np.sqrt(self._idf_sq()[row.indices[0]]))
+        return float(np.sqrt(self._idf_sq()[self.lexical.word_index(word)]))
 
     # ----------------------------------------------------------- incremental API
     def _code(self, category: str | None) -> int:
@@ -391,8 +429,16 @@ class Matcher:
         index = self._district_bits.setdefault(key, len(self._district_bits))
         return 1 << (index % 62)
 
-    def _insert(self, side: _Side, doc: Item, vec: np.ndarray, update_hubs: bool = True) -> None:
-        row = self.lexical.counts([lexical_text(doc)])
+    def _insert(
+        self,
+        side: _Side,
+        doc: Item,
+        vec: np.ndarray,
+        update_hubs: bool = True,
+        row: sp.csr_matrix | None = None,
+    ) -> None:
+        if row is None:
+            row = self.lexical.counts([lexical_text(doc)])
         i = side.append(doc, vec, row)
         self._count(row, +1)
         side.cat[i] = self._code(doc.category)
@@ -449,9 +495,12 @@ class Matcher:
             top = side.top[: side.n][side.alive[: side.n]].copy()
             fresh = _Side(side.dim, side.n_features, side.hub_k)
             target = self.needs if side is self.needs else self.offers
-            for doc, vec in zip(docs, vecs, strict=True):
-                self._count(self.lexical.counts([lexical_text(doc)]), -1)
-                self._insert(fresh, doc, vec, update_hubs=False)
+            m = side.main.shape[0]
+            rows = [side.row(i) for i in range(side.n) if side.alive[i]] if side.n else []
+            for doc, vec, row in zip(docs, vecs, rows, strict=True):
+                self._count(row, -1)
+                self._insert(fresh, doc, vec, update_hubs=False, row=row)
+            del m
             fresh.top[: len(docs)] = top
             fresh.merge_delta()
             if target is self.needs:
@@ -563,7 +612,7 @@ class Matcher:
         if n == 0:
             empty = np.zeros(0, dtype=np.float32)
             return doc, empty, empty, np.zeros(0, dtype=bool)
-        lex = cside.lexical_scores(row, self._idf_sq(), self._idf_version)
+        idf2 = self._idf_sq()
         if self.semantic:
             cos = cside.vecs[:n] @ vec
             prior = self.params.hub_prior
@@ -582,8 +631,19 @@ class Matcher:
         else:
             code2 = self._codes.get(MEASURE_CATEGORIES.get(doc.measure or "", ""), -2)
             same = (cside.cat[:n] == code) | (cside.cat[:n] == code2)
-        raw = raw_scores(cos, qhub, chub, lex, same.astype(np.float32), self.params, self.semantic)
         ok = self._eligible(doc, cside, today)
+        same_f = same.astype(np.float32)
+        if self.semantic and int(ok.sum()) > RERANK_POOL:
+            # Re-rank: the lexical term (bounded by lexical_weight) only reorders the best
+            # semantic candidates, so it is computed for those alone.
+            zero = np.zeros(n, dtype=np.float32)
+            first = np.where(ok, raw_scores(cos, qhub, chub, zero, same_f, self.params), -np.inf)
+            pool = np.argpartition(-first, RERANK_POOL - 1)[:RERANK_POOL]
+            lex = zero
+            lex[pool] = cside.lexical_scores(row, idf2, self._idf_version, pool)
+        else:
+            lex = cside.lexical_scores(row, idf2, self._idf_version)
+        raw = raw_scores(cos, qhub, chub, lex, same_f, self.params, self.semantic)
         raw = np.where(np.isfinite(raw), raw, -np.inf).astype(np.float32)
         return doc, raw, cos, ok
 

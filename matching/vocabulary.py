@@ -9,6 +9,7 @@ need's category expands its vocabulary too, and measure codes map to categories.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from matching.encoders import stem, words
@@ -350,7 +351,8 @@ for _label, _signals in CONCEPTS.items():
             _STEM_CONCEPTS.setdefault(_w, set()).add(_label)
 
 
-def concepts_in(text: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def concepts_in(text: str) -> frozenset[str]:
     """Concept labels whose signal words occur in a text.
 
     Args:
@@ -362,7 +364,7 @@ def concepts_in(text: str) -> set[str]:
     found: set[str] = set()
     for w in words(text):
         found |= _STEM_CONCEPTS.get(w, set())
-    return found
+    return frozenset(found)
 
 
 def concept_tokens(text: str, categories: Iterable[str] = ()) -> str:
@@ -376,7 +378,7 @@ def concept_tokens(text: str, categories: Iterable[str] = ()) -> str:
         A space-separated string of tokens such as ``zzconcept3``, one per concept found in
         the text or implied by a category; empty when none apply.
     """
-    labels = concepts_in(text)
+    labels = set(concepts_in(text))
     for category in categories:
         labels |= set(CATEGORY_CONCEPTS.get(category, ()))
     return " ".join(f"zzconcept{_INDEX[label]}" for label in sorted(labels))
