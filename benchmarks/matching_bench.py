@@ -18,12 +18,61 @@ import numpy as np
 from matching.documents import Need, Offer
 from matching.matcher import Matcher
 
-WORDS = (
-    "room hall meeting storage van minibus driver volunteer garden laptop computer training course "
-    "advice accounts legal marketing poster advert funding grant food parcel furniture paint repair "
-    "youth older carers club football school weekend evening weekly monthly free charity community "
-    "kitchen office space desk printer transport delivery trees litter energy solar job placement cv"
-).split()
+WORDS = [
+    "room",
+    "hall",
+    "meeting",
+    "storage",
+    "van",
+    "minibus",
+    "driver",
+    "volunteer",
+    "garden",
+    "laptop",
+    "computer",
+    "training",
+    "course",
+    "advice",
+    "accounts",
+    "legal",
+    "marketing",
+    "poster",
+    "advert",
+    "funding",
+    "grant",
+    "food",
+    "parcel",
+    "furniture",
+    "paint",
+    "repair",
+    "youth",
+    "older",
+    "carers",
+    "club",
+    "football",
+    "school",
+    "weekend",
+    "evening",
+    "weekly",
+    "monthly",
+    "free",
+    "charity",
+    "community",
+    "kitchen",
+    "office",
+    "space",
+    "desk",
+    "printer",
+    "transport",
+    "delivery",
+    "trees",
+    "litter",
+    "energy",
+    "solar",
+    "job",
+    "placement",
+    "cv",
+]
 CATEGORIES = ("premises", "goods", "volunteering", "expertise", "skills-and-jobs", "transport", "environment")
 DISTRICTS = ("Blaby", "Charnwood", "Harborough", "Hinckley and Bosworth", "Melton", "County-wide")
 
