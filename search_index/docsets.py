@@ -24,8 +24,10 @@ from whoosh.util.numeric import byte_to_length
 
 from search_index.schema import FACET_FIELDS
 
-# Term posting lists kept per segment for query words (each entry is an int32 array).
-_TERM_CACHE_ENTRIES = 2048
+# Posting lists of query words kept per segment (ids int32 + frequencies float32, so
+# 8 bytes a posting): bounded by total postings, since one common word in 100,000
+# documents is already 800 kB.
+_TERM_CACHE_POSTINGS = 4_000_000
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 
 
@@ -119,7 +121,8 @@ class SegmentData:
         self._reader = reader
         self._facets: dict[str, dict[str, np.ndarray]] = {}
         self._columns: dict[str, np.ndarray] = {}
-        self._terms: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._terms: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cached_postings = 0
         self._lock = threading.Lock()
 
     def rebind(self, reader: object) -> None:
@@ -145,9 +148,12 @@ class SegmentData:
             ids, weights = _EMPTY_IDS, np.zeros(0, dtype=np.float32)
         found = (ids.astype(np.int32), weights)
         with self._lock:
-            self._terms[key] = found
-            while len(self._terms) > _TERM_CACHE_ENTRIES:
-                self._terms.popitem(last=False)
+            if key not in self._terms:
+                self._terms[key] = found
+                self._cached_postings += len(found[0])
+            while self._cached_postings > _TERM_CACHE_POSTINGS and len(self._terms) > 1:
+                _, (old_ids, _) = self._terms.popitem(last=False)
+                self._cached_postings -= len(old_ids)
         return found
 
     def lengths(self, fieldname: str) -> np.ndarray:
