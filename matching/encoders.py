@@ -241,7 +241,25 @@ def words(text: str) -> list[str]:
     Returns:
         The stems of the non-stop-words, in order.
     """
-    return [stem(w) for w in _WORD.findall(normalise(text)) if w not in STOP_WORDS and len(w) > 1]
+    return list(_words(text))
+
+
+@functools.lru_cache(maxsize=2048)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in _WORD.findall(normalise(text)) if w not in STOP_WORDS and len(w) > 1)
+
+
+@functools.lru_cache(maxsize=65536)
+def _char_grams(word: str) -> tuple[str, ...]:
+    """Character 4- and 5-grams of a word padded with spaces (whole word if shorter)."""
+    padded = f" {word} "
+    grams: list[str] = []
+    for n in (4, 5):
+        if len(padded) <= n:
+            grams.append(padded)
+            continue
+        grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return tuple(grams)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -262,9 +280,9 @@ def surface_words(text: str) -> dict[str, str]:
     return found
 
 
-def _char_text(text: str) -> str:
+def _char_features(text: str) -> list[str]:
     # Concept tokens (see matching.vocabulary) take part in the word block only.
-    return " ".join(w for w in words(text) if not w.startswith("zzconcept"))
+    return [g for w in _words(text) if not w.startswith("zzconcept") for g in _char_grams(w)]
 
 
 class LexicalEncoder:
@@ -291,16 +309,14 @@ class LexicalEncoder:
         )
         self._chars = HashingVectorizer(
             n_features=n_features,
-            analyzer="char_wb",
-            ngram_range=(4, 5),
-            preprocessor=_char_text,
+            analyzer=_char_features,
             alternate_sign=False,
             norm=None,
         )
 
     @staticmethod
     def _word_features(text: str) -> list[str]:
-        toks = words(text)
+        toks = list(_words(text))
         return toks + [f"{a}_{b}" for a, b in itertools.pairwise(toks)]
 
     def word_index(self, word_stem: str) -> int:

@@ -349,11 +349,7 @@ class Matcher:
         nv = matcher._vectors(needs, need_vectors, progress)
         ov = matcher._vectors(offers, offer_vectors, progress)
         for side, docs, vecs in ((matcher.needs, needs, nv), (matcher.offers, offers, ov)):
-            rows = matcher.lexical.counts([lexical_text(d) for d in docs])
-            for i, (doc, vec) in enumerate(zip(docs, vecs, strict=True)):
-                matcher._insert(side, doc, vec, update_hubs=False, row=rows[i])
-        matcher.needs.merge_delta()
-        matcher.offers.merge_delta()
+            matcher._insert_many(side, docs, vecs)
         matcher._recompute_hubs()
         return matcher
 
@@ -429,18 +425,31 @@ class Matcher:
         index = self._district_bits.setdefault(key, len(self._district_bits))
         return 1 << (index % 62)
 
-    def _insert(
-        self,
-        side: _Side,
-        doc: Item,
-        vec: np.ndarray,
-        update_hubs: bool = True,
-        row: sp.csr_matrix | None = None,
-    ) -> None:
-        if row is None:
-            row = self.lexical.counts([lexical_text(doc)])
-        i = side.append(doc, vec, row)
-        self._count(row, +1)
+    def _insert_many(self, side: _Side, docs: Sequence[Item], vecs: np.ndarray) -> None:
+        """Bulk insert into an empty side (build time): one lexical transform, no hub updates."""
+        assert side.n == 0
+        unique = {d.id: i for i, d in enumerate(docs)}
+        docs = [docs[i] for i in sorted(unique.values())]
+        vecs = vecs[sorted(unique.values())] if len(vecs) else vecs
+        rows = self.lexical.counts([lexical_text(d) for d in docs])
+        while len(side.alive) < len(docs):
+            side._grow()
+        n = len(docs)
+        side.docs = list(docs)
+        side.pos = {d.id: i for i, d in enumerate(docs)}
+        side.n = n
+        if self.dim:
+            side.vecs[:n] = vecs
+        side.alive[:n] = True
+        side.main = rows.astype(np.float32)
+        side.delta = []
+        self._df += np.bincount(rows.indices, minlength=self.lexical.n_features)
+        self._ndocs += n
+        self._changes += n
+        for i, doc in enumerate(docs):
+            self._set_attributes(side, i, doc)
+
+    def _set_attributes(self, side: _Side, i: int, doc: Item) -> None:
         side.cat[i] = self._code(doc.category)
         if isinstance(doc, Need):
             side.local[i] = doc.category in LOCAL_CATEGORIES
@@ -456,6 +465,20 @@ class Matcher:
                 bits |= self._bit(d)
             side.bits[i] = bits
             side.until[i] = doc.available_until.toordinal() if doc.available_until else _NEVER
+
+    def _insert(
+        self,
+        side: _Side,
+        doc: Item,
+        vec: np.ndarray,
+        update_hubs: bool = True,
+        row: sp.csr_matrix | None = None,
+    ) -> None:
+        if row is None:
+            row = self.lexical.counts([lexical_text(doc)])
+        i = side.append(doc, vec, row)
+        self._count(row, +1)
+        self._set_attributes(side, i, doc)
         if update_hubs and self.semantic:
             other = self.offers if side is self.needs else self.needs
             sims = other.vecs[: other.n] @ vec
