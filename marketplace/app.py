@@ -21,6 +21,7 @@ from marketplace.logging_setup import configure_logging
 from marketplace.models import User
 from marketplace.request_scope import AppState, close_session, db_session
 from marketplace.schema import check_schema
+from marketplace.search.sync import SearchSync
 from marketplace.services.needs import expire_overdue_needs
 from marketplace.text import refuse_nul
 
@@ -82,7 +83,11 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
     engine = session_factory.kw["bind"]
     if config.check_schema:
         check_schema(engine)
-    app.extensions["marketplace"] = AppState(config=config, engine=engine, session_factory=session_factory)
+    search = SearchSync(session_factory, config.index_dir, background=not config.testing)
+    app.extensions["marketplace"] = AppState(
+        config=config, engine=engine, session_factory=session_factory, search=search
+    )
+    search.start()
 
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import click
 from sqlalchemy.orm import Session
+from tqdm import tqdm
 
 from marketplace.clock import council_today
 from marketplace.config import Config
@@ -142,6 +143,50 @@ def expire_needs(ctx: Context) -> None:
     with ctx.session() as session:
         count = expire_overdue_needs(session, council_today())
     click.echo(f"{count} needs expired.")
+
+
+def _search_index(ctx: Context):
+    from search_index import SearchIndex
+
+    return SearchIndex(ctx.config.index_dir, create=False)
+
+
+@main.command()
+@pass_context
+def reindex(ctx: Context) -> None:
+    """Rebuild the search index from the database, with a progress bar.
+
+    The new index is built beside the old one and swapped in, so search keeps working
+    while it runs.
+    """
+    from marketplace.search.documents import count_listings
+    from marketplace.search.sync import rebuild
+
+    factory = make_session_factory(ctx.engine)
+    with factory() as session:
+        total = count_listings(session)
+    with tqdm(total=total, desc="Indexing needs and offers", unit="item") as bar:
+        rebuild(factory, _search_index(ctx), progress=lambda done: bar.update(done - bar.n))
+    click.echo(f"Search index rebuilt at {ctx.config.index_dir} ({total} needs and offers).")
+
+
+@main.command("check-index")
+@click.option("--fix", is_flag=True, help="Add missing items, refresh stale ones and remove extra ones.")
+@pass_context
+def check_index(ctx: Context, fix: bool) -> None:
+    """Report needs and offers missing from or stale in the search index (exit 1 if any)."""
+    from marketplace.search.sync import check
+
+    report = check(make_session_factory(ctx.engine), _search_index(ctx), fix=fix)
+    click.echo(f"Checked {report.checked} needs and offers.")
+    for label, keys in (("missing", report.missing), ("stale", report.stale), ("extra", report.extra)):
+        shown = ", ".join(sorted(keys)[:20]) + (" …" if len(keys) > 20 else "")
+        click.echo(f"  {label}: {len(keys)}" + (f" ({shown})" if keys else ""))
+    if fix and not report.ok:
+        click.echo("Fixed.")
+    elif not report.ok:
+        click.echo("Run `marketplace check-index --fix` (or `marketplace reindex`) to repair.")
+        sys.exit(1)
 
 
 @main.group()

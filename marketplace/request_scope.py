@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.config import Config
 from marketplace.models import User
+from marketplace.search.outbox import ENQUEUED
+from marketplace.search.sync import SearchSync
 
 
 @dataclass
@@ -24,6 +26,7 @@ class AppState:
     config: Config
     engine: Engine
     session_factory: sessionmaker
+    search: SearchSync | None = None
 
 
 def app_state() -> AppState:
@@ -39,8 +42,11 @@ def db_session() -> Session:
 
 
 def commit() -> None:
-    """The request's single commit point."""
-    db_session().commit()
+    """The request's single commit point; changed needs and offers then go to the search index."""
+    session = db_session()
+    session.commit()
+    if session.info.pop(ENQUEUED, False) and app_state().search is not None:
+        app_state().search.notify()
 
 
 def close_session(exception: BaseException | None = None) -> None:

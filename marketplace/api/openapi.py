@@ -179,6 +179,35 @@ _SCHEMAS: dict[str, object] = {
             "active": {"type": "boolean"},
         },
     },
+    "SearchResults": {
+        "type": "object",
+        "required": ["items", "total", "page", "per_page", "facets", "did_you_mean"],
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["kind", "id", "title", "snippet", "score"],
+                    "properties": {
+                        "kind": {"enum": ["need", "offer"]},
+                        "id": {"type": "integer"},
+                        "title": {"type": "string"},
+                        "snippet": {"type": "string", "description": "Escaped text; matches wrapped in <mark>"},
+                        "score": {"type": ["number", "null"]},
+                    },
+                },
+            },
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "facets": {
+                "type": "object",
+                "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}},
+            },
+            "did_you_mean": {"type": ["string", "null"]},
+            "fallback": {"type": "boolean", "description": "True while the index is unavailable"},
+        },
+    },
     "Reference": {
         "type": "object",
         "properties": {
@@ -280,6 +309,19 @@ def openapi_document() -> dict[str, object]:
                     "summary": "Categories, districts and outcomes",
                     "responses": _responses("200", _ref("Reference")),
                 },
+            },
+            "/search": {
+                "get": {
+                    "summary": "Full-text search over needs and offers, with facet counts",
+                    "parameters": [
+                        _query("q", 'Words, "phrases", -excluded, OR'),
+                        _query("kind", "need or offer"),
+                        *_FILTERS,
+                        _query("sort", "relevance (default) or newest"),
+                        *_PAGING,
+                    ],
+                    "responses": _responses("200", _ref("SearchResults"), "422"),
+                }
             },
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}},
         },

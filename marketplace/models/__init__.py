@@ -1,5 +1,7 @@
 """The data model: one module per concept, all importable from here."""
 
+from marketplace.models.embedding import ListingEmbedding
+from marketplace.models.listing_change import ListingChange
 from marketplace.models.need import Need, NeedStatus
 from marketplace.models.offer import Offer, OfferStatus
 from marketplace.models.organisation import Organisation, OrganisationKind, Verification
@@ -10,6 +12,8 @@ __all__ = [
     "ApiToken",
     "Category",
     "District",
+    "ListingChange",
+    "ListingEmbedding",
     "Measure",
     "Need",
     "NeedStatus",

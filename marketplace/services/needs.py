@@ -9,7 +9,9 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from marketplace.db import utcnow
 from marketplace.models import Category, District, Need, NeedStatus, Outcome, Role, User
+from marketplace.search.outbox import enqueue
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import Forbidden, InvalidTransition, NotFound
 from marketplace.services.listings import (
@@ -166,15 +168,20 @@ def expire_overdue_needs(session: Session, today: date) -> int:
     Returns:
         How many needs expired.
     """
-    result = session.execute(
+    overdue = Need.status == NeedStatus.OPEN, Need.needed_by.is_not(None), Need.needed_by < today
+    ids = list(session.scalars(select(Need.id).where(*overdue)))
+    if not ids:
+        return 0
+    session.execute(
         update(Need)
-        .where(Need.status == NeedStatus.OPEN, Need.needed_by.is_not(None), Need.needed_by < today)
-        .values(status=NeedStatus.EXPIRED)
+        .where(Need.id.in_(ids), *overdue)
+        .values(status=NeedStatus.EXPIRED, updated_at=utcnow())
         .execution_options(synchronize_session="fetch")
     )
-    if result.rowcount:
-        log.info("needs expired", extra={"count": result.rowcount})
-    return result.rowcount or 0
+    # A bulk UPDATE bypasses the ORM's change tracking, so tell the search outbox directly.
+    enqueue(session, "need", ids)
+    log.info("needs expired", extra={"count": len(ids)})
+    return len(ids)
 
 
 def list_needs(

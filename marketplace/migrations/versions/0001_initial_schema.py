@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 13:10:02.574890
+Create Date: 2026-11-26 13:30:50.692198
 """
 
 import sqlalchemy as sa
@@ -35,6 +35,24 @@ def upgrade() -> None:
         sa.Column("covers_all", sa.Boolean(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_district")),
+    )
+    op.create_table(
+        "listing_change",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_listing_change")),
+    )
+    op.create_table(
+        "listing_embedding",
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("model", sa.String(length=300), nullable=False),
+        sa.Column("text_hash", sa.String(length=64), nullable=False),
+        sa.Column("vector", sa.LargeBinary(), nullable=False),
+        sa.Column("updated_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "item_id", "model", name=op.f("pk_listing_embedding")),
     )
     op.create_table(
         "measure",
@@ -81,10 +99,7 @@ def upgrade() -> None:
         sa.Column("measure_code", sa.String(length=60), nullable=False),
         sa.Column("outcome_code", sa.String(length=60), nullable=False),
         sa.ForeignKeyConstraint(
-            ["measure_code"],
-            ["measure.code"],
-            name=op.f("fk_measure_outcome_measure_code_measure"),
-            ondelete="CASCADE",
+            ["measure_code"], ["measure.code"], name=op.f("fk_measure_outcome_measure_code_measure"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["outcome_code"], ["outcome.code"], name=op.f("fk_measure_outcome_outcome_code_outcome")
@@ -107,9 +122,7 @@ def upgrade() -> None:
         sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_sign_in_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisation.id"],
-            name=op.f("fk_user_account_organisation_id_organisation"),
+            ["organisation_id"], ["organisation.id"], name=op.f("fk_user_account_organisation_id_organisation")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
         sa.UniqueConstraint("email", name=op.f("uq_user_account_email")),
@@ -125,10 +138,7 @@ def upgrade() -> None:
         sa.Column("last_used_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["user_account.id"],
-            name=op.f("fk_api_token_user_id_user_account"),
-            ondelete="CASCADE",
+            ["user_id"], ["user_account.id"], name=op.f("fk_api_token_user_id_user_account"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_token_token_hash")),
@@ -259,6 +269,8 @@ def downgrade() -> None:
     op.drop_table("outcome")
     op.drop_table("organisation")
     op.drop_table("measure")
+    op.drop_table("listing_embedding")
+    op.drop_table("listing_change")
     op.drop_table("district")
     op.drop_table("category")
     # ### end Alembic commands ###

@@ -1,0 +1,77 @@
+"""The search page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+
+from marketplace.request_scope import app_state, current_actor, db_session
+from marketplace.search.queries import parse_search, search
+from marketplace.services.errors import ValidationFailed
+from marketplace.services.reference import reference_lists
+from search_index import SearchQuery
+
+bp = Blueprint("search", __name__)
+
+FACET_TITLES = {
+    "kind": "Needs or offers",
+    "category": "Category",
+    "district": "District",
+    "outcome": "Outcome",
+    "status": "Status",
+}
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    lists = reference_lists(db_session())
+    return {
+        "kind": {"need": "Needs", "offer": "Offers"},
+        "category": {c.code: c.name for c in lists.categories},
+        "district": {d.code: d.name for d in lists.districts},
+        "outcome": {o.code: o.name for o in lists.outcomes},
+        "status": {},
+    }
+
+
+def _link(**changes: str | None) -> str:
+    args = {k: v for k, v in request.args.items() if v and k != "page"}
+    for name, value in changes.items():
+        if value is None:
+            args.pop(name, None)
+        else:
+            args[name] = value
+    return url_for("search.results", **args)
+
+
+@bp.get("/search")
+def results() -> str:
+    """Search needs and offers, with facets, sorting and paging."""
+    session = db_session()
+    errors: list[dict[str, str]] = []
+    try:
+        query = parse_search(session, request.args)
+    except ValidationFailed as error:
+        errors = [{"text": message, "href": "#q"} for message in error.fields.values()]
+        query = SearchQuery(q=request.args.get("q", "")[:1000])
+    outcome = search(session, app_state().search, current_actor(), query)
+    found = outcome.results
+    pagination = None
+    if found.pages > 1:
+        numbers = range(max(1, found.page - 3), min(found.pages, found.page + 3) + 1)
+        pagination = {"items": [{"number": n, "href": _link(page=str(n)), "current": n == found.page} for n in numbers]}
+        if found.page > 1:
+            pagination["previous"] = {"href": _link(page=str(found.page - 1))}
+        if found.page < found.pages:
+            pagination["next"] = {"href": _link(page=str(found.page + 1))}
+    return render_template(
+        "search.html",
+        query=query,
+        q=request.args.get("q", ""),
+        found=found,
+        fallback=outcome.fallback,
+        labels=_labels(),
+        facet_titles=FACET_TITLES,
+        link=_link,
+        errors=errors,
+        pagination=pagination,
+        sort=request.args.get("sort") or "relevance",
+    )
