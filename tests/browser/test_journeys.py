@@ -1,0 +1,223 @@
+"""What people do with the service, through a real browser: post, pause, verify, register."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Dialog, Page, expect
+
+from marketplace.clock import council_today
+
+pytestmark = pytest.mark.browser
+
+
+def _unique(text: str) -> str:
+    return f"{text} {uuid.uuid4().hex[:6]}"
+
+
+def _fill_need_form(page: Page, title: str, description: str, *, with_date: bool = True) -> None:
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Describe what you need").fill(description)
+    page.get_by_label("Category").select_option(label="Premises and space")
+    page.get_by_label("District").select_option(label="Charnwood")
+    page.get_by_label("Wellbeing and opportunity").check()
+    page.get_by_label("How much or how often (optional)").fill("one evening a month")
+    if with_date:
+        needed_by = council_today() + timedelta(days=90)
+        page.get_by_label("Day").fill(str(needed_by.day))
+        page.get_by_label("Month").fill(str(needed_by.month))
+        page.get_by_label("Year").fill(str(needed_by.year))
+
+
+def test_community_member_posts_a_need_that_the_public_can_see(
+    page: Page, new_page: Callable[..., Page], signed_in: Callable[[Page, str], None]
+) -> None:
+    signed_in(page, "community")
+    page.get_by_role("link", name="Post a need", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/needs/new$"))
+    expect(page.get_by_role("heading", name="Post a need", level=1)).to_be_visible()
+
+    title = _unique("Warm room for our carers' group")
+    _fill_need_form(page, title, "We meet monthly and need a warm, accessible room with a kettle for 15 people.")
+    page.get_by_role("button", name="Save need").click()
+
+    expect(page).to_have_url(re.compile(r"/needs/\d+$"))
+    need_url = page.url
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    expect(page.get_by_text("Your need has been posted.")).to_be_visible()
+    expect(page.get_by_text("Need from Charnwood Voluntary Action")).to_be_visible()
+    summary = page.locator(".govuk-summary-list")
+    expect(summary).to_contain_text("Premises and space")
+    expect(summary).to_contain_text("Charnwood")
+    expect(summary).to_contain_text("Wellbeing and opportunity")
+    expect(summary).to_contain_text("one evening a month")
+    expect(page.get_by_role("link", name="Change this need")).to_be_visible()
+
+    page.get_by_role("link", name="Your needs", exact=True).click()
+    expect(page.get_by_role("heading", name="Your group's needs", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name=title)).to_have_attribute("href", re.compile(r"/needs/\d+$"))
+
+    # The demo community group is verified, so a visitor sees the need straight away.
+    visitor = new_page()
+    visitor.goto("/needs")
+    expect(visitor.get_by_role("heading", name="What community groups need", level=1)).to_be_visible()
+    visitor.get_by_role("link", name=title).click()
+    expect(visitor).to_have_url(need_url)
+    expect(visitor.get_by_role("heading", name=title, level=1)).to_be_visible()
+    expect(visitor.get_by_role("link", name="Change this need")).to_have_count(0)
+    expect(visitor.get_by_text("Not yet public")).to_have_count(0)
+
+
+def test_empty_need_form_shows_an_error_summary_whose_links_focus_the_fields(
+    page: Page, signed_in: Callable[[Page, str], None]
+) -> None:
+    signed_in(page, "community")
+    page.goto("/needs/new")
+    page.get_by_role("button", name="Save need").click()
+
+    expect(page).to_have_title(re.compile(r"^Error: Post a need"))
+    summary = page.locator(".govuk-error-summary")
+    expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(summary).to_be_focused()  # GOV.UK Frontend moves focus to the summary
+    expected = {
+        "Enter a title": "#title",
+        "Enter a description": "#description",
+        "Select a category": "#category",
+        "Select a district": "#district",
+        "Select at least one outcome": "#outcomes",
+    }
+    links = summary.get_by_role("link")
+    expect(links).to_have_text(list(expected))
+    for text, target in expected.items():
+        link = summary.get_by_role("link", name=text)
+        expect(link).to_have_attribute("href", target)
+        link.click()
+        expect(page.locator(target)).to_be_focused()
+        # Each field shows the same message beside it.
+        expect(page.locator(f".govuk-error-message:has-text('{text}')")).to_be_visible()
+
+
+def test_supplier_posts_an_offer_and_pauses_it(page: Page, signed_in: Callable[[Page, str], None]) -> None:
+    signed_in(page, "supplier")
+    page.get_by_role("link", name="Your offers", exact=True).click()
+    page.get_by_role("link", name="Post an offer").click()
+    expect(page.get_by_role("heading", name="Post an offer", level=1)).to_be_visible()
+
+    title = _unique("Meeting room in Loughborough")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Describe what you can offer").fill(
+        "Our ground-floor meeting room seats 20, has step-free access and a kitchenette."
+    )
+    page.get_by_label("Category").select_option(label="Premises and space")
+    page.get_by_label("Charnwood", exact=True).check()
+    page.get_by_role("button", name="Save offer").click()
+
+    expect(page).to_have_url(re.compile(r"/offers/\d+$"))
+    offer_url = page.url
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    expect(page.get_by_text("Your offer has been posted.")).to_be_visible()
+    expect(page.locator(".govuk-tag", has_text="Open")).to_be_visible()
+
+    page.get_by_role("link", name="Pause this offer").click()
+    expect(page).to_have_url(f"{offer_url}/pause")
+    expect(page.get_by_role("heading", name=f"Pause “{title}”?", level=1)).to_be_visible()
+    expect(page.get_by_text("Community groups will not see this offer until you resume it.")).to_be_visible()
+    page.get_by_role("button", name="Pause offer").click()
+
+    expect(page).to_have_url(offer_url)
+    expect(page.get_by_text("Your offer has been paused.")).to_be_visible()
+    expect(page.locator(".govuk-tag", has_text="Paused")).to_be_visible()
+    expect(page.get_by_role("link", name="Resume this offer")).to_be_visible()
+    expect(page.get_by_role("link", name="Pause this offer")).to_have_count(0)
+
+
+def test_visitor_registers_a_community_group_and_is_told_it_is_not_yet_public(
+    page: Page, registered: Callable[..., str]
+) -> None:
+    organisation = registered(page, role="community")
+
+    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page.get_by_text("Your account is ready.")).to_be_visible()
+    banner = page.get_by_role("region", name="Not yet public")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text(f"{organisation} has not been verified by the council yet.")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Not yet")
+    expect(page.get_by_role("link", name="Your needs")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_signing_out_ends_the_session(page: Page, signed_in: Callable[[Page, str], None]) -> None:
+    signed_in(page, "supplier")
+    page.get_by_role("button", name="Sign out").click()
+
+    expect(page.get_by_role("heading", name="Give and get help in your community", level=1)).to_be_visible()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in", exact=True).first).to_be_visible()
+    page.goto("/account")
+    expect(page).to_have_url(re.compile(r"/sign-in\?next=(%2F|/)account$"))
+    expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+
+
+def test_officer_verifies_a_waiting_organisation(
+    page: Page, new_page: Callable[..., Page], signed_in: Callable[[Page, str], None], registered: Callable[..., str]
+) -> None:
+    organisation = registered(new_page(), role="supplier", organisation=_unique("Quorn Hire Ltd"))
+
+    signed_in(page, "officer")
+    page.get_by_role("link", name="Officer dashboard", exact=True).click()
+    expect(page.get_by_role("heading", name="Officer dashboard", level=1)).to_be_visible()
+    page.get_by_role("link", name="Check organisations").click()
+    expect(page).to_have_url(re.compile(r"/officer/organisations$"))
+    waiting = page.get_by_role("table", name="Organisations waiting for verification")
+    row = waiting.get_by_role("row").filter(has_text=organisation)
+    expect(row).to_contain_text("Supplier")
+    row.get_by_role("button", name=f"Verify {organisation}").click()
+
+    expect(page).to_have_url(re.compile(r"/officer/organisations$"))
+    expect(page.get_by_text(f"{organisation} is verified. What it posts is now public.")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text=organisation)).to_have_count(0)
+
+
+def test_markup_and_emoji_in_a_need_are_shown_as_text(
+    page: Page, new_page: Callable[..., Page], signed_in: Callable[[Page, str], None]
+) -> None:
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    signed_in(page, "community")
+    page.goto("/needs/new")
+    token = f"tok{uuid.uuid4().hex[:6]}"
+    title = f"Tea & cake <script>alert(1)</script> 🎉 {token}"
+    description = "Bring <b>cake</b> 🍰 and <img src=x onerror=alert(2)> for our café volunteers, please."
+    _fill_need_form(page, title, description, with_date=False)
+    page.get_by_role("button", name="Save need").click()
+
+    expect(page).to_have_url(re.compile(r"/needs/\d+$"))
+    need_url = page.url
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.locator("p.app-pre-wrap")).to_have_text(description)
+    expect(page.locator("main script, main img, main b")).to_have_count(0)
+    expect(page).to_have_title(re.compile(re.escape(title)))
+    expect(page.locator(".govuk-summary-list")).to_contain_text("No date given")
+
+    visitor = new_page()
+    visitor.on("dialog", on_dialog)
+    visitor.goto("/needs")
+    expect(visitor.get_by_role("link", name=title)).to_be_visible()
+    visitor.goto(need_url)
+    expect(visitor.get_by_role("heading", level=1)).to_have_text(title)
+    visitor.goto("/")
+    expect(visitor.get_by_role("link", name=title)).to_be_visible()
+    # Search highlights matches in titles and snippets, so it builds HTML: it must still escape.
+    visitor.goto(f"/search?q={token}")
+    expect(visitor.get_by_role("link", name=title)).to_be_visible()
+    expect(visitor.locator("main script, main img, main b")).to_have_count(0)
+    assert dialogs == [], f"a script in user content ran: {dialogs}"
