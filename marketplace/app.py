@@ -23,6 +23,7 @@ from marketplace.request_scope import AppState, close_session, db_session
 from marketplace.schema import check_schema
 from marketplace.search.sync import SearchSync
 from marketplace.services.needs import expire_overdue_needs
+from marketplace.suggestions.engine import SuggestionEngine
 from marketplace.text import refuse_nul
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,11 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
         check_schema(engine)
     search = SearchSync(session_factory, config.index_dir, background=not config.testing)
     app.extensions["marketplace"] = AppState(
-        config=config, engine=engine, session_factory=session_factory, search=search
+        config=config,
+        engine=engine,
+        session_factory=session_factory,
+        search=search,
+        suggestions=SuggestionEngine(session_factory, config.embedding_model),
     )
     search.start()
 

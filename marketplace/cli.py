@@ -154,13 +154,16 @@ def _search_index(ctx: Context):
 @main.command()
 @pass_context
 def reindex(ctx: Context) -> None:
-    """Rebuild the search index from the database, with a progress bar.
+    """Rebuild the search index and store matching vectors, with progress bars.
 
     The new index is built beside the old one and swapped in, so search keeps working
-    while it runs.
+    while it runs. Vectors are encoded only for texts that changed or were never
+    encoded with the configured model.
     """
     from marketplace.search.documents import count_listings
     from marketplace.search.sync import rebuild
+    from marketplace.services.errors import ServiceUnavailable
+    from marketplace.suggestions.engine import SuggestionEngine
 
     factory = make_session_factory(ctx.engine)
     with factory() as session:
@@ -168,6 +171,42 @@ def reindex(ctx: Context) -> None:
     with tqdm(total=total, desc="Indexing needs and offers", unit="item") as bar:
         rebuild(factory, _search_index(ctx), progress=lambda done: bar.update(done - bar.n))
     click.echo(f"Search index rebuilt at {ctx.config.index_dir} ({total} needs and offers).")
+    engine = SuggestionEngine(factory, ctx.config.embedding_model)
+    try:
+        with tqdm(total=total, desc="Embedding needs and offers", unit="item") as bar:
+            encoded = engine.embed_all(progress=bar.update)
+    except ServiceUnavailable as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    click.echo(f"Vectors stored for matching with {engine.model_name} ({encoded} newly encoded).")
+
+
+@main.command("evaluate-matching")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--k", "k", default=10, show_default=True, type=click.IntRange(min=1), help="Length of each suggestion list."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@pass_context
+def evaluate_matching(ctx: Context, file: str, k: int, as_json: bool) -> None:
+    """Score the matcher on an evaluation set (see ../shared/eval/FORMAT.md).
+
+    Prints recall@5, recall@10, MRR, nDCG@10, no-match accuracy and false no-match rate
+    for the hybrid matcher and three baselines computed in the same run: lexical only,
+    semantic only, and a plain fused reference.
+    """
+    import json
+
+    from matching import ModelUnavailable
+    from matching.evaluation import DatasetError, format_table, run_evaluation
+
+    try:
+        model = ctx.config.embedding_model
+        results = run_evaluation(file, k=k, **({"encoder": model} if model else {}))
+    except (DatasetError, ModelUnavailable, ValueError) as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(results, indent=2) if as_json else format_table(results))
 
 
 @main.command("check-index")

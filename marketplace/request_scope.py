@@ -17,6 +17,7 @@ from marketplace.config import Config
 from marketplace.models import User
 from marketplace.search.outbox import ENQUEUED
 from marketplace.search.sync import SearchSync
+from marketplace.suggestions.engine import SuggestionEngine
 
 
 @dataclass
@@ -27,6 +28,7 @@ class AppState:
     engine: Engine
     session_factory: sessionmaker
     search: SearchSync | None = None
+    suggestions: SuggestionEngine | None = None
 
 
 def app_state() -> AppState:

@@ -12,6 +12,7 @@ _ERROR_CODES = {
     "409": "The item's status does not allow this",
     "413": "The request body is larger than 1 MB",
     "422": "Validation failed; error.fields names each field",
+    "503": "A part of the service (such as the matching model) is unavailable",
 }
 
 
@@ -67,6 +68,33 @@ _FILTERS = [
     _query("outcome", "An outcome code"),
     _query("status", "A status, or 'any'; open by default"),
 ]
+
+_LIMIT = _query("limit", "At most this many suggestions, 1 to 50 (default 10)", {"type": "integer", "minimum": 1})
+
+
+def _suggestions(kind: str) -> dict[str, object]:
+    return {
+        "type": "object",
+        "required": ["items", "no_good_match"],
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": [kind, "score", "reasons"],
+                    "properties": {
+                        kind: _ref(kind.capitalize()),
+                        "score": {"type": "number", "minimum": 0, "maximum": 1},
+                        "good": {"type": "boolean"},
+                        "reasons": {"type": "array", "items": {"type": "string"}},
+                        "via_offer": {"type": "object"},
+                    },
+                },
+            },
+            "no_good_match": {"type": "boolean"},
+        },
+    }
+
 
 _TIMESTAMPS = {
     "id": {"type": "integer"},
@@ -322,6 +350,27 @@ def openapi_document() -> dict[str, object]:
                     ],
                     "responses": _responses("200", _ref("SearchResults"), "422"),
                 }
+            },
+            "/needs/{need_id}/suggestions": {
+                "parameters": [_path_id("need_id"), _LIMIT],
+                "get": {
+                    "summary": "Offers that could meet this need, best first (signed in)",
+                    "responses": _responses("200", _suggestions("offer"), "401", "404", "422", "503"),
+                },
+            },
+            "/offers/{offer_id}/suggestions": {
+                "parameters": [_path_id("offer_id"), _LIMIT],
+                "get": {
+                    "summary": "Needs this offer could meet, best first (its supplier and officers)",
+                    "responses": _responses("200", _suggestions("need"), "401", "403", "404", "422", "503"),
+                },
+            },
+            "/suggestions/needs": {
+                "parameters": [_LIMIT],
+                "get": {
+                    "summary": "Needs that best fit all of the calling supplier's open offers",
+                    "responses": _responses("200", _suggestions("need"), "401", "403", "422", "503"),
+                },
             },
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}},
         },

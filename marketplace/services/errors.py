@@ -51,3 +51,10 @@ class ValidationFailed(DomainError):
     def __init__(self, fields: dict[str, str], message: str = "Some of the details need correcting.") -> None:
         super().__init__(message)
         self.fields = fields
+
+
+class ServiceUnavailable(DomainError):
+    """A part the service relies on (such as the matching model) cannot be used right now."""
+
+    code = "unavailable"
+    http_status = 503

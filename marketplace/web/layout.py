@@ -19,6 +19,7 @@ def _navigation() -> list[dict[str, object]]:
         items.append(("Your needs", "account.my_needs"))
     if actor is not None and actor.role is Role.SUPPLIER:
         items.append(("Your offers", "account.my_offers"))
+        items.append(("Needs for you", "supplier.suggested_needs"))
     if actor is not None and actor.role is Role.OFFICER:
         items.append(("Officer dashboard", "officer.dashboard"))
     if actor is not None:

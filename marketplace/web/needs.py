@@ -6,14 +6,16 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from marketplace.clock import council_today
 from marketplace.models import Role
-from marketplace.request_scope import commit, current_actor, db_session
+from marketplace.request_scope import app_state, commit, current_actor, db_session
 from marketplace.services import needs as needs_service
+from marketplace.services import suggestions as suggestions_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.listings import is_owner
 from marketplace.services.reference import reference_lists
 from marketplace.web.forms import ConfirmForm, NeedForm, error_list, show_errors
 from marketplace.web.listing_pages import PER_PAGE, pagination, read_browse_args
+from marketplace.web.suggestions import SUGGESTIONS_SHOWN, suggested
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 
@@ -40,8 +42,17 @@ def browse() -> str:
 def detail(need_id: int) -> str:
     """One need."""
     actor = current_actor()
-    need = needs_service.get_need(db_session(), actor, need_id)
-    return render_template("needs/detail.html", need=need, owner=is_owner(actor, need), form=ConfirmForm())
+    session = db_session()
+    need = needs_service.get_need(session, actor, need_id)
+    suggestions = suggested(
+        lambda: suggestions_service.offers_for_need(
+            session, app_state().suggestions, actor, need.id, SUGGESTIONS_SHOWN, council_today()
+        ),
+        show=actor is not None,
+    )
+    return render_template(
+        "needs/detail.html", need=need, owner=is_owner(actor, need), form=ConfirmForm(), suggestions=suggestions
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

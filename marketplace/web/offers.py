@@ -6,14 +6,16 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from marketplace.clock import council_today
 from marketplace.models import Role
-from marketplace.request_scope import commit, current_actor, db_session
+from marketplace.request_scope import app_state, commit, current_actor, db_session
 from marketplace.services import offers as offers_service
+from marketplace.services import suggestions as suggestions_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.listings import is_owner
 from marketplace.services.reference import reference_lists
 from marketplace.web.forms import ConfirmForm, OfferForm, error_list, show_errors
 from marketplace.web.listing_pages import PER_PAGE, pagination, read_browse_args
+from marketplace.web.suggestions import SUGGESTIONS_SHOWN, suggested
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
 
@@ -47,8 +49,16 @@ def browse() -> str:
 def detail(offer_id: int) -> str:
     """One offer."""
     actor = current_actor()
-    offer = offers_service.get_offer(db_session(), actor, offer_id)
-    return render_template("offers/detail.html", offer=offer, owner=is_owner(actor, offer))
+    session = db_session()
+    offer = offers_service.get_offer(session, actor, offer_id)
+    owner = is_owner(actor, offer)
+    suggestions = suggested(
+        lambda: suggestions_service.needs_for_offer(
+            session, app_state().suggestions, actor, offer.id, SUGGESTIONS_SHOWN, council_today()
+        ),
+        show=owner or (actor is not None and actor.is_officer),
+    )
+    return render_template("offers/detail.html", offer=offer, owner=owner, suggestions=suggestions)
 
 
 def _fill(form: OfferForm, offer: offers_service.Offer) -> None:

@@ -1,0 +1,132 @@
+"""Suggestions: who may see which suggested pairings, limited to what they may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import matching
+from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Role, User
+from marketplace.services.accounts import require_role
+from marketplace.services.errors import Forbidden, ValidationFailed
+from marketplace.services.listings import is_owner, visibility_clause
+from marketplace.services.needs import get_need
+from marketplace.services.offers import get_offer
+from marketplace.suggestions.engine import SuggestionEngine
+
+MAX_LIMIT = 50
+_ANY_ROLE = (Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
+
+
+@dataclass(frozen=True)
+class SuggestedItem:
+    """A suggested need or offer, with the matcher's score and reasons."""
+
+    item: Need | Offer
+    score: float
+    good: bool
+    reasons: tuple[str, ...]
+    via_offer: Offer | None = None
+
+
+@dataclass(frozen=True)
+class SuggestionList:
+    """Suggestions, best first; ``no_good_match`` when none is a good fit yet."""
+
+    items: list[SuggestedItem]
+    no_good_match: bool
+
+
+def check_limit(raw: object, default: int = 10) -> int:
+    """A ``limit`` parameter as a number from 1 to 50.
+
+    Raises:
+        ValidationFailed: for anything else.
+    """
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_LIMIT:
+        raise ValidationFailed({"limit": f"limit must be a whole number from 1 to {MAX_LIMIT}"})
+    return value
+
+
+def _visible(
+    session: Session, viewer: User, model: type[Need] | type[Offer], ids: list[int]
+) -> dict[int, Need | Offer]:
+    withdrawn = NeedStatus.WITHDRAWN.value if model is Need else OfferStatus.WITHDRAWN.value
+    rows = session.scalars(select(model).where(model.id.in_(ids), visibility_clause(model, viewer, withdrawn)))
+    return {row.id: row for row in rows}
+
+
+def _keep_visible(
+    session: Session, viewer: User, model: type[Need] | type[Offer], answer: matching.Suggestions, limit: int
+) -> SuggestionList:
+    # The matcher knows nothing of verification: drop what this viewer may not see.
+    rows = _visible(session, viewer, model, [int(s.id) for s in answer.items])
+    offers = _visible(session, viewer, Offer, [int(s.via_offer) for s in answer.items if s.via_offer])
+    items = [
+        SuggestedItem(
+            item=rows[int(s.id)],
+            score=s.score,
+            good=s.good,
+            reasons=s.reasons,
+            via_offer=offers.get(int(s.via_offer)) if s.via_offer else None,
+        )
+        for s in answer.items
+        if int(s.id) in rows
+    ][:limit]
+    return SuggestionList(items=items, no_good_match=not any(item.good for item in items))
+
+
+def _over_fetch(limit: int) -> int:
+    # Ask for more than needed: some suggestions may be hidden from this viewer.
+    return limit * 2 + 10
+
+
+def offers_for_need(
+    session: Session, engine: SuggestionEngine, actor: User | None, need_id: int, limit: int, today: date
+) -> SuggestionList:
+    """Offers that could meet a need, for anyone signed in who may see the need."""
+    viewer = require_role(actor, *_ANY_ROLE)
+    need = get_need(session, viewer, need_id)
+    if need.status is not NeedStatus.OPEN:
+        return SuggestionList(items=[], no_good_match=True)
+    answer = engine.run(lambda m: m.suggest_offers(str(need.id), _over_fetch(limit), today))
+    return _keep_visible(session, viewer, Offer, answer, limit)
+
+
+def needs_for_offer(
+    session: Session, engine: SuggestionEngine, actor: User | None, offer_id: int, limit: int, today: date
+) -> SuggestionList:
+    """Needs an offer could meet, for the supplier that posted it and for officers."""
+    viewer = require_role(actor, *_ANY_ROLE)
+    offer = get_offer(session, viewer, offer_id)
+    if not (is_owner(viewer, offer) or viewer.is_officer):
+        raise Forbidden("Only the supplier that posted this offer and council officers can see its suggestions")
+    if offer.status is not OfferStatus.OPEN:
+        return SuggestionList(items=[], no_good_match=True)
+    answer = engine.run(lambda m: m.suggest_needs(str(offer.id), _over_fetch(limit), today))
+    return _keep_visible(session, viewer, Need, answer, limit)
+
+
+def needs_for_supplier(
+    session: Session, engine: SuggestionEngine, actor: User | None, limit: int, today: date
+) -> SuggestionList:
+    """Needs that best fit all of a supplier's open offers together."""
+    supplier = require_role(actor, Role.SUPPLIER)
+    offer_ids = list(
+        session.scalars(
+            select(Offer.id).where(Offer.organisation_id == supplier.organisation_id, Offer.status == OfferStatus.OPEN)
+        )
+    )
+    if not offer_ids:
+        return SuggestionList(items=[], no_good_match=True)
+    answer = engine.run(lambda m: m.suggest_needs_for_offers([str(i) for i in offer_ids], _over_fetch(limit), today))
+    return _keep_visible(session, supplier, Need, answer, limit)

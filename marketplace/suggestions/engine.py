@@ -1,0 +1,201 @@
+"""The suggestion engine: one matcher per process, built from stored vectors and kept
+current by reading what changed since it last looked.
+
+Vectors are computed once per item text and stored with the model's name, so a restart
+never re-encodes and a model change re-embeds. Every process keeps its own matcher and
+catches up from the database (``updated_at`` watermark), so several app servers agree
+without talking to each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+import matching
+from marketplace.models import ListingEmbedding, Need, Offer
+from marketplace.services.errors import ServiceUnavailable
+from marketplace.suggestions.documents import need_document, offer_document
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+LEXICAL_ONLY = "lexical-only"
+
+
+def _text_hash(document: matching.Need | matching.Offer) -> str:
+    return hashlib.sha256(matching.item_text(document).encode("utf-8")).hexdigest()
+
+
+class SuggestionEngine:
+    """Owns the process's matcher; thread-safe."""
+
+    def __init__(self, session_factory: sessionmaker, model: str | None = None) -> None:
+        self.session_factory = session_factory
+        self.model = model
+        self._lock = threading.RLock()
+        self._matcher: matching.Matcher | None = None
+        self._encoder: matching.SemanticEncoder | None = None
+        self._encoder_loaded = False
+        self._watermark: datetime | None = None
+
+    @property
+    def model_name(self) -> str:
+        """The name stored beside vectors (``lexical-only`` when no model is configured)."""
+        encoder = self.encoder()
+        return encoder.model_name if encoder is not None else LEXICAL_ONLY
+
+    def encoder(self) -> matching.SemanticEncoder | None:
+        """The sentence encoder, loaded on first use; None for lexical-only matching.
+
+        Raises:
+            ServiceUnavailable: when the configured model is not installed, saying what to do.
+        """
+        with self._lock:
+            if not self._encoder_loaded:
+                try:
+                    self._encoder = matching.load_semantic_encoder(self.model)
+                except matching.ModelUnavailable as error:
+                    log.error("embedding model unavailable", extra={"error": str(error)})
+                    raise ServiceUnavailable(f"Suggestions are unavailable: {error}") from error
+                self._encoder_loaded = True
+            return self._encoder
+
+    def store_vectors(
+        self,
+        session: Session,
+        kind: str,
+        documents: list[matching.Need] | list[matching.Offer],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[dict[str, np.ndarray], int]:
+        """The stored vectors of these documents, encoding and storing the missing or stale ones.
+
+        Returns:
+            The vectors by document id, and how many had to be encoded.
+        """
+        encoder = self.encoder()
+        if encoder is None or not documents:
+            return {}, 0
+        hashes = {doc.id: _text_hash(doc) for doc in documents}
+        stored = {
+            str(row.item_id): row
+            for row in session.scalars(
+                select(ListingEmbedding).where(
+                    ListingEmbedding.kind == kind,
+                    ListingEmbedding.model == encoder.model_name,
+                    ListingEmbedding.item_id.in_([int(doc.id) for doc in documents]),
+                )
+            )
+        }
+        vectors = {
+            item_id: np.frombuffer(row.vector, dtype="<f4")
+            for item_id, row in stored.items()
+            if row.text_hash == hashes[item_id]
+        }
+        missing = [doc for doc in documents if doc.id not in vectors]
+        if missing:
+            fresh = matching.embed_items(missing, encoder, progress=progress)
+            for doc, vector in zip(missing, fresh, strict=True):
+                vector = np.asarray(vector, dtype="<f4")
+                row = stored.get(doc.id) or ListingEmbedding(kind=kind, item_id=int(doc.id), model=encoder.model_name)
+                row.text_hash = hashes[doc.id]
+                row.vector = vector.tobytes()
+                session.add(row)
+                vectors[doc.id] = vector
+            session.flush()
+        return vectors, len(missing)
+
+    @staticmethod
+    def _changed(session: Session, since: datetime | None) -> tuple[list[matching.Need], list[matching.Offer]]:
+        """Open needs and offers (first build), or everything changed since the watermark."""
+
+        def query(model):
+            if since is None:
+                return select(model).where(model.status == "open")
+            return select(model).where(model.updated_at >= since)
+
+        needs = session.scalars(query(Need).options(selectinload(Need.outcomes)))
+        offers = session.scalars(query(Offer).options(selectinload(Offer.districts)))
+        return [need_document(n) for n in needs], [offer_document(o) for o in offers]
+
+    @staticmethod
+    def _newest_change(session: Session) -> datetime | None:
+        stamps = [session.scalar(select(func.max(model.updated_at))) for model in (Need, Offer)]
+        return max(filter(None, stamps), default=None)
+
+    def catch_up(self) -> matching.Matcher:
+        """Build the matcher on first use; afterwards apply what changed since the last look."""
+        with self._lock, self.session_factory() as session:
+            newest = self._newest_change(session)
+            if self._matcher is None:
+                needs, offers = self._changed(session, None)
+                need_vectors, _ = self.store_vectors(session, "need", needs)
+                offer_vectors, _ = self.store_vectors(session, "offer", offers)
+                session.commit()
+                self._matcher = matching.Matcher.build(
+                    needs, offers, need_vectors or None, offer_vectors or None, encoder=self.encoder()
+                )
+                log.info("matcher built", extra={"needs": len(needs), "offers": len(offers)})
+            elif newest is not None and (self._watermark is None or newest >= self._watermark):
+                needs, offers = self._changed(session, self._watermark)
+                need_vectors, _ = self.store_vectors(session, "need", [n for n in needs if n.status == "open"])
+                offer_vectors, _ = self.store_vectors(session, "offer", [o for o in offers if o.status == "open"])
+                session.commit()
+                for need in needs:
+                    self._matcher.upsert_need(need, need_vectors.get(need.id))
+                for offer in offers:
+                    self._matcher.upsert_offer(offer, offer_vectors.get(offer.id))
+            self._watermark = newest
+            return self._matcher
+
+    def embed_all(self, progress: Callable[[int], None] | None = None) -> int:
+        """Store vectors for every need and offer (``marketplace reindex``).
+
+        Args:
+            progress: called with the number of items looked at in each batch.
+
+        Returns:
+            How many items had to be encoded.
+        """
+        encoded = 0
+        with self.session_factory() as session:
+            for model, kind, to_document in ((Need, "need", need_document), (Offer, "offer", offer_document)):
+                options = selectinload(Need.outcomes) if model is Need else selectinload(Offer.districts)
+                last_id = 0
+                while rows := list(
+                    session.scalars(
+                        select(model).options(options).where(model.id > last_id).order_by(model.id).limit(BATCH)
+                    )
+                ):
+                    _, count = self.store_vectors(session, kind, [to_document(row) for row in rows])
+                    session.commit()
+                    encoded += count
+                    if progress is not None:
+                        progress(len(rows))
+                    last_id = rows[-1].id
+                    session.expunge_all()
+        with self._lock:
+            self._matcher = None  # rebuilt from the stored vectors on next use
+        return encoded
+
+    def run(self, action: Callable[[matching.Matcher], matching.Suggestions]) -> matching.Suggestions:
+        """Run a query against the current matcher, holding its lock (the matcher is not thread-safe)."""
+        with self._lock:
+            matcher = self.catch_up()
+            try:
+                return action(matcher)
+            except KeyError:
+                # The item changed state between the caller's read and the matcher's catch-up.
+                return matching.Suggestions(items=(), no_good_match=True, threshold=0.0)
+
+
+def ids(suggestions: Iterable[matching.Suggestion]) -> list[int]:
+    """The database ids of suggested items."""
+    return [int(s.id) for s in suggestions]

@@ -1,0 +1,202 @@
+"""Suggestions in the product: the real model, stored vectors, and visibility rules."""
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.models import ListingEmbedding
+from marketplace.services import offers, suggestions
+from marketplace.services.errors import Forbidden, NotSignedIn, ValidationFailed
+from marketplace.suggestions.engine import SuggestionEngine
+from tests.conftest import need_fields, offer_fields
+
+
+@pytest.fixture
+def matcher(session_factory):
+    return SuggestionEngine(session_factory)
+
+
+@pytest.fixture
+def minibus_need(make_need):
+    return make_need(
+        title="Minibus to take older people to the lunch club",
+        description="We need a driver and a wheelchair accessible minibus on Thursdays to bring members to lunch.",
+        category="transport",
+        district="Melton",
+        outcomes=["wellbeing-and-opportunity"],
+    )
+
+
+def post_offer(make_offer, **fields):
+    return make_offer(**offer_fields(**fields))
+
+
+def test_the_fitting_offer_comes_first_with_reasons(session, matcher, make_user, make_offer, minibus_need, today):
+    bus = make_offer(
+        title="Accessible minibus and driver one day a week",
+        description="Our 16-seat minibus with a wheelchair lift and a trained driver is free every Thursday.",
+        category="transport",
+        districts=["Melton"],
+        measure="transport-provided",
+    )
+    make_offer(
+        title="Pro bono legal advice for charities",
+        description="Our solicitors can review leases, contracts and governance documents for small charities.",
+        category="expertise",
+        districts=["County-wide"],
+        measure="expert-hours",
+    )
+    session.commit()
+    found = suggestions.offers_for_need(session, matcher, make_user("supplier"), minibus_need.id, 5, today)
+    assert found.items[0].item.id == bus.id
+    assert found.items[0].good and not found.no_good_match
+    assert any("Melton" in reason for reason in found.items[0].reasons)
+    assert all(0 <= item.score <= 1 for item in found.items)
+
+
+def test_offers_from_the_wrong_district_do_not_help_a_premises_need(
+    session, matcher, make_user, make_need, make_offer, today
+):
+    need = make_need(
+        title="Hall for our Saturday lunch club",
+        description="A hall with a kitchen for 35 older people every other Saturday in Melton.",
+        category="premises",
+        district="Melton",
+    )
+    far = make_offer(
+        title="Community hall with kitchen for hire free",
+        description="Our hall seats 60 and has a full kitchen, free for community groups at weekends.",
+        category="premises",
+        districts=["Blaby"],
+    )
+    session.commit()
+    found = suggestions.offers_for_need(session, matcher, make_user("officer"), need.id, 10, today)
+    assert far.id not in [item.item.id for item in found.items]
+    assert found.no_good_match
+
+
+def test_unverified_and_withdrawn_offers_are_never_suggested_to_others(
+    session, matcher, make_user, make_offer, minibus_need, officer, today
+):
+    hidden_supplier = make_user("supplier", verified=False)
+    hidden = make_offer(
+        by=hidden_supplier,
+        **offer_fields(title="Minibus with driver on Thursdays", category="transport", districts=["Melton"]),
+    )
+    gone_supplier = make_user("supplier")
+    gone = make_offer(
+        by=gone_supplier,
+        **offer_fields(title="Wheelchair minibus for lunch clubs", category="transport", districts=["Melton"]),
+    )
+    offers.change_offer_status(session, gone_supplier, gone.id, "withdraw")
+    session.commit()
+    seen_by_group = suggestions.offers_for_need(session, matcher, make_user("community"), minibus_need.id, 10, today)
+    ids = [item.item.id for item in seen_by_group.items]
+    assert hidden.id not in ids and gone.id not in ids
+    seen_by_officer = suggestions.offers_for_need(session, matcher, officer, minibus_need.id, 10, today)
+    assert hidden.id in [item.item.id for item in seen_by_officer.items]
+    assert gone.id not in [item.item.id for item in seen_by_officer.items]
+
+
+def test_needs_for_an_offer_are_for_its_supplier_and_officers(
+    session, matcher, make_user, make_offer, minibus_need, officer, today
+):
+    supplier = make_user("supplier")
+    bus = make_offer(
+        by=supplier,
+        **offer_fields(title="Minibus and driver on Thursdays", category="transport", districts=["County-wide"]),
+    )
+    session.commit()
+    found = suggestions.needs_for_offer(session, matcher, supplier, bus.id, 5, today)
+    assert found.items[0].item.id == minibus_need.id
+    assert suggestions.needs_for_offer(session, matcher, officer, bus.id, 5, today).items
+    with pytest.raises(Forbidden):
+        suggestions.needs_for_offer(session, matcher, make_user("supplier"), bus.id, 5, today)
+    with pytest.raises(NotSignedIn):
+        suggestions.needs_for_offer(session, matcher, None, bus.id, 5, today)
+
+
+def test_supplier_sees_needs_fitting_all_its_offers(
+    session, matcher, make_user, make_offer, make_need, minibus_need, today
+):
+    supplier = make_user("supplier")
+    make_offer(
+        by=supplier, **offer_fields(title="Minibus and driver on Thursdays", category="transport", districts=["Melton"])
+    )
+    make_offer(
+        by=supplier,
+        **offer_fields(
+            title="Spare laptops for community groups",
+            description="Twenty refurbished laptops with chargers, wiped and ready for use by community groups.",
+            category="goods",
+            districts=["County-wide"],
+            measure="goods-donated",
+        ),
+    )
+    laptops = make_need(
+        **need_fields(
+            title="Laptops for our homework club",
+            description="Children at our homework club share two old laptops; we need more for schoolwork.",
+            category="goods",
+            district="Oadby and Wigston",
+        )
+    )
+    session.commit()
+    found = suggestions.needs_for_supplier(session, matcher, supplier, 10, today)
+    top_two = {item.item.id for item in found.items[:2]}
+    assert top_two == {minibus_need.id, laptops.id}
+    assert all(item.via_offer is not None for item in found.items[:2])
+
+
+def test_vectors_are_stored_once_and_renewed_when_the_text_changes(
+    session, session_factory, make_user, make_need, today
+):
+    from marketplace.services import needs
+
+    member = make_user("community")
+    need = make_need(by=member)
+    session.commit()
+    engine = SuggestionEngine(session_factory)
+    engine.catch_up()
+
+    def stored():
+        return session.scalar(
+            select(ListingEmbedding.text_hash).where(
+                ListingEmbedding.kind == "need", ListingEmbedding.item_id == need.id
+            )
+        )
+
+    first = stored()
+    assert first is not None
+    SuggestionEngine(session_factory).catch_up()  # a restart reads the stored vector
+    assert stored() == first
+    needs.edit_need(
+        session, member, need.id, {"description": "We now need a large hall with a stage for a summer show."}, today
+    )
+    session.commit()
+    engine.catch_up()
+    session.expire_all()
+    assert stored() != first
+    count = session.scalar(
+        select(func.count())
+        .select_from(ListingEmbedding)
+        .where(ListingEmbedding.item_id == need.id, ListingEmbedding.kind == "need")
+    )
+    assert count == 1
+
+
+def test_limit_is_checked():
+    assert suggestions.check_limit(None) == 10
+    assert suggestions.check_limit("3") == 3
+    for bad in ("0", "51", "ten", "-1"):
+        with pytest.raises(ValidationFailed):
+            suggestions.check_limit(bad)
+
+
+def test_a_missing_model_gives_a_clear_unavailable_error(session_factory, make_need, session, today, make_user):
+    from marketplace.services.errors import ServiceUnavailable
+
+    need = make_need()
+    session.commit()
+    broken = SuggestionEngine(session_factory, "/nonexistent/model-folder")
+    with pytest.raises(ServiceUnavailable, match="nonexistent"):
+        suggestions.offers_for_need(session, broken, make_user("officer"), need.id, 5, today)
