@@ -120,6 +120,7 @@ VISITS = [
     Visit("search", None, "/search", "Search needs and offers"),
     Visit("search-results", None, "/search?q=room", "Search needs and offers"),
     Visit("search-results-filtered", "supplier", "/search?q=room&kind=need", "Search needs and offers"),
+    Visit("supplier-suggested-needs", "supplier", "/supplier/suggested-needs", re.compile(".")),
     # Signing in and registering
     Visit("sign-in", None, "/sign-in", "Sign in"),
     Visit("sign-in-errors", None, "/sign-in", "Sign in", then=_click("Sign in")),
