@@ -283,6 +283,21 @@ def _listing_paths(kind: str, model: str, actions: list[str]) -> dict[str, objec
     return paths
 
 
+_REGISTERED_PATHS: dict[str, object] = {}
+_REGISTERED_SCHEMAS: dict[str, object] = {}
+
+
+def document(paths: dict[str, object], schemas: dict[str, object] | None = None) -> None:
+    """Let an API module describe its own routes beside its handlers (called at import)."""
+    _REGISTERED_PATHS.update(paths)
+    _REGISTERED_SCHEMAS.update(schemas or {})
+
+
+# Helpers for modules that document their own routes.
+ref, json_content, responses, page_of, query_param, path_id = _ref, _json, _responses, _page_of, _query, _path_id
+PAGING = _PAGING
+
+
 def openapi_document() -> dict[str, object]:
     """The whole OpenAPI document."""
     return {
@@ -373,9 +388,10 @@ def openapi_document() -> dict[str, object]:
                 },
             },
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}},
+            **_REGISTERED_PATHS,
         },
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": {**_SCHEMAS, **_REGISTERED_SCHEMAS},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Column, Enum, ForeignKey, Index, Numeric, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, UTCDateTime, utcnow
 from marketplace.models.organisation import Organisation
-from marketplace.models.reference import Category, District, Outcome
+from marketplace.models.reference import Category, District, Measure, Outcome
 from marketplace.models.user import User
 
 
@@ -48,6 +49,13 @@ class Need(Base):
     # Free text in the group's own words, e.g. "about 30 pallets" or "one evening a month".
     quantity: Mapped[str] = mapped_column(String(200), default="")
     needed_by: Mapped[date | None] = mapped_column(nullable=True)
+    # Optional: how much is needed in a measure's unit, so pledges cannot over-promise and
+    # the need is met once confirmed pledges cover it.
+    measure_code: Mapped[str | None] = mapped_column(ForeignKey("measure.code"), nullable=True)
+    measure: Mapped[Measure | None] = relationship()
+    quantity_needed: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)
+    # Posted by an officer on the group's behalf (it came by phone or e-mail).
+    assisted: Mapped[bool] = mapped_column(default=False)
     status: Mapped[NeedStatus] = mapped_column(
         Enum(NeedStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
         default=NeedStatus.OPEN,

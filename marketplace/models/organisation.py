@@ -44,6 +44,8 @@ class Organisation(Base):
     # Registered charity number (England and Wales) or company number, when it has one.
     charity_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
     company_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # How a supplier reaches the group once a pledge is accepted (never shown publicly).
+    contact_phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # Why the council rejected it, shown to its members.
     verification_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -72,5 +72,7 @@ class Measure(Base):
     proxy_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
     # Where the proxy value comes from, so an auditor can check it.
     source: Mapped[str] = mapped_column(Text, default="")
+    # The current version of the proxy value (see MeasureProxy for every version).
+    proxy_version: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(default=True)
     outcomes: Mapped[list[Outcome]] = relationship(secondary=measure_outcome, order_by=Outcome.position)

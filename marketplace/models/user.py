@@ -38,6 +38,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Suppliers: a daily e-mail of new needs that fit their open offers (they can switch it off).
+    digest_enabled: Mapped[bool] = mapped_column(default=True)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     @property
     def is_officer(self) -> bool:

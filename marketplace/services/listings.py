@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import or_
 
@@ -127,6 +128,35 @@ def clean_future_date(
         errors[name] = f"{_cap(label)} must be today or in the future"
         return None
     return value
+
+
+MAX_AMOUNT = Decimal("1000000000")
+
+
+def clean_amount(data: Mapping[str, object], name: str, errors: FieldErrors) -> Decimal | None:
+    """An optional positive amount in a measure's unit, with at most 2 decimal places."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    message = f"{_cap(name.replace('_', ' '))} must be a number, like 40"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        errors[name] = message
+        return None
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        errors[name] = message
+        return None
+    if not number.is_finite() or number <= 0:
+        errors[name] = f"{_cap(name.replace('_', ' '))} must be more than 0"
+        return None
+    if number > MAX_AMOUNT:
+        errors[name] = f"{_cap(name.replace('_', ' '))} is too large"
+        return None
+    if number != number.quantize(Decimal("0.01")):
+        errors[name] = f"{_cap(name.replace('_', ' '))} can have at most 2 decimal places"
+        return None
+    return number
 
 
 def unknown_fields(data: Mapping[str, object], known: set[str], errors: FieldErrors) -> None:

@@ -10,10 +10,21 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.db import utcnow
-from marketplace.models import Category, District, Need, NeedStatus, Outcome, Role, User
+from marketplace.models import (
+    Category,
+    District,
+    Measure,
+    Need,
+    NeedStatus,
+    Organisation,
+    OrganisationKind,
+    Outcome,
+    Role,
+    User,
+)
 from marketplace.search.outbox import enqueue
 from marketplace.services.accounts import require_role
-from marketplace.services.errors import Forbidden, InvalidTransition, NotFound
+from marketplace.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.services.listings import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
@@ -24,6 +35,7 @@ from marketplace.services.listings import (
     Filters,
     by_position,
     can_see_unverified,
+    clean_amount,
     clean_choice,
     clean_choices,
     clean_future_date,
@@ -38,15 +50,33 @@ from marketplace.services.reference import reference_lists
 
 log = logging.getLogger(__name__)
 
-NEED_FIELDS = {"title", "description", "category", "district", "outcomes", "quantity", "needed_by"}
+NEED_FIELDS = {
+    "title",
+    "description",
+    "category",
+    "district",
+    "outcomes",
+    "quantity",
+    "needed_by",
+    "measure",
+    "quantity_needed",
+}
 NEED_STATUSES = {s.value for s in NeedStatus}
 
 
-def _validate(session: Session, data: Mapping[str, object], today: date, *, partial: bool) -> dict[str, object]:
+def _validate(
+    session: Session,
+    data: Mapping[str, object],
+    today: date,
+    *,
+    partial: bool,
+    current: Need | None = None,
+    extra_fields: frozenset[str] = frozenset(),
+) -> dict[str, object]:
     """Check need fields; with ``partial`` only the fields given are checked."""
     lists = reference_lists(session)
     errors = FieldErrors()
-    unknown_fields(data, NEED_FIELDS, errors)
+    unknown_fields(data, NEED_FIELDS | extra_fields, errors)
     clean: dict[str, object] = {}
 
     def wanted(name: str) -> bool:
@@ -68,14 +98,30 @@ def _validate(session: Session, data: Mapping[str, object], today: date, *, part
         clean["quantity"] = clean_optional_text(data, "quantity", "the quantity", QUANTITY_MAX, errors)
     if wanted("needed_by"):
         clean["needed_by"] = clean_future_date(data, "needed_by", "the needed-by date", today, errors)
+    if wanted("measure"):
+        measure = data.get("measure")
+        if measure in (None, ""):
+            clean["measure"] = None
+        elif not isinstance(measure, str) or measure not in lists.measure_codes:
+            errors["measure"] = "Select a measure from the list"
+        else:
+            clean["measure"] = measure
+    if wanted("quantity_needed"):
+        clean["quantity_needed"] = clean_amount(data, "quantity_needed", errors)
+    measure_after = clean.get("measure", current.measure_code if current else None)
+    amount_after = clean.get("quantity_needed", current.quantity_needed if current else None)
+    if amount_after is not None and measure_after is None and "measure" not in errors:
+        errors["measure"] = "Select the measure the quantity is counted in"
     errors.raise_if_any()
     return clean
 
 
 def _apply(session: Session, need: Need, clean: Mapping[str, object]) -> None:
-    for name in ("title", "description", "quantity", "needed_by"):
+    for name in ("title", "description", "quantity", "needed_by", "quantity_needed"):
         if name in clean:
             setattr(need, name, clean[name])
+    if "measure" in clean:
+        need.measure = session.get(Measure, clean["measure"]) if clean["measure"] else None
     if "category" in clean:
         need.category = session.get(Category, clean["category"])
     if "district" in clean:
@@ -87,13 +133,23 @@ def _apply(session: Session, need: Need, clean: Mapping[str, object]) -> None:
 def post_need(session: Session, actor: User | None, data: Mapping[str, object], today: date) -> Need:
     """A community group member posts a need for their group.
 
+    An officer may post one on a group's behalf (``organisation_id``), when the group
+    asked by phone or e-mail; the need is marked as assisted.
+
     Raises:
-        NotSignedIn, Forbidden: unless the actor is a community group member.
+        NotSignedIn, Forbidden: unless the actor is a community group member or an officer.
         ValidationFailed: naming each field to correct.
     """
-    member = require_role(actor, Role.COMMUNITY)
-    clean = _validate(session, data, today, partial=False)
-    need = Need(organisation=member.organisation, created_by=member, status=NeedStatus.OPEN)
+    member = require_role(actor, Role.COMMUNITY, Role.OFFICER)
+    if member.is_officer:
+        clean = _validate(session, data, today, partial=False, extra_fields=frozenset({"organisation_id"}))
+        group = session.get(Organisation, data.get("organisation_id")) if _is_id(data.get("organisation_id")) else None
+        if group is None or group.kind is not OrganisationKind.COMMUNITY:
+            raise ValidationFailed({"organisation_id": "Select the community group this need is for"})
+    else:
+        clean = _validate(session, data, today, partial=False)
+        group = member.organisation
+    need = Need(organisation=group, created_by=member, status=NeedStatus.OPEN, assisted=member.is_officer)
     _apply(session, need, clean)
     session.add(need)
     session.flush()
@@ -140,7 +196,7 @@ def edit_need(session: Session, actor: User | None, need_id: int, data: Mapping[
     need = get_own_need(session, actor, need_id)
     if need.status is not NeedStatus.OPEN:
         raise InvalidTransition(f"This need is {need.status.value}; only open needs can be changed")
-    clean = _validate(session, data, today, partial=True)
+    clean = _validate(session, data, today, partial=True, current=need)
     _apply(session, need, clean)
     session.flush()
     log.info("need edited", extra={"need_id": need.id, "fields": sorted(clean)})
@@ -160,6 +216,25 @@ def withdraw_need(session: Session, actor: User | None, need_id: int) -> Need:
     session.flush()
     log.info("need withdrawn", extra={"need_id": need.id})
     return need
+
+
+def mark_need_met(session: Session, actor: User | None, need_id: int) -> Need:
+    """The posting group says an open need has been met.
+
+    Raises:
+        InvalidTransition: when the need is not open.
+    """
+    need = get_own_need(session, actor, need_id)
+    if need.status is not NeedStatus.OPEN:
+        raise InvalidTransition(f"This need is {need.status.value}; only an open need can be marked as met")
+    need.status = NeedStatus.MET
+    session.flush()
+    log.info("need met", extra={"need_id": need.id})
+    return need
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def expire_overdue_needs(session: Session, today: date) -> int:

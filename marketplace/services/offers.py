@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -22,6 +21,7 @@ from marketplace.services.listings import (
     Filters,
     by_position,
     can_see_unverified,
+    clean_amount,
     clean_choice,
     clean_choices,
     clean_future_date,
@@ -46,31 +46,6 @@ OFFER_FIELDS = {
     "capacity",
 }
 OFFER_STATUSES = {s.value for s in OfferStatus}
-MAX_CAPACITY = Decimal("1000000000")
-
-
-def _clean_capacity(data: Mapping[str, object], errors: FieldErrors) -> Decimal | None:
-    value = data.get("capacity")
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        errors["capacity"] = "Capacity must be a number, like 40"
-        return None
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        errors["capacity"] = "Capacity must be a number, like 40"
-        return None
-    if not number.is_finite() or number <= 0:
-        errors["capacity"] = "Capacity must be more than 0"
-        return None
-    if number > MAX_CAPACITY:
-        errors["capacity"] = "Capacity is too large"
-        return None
-    if number != number.quantize(Decimal("0.01")):
-        errors["capacity"] = "Capacity can have at most 2 decimal places"
-        return None
-    return number
 
 
 def _validate(
@@ -114,7 +89,7 @@ def _validate(
         else:
             clean["measure"] = measure
     if wanted("capacity"):
-        clean["capacity"] = _clean_capacity(data, errors)
+        clean["capacity"] = clean_amount(data, "capacity", errors)
     measure_after = clean.get("measure", current.measure_code if current else None)
     capacity_after = clean.get("capacity", current.capacity if current else None)
     if capacity_after is not None and measure_after is None and "measure" not in errors:

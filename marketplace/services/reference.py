@@ -10,7 +10,7 @@ from importlib import resources
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.models import Category, District, Measure, Outcome
+from marketplace.models import Category, District, Measure, MeasureProxy, Outcome
 
 CATEGORIES = [
     ("premises", "Premises and space", "Office space, meeting rooms, halls, storage"),
@@ -84,6 +84,7 @@ def seed_reference_data(session: Session) -> int:
         )
         measure.outcomes = [session.get(Outcome, code) for code in row["outcomes"].split(";") if code]
         session.add(measure)
+        session.add(MeasureProxy(measure=measure, version=1, proxy_value=measure.proxy_value, source=measure.source))
         added += 1
     session.flush()
     return added

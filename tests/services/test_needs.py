@@ -18,11 +18,18 @@ def test_community_member_posts_a_need_for_their_group(session, make_user, today
     assert [o.code for o in need.outcomes] == ["wellbeing-and-opportunity"]
 
 
-@pytest.mark.parametrize("role", ["supplier", "officer"])
-def test_only_community_members_post_needs(session, make_user, officer, today, role):
-    actor = officer if role == "officer" else make_user(role)
+def test_suppliers_cannot_post_needs(session, make_user, today):
     with pytest.raises(Forbidden):
-        needs.post_need(session, actor, need_fields(), today)
+        needs.post_need(session, make_user("supplier"), need_fields(), today)
+
+
+def test_officer_posts_a_need_on_a_groups_behalf_marked_as_assisted(session, make_user, officer, today):
+    group = make_user("community").organisation
+    with pytest.raises(ValidationFailed) as caught:
+        needs.post_need(session, officer, need_fields(), today)
+    assert "organisation_id" in caught.value.fields
+    need = needs.post_need(session, officer, need_fields(organisation_id=group.id), today)
+    assert need.organisation_id == group.id and need.assisted and need.created_by_id == officer.id
 
 
 def test_anonymous_visitor_cannot_post(session, today):

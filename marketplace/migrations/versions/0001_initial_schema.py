@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 13:30:50.692198
+Create Date: 2026-11-26 13:38:11.279923
 """
 
 import sqlalchemy as sa
@@ -61,9 +61,26 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=60), nullable=False),
         sa.Column("proxy_value", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.Column("source", sa.Text(), nullable=False),
+        sa.Column("proxy_version", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_measure")),
     )
+    op.create_table(
+        "notification",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("to_email", sa.String(length=254), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("next_attempt_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification")),
+    )
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notification_sent_at"), ["sent_at"], unique=False)
+
     op.create_table(
         "organisation",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -80,6 +97,7 @@ def upgrade() -> None:
         ),
         sa.Column("charity_number", sa.String(length=20), nullable=True),
         sa.Column("company_number", sa.String(length=20), nullable=True),
+        sa.Column("contact_phone", sa.String(length=40), nullable=True),
         sa.Column("verification_note", sa.String(length=500), nullable=True),
         sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("verified_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
@@ -94,6 +112,27 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_outcome")),
     )
+    op.create_table(
+        "contract",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=60), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("supplier_id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=False),
+        sa.Column("social_value_target", sa.Numeric(precision=14, scale=2), nullable=True),
+        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["supplier_id"], ["organisation.id"], name=op.f("fk_contract_supplier_id_organisation")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contract")),
+        sa.UniqueConstraint("reference", name=op.f("uq_contract_reference")),
+    )
+    with op.batch_alter_table("contract", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contract_supplier_id"), ["supplier_id"], unique=False)
+
     op.create_table(
         "measure_outcome",
         sa.Column("measure_code", sa.String(length=60), nullable=False),
@@ -121,6 +160,8 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_sign_in_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("digest_enabled", sa.Boolean(), nullable=False),
+        sa.Column("last_digest_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"], ["organisation.id"], name=op.f("fk_user_account_organisation_id_organisation")
         ),
@@ -144,6 +185,40 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_token_token_hash")),
     )
     op.create_table(
+        "audit_entry",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("entity_type", sa.String(length=30), nullable=False),
+        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("before", sa.JSON(), nullable=True),
+        sa.Column("after", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(["actor_id"], ["user_account.id"], name=op.f("fk_audit_entry_actor_id_user_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entry")),
+    )
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_entry_action"), ["action"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_entry_actor_id"), ["actor_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_entry_at"), ["at"], unique=False)
+
+    op.create_table(
+        "measure_proxy",
+        sa.Column("measure_code", sa.String(length=60), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("proxy_value", sa.Numeric(precision=12, scale=2), nullable=True),
+        sa.Column("source", sa.Text(), nullable=False),
+        sa.Column("set_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("set_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["measure_code"], ["measure.code"], name=op.f("fk_measure_proxy_measure_code_measure"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["set_by_id"], ["user_account.id"], name=op.f("fk_measure_proxy_set_by_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("measure_code", "version", name=op.f("pk_measure_proxy")),
+    )
+    op.create_table(
         "need",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=120), nullable=False),
@@ -152,6 +227,9 @@ def upgrade() -> None:
         sa.Column("district_code", sa.String(length=80), nullable=False),
         sa.Column("quantity", sa.String(length=200), nullable=False),
         sa.Column("needed_by", sa.Date(), nullable=True),
+        sa.Column("measure_code", sa.String(length=60), nullable=True),
+        sa.Column("quantity_needed", sa.Numeric(precision=14, scale=2), nullable=True),
+        sa.Column("assisted", sa.Boolean(), nullable=False),
         sa.Column(
             "status",
             sa.Enum("open", "met", "withdrawn", "expired", name="needstatus", native_enum=False, length=20),
@@ -166,6 +244,7 @@ def upgrade() -> None:
             ["created_by_id"], ["user_account.id"], name=op.f("fk_need_created_by_id_user_account")
         ),
         sa.ForeignKeyConstraint(["district_code"], ["district.code"], name=op.f("fk_need_district_code_district")),
+        sa.ForeignKeyConstraint(["measure_code"], ["measure.code"], name=op.f("fk_need_measure_code_measure")),
         sa.ForeignKeyConstraint(
             ["organisation_id"], ["organisation.id"], name=op.f("fk_need_organisation_id_organisation")
         ),
@@ -242,11 +321,96 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["outcome_code"], ["outcome.code"], name=op.f("fk_offer_outcome_outcome_code_outcome")),
         sa.PrimaryKeyConstraint("offer_id", "outcome_code", name=op.f("pk_offer_outcome")),
     )
+    op.create_table(
+        "pledge",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("need_id", sa.Integer(), nullable=False),
+        sa.Column("offer_id", sa.Integer(), nullable=True),
+        sa.Column("contract_id", sa.Integer(), nullable=True),
+        sa.Column("supplier_id", sa.Integer(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("measure_code", sa.String(length=60), nullable=False),
+        sa.Column("quantity", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "proposed",
+                "accepted",
+                "declined",
+                "approved",
+                "rejected",
+                "delivered",
+                "confirmed",
+                "cancelled",
+                name="pledgestatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("value", sa.Numeric(precision=16, scale=2), nullable=True),
+        sa.Column("proxy_value", sa.Numeric(precision=12, scale=2), nullable=True),
+        sa.Column("proxy_version", sa.Integer(), nullable=True),
+        sa.Column("evidence", sa.Text(), nullable=True),
+        sa.Column("reject_reason", sa.Text(), nullable=True),
+        sa.Column("assisted", sa.Boolean(), nullable=False),
+        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("approved_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("confirmed_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["contract_id"], ["contract.id"], name=op.f("fk_pledge_contract_id_contract")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["user_account.id"], name=op.f("fk_pledge_created_by_id_user_account")
+        ),
+        sa.ForeignKeyConstraint(["measure_code"], ["measure.code"], name=op.f("fk_pledge_measure_code_measure")),
+        sa.ForeignKeyConstraint(["need_id"], ["need.id"], name=op.f("fk_pledge_need_id_need")),
+        sa.ForeignKeyConstraint(["offer_id"], ["offer.id"], name=op.f("fk_pledge_offer_id_offer")),
+        sa.ForeignKeyConstraint(["supplier_id"], ["organisation.id"], name=op.f("fk_pledge_supplier_id_organisation")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pledge")),
+    )
+    with op.batch_alter_table("pledge", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pledge_contract_id"), ["contract_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_pledge_need_id"), ["need_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_pledge_offer_id"), ["offer_id"], unique=False)
+        batch_op.create_index("ix_pledge_status_updated", ["status", "updated_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_pledge_supplier_id"), ["supplier_id"], unique=False)
+
+    op.create_table(
+        "pledge_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pledge_id", sa.Integer(), nullable=False),
+        sa.Column("from_status", sa.String(length=20), nullable=True),
+        sa.Column("to_status", sa.String(length=20), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["user_account.id"], name=op.f("fk_pledge_event_actor_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["pledge_id"], ["pledge.id"], name=op.f("fk_pledge_event_pledge_id_pledge"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pledge_event")),
+    )
+    with op.batch_alter_table("pledge_event", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pledge_event_pledge_id"), ["pledge_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("pledge_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pledge_event_pledge_id"))
+
+    op.drop_table("pledge_event")
+    with op.batch_alter_table("pledge", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pledge_supplier_id"))
+        batch_op.drop_index("ix_pledge_status_updated")
+        batch_op.drop_index(batch_op.f("ix_pledge_offer_id"))
+        batch_op.drop_index(batch_op.f("ix_pledge_need_id"))
+        batch_op.drop_index(batch_op.f("ix_pledge_contract_id"))
+
+    op.drop_table("pledge")
     op.drop_table("offer_outcome")
     op.drop_table("offer_district")
     op.drop_table("need_outcome")
@@ -263,11 +427,26 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_need_category_code"))
 
     op.drop_table("need")
+    op.drop_table("measure_proxy")
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_entry_at"))
+        batch_op.drop_index(batch_op.f("ix_audit_entry_actor_id"))
+        batch_op.drop_index(batch_op.f("ix_audit_entry_action"))
+
+    op.drop_table("audit_entry")
     op.drop_table("api_token")
     op.drop_table("user_account")
     op.drop_table("measure_outcome")
+    with op.batch_alter_table("contract", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contract_supplier_id"))
+
+    op.drop_table("contract")
     op.drop_table("outcome")
     op.drop_table("organisation")
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notification_sent_at"))
+
+    op.drop_table("notification")
     op.drop_table("measure")
     op.drop_table("listing_embedding")
     op.drop_table("listing_change")

@@ -1,0 +1,1 @@
+"""API routes for social value reports (to be filled in by the reports work)."""

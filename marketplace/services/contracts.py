@@ -1,0 +1,216 @@
+"""Contracts: officers register them; suppliers see their progress against the target."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.models import Contract, Organisation, OrganisationKind, Pledge, Role, User
+from marketplace.models.pledge import COMMITTED, DELIVERED
+from marketplace.services.accounts import require_role
+from marketplace.services.audit import record
+from marketplace.services.errors import Forbidden, NotFound
+from marketplace.services.listings import FieldErrors, clean_text, unknown_fields
+from marketplace.services.paging import Page, paginate
+
+log = logging.getLogger(__name__)
+
+FIELDS = {"reference", "title", "supplier_id", "value", "start_date", "end_date", "social_value_target"}
+MAX_POUNDS = Decimal("100000000000")
+
+
+@dataclass(frozen=True)
+class ContractProgress:
+    """Social value against a contract's target, in £."""
+
+    committed: Decimal
+    delivered: Decimal
+    target: Decimal | None
+
+    @property
+    def behind(self) -> bool:
+        """Committed value falls short of the target."""
+        return self.target is not None and self.committed < self.target
+
+    @property
+    def committed_share(self) -> float | None:
+        """Committed value as a share of the target (None without a target)."""
+        return float(self.committed / self.target) if self.target else None
+
+
+def contract_snapshot(contract: Contract) -> dict[str, object]:
+    """A contract as the audit log keeps it."""
+    return {
+        "reference": contract.reference,
+        "title": contract.title,
+        "supplier_id": contract.supplier_id,
+        "value": str(contract.value),
+        "start_date": contract.start_date.isoformat(),
+        "end_date": contract.end_date.isoformat(),
+        "social_value_target": str(contract.social_value_target) if contract.social_value_target is not None else None,
+    }
+
+
+def _pounds(
+    data: Mapping[str, object], name: str, label: str, errors: FieldErrors, *, required: bool
+) -> Decimal | None:
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            errors[name] = f"Enter the {label} in pounds"
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        errors[name] = f"The {label} must be a number of pounds, like 250000"
+        return None
+    try:
+        number = Decimal(str(value).strip().lstrip("£").replace(",", ""))
+    except InvalidOperation:
+        errors[name] = f"The {label} must be a number of pounds, like 250000"
+        return None
+    if not number.is_finite() or number < 0 or number > MAX_POUNDS:
+        errors[name] = f"The {label} must be between £0 and £100,000,000,000"
+        return None
+    if number != number.quantize(Decimal("0.01")):
+        errors[name] = f"The {label} can have at most 2 decimal places (pence)"
+        return None
+    return number
+
+
+def _date(data: Mapping[str, object], name: str, label: str, errors: FieldErrors) -> date | None:
+    value = data.get(name)
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        errors[name] = f"Enter the {label}"
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        errors[name] = f"The {label} must be a real date, like 2027-03-31"
+        return None
+
+
+def _validate(session: Session, data: Mapping[str, object], *, current: Contract | None) -> dict[str, object]:
+    errors = FieldErrors()
+    unknown_fields(data, FIELDS, errors)
+    partial = current is not None
+    clean: dict[str, object] = {}
+
+    def wanted(name: str) -> bool:
+        return not partial or name in data
+
+    if wanted("reference"):
+        reference = clean_text(data, "reference", "contract reference", 2, 60, errors)
+        taken = reference and session.scalar(
+            select(Contract.id).where(func.lower(Contract.reference) == reference.lower())
+        )
+        if taken and (current is None or taken != current.id):
+            errors["reference"] = "A contract with this reference is already registered"
+        clean["reference"] = reference
+    if wanted("title"):
+        clean["title"] = clean_text(data, "title", "title", 3, 200, errors)
+    if wanted("supplier_id"):
+        supplier_id = data.get("supplier_id")
+        supplier = (
+            session.get(Organisation, supplier_id)
+            if isinstance(supplier_id, int) and not isinstance(supplier_id, bool)
+            else None
+        )
+        if supplier is None or supplier.kind is not OrganisationKind.SUPPLIER:
+            errors["supplier_id"] = "Select a supplier organisation"
+        clean["supplier_id"] = supplier.id if supplier else None
+    if wanted("value"):
+        clean["value"] = _pounds(data, "value", "contract value", errors, required=True)
+    if wanted("social_value_target"):
+        clean["social_value_target"] = _pounds(
+            data, "social_value_target", "social value target", errors, required=False
+        )
+    if wanted("start_date"):
+        clean["start_date"] = _date(data, "start_date", "start date", errors)
+    if wanted("end_date"):
+        clean["end_date"] = _date(data, "end_date", "end date", errors)
+    start = clean.get("start_date", current.start_date if current else None)
+    end = clean.get("end_date", current.end_date if current else None)
+    if start and end and end < start and "end_date" not in errors:
+        errors["end_date"] = "The end date must be on or after the start date"
+    errors.raise_if_any()
+    return clean
+
+
+def create_contract(session: Session, actor: User | None, data: Mapping[str, object]) -> Contract:
+    """An officer registers a contract held by a supplier."""
+    officer = require_role(actor, Role.OFFICER)
+    clean = _validate(session, data, current=None)
+    contract = Contract(**clean)
+    session.add(contract)
+    session.flush()
+    record(session, officer, "contract.create", "contract", contract.id, None, contract_snapshot(contract))
+    log.info("contract registered", extra={"contract_id": contract.id})
+    return contract
+
+
+def update_contract(session: Session, actor: User | None, contract_id: int, data: Mapping[str, object]) -> Contract:
+    """An officer changes a contract's details."""
+    officer = require_role(actor, Role.OFFICER)
+    contract = get_contract(session, officer, contract_id)
+    before = contract_snapshot(contract)
+    for name, value in _validate(session, data, current=contract).items():
+        setattr(contract, name, value)
+    session.flush()
+    record(session, officer, "contract.update", "contract", contract.id, before, contract_snapshot(contract))
+    return contract
+
+
+def get_contract(session: Session, actor: User | None, contract_id: int) -> Contract:
+    """A contract, for officers and for the supplier holding it.
+
+    Raises:
+        NotFound: when there is none; Forbidden: for anyone else.
+    """
+    viewer = require_role(actor, Role.OFFICER, Role.SUPPLIER)
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound("There is no such contract")
+    if viewer.role is Role.SUPPLIER and contract.supplier_id != viewer.organisation_id:
+        raise Forbidden("Only officers and the supplier holding this contract can see it")
+    return contract
+
+
+def list_contracts(
+    session: Session, actor: User | None, *, supplier_id: int | None = None, page: int = 1, per_page: int = 20
+) -> Page[Contract]:
+    """Officers see every contract; suppliers see their own."""
+    viewer = require_role(actor, Role.OFFICER, Role.SUPPLIER)
+    query = select(Contract).options(selectinload(Contract.supplier)).order_by(Contract.reference)
+    if viewer.role is Role.SUPPLIER:
+        query = query.where(Contract.supplier_id == viewer.organisation_id)
+    elif supplier_id is not None:
+        query = query.where(Contract.supplier_id == supplier_id)
+    return paginate(session, query, page, per_page)
+
+
+def progress(session: Session, contracts: list[Contract]) -> dict[int, ContractProgress]:
+    """Committed and delivered £ against each contract's target."""
+    ids = [c.id for c in contracts]
+    sums: dict[int, dict[str, Decimal]] = {i: {"committed": Decimal(0), "delivered": Decimal(0)} for i in ids}
+    if ids:
+        rows = session.execute(
+            select(Pledge.contract_id, Pledge.status, func.sum(Pledge.value))
+            .where(Pledge.contract_id.in_(ids), Pledge.status.in_(COMMITTED))
+            .group_by(Pledge.contract_id, Pledge.status)
+        )
+        for contract_id, status, total in rows:
+            amount = Decimal(total or 0)
+            sums[contract_id]["committed"] += amount
+            if status in DELIVERED:
+                sums[contract_id]["delivered"] += amount
+    return {
+        c.id: ContractProgress(sums[c.id]["committed"], sums[c.id]["delivered"], c.social_value_target)
+        for c in contracts
+    }
