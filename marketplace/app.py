@@ -18,6 +18,7 @@ from marketplace.config import PROJECT_ROOT, Config
 from marketplace.db import make_engine, make_session_factory
 from marketplace.extensions import csrf, login_manager
 from marketplace.logging_setup import configure_logging
+from marketplace.mail import MailSender
 from marketplace.models import User
 from marketplace.request_scope import AppState, close_session, db_session
 from marketplace.schema import check_schema
@@ -85,14 +86,17 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
     if config.check_schema:
         check_schema(engine)
     search = SearchSync(session_factory, config.index_dir, background=not config.testing)
+    mail = MailSender(session_factory, config, background=not config.testing)
     app.extensions["marketplace"] = AppState(
         config=config,
         engine=engine,
         session_factory=session_factory,
         search=search,
         suggestions=SuggestionEngine(session_factory, config.embedding_model),
+        mail=mail,
     )
     search.start()
+    mail.start()
 
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -283,3 +283,68 @@ def create_token(ctx: Context, email: str, name: str) -> None:
         _fail(error)
     click.echo(f"API token for {email} (store it safely; it is not shown again):")
     click.echo(plain)
+
+
+def _send_mail(ctx: Context) -> None:
+    from marketplace.mail import MailConfigError, send_due
+
+    try:
+        report = send_due(make_session_factory(ctx.engine), ctx.config)
+    except MailConfigError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"{report.sent} e-mails sent, {report.failed} failed (kept to retry later).")
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command("send-notifications")
+@pass_context
+def send_notifications(ctx: Context) -> None:
+    """Send the e-mails that are due, retrying failed ones whose wait is over (run every few minutes).
+
+    Uses MARKETPLACE_SMTP_URL, or writes the e-mails to the log when it is not set.
+    Exits 1 when some could not be sent; they stay queued for the next run.
+    """
+    _send_mail(ctx)
+
+
+@main.command("send-digests")
+@click.option(
+    "--base-url",
+    envvar="MARKETPLACE_BASE_URL",
+    default="http://localhost:5000",
+    show_default=True,
+    help="The site's address, for the links in the e-mails (or set MARKETPLACE_BASE_URL).",
+)
+@pass_context
+def send_digests(ctx: Context, base_url: str) -> None:
+    """E-mail each supplier the new needs that fit their open offers well, in one daily digest.
+
+    Run once a day from a scheduler. Suppliers who switched the digest off, and those with
+    nothing new that fits, get no e-mail. The e-mails are then sent as `send-notifications` does.
+    """
+    from marketplace.db import utcnow
+    from marketplace.services.digest import send_digests as queue_digests
+    from marketplace.services.errors import ServiceUnavailable
+    from marketplace.suggestions.engine import SuggestionEngine
+
+    if not base_url.startswith(("http://", "https://")):
+        click.echo("Error: --base-url must start with http:// or https://", err=True)
+        sys.exit(1)
+    engine = SuggestionEngine(make_session_factory(ctx.engine), ctx.config.embedding_model)
+    try:
+        with ctx.session() as session:
+            report = queue_digests(
+                session,
+                engine,
+                base_url=base_url,
+                now=utcnow(),
+                today=council_today(),
+                service_name=ctx.config.service_name,
+            )
+    except ServiceUnavailable as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    click.echo(f"{report.emails} digests queued for {report.suppliers} suppliers ({report.needs_listed} needs listed).")
+    _send_mail(ctx)

@@ -14,9 +14,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.config import Config
+from marketplace.mail import MailSender
 from marketplace.models import User
 from marketplace.search.outbox import ENQUEUED
 from marketplace.search.sync import SearchSync
+from marketplace.services.notifications import MAIL_QUEUED
 from marketplace.suggestions.engine import SuggestionEngine
 
 
@@ -29,6 +31,7 @@ class AppState:
     session_factory: sessionmaker
     search: SearchSync | None = None
     suggestions: SuggestionEngine | None = None
+    mail: MailSender | None = None
 
 
 def app_state() -> AppState:
@@ -44,11 +47,15 @@ def db_session() -> Session:
 
 
 def commit() -> None:
-    """The request's single commit point; changed needs and offers then go to the search index."""
+    """The request's single commit point; changed needs and offers then go to the search index,
+    and queued e-mails to the mail sender.
+    """
     session = db_session()
     session.commit()
     if session.info.pop(ENQUEUED, False) and app_state().search is not None:
         app_state().search.notify()
+    if session.info.pop(MAIL_QUEUED, False) and app_state().mail is not None:
+        app_state().mail.notify()
 
 
 def close_session(exception: BaseException | None = None) -> None:

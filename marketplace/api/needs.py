@@ -51,3 +51,11 @@ def withdraw_need(need_id: int) -> object:
     need = needs_service.withdraw_need(db_session(), current_actor(), need_id)
     commit()
     return need_json(need)
+
+
+@api.post("/needs/<int:need_id>/met")
+def mark_need_met(need_id: int) -> object:
+    """The posting group marks an open need as met."""
+    need = needs_service.mark_need_met(db_session(), current_actor(), need_id)
+    commit()
+    return need_json(need)

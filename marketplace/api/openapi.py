@@ -283,6 +283,7 @@ def _listing_paths(kind: str, model: str, actions: list[str]) -> dict[str, objec
     return paths
 
 
+_NEW_MEASURE = {"type": "object", "required": ["code", "name", "unit"]}
 _REGISTERED_PATHS: dict[str, object] = {}
 _REGISTERED_SCHEMAS: dict[str, object] = {}
 
@@ -312,7 +313,7 @@ def openapi_document() -> dict[str, object]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}, {}],
         "paths": {
-            **_listing_paths("need", "Need", ["withdraw"]),
+            **_listing_paths("need", "Need", ["withdraw", "met"]),
             **_listing_paths("offer", "Offer", ["pause", "resume", "withdraw"]),
             "/me": {"get": {"summary": "The caller", "responses": _responses("200", _ref("Me"), "401")}},
             "/organisations": {
@@ -341,6 +342,14 @@ def openapi_document() -> dict[str, object]:
                 },
             },
             "/measures": {
+                "post": {
+                    "summary": "Add a measure (officers)",
+                    "requestBody": {
+                        "required": True,
+                        **_json({"type": "object", "required": ["code", "name", "unit"]}),
+                    },
+                    "responses": _responses("201", _ref("Measure"), "400", "401", "403", "422"),
+                },
                 "get": {
                     "summary": "Social value measures and their £ proxy values",
                     "parameters": _PAGING,

@@ -6,11 +6,14 @@ from flask import request
 from sqlalchemy import select
 
 from marketplace.models import Measure
-from marketplace.request_scope import db_session
+from marketplace.request_scope import commit, current_actor, db_session
+from marketplace.services import measures as measures_service
 from marketplace.services.paging import check_paging, paginate
 from marketplace.services.reference import reference_lists
 
 from . import api
+from .openapi import document, json_content, ref, responses
+from .parsing import json_body
 from .serializers import measure_json, page_json
 
 
@@ -22,6 +25,22 @@ def list_measures() -> object:
     return page_json(result, measure_json)
 
 
+@api.post("/measures")
+def create_measure() -> object:
+    """Add a measure (officers)."""
+    measure = measures_service.create_measure(db_session(), current_actor(), json_body())
+    commit()
+    return measure_json(measure), 201
+
+
+@api.patch("/measures/<code>")
+def update_measure(code: str) -> object:
+    """Change a measure (officers); a new proxy value becomes a new version."""
+    measure = measures_service.update_measure(db_session(), current_actor(), code, json_body())
+    commit()
+    return measure_json(measure)
+
+
 @api.get("/reference")
 def reference() -> object:
     """The categories, districts and outcomes accepted in needs and offers."""
@@ -31,3 +50,38 @@ def reference() -> object:
         "districts": [{"code": d.code, "name": d.name, "covers_all": d.covers_all} for d in lists.districts],
         "outcomes": [{"code": o.code, "name": o.name} for o in lists.outcomes],
     }
+
+
+_MEASURE_INPUT = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
+        "name": {"type": "string"},
+        "unit": {"type": "string"},
+        "proxy_value": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        "outcomes": {"type": "array", "items": {"type": "string"}},
+        "source": {"type": "string"},
+        "active": {"type": "boolean"},
+    },
+    "additionalProperties": False,
+}
+document(
+    {
+        "/measures/{code}": {
+            "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "patch": {
+                "summary": "Change a measure (officers); a new proxy value is a new version",
+                "requestBody": {
+                    "required": True,
+                    **json_content(
+                        {
+                            **_MEASURE_INPUT,
+                            "properties": {k: v for k, v in _MEASURE_INPUT["properties"].items() if k != "code"},
+                        }
+                    ),
+                },
+                "responses": responses("200", ref("Measure"), "400", "401", "403", "404", "409", "422"),
+            },
+        },
+    }
+)

@@ -1,1 +1,180 @@
-"""API routes for social value reports (to be filled in by the reports work)."""
+"""API routes for social value reports (officers): JSON or CSV of the same figures."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Response, request
+
+from marketplace.request_scope import current_actor, db_session
+from marketplace.services.errors import ValidationFailed
+from marketplace.services.reports import GROUPS, Report, UnitAmounts, report_csv, social_value_report
+
+from . import api
+from .openapi import document, query_param, ref, responses
+
+FORMATS = ("json", "csv")
+
+
+def _pounds(value: Decimal) -> float:
+    # JSON numbers, rounded to the penny; the exact Decimal stays in the service.
+    return float(value.quantize(Decimal("0.01")))
+
+
+def _units(units: dict[str, UnitAmounts]) -> dict[str, dict[str, float]]:
+    return {code: {"committed": _pounds(a.committed), "delivered": _pounds(a.delivered)} for code, a in units.items()}
+
+
+def report_json(report: Report) -> dict[str, object]:
+    """A report in the API's JSON shape."""
+    return {
+        "group_by": report.group_by,
+        "from": report.date_from.isoformat() if report.date_from else None,
+        "to": report.date_to.isoformat() if report.date_to else None,
+        "rows": [
+            {
+                "key": row.key,
+                "label": row.label,
+                "committed": _pounds(row.committed),
+                "delivered": _pounds(row.delivered),
+                "pledges": row.pledges,
+                "units": _units(row.units),
+            }
+            for row in report.rows
+        ],
+        "totals": {
+            "committed": _pounds(report.committed),
+            "delivered": _pounds(report.delivered),
+            "pledges": report.pledges,
+            "units": _units(report.units),
+        },
+        "measures": [
+            {"code": m.code, "name": m.name, "unit": m.unit, "monetised": m.monetised} for m in report.measures.values()
+        ],
+        "split_between_outcomes": report.split_between_outcomes,
+    }
+
+
+@api.get("/reports/social-value")
+def social_value() -> object:
+    """Committed and delivered social value grouped one way, as JSON or CSV (officers)."""
+    fmt = request.args.get("format") or "json"
+    try:
+        report = social_value_report(
+            db_session(),
+            current_actor(),
+            request.args.get("group_by") or "contract",
+            request.args.get("from"),
+            request.args.get("to"),
+        )
+    except ValidationFailed as error:
+        if fmt not in FORMATS:
+            error.fields["format"] = "format must be json or csv"
+        raise
+    if fmt not in FORMATS:
+        raise ValidationFailed({"format": "format must be json or csv"})
+    if fmt == "json":
+        return report_json(report)
+    period = "".join(
+        f"-{label}-{day.isoformat()}" for label, day in (("from", report.date_from), ("to", report.date_to)) if day
+    )
+    return Response(
+        report_csv(report),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="social-value-by-{report.group_by}{period}.csv"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+_AMOUNTS = {
+    "type": "object",
+    "description": "Units per measure code",
+    "additionalProperties": {
+        "type": "object",
+        "properties": {"committed": {"type": "number"}, "delivered": {"type": "number"}},
+    },
+}
+
+document(
+    {
+        "/reports/social-value": {
+            "get": {
+                "summary": "Committed and delivered social value in £ and units, grouped (officers)",
+                "description": "Committed counts approved, delivered and confirmed pledges; delivered counts "
+                "confirmed ones. £ is each pledge's value fixed at approval; unmonetised measures count in "
+                "units only. Grouped by outcome, a pledge serving several outcomes is split equally between "
+                "them so totals are not double counted. `format=csv` returns the rows as a CSV attachment "
+                "(key, label, committed, delivered, pledges, then committed_units:<measure> and "
+                "delivered_units:<measure> per measure).",
+                "parameters": [
+                    query_param("group_by", "How to group: " + ", ".join(GROUPS), {"enum": list(GROUPS)}),
+                    query_param(
+                        "from",
+                        "Pledges approved on or after this day (YYYY-MM-DD)",
+                        {"type": "string", "format": "date"},
+                    ),
+                    query_param(
+                        "to",
+                        "Pledges approved on or before this day (YYYY-MM-DD)",
+                        {"type": "string", "format": "date"},
+                    ),
+                    query_param("format", "json (default) or csv", {"enum": list(FORMATS)}),
+                ],
+                "responses": {
+                    **responses("200", ref("SocialValueReport"), "401", "403", "422"),
+                    "200": {
+                        "description": "Success",
+                        "content": {
+                            "application/json": {"schema": ref("SocialValueReport")},
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
+                    },
+                },
+            }
+        }
+    },
+    {
+        "SocialValueReport": {
+            "type": "object",
+            "required": ["rows", "totals"],
+            "properties": {
+                "group_by": {"enum": list(GROUPS)},
+                "from": {"type": ["string", "null"], "format": "date"},
+                "to": {"type": ["string", "null"], "format": "date"},
+                "rows": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["key", "label", "committed", "delivered", "pledges", "units"],
+                        "properties": {
+                            "key": {
+                                "type": ["integer", "string", "null"],
+                                "description": "Contract or supplier id, outcome or district code, YYYY-MM; "
+                                "null for no contract or no outcome",
+                            },
+                            "label": {"type": "string"},
+                            "committed": {"type": "number", "description": "£"},
+                            "delivered": {"type": "number", "description": "£"},
+                            "pledges": {"type": "integer"},
+                            "units": _AMOUNTS,
+                        },
+                    },
+                },
+                "totals": {
+                    "type": "object",
+                    "required": ["committed", "delivered"],
+                    "properties": {
+                        "committed": {"type": "number"},
+                        "delivered": {"type": "number"},
+                        "pledges": {"type": "integer"},
+                        "units": _AMOUNTS,
+                    },
+                },
+                "measures": {"type": "array", "items": {"type": "object"}},
+                "split_between_outcomes": {"type": "boolean"},
+            },
+        }
+    },
+)

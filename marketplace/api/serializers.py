@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from marketplace.models import Measure, Need, Offer, Organisation, User
+from marketplace.models import Contract, Measure, Need, Offer, Organisation, Pledge, User
 from marketplace.services.paging import Page
 
 
@@ -89,6 +89,7 @@ def measure_json(measure: Measure) -> dict[str, object]:
         "name": measure.name,
         "unit": measure.unit,
         "proxy_value": float(measure.proxy_value) if measure.proxy_value is not None else None,
+        "proxy_version": measure.proxy_version,
         "outcomes": [o.code for o in measure.outcomes],
         "source": measure.source,
         "active": measure.active,
@@ -103,3 +104,63 @@ def page_json(page: Page, render) -> dict[str, object]:
         "page": page.page,
         "per_page": page.per_page,
     }
+
+
+def _money(value: object) -> float | None:
+    return float(value) if value is not None else None
+
+
+def pledge_json(pledge: Pledge) -> dict[str, object]:
+    """A pledge with its history."""
+    return {
+        "id": pledge.id,
+        "status": pledge.status.value,
+        "need_id": pledge.need_id,
+        "offer_id": pledge.offer_id,
+        "contract_id": pledge.contract_id,
+        "supplier": {"id": pledge.supplier.id, "name": pledge.supplier.name},
+        "measure": pledge.measure_code,
+        "quantity": float(pledge.quantity),
+        "value": _money(pledge.value),
+        "proxy_value": _money(pledge.proxy_value),
+        "proxy_version": pledge.proxy_version,
+        "message": pledge.message,
+        "evidence": pledge.evidence,
+        "reject_reason": pledge.reject_reason,
+        "assisted": pledge.assisted,
+        "created_at": _iso(pledge.created_at),
+        "updated_at": _iso(pledge.updated_at),
+        "history": [
+            {
+                "from": event.from_status,
+                "to": event.to_status,
+                "by": {"id": event.actor.id, "name": event.actor.name} if event.actor else None,
+                "at": _iso(event.at),
+                "note": event.note,
+            }
+            for event in pledge.history
+        ],
+    }
+
+
+def contract_json(contract: Contract, progress: object | None = None) -> dict[str, object]:
+    """A contract, with its progress against the target when known."""
+    body: dict[str, object] = {
+        "id": contract.id,
+        "reference": contract.reference,
+        "title": contract.title,
+        "supplier": {"id": contract.supplier.id, "name": contract.supplier.name},
+        "supplier_id": contract.supplier_id,
+        "value": float(contract.value),
+        "start_date": _iso(contract.start_date),
+        "end_date": _iso(contract.end_date),
+        "social_value_target": _money(contract.social_value_target),
+        "needs_target": contract.needs_target,
+        "created_at": _iso(contract.created_at),
+        "updated_at": _iso(contract.updated_at),
+    }
+    if progress is not None:
+        body["committed"] = float(progress.committed)
+        body["delivered"] = float(progress.delivered)
+        body["behind_target"] = progress.behind
+    return body

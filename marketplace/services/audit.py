@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
-from marketplace.models import AuditEntry, User
+from marketplace.models import AuditEntry, Role, User
+from marketplace.services.accounts import require_role
+from marketplace.services.paging import Page, paginate
 
 
 def record(
@@ -27,3 +30,30 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def list_audit(
+    session: Session,
+    actor: User | None,
+    *,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[AuditEntry]:
+    """The audit log, newest first, for officers, optionally filtered."""
+    require_role(actor, Role.OFFICER)
+    query = select(AuditEntry).options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc())
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if entity_type:
+        query = query.where(AuditEntry.entity_type == entity_type)
+    if entity_id:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    return paginate(session, query, page, per_page)
+
+
+def audit_actions(session: Session) -> list[str]:
+    """The actions recorded so far, for the filter list."""
+    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))

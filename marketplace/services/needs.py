@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select, update
@@ -19,9 +20,11 @@ from marketplace.models import (
     Organisation,
     OrganisationKind,
     Outcome,
+    Pledge,
     Role,
     User,
 )
+from marketplace.models.pledge import HOLDING
 from marketplace.search.outbox import enqueue
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -290,3 +293,25 @@ def list_own_needs(session: Session, actor: User | None, page: int = 1, per_page
         .order_by(Need.created_at.desc(), Need.id.desc())
     )
     return paginate(session, query, page, per_page)
+
+
+@dataclass(frozen=True)
+class WaitingNeed:
+    """An open need that no supplier has pledged to yet."""
+
+    need: Need
+    days_waiting: int
+
+
+def needs_without_pledges(session: Session, actor: User | None, today: date, limit: int = 10) -> list[WaitingNeed]:
+    """Open needs with no live pledge, waiting longest first, so no group is quietly ignored."""
+    require_role(actor, Role.OFFICER)
+    pledged = select(Pledge.need_id).where(Pledge.status.in_(HOLDING))
+    rows = session.scalars(
+        select(Need)
+        .options(selectinload(Need.organisation))
+        .where(Need.status == NeedStatus.OPEN, Need.id.not_in(pledged))
+        .order_by(Need.created_at, Need.id)
+        .limit(limit)
+    )
+    return [WaitingNeed(need, (today - need.created_at.date()).days) for need in rows]

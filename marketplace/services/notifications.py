@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from marketplace.models import Notification, Role, User
 
+# Set in ``session.info`` when e-mails were queued, so the commit point knows to wake the sender.
+MAIL_QUEUED = "marketplace.mail_queued"
+
 SIGN_OFF = "\n\n— The Social Value Marketplace\nYou get this e-mail because of your account on the marketplace."
 
 
@@ -23,6 +26,8 @@ def queue_email(session: Session, to: Iterable[str], subject: str, body: str) ->
         for address in dict.fromkeys(a for a in to if a)
     ]
     session.add_all(notifications)
+    if notifications:
+        session.info[MAIL_QUEUED] = True
     return notifications
 
 

@@ -102,3 +102,8 @@ def reject_organisation(session: Session, actor: User | None, organisation_id: i
     session.flush()
     log.info("organisation rejected", extra={"organisation_id": organisation.id, "officer_id": officer.id})
     return organisation
+
+
+def list_organisations_of_kind(session: Session, kind: OrganisationKind) -> list[Organisation]:
+    """Every organisation of one kind, by name (for officers' pick lists)."""
+    return list(session.scalars(select(Organisation).where(Organisation.kind == kind).order_by(Organisation.name)))

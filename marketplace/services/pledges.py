@@ -513,3 +513,36 @@ def contact_visible(viewer: User | None, pledge: Pledge) -> bool:
         PledgeStatus.DELIVERED,
         PledgeStatus.CONFIRMED,
     )
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach a member of the group that posted a need."""
+
+    name: str
+    email: str
+    phone: str | None
+
+
+def group_contacts(session: Session, viewer: User | None, pledge: Pledge) -> list[Contact] | None:
+    """The need's group's contact details, or None when the viewer may not see them yet."""
+    if not contact_visible(viewer, pledge):
+        return None
+    group = pledge.need.organisation
+    members = session.scalars(
+        select(User).where(User.organisation_id == group.id, User.active).order_by(User.id).limit(3)
+    )
+    return [Contact(name=m.name, email=m.email, phone=group.contact_phone) for m in members]
+
+
+def pledge_sources(session: Session, supplier_id: int) -> tuple[list[Offer], list[Contract]]:
+    """A supplier's open offers and its contracts, to pledge from and against."""
+    offers = session.scalars(
+        select(Offer)
+        .where(Offer.organisation_id == supplier_id, Offer.status == OfferStatus.OPEN)
+        .order_by(Offer.title)
+    )
+    contracts = session.scalars(
+        select(Contract).where(Contract.supplier_id == supplier_id).order_by(Contract.reference)
+    )
+    return list(offers), list(contracts)

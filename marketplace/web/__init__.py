@@ -9,10 +9,10 @@ from marketplace.web.errors import register_error_handlers
 
 def register_web(app: Flask) -> None:
     """Register the page blueprints, the error pages and what every template needs."""
-    from marketplace.web import account, auth, needs, offers, officer, pages, reports, search, suggestions
+    from marketplace.web import account, auth, needs, offers, officer, pages, pledges, reports, search, suggestions
     from marketplace.web.layout import register_layout
 
-    for module in (pages, auth, needs, offers, account, officer, search, suggestions, reports):
+    for module in (pages, auth, needs, offers, pledges, account, officer, search, suggestions, reports):
         app.register_blueprint(module.bp)
     register_layout(app)
     register_error_handlers(app)

@@ -244,3 +244,114 @@ def error_list(form: FlaskForm) -> list[dict[str, str]]:
             items.append({"text": field.errors[0], "href": f"#{anchor}"})
     items.extend({"text": message, "href": "#main-content"} for message in form.form_errors)
     return items
+
+
+class PledgeForm(FlaskForm):
+    """A supplier's pledge against a need."""
+
+    offer_id = SelectField("From which of your offers? (optional)", widget=GovSelect(), validate_choice=False)
+    contract_id = SelectField(
+        "Against which of your contracts? (optional)",
+        widget=GovSelect(),
+        validate_choice=False,
+        description="The pledge counts towards that contract's social value target once approved",
+    )
+    measure = SelectField(
+        "How is it measured?",
+        widget=GovSelect(),
+        validate_choice=False,
+        description="If you pledge from an offer, the offer's measure is used",
+    )
+    quantity = StringField("How much, in that unit?", widget=GovTextInput(), description="A number, like 40")
+    message = StringField(
+        "Message to the group (optional)", widget=GovTextArea(), description="What you will do, and when"
+    )
+    supplier_id = SelectField("Which supplier is this pledge from?", widget=GovSelect(), validate_choice=False)
+    submit = SubmitField("Make pledge", widget=GovSubmitInput())
+
+    def service_data(self, need_id: int, *, on_behalf: bool) -> dict[str, object]:
+        """The values in the shape the pledges service expects."""
+        data: dict[str, object] = {
+            "need_id": need_id,
+            "measure": self.measure.data or None,
+            "quantity": (self.quantity.data or "").strip(),
+            "message": self.message.data or "",
+        }
+        for name in ("offer_id", "contract_id") + (("supplier_id",) if on_behalf else ()):
+            raw = getattr(self, name).data
+            if raw:
+                data[name] = int(raw) if str(raw).isdigit() else raw
+        return data
+
+
+class DeliverForm(FlaskForm):
+    """What the supplier delivered."""
+
+    evidence = StringField(
+        "What did you deliver?",
+        widget=GovTextArea(),
+        description="For example the dates, hours, items or a reference the group can check",
+    )
+    actual_quantity = StringField(
+        "Actual quantity (optional)", widget=GovTextInput(), description="Only if it differs from what you pledged"
+    )
+
+
+class ReasonForm(FlaskForm):
+    """A reason for a decision."""
+
+    reason = StringField("Reason", widget=GovTextArea())
+
+
+class ContractForm(FlaskForm):
+    """A council contract."""
+
+    reference = StringField("Contract reference", widget=GovTextInput(), description="For example LCC-2026-0142")
+    title = StringField("Title", widget=GovTextInput())
+    supplier_id = SelectField("Supplier", widget=GovSelect(), validate_choice=False)
+    value = StringField("Contract value (£)", widget=GovTextInput())
+    start_date = LenientDateField("Start date")
+    end_date = LenientDateField("End date")
+    social_value_target = StringField(
+        "Social value target (£, optional)",
+        widget=GovTextInput(),
+        description="Contracts over £50,000 should have one",
+    )
+    submit = SubmitField("Save contract", widget=GovSubmitInput())
+
+    def service_data(self) -> dict[str, object]:
+        """The values in the shape the contracts service expects."""
+        supplier = self.supplier_id.data
+        return {
+            "reference": self.reference.data or "",
+            "title": self.title.data or "",
+            "supplier_id": int(supplier) if supplier and str(supplier).isdigit() else None,
+            "value": (self.value.data or "").strip(),
+            "start_date": self.start_date.iso_value() or "",
+            "end_date": self.end_date.iso_value() or "",
+            "social_value_target": (self.social_value_target.data or "").strip() or None,
+        }
+
+
+class MeasureForm(FlaskForm):
+    """A social value measure."""
+
+    code = StringField(
+        "Code", widget=GovTextInput(), description="Lower-case words joined by hyphens; cannot change later"
+    )
+    name = StringField("Name", widget=GovTextInput())
+    unit = StringField("Unit", widget=GovTextInput(), description="For example hour, week or £ of market value")
+    proxy_value = StringField(
+        "£ proxy value per unit (optional)",
+        widget=GovTextInput(),
+        description="Leave empty to count it in units only. A change applies to pledges approved from now on",
+    )
+    source = StringField("Source of the proxy value", widget=GovTextArea())
+    outcomes = SelectMultipleField("Outcomes it serves", widget=GovCheckboxesInput(), validate_choice=False)
+    active = RadioField(
+        "Can suppliers use it?",
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No, retire it")],
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    submit = SubmitField("Save measure", widget=GovSubmitInput())

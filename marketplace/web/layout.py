@@ -17,9 +17,11 @@ def _navigation() -> list[dict[str, object]]:
     items = [("Needs", "needs.browse"), ("Offers", "offers.browse")]
     if actor is not None and actor.role is Role.COMMUNITY:
         items.append(("Your needs", "account.my_needs"))
+        items.append(("Pledges", "pledges.mine"))
     if actor is not None and actor.role is Role.SUPPLIER:
         items.append(("Your offers", "account.my_offers"))
         items.append(("Needs for you", "supplier.suggested_needs"))
+        items.append(("Pledges", "pledges.mine"))
     if actor is not None and actor.role is Role.OFFICER:
         items.append(("Officer dashboard", "officer.dashboard"))
     if actor is not None:

@@ -8,6 +8,7 @@ from marketplace.clock import council_today
 from marketplace.models import Role
 from marketplace.request_scope import app_state, commit, current_actor, db_session
 from marketplace.services import needs as needs_service
+from marketplace.services import pledges as pledges_service
 from marketplace.services import suggestions as suggestions_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
@@ -50,9 +51,29 @@ def detail(need_id: int) -> str:
         ),
         show=actor is not None,
     )
-    return render_template(
-        "needs/detail.html", need=need, owner=is_owner(actor, need), form=ConfirmForm(), suggestions=suggestions
+    pledges = (
+        pledges_service.list_pledges(session, actor, pledges_service.PledgeFilters(need_id=need.id), 1, 50).items
+        if actor is not None
+        else []
     )
+    return render_template(
+        "needs/detail.html",
+        need=need,
+        owner=is_owner(actor, need),
+        form=ConfirmForm(),
+        suggestions=suggestions,
+        pledges=pledges,
+    )
+
+
+@bp.post("/<int:need_id>/met")
+def mark_met(need_id: int) -> object:
+    """The group says the need has been met."""
+    if ConfirmForm().validate_on_submit():
+        needs_service.mark_need_met(db_session(), current_actor(), need_id)
+        commit()
+        flash("Your need is marked as met. Thank you for letting everyone know.", "success")
+    return redirect(url_for("needs.detail", need_id=need_id))
 
 
 @bp.route("/new", methods=["GET", "POST"])

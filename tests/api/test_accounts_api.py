@@ -1,3 +1,5 @@
+import re
+
 def test_me_describes_the_caller(client, make_user, bearer):
     supplier = make_user("supplier")
     body = client.get("/api/v1/me", headers=bearer(supplier)).get_json()
@@ -51,10 +53,12 @@ def test_openapi_describes_every_api_route(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
-        path = rule.rule.removeprefix("/api/v1").replace("<int:", "{").replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if "<any(" in rule.rule:
                 continue
             assert (path, method) in described, f"{method} {path} is not in openapi.json"
     for action in ("pause", "resume", "withdraw"):
         assert ("/offers/{offer_id}/" + action, "POST") in described
+    for action in ("accept", "decline", "approve", "reject", "deliver", "confirm", "cancel"):
+        assert ("/pledges/{pledge_id}/" + action, "POST") in described
