@@ -218,7 +218,13 @@ class SmtpTransport:
             self._smtp = self._connect()
         try:
             self._smtp.send_message(message)
-        except (smtplib.SMTPServerDisconnected, OSError) as error:
+        except smtplib.SMTPServerDisconnected as error:
+            self._smtp = None
+            raise MailServerUnavailable(f"lost the connection to the SMTP server: {_describe(error)}") from error
+        except smtplib.SMTPException:
+            raise  # this message was refused; the connection is still good (SMTPException is an OSError)
+        except OSError as error:
+            self._smtp.close()
             self._smtp = None
             raise MailServerUnavailable(f"lost the connection to the SMTP server: {_describe(error)}") from error
 

@@ -8,10 +8,13 @@ from marketplace.models import Role
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import organisations as organisations_service
 from marketplace.services.accounts import require_role
+from marketplace.services.digest import set_digest
 from marketplace.services.errors import ValidationFailed
+from marketplace.services.listings import FieldErrors, unknown_fields
 from marketplace.services.paging import check_paging
 
 from . import api
+from .openapi import document, json_content, ref, responses
 from .parsing import json_body, query_flag
 from .serializers import organisation_json, page_json, user_json
 
@@ -20,6 +23,64 @@ from .serializers import organisation_json, page_json, user_json
 def me() -> object:
     """The caller, with role and organisation."""
     return user_json(require_role(current_actor(), Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER))
+
+
+@api.patch("/me")
+def update_me() -> object:
+    """Change the caller's settings: ``{"digest_enabled": false}`` switches a supplier's daily digest off."""
+    actor = require_role(current_actor(), Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
+    body = json_body()
+    errors = FieldErrors()
+    unknown_fields(body, {"digest_enabled"}, errors)
+    if "digest_enabled" in body and not isinstance(body["digest_enabled"], bool):
+        errors["digest_enabled"] = "digest_enabled must be true or false"
+    errors.raise_if_any()
+    if "digest_enabled" in body:
+        set_digest(db_session(), actor, body["digest_enabled"])
+    commit()
+    return user_json(actor)
+
+
+document(
+    {
+        "/me": {
+            "get": {"summary": "The caller", "responses": responses("200", ref("Me"), "401")},
+            "patch": {
+                "summary": "Change the caller's settings",
+                "description": "`digest_enabled` (suppliers only): the daily e-mail of new needs that fit "
+                "their open offers well.",
+                "requestBody": {
+                    "required": True,
+                    **json_content(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {"digest_enabled": {"type": "boolean"}},
+                        }
+                    ),
+                },
+                "responses": responses("200", ref("Me"), "400", "401", "403", "413", "422"),
+            },
+        }
+    },
+    {
+        "Me": {
+            "type": "object",
+            "required": ["id", "email", "role", "organisation", "digest_enabled"],
+            "properties": {
+                "id": {"type": "integer"},
+                "email": {"type": "string"},
+                "name": {"type": "string"},
+                "role": {"enum": ["community", "supplier", "officer"]},
+                "organisation": ref("OrganisationRef"),
+                "digest_enabled": {
+                    "type": "boolean",
+                    "description": "Suppliers: a daily e-mail of new needs that fit their open offers",
+                },
+            },
+        }
+    },
+)
 
 
 @api.get("/organisations")

@@ -79,6 +79,7 @@ def user_json(user: User) -> dict[str, object]:
         "name": user.name,
         "role": user.role.value,
         "organisation": {**organisation_ref(user.organisation), "kind": user.organisation.kind.value},
+        "digest_enabled": user.digest_enabled,
     }
 
 

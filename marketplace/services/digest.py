@@ -136,7 +136,7 @@ def digest_body(user: User, items: list[DigestItem], base_url: str, service_name
         need = item.need
         details = [need.organisation.name, need.district_code]
         if need.needed_by is not None:
-            details.append(f"needed by {need.needed_by.strftime('%-d %B %Y')}")
+            details.append(f"needed by {need.needed_by.day} {need.needed_by:%B %Y}")
         lines += ["", f"{number}. {need.title}", f"   {' · '.join(details)}", f"   {base}/needs/{need.id}"]
         lines += [f"   - {reason}" for reason in item.reasons]
     if len(items) > MAX_LISTED:

@@ -546,3 +546,11 @@ def pledge_sources(session: Session, supplier_id: int) -> tuple[list[Offer], lis
         select(Contract).where(Contract.supplier_id == supplier_id).order_by(Contract.reference)
     )
     return list(offers), list(contracts)
+
+
+def estimated_value(pledge: Pledge) -> Decimal | None:
+    """What the pledge would be worth if approved now (None for unmonetised measures)."""
+    if pledge.value is not None:
+        return pledge.value
+    proxy = pledge.measure.proxy_value
+    return _value(pledge.quantity, proxy) if proxy is not None else None

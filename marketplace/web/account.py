@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput
+from wtforms import RadioField, SelectChoice, SubmitField
 
-from marketplace.models import Role
+from marketplace.models import Role, User
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import accounts
 from marketplace.services.accounts import require_role
+from marketplace.services.digest import set_digest
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.needs import list_own_needs
 from marketplace.services.offers import list_own_offers
@@ -20,11 +24,54 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 _ANY_ROLE = (Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
 
 
+class DigestForm(FlaskForm):
+    """A supplier's daily e-mail of new needs that fit their offers: on or off."""
+
+    digest = RadioField(
+        "Do you want a daily e-mail of new needs that fit your offers?",
+        choices=[
+            SelectChoice("on", "Yes, e-mail me once a day when new needs fit our open offers"),
+            SelectChoice("off", "No"),
+        ],
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    submit = SubmitField("Save e-mail setting", widget=GovSubmitInput())
+
+
+def _digest_form(user: User) -> DigestForm | None:
+    if user.role is not Role.SUPPLIER:
+        return None
+    return DigestForm(formdata=None, data={"digest": "on" if user.digest_enabled else "off"})
+
+
 @bp.get("")
 def overview() -> str:
     """The person, their organisation and where to go next."""
     actor = require_role(current_actor(), *_ANY_ROLE)
-    return render_template("account/overview.html", user=actor, form=ConfirmForm())
+    return render_template("account/overview.html", user=actor, form=ConfirmForm(), digest_form=_digest_form(actor))
+
+
+@bp.post("/digest")
+def digest_setting() -> object:
+    """A supplier switches the daily digest of fitting new needs on or off."""
+    actor = require_role(current_actor(), *_ANY_ROLE)
+    form = DigestForm()
+    if form.validate_on_submit() and form.digest.data in ("on", "off"):
+        set_digest(db_session(), actor, form.digest.data == "on")
+        commit()
+        flash(
+            "You will get a daily e-mail when new needs fit your offers."
+            if form.digest.data == "on"
+            else "You will not get the daily e-mail of new needs.",
+            "success",
+        )
+        return redirect(url_for("account.overview"))
+    if form.digest.data not in ("on", "off"):
+        form.digest.errors = ["Select whether you want the daily e-mail"]
+    return render_template(
+        "account/overview.html", user=actor, form=ConfirmForm(), digest_form=form, errors=error_list(form)
+    ), 400
 
 
 def _page_number() -> int:

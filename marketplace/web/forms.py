@@ -355,3 +355,9 @@ class MeasureForm(FlaskForm):
         validate_choice=False,
     )
     submit = SubmitField("Save measure", widget=GovSubmitInput())
+
+
+class AssistedNeedForm(NeedForm):
+    """A need an officer posts for a community group that got in touch by phone or e-mail."""
+
+    organisation_id = SelectField("Which community group is it for?", widget=GovSelect(), validate_choice=False)

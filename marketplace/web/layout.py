@@ -14,7 +14,7 @@ from marketplace.request_scope import app_state, current_actor
 
 def _navigation() -> list[dict[str, object]]:
     actor = current_actor()
-    items = [("Needs", "needs.browse"), ("Offers", "offers.browse")]
+    items = [("Needs", "needs.browse"), ("Offers", "offers.browse"), ("Impact", "reports.impact")]
     if actor is not None and actor.role is Role.COMMUNITY:
         items.append(("Your needs", "account.my_needs"))
         items.append(("Pledges", "pledges.mine"))
@@ -22,8 +22,10 @@ def _navigation() -> list[dict[str, object]]:
         items.append(("Your offers", "account.my_offers"))
         items.append(("Needs for you", "supplier.suggested_needs"))
         items.append(("Pledges", "pledges.mine"))
+        items.append(("Contracts", "supplier.contracts"))
     if actor is not None and actor.role is Role.OFFICER:
         items.append(("Officer dashboard", "officer.dashboard"))
+        items.append(("Reports", "reports.officer_reports"))
     if actor is not None:
         items.append(("Your account", "account.overview"))
     else:

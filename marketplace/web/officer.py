@@ -2,23 +2,49 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from wtforms import SelectChoice
 
-from marketplace.models import Role, Verification
+from marketplace.clock import council_today
+from marketplace.models import OrganisationKind, Role, Verification
 from marketplace.request_scope import commit, current_actor, db_session
+from marketplace.services import audit as audit_service
+from marketplace.services import contracts as contracts_service
+from marketplace.services import measures as measures_service
+from marketplace.services import needs as needs_service
 from marketplace.services import organisations as organisations_service
+from marketplace.services import pledges as pledges_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
-from marketplace.web.forms import ConfirmForm, RejectForm, error_list, show_errors
+from marketplace.services.organisations import list_organisations_of_kind
+from marketplace.services.paging import check_paging
+from marketplace.services.reference import reference_lists
+from marketplace.web.forms import (
+    AssistedNeedForm,
+    ConfirmForm,
+    ContractForm,
+    MeasureForm,
+    RejectForm,
+    error_list,
+    show_errors,
+)
+from marketplace.web.listing_pages import pagination
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 
 
 @bp.get("")
 def dashboard() -> str:
-    """What needs an officer's attention."""
-    require_role(current_actor(), Role.OFFICER)
-    return render_template("officer/dashboard.html", waiting=organisations_service.count_waiting(db_session()))
+    """What needs an officer's attention: checks, approvals and groups nobody has helped yet."""
+    session, actor = db_session(), current_actor()
+    require_role(actor, Role.OFFICER)
+    awaiting = pledges_service.list_pledges(session, actor, pledges_service.PledgeFilters(status="accepted"), 1, 1)
+    return render_template(
+        "officer/dashboard.html",
+        waiting=organisations_service.count_waiting(session),
+        awaiting_approval=awaiting.total,
+        unhelped=needs_service.needs_without_pledges(session, actor, council_today(), limit=10),
+    )
 
 
 @bp.get("/organisations")
@@ -59,3 +85,215 @@ def reject(organisation_id: int) -> object:
             flash(f"{organisation.name} has been rejected.", "success")
             return redirect(url_for("officer.organisations"))
     return render_template("officer/reject.html", form=form, errors=error_list(form), organisation=organisation)
+
+
+@bp.get("/pledges")
+def queue() -> str:
+    """Accepted pledges waiting for approval, oldest first, with each contract's progress."""
+    session, actor = db_session(), current_actor()
+    page = pledges_service.list_pledges(
+        session, actor, pledges_service.PledgeFilters(status="accepted"), 1, 100, oldest_first=True
+    )
+    contracts = [p.contract for p in page.items if p.contract is not None]
+    return render_template(
+        "officer/queue.html",
+        page=page,
+        progress=contracts_service.progress(session, contracts),
+        form=ConfirmForm(),
+        estimate=pledges_service.estimated_value,
+    )
+
+
+@bp.get("/audit")
+def audit() -> str:
+    """The audit log, filterable by action and record."""
+    session, actor = db_session(), current_actor()
+    require_role(actor, Role.OFFICER)
+    actions = audit_service.audit_actions(session)
+    action = request.args.get("action") or None
+    entity = request.args.get("entity_type") or None
+    errors = []
+    if action is not None and action not in actions:
+        errors.append({"text": f"Unknown action: {action[:60]}", "href": "#action"})
+        action = None
+    if entity is not None and entity not in ENTITY_TYPES:
+        errors.append({"text": f"Unknown record type: {entity[:60]}", "href": "#entity_type"})
+        entity = None
+    try:
+        page_number = check_paging(request.args.get("page"), None)[0]
+    except ValidationFailed:
+        page_number = 1
+    page = audit_service.list_audit(
+        session, actor, action=action, entity_type=entity, entity_id=request.args.get("entity_id") or None,
+        page=page_number,
+    )  # fmt: skip
+    return render_template(
+        "officer/audit.html",
+        page=page,
+        actions=actions,
+        entity_types=ENTITY_TYPES,
+        action=action,
+        entity_type=entity,
+        errors=errors,
+        pagination=pagination(page, "officer.audit"),
+    )
+
+
+ENTITY_TYPES = ("pledge", "contract", "measure", "organisation")
+
+
+@bp.route("/needs/new", methods=["GET", "POST"])
+def assisted_need() -> object:
+    """Post a need on a group's behalf, when it asked by phone or e-mail."""
+    session, actor = db_session(), current_actor()
+    require_role(actor, Role.OFFICER)
+    form = AssistedNeedForm().set_choices(reference_lists(session))
+    form.organisation_id.choices = [SelectChoice("", "Select a community group")] + [
+        SelectChoice(str(o.id), o.name) for o in list_organisations_of_kind(session, OrganisationKind.COMMUNITY)
+    ]
+    if form.validate_on_submit():
+        data = form.service_data()
+        raw = form.organisation_id.data
+        data["organisation_id"] = int(raw) if raw and str(raw).isdigit() else None
+        try:
+            need = needs_service.post_need(session, actor, data, council_today())
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            commit()
+            flash(f"The need has been posted for {need.organisation.name}.", "success")
+            return redirect(url_for("needs.detail", need_id=need.id))
+    return render_template("officer/assisted_need.html", form=form, errors=error_list(form))
+
+
+@bp.route("/contracts")
+def contracts() -> str:
+    """Every contract, with progress against its social value target."""
+    session, actor = db_session(), current_actor()
+    require_role(actor, Role.OFFICER)
+    page = contracts_service.list_contracts(session, actor, per_page=100)
+    return render_template(
+        "contracts/list.html", page=page, progress=contracts_service.progress(session, page.items), officer=True
+    )
+
+
+def _contract_form(form: ContractForm) -> ContractForm:
+    suppliers = list_organisations_of_kind(db_session(), OrganisationKind.SUPPLIER)
+    form.supplier_id.choices = [SelectChoice("", "Select a supplier")] + [
+        SelectChoice(str(o.id), o.name) for o in suppliers
+    ]
+    return form
+
+
+@bp.route("/contracts/new", methods=["GET", "POST"])
+def new_contract() -> object:
+    """Register a contract."""
+    session, actor = db_session(), current_actor()
+    require_role(actor, Role.OFFICER)
+    form = _contract_form(ContractForm())
+    if form.validate_on_submit():
+        try:
+            contract = contracts_service.create_contract(session, actor, form.service_data())
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            commit()
+            flash(f"Contract {contract.reference} is registered.", "success")
+            return redirect(url_for("officer.contracts"))
+    return render_template("contracts/form.html", form=form, errors=error_list(form), contract=None)
+
+
+@bp.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
+def edit_contract(contract_id: int) -> object:
+    """Change a contract."""
+    session, actor = db_session(), current_actor()
+    require_role(actor, Role.OFFICER)
+    contract = contracts_service.get_contract(session, actor, contract_id)
+    form = _contract_form(ContractForm())
+    if form.validate_on_submit():
+        try:
+            contracts_service.update_contract(session, actor, contract_id, form.service_data())
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            commit()
+            flash(f"Contract {contract.reference} is updated.", "success")
+            return redirect(url_for("officer.contracts"))
+    elif not form.is_submitted():
+        form.reference.data, form.title.data = contract.reference, contract.title
+        form.supplier_id.data = str(contract.supplier_id)
+        form.value.data = f"{contract.value:f}"
+        form.start_date.data, form.end_date.data = contract.start_date, contract.end_date
+        target = contract.social_value_target
+        form.social_value_target.data = f"{target:f}" if target is not None else ""
+    return render_template("contracts/form.html", form=form, errors=error_list(form), contract=contract)
+
+
+@bp.get("/measures")
+def measures() -> str:
+    """The social value measures and their proxy values."""
+    require_role(current_actor(), Role.OFFICER)
+    return render_template("officer/measures.html", measures=measures_service.list_measures(db_session()))
+
+
+def _measure_form(form: MeasureForm) -> MeasureForm:
+    form.outcomes.choices = [SelectChoice(o.code, o.name) for o in reference_lists(db_session()).outcomes]
+    return form
+
+
+def _measure_data(form: MeasureForm, *, new: bool) -> dict[str, object]:
+    data: dict[str, object] = {
+        "name": form.name.data or "",
+        "unit": form.unit.data or "",
+        "proxy_value": (form.proxy_value.data or "").strip() or None,
+        "source": form.source.data or "",
+        "outcomes": list(form.outcomes.data or []),
+        "active": form.active.data != "no",
+    }
+    if new:
+        data["code"] = (form.code.data or "").strip()
+    return data
+
+
+@bp.route("/measures/new", methods=["GET", "POST"])
+def new_measure() -> object:
+    """Add a measure."""
+    session, actor = db_session(), current_actor()
+    require_role(actor, Role.OFFICER)
+    form = _measure_form(MeasureForm())
+    if form.validate_on_submit():
+        try:
+            measure = measures_service.create_measure(session, actor, _measure_data(form, new=True))
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            commit()
+            flash(f"The measure “{measure.name}” is added.", "success")
+            return redirect(url_for("officer.measures"))
+    elif not form.is_submitted():
+        form.active.data = "yes"
+    return render_template("officer/measure_form.html", form=form, errors=error_list(form), measure=None)
+
+
+@bp.route("/measures/<code>/edit", methods=["GET", "POST"])
+def edit_measure(code: str) -> object:
+    """Change a measure; a new proxy value applies to pledges approved from now on."""
+    session, actor = db_session(), current_actor()
+    require_role(actor, Role.OFFICER)
+    measure = measures_service.get_measure(session, code)
+    form = _measure_form(MeasureForm())
+    if form.validate_on_submit():
+        try:
+            measures_service.update_measure(session, actor, code, _measure_data(form, new=False))
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            commit()
+            flash(f"The measure “{measure.name}” is updated.", "success")
+            return redirect(url_for("officer.measures"))
+    elif not form.is_submitted():
+        form.name.data, form.unit.data, form.source.data = measure.name, measure.unit, measure.source
+        form.proxy_value.data = f"{measure.proxy_value:f}" if measure.proxy_value is not None else ""
+        form.outcomes.data = [o.code for o in measure.outcomes]
+        form.active.data = "yes" if measure.active else "no"
+    return render_template("officer/measure_form.html", form=form, errors=error_list(form), measure=measure)

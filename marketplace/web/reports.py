@@ -51,6 +51,19 @@ def _date_parts(name: str) -> tuple[str | None, dict[str, str]]:
     return f"{parts['year']}-{parts['month'].zfill(2)}-{parts['day'].zfill(2)}", parts
 
 
+def _date_items(parts: dict[str, str], error: bool) -> list[dict[str, str]]:
+    """The day, month and year boxes of a GOV.UK date input, showing what was typed."""
+    widths = {"day": 2, "month": 2, "year": 4}
+    return [
+        {
+            "name": part,
+            "value": parts.get(part, ""),
+            "classes": f"govuk-input--width-{widths[part]}" + (" govuk-input--error" if error else ""),
+        }
+        for part in _PARTS
+    ]
+
+
 def bar_chart(rows: list[ReportRow], limit: int = CHART_ROWS) -> dict[str, object]:
     """Geometry for a horizontal bar chart of committed and delivered £ per row, largest first."""
     shown = sorted(rows, key=lambda r: r.committed, reverse=True)[:limit]
@@ -113,8 +126,10 @@ def officer_reports() -> str:
         groups=GROUPS,
         group_labels=GROUP_LABELS,
         group_by=group_by if group_by in GROUPS else "contract",
-        from_parts=from_parts,
-        to_parts=to_parts,
+        date_items={
+            "from": _date_items(from_parts, "from" in field_errors),
+            "to": _date_items(to_parts, "to" in field_errors),
+        },
         errors=errors,
         field_errors=field_errors,
         downloads=downloads,

@@ -1,4 +1,4 @@
-"""Suggestions on pages, and the supplier's "needs that fit your offers" page."""
+"""The supplier's area: suggestions on pages, "needs that fit your offers", and contracts."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 
 from marketplace.clock import council_today
 from marketplace.request_scope import app_state, current_actor, db_session
+from marketplace.services import contracts as contracts_service
 from marketplace.services import suggestions as suggestions_service
 from marketplace.services.errors import ServiceUnavailable
 from marketplace.services.suggestions import SuggestionList
@@ -46,3 +47,15 @@ def suggested_needs() -> str:
         db_session(), app_state().suggestions, current_actor(), 20, council_today()
     )
     return render_template("supplier/suggested_needs.html", found=found)
+
+
+@bp.get("/contracts")
+def contracts() -> str:
+    """The supplier's contracts and progress against each social value target."""
+    session, actor = db_session(), current_actor()
+    page = contracts_service.list_contracts(session, actor, per_page=100)
+    if actor is not None and actor.is_officer:
+        return redirect(url_for("officer.contracts"))
+    return render_template(
+        "contracts/list.html", page=page, progress=contracts_service.progress(session, page.items), officer=False
+    )

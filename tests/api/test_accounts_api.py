@@ -1,5 +1,6 @@
 import re
 
+
 def test_me_describes_the_caller(client, make_user, bearer):
     supplier = make_user("supplier")
     body = client.get("/api/v1/me", headers=bearer(supplier)).get_json()

@@ -2,13 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 13:38:11.279923
+Create Date: 2026-11-26 13:46:18.978324
 """
 
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import marketplace.db
+
 
 revision = "0001"
 down_revision = None
@@ -191,7 +191,7 @@ def upgrade() -> None:
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=60), nullable=False),
         sa.Column("entity_type", sa.String(length=30), nullable=False),
-        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("entity_id", sa.String(length=60), nullable=False),
         sa.Column("before", sa.JSON(), nullable=True),
         sa.Column("after", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["actor_id"], ["user_account.id"], name=op.f("fk_audit_entry_actor_id_user_account")),
@@ -201,6 +201,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_entry_action"), ["action"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_entry_actor_id"), ["actor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_entry_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_entry_entity_id"), ["entity_id"], unique=False)
 
     op.create_table(
         "measure_proxy",
@@ -429,6 +430,7 @@ def downgrade() -> None:
     op.drop_table("need")
     op.drop_table("measure_proxy")
     with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_entry_entity_id"))
         batch_op.drop_index(batch_op.f("ix_audit_entry_at"))
         batch_op.drop_index(batch_op.f("ix_audit_entry_actor_id"))
         batch_op.drop_index(batch_op.f("ix_audit_entry_action"))

@@ -1,0 +1,87 @@
+"""The pledge journey through the pages, as three people."""
+
+from tests.conftest import PASSWORD
+
+
+def test_pledge_journey_through_the_pages(app, make_user, make_need, make_offer, officer):
+    from tests.web.conftest import Browser
+
+    group, supplier = make_user("community"), make_user("supplier")
+    need = make_need(by=group, category="volunteering", title="Litter pick along the canal")
+    offer = make_offer(by=supplier, category="volunteering", measure="volunteering-hours", capacity=50,
+                       title="Staff volunteering days")  # fmt: skip
+    as_supplier, as_group, as_officer = (Browser(app.test_client()) for _ in range(3))
+    as_supplier.sign_in(supplier)
+    form = as_supplier.client.get(f"/needs/{need.id}/pledge?offer_id={offer.id}").get_data(as_text=True)
+    assert "£16.93" in form and "selected" in form
+    page = as_supplier.submit(
+        f"/needs/{need.id}/pledge", {"offer_id": str(offer.id), "measure": "volunteering-hours", "quantity": "20",
+                                     "message": "A team of ten for two hours"})  # fmt: skip
+    text = page.get_data(as_text=True)
+    assert "Your pledge has been sent" in text and "20 hours" in text
+    assert "You will see how to contact" in text
+    pledge_url = page.request.path
+
+    as_group.sign_in(group)
+    text = as_group.submit(f"{pledge_url}/accept", form_url=pledge_url).get_data(as_text=True)
+    assert "You accepted the pledge" in text
+
+    text = as_supplier.client.get(pledge_url).get_data(as_text=True)
+    assert group.email in text  # contact details now shown to the supplier
+
+    as_officer.sign_in(officer)
+    queue = as_officer.client.get("/officer/pledges").get_data(as_text=True)
+    assert "Litter pick along the canal" in queue and "£338.60" in queue
+    text = as_officer.submit(f"{pledge_url}/approve", form_url=pledge_url).get_data(as_text=True)
+    assert "approved and counts as a commitment" in text and "£338.60" in text
+
+    text = as_supplier.submit(f"{pledge_url}/deliver", {"evidence": "Picked 14 bags on 5 May"}).get_data(as_text=True)
+    assert "asked to confirm delivery" in text
+    text = as_group.submit(f"{pledge_url}/confirm", form_url=pledge_url).get_data(as_text=True)
+    assert "confirmed as delivered" in text and "Confirmed" in text
+
+
+def test_pledge_form_errors_are_shown_and_nothing_saved(browser, make_user, make_need):
+    need = make_need()
+    browser.sign_in(make_user("supplier"))
+    page = browser.submit(f"/needs/{need.id}/pledge", {"measure": "", "quantity": "lots"}).get_data(as_text=True)
+    assert "There is a problem" in page and "The quantity must be a number, like 40" in page
+
+
+def test_reject_needs_a_reason_on_the_page(app, make_user, make_need, officer, session):
+    from marketplace.services import pledges
+    from tests.web.conftest import Browser
+
+    group, supplier = make_user("community"), make_user("supplier")
+    need = make_need(by=group)
+    made = pledges.propose_pledge(session, supplier, {"need_id": need.id, "quantity": 3, "measure": "goods-donated"})
+    pledges.accept_pledge(session, group, made.id)
+    browser = Browser(app.test_client())
+    browser.sign_in(officer, PASSWORD)
+    page = browser.submit(f"/pledges/{made.id}/reject", {"reason": ""}).get_data(as_text=True)
+    assert "Enter the reason for rejecting the pledge" in page
+    page = browser.submit(f"/pledges/{made.id}/reject", {"reason": "Not a council contract"}).get_data(as_text=True)
+    assert "The pledge was rejected" in page and "Not a council contract" in page
+
+
+def test_officer_pages_for_contracts_measures_audit_and_assisted_needs(browser, make_user, officer, session):
+    group = make_user("community", organisation="Phone-in Group")
+    supplier = make_user("supplier", organisation="Gritting Ltd")
+    browser.sign_in(officer)
+    page = browser.submit("/officer/contracts/new", {
+        "reference": "LCC-77", "title": "Winter gritting", "supplier_id": str(supplier.organisation_id),
+        "value": "150,000", "start_date": ["1", "4", "2026"], "end_date": ["31", "3", "2029"]}).get_data(as_text=True)  # fmt: skip
+    assert "Contract LCC-77 is registered" in page and "No target set" in page
+    page = browser.submit("/officer/measures/volunteering-hours/edit", {
+        "name": "Employee volunteering time", "unit": "hour", "proxy_value": "17.50", "source": "2027 review",
+        "outcomes": ["great-communities"], "active": "yes"}).get_data(as_text=True)  # fmt: skip
+    assert "£17.50" in page
+    audit = browser.client.get("/officer/audit?entity_type=measure").get_data(as_text=True)
+    assert "measure.update" in audit and "16.93 → 17.50" in audit
+    page = browser.submit("/officer/needs/new", {
+        "organisation_id": str(group.organisation_id), "title": "Help with our accounts",
+        "description": "Our treasurer has left and we need help preparing this year's accounts.",
+        "category": "expertise", "district": "Melton", "outcomes": ["strong-economy"]}).get_data(as_text=True)  # fmt: skip
+    assert "The need has been posted for Phone-in Group" in page
+    dashboard = browser.client.get("/officer").get_data(as_text=True)
+    assert "Help with our accounts" in dashboard and "Days waiting" in dashboard
