@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from marketplace.models import Organisation, User
-from marketplace.services import accounts, needs, offers, organisations
+from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Organisation, User
+from marketplace.services import accounts, contracts, needs, offers, organisations, pledges
 
 DEMO_PASSWORD = "demo-marketplace-2026"
 
@@ -114,4 +114,73 @@ def load_demo_data(session: Session, today: date, *, progress: bool = True) -> b
         if not organisation.verified and organisation.name not in waiting:
             organisations.verify_organisation(session, officer, organisation.id)
     session.flush()
+    _load_contracts_and_pledges(session, officer, members, today)
     return True
+
+
+# (reference, title, value, target, years) of the demo supplier's contracts.
+_CONTRACTS = [
+    ("LCC-2026-0142", "Facilities management, county offices", 1_250_000, 60_000, 3),
+    ("LCC-2026-0177", "Grounds maintenance, country parks", 340_000, None, 2),
+]
+# How far each demo pledge gets: the officer, the group and the supplier all have something to do.
+_PLEDGE_STAGES = ["confirmed", "confirmed", "delivered", "approved", "accepted", "accepted", "proposed"]
+
+
+def _load_contracts_and_pledges(session: Session, officer: User, members: dict[str, User], today: date) -> None:
+    supplier = members[DEMO_ACCOUNTS[1].organisation]
+    group = members[DEMO_ACCOUNTS[0].organisation]
+    contract_ids = []
+    for reference, title, value, target, years in _CONTRACTS:
+        contract = contracts.create_contract(
+            session,
+            officer,
+            {
+                "reference": reference,
+                "title": title,
+                "supplier_id": supplier.organisation_id,
+                "value": value,
+                "start_date": today.replace(day=1).isoformat(),
+                "end_date": today.replace(year=today.year + years, day=1).isoformat(),
+                "social_value_target": target,
+            },
+        )
+        contract_ids.append(contract.id)
+    offers_by_supplier = list(
+        session.scalars(
+            select(Offer).where(Offer.status == OfferStatus.OPEN, Offer.capacity.is_not(None)).order_by(Offer.id)
+        )
+    )
+    open_needs = list(session.scalars(select(Need).where(Need.status == NeedStatus.OPEN).order_by(Need.id)))
+    group_needs = [n for n in open_needs if n.organisation_id == group.organisation_id]
+    others = [n for n in open_needs if n.organisation_id != group.organisation_id and n.organisation.verified]
+    targets = group_needs[:3] + others[: len(_PLEDGE_STAGES) - 3]
+    for index, (need, stage) in enumerate(zip(targets, _PLEDGE_STAGES, strict=False)):
+        owner = next(m for m in members.values() if m.organisation_id == need.organisation_id)
+        offer = next((o for o in offers_by_supplier if o.organisation_id == supplier.organisation_id), None)
+        pledger = (
+            supplier if offer is not None and index % 2 == 0 else members[offers_by_supplier[index].organisation.name]
+        )
+        source = offer if pledger is supplier else offers_by_supplier[index]
+        pledge = pledges.propose_pledge(
+            session,
+            pledger,
+            {
+                "need_id": need.id,
+                "offer_id": source.id,
+                "contract_id": contract_ids[index % 2] if source.organisation_id == supplier.organisation_id else None,
+                "quantity": max(1, int(source.capacity) // 10),
+                "message": "We would be glad to help with this.",
+            },
+        )
+        steps = ["proposed", "accepted", "approved", "delivered", "confirmed"]
+        for step in steps[1 : steps.index(stage) + 1]:
+            if step == "accepted":
+                pledges.accept_pledge(session, owner, pledge.id)
+            elif step == "approved":
+                pledges.approve_pledge(session, officer, pledge.id)
+            elif step == "delivered":
+                pledges.deliver_pledge(session, pledger, pledge.id, "Done as promised; photos sent to the group.")
+            else:
+                pledges.confirm_pledge(session, owner, pledge.id)
+    session.flush()
