@@ -97,6 +97,8 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
     )
     search.start()
     mail.start()
+    if not config.testing:
+        app.extensions["marketplace"].suggestions.warm_up()
 
     csrf.init_app(app)
     login_manager.init_app(app)

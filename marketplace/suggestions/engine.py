@@ -155,6 +155,17 @@ class SuggestionEngine:
             self._watermark = newest
             return self._matcher
 
+    def warm_up(self) -> None:
+        """Load the model and build the matcher in the background, so the first page is fast."""
+
+        def build() -> None:
+            try:
+                self.catch_up()
+            except Exception:
+                log.exception("matcher warm-up failed; suggestions will try again on first use")
+
+        threading.Thread(target=build, name="matcher-warm-up", daemon=True).start()
+
     def embed_all(self, progress: Callable[[int], None] | None = None) -> int:
         """Store vectors for every need and offer (``marketplace reindex``).
 
