@@ -159,6 +159,40 @@ def clean_amount(data: Mapping[str, object], name: str, errors: FieldErrors) -> 
     return number
 
 
+def clean_measure_and_amount(
+    data: Mapping[str, object],
+    measure_codes: set[str],
+    errors: FieldErrors,
+    *,
+    amount_field: str,
+    partial: bool,
+    current_measure: str | None,
+    current_amount: Decimal | None,
+    missing_measure: str,
+) -> dict[str, object]:
+    """An optional measure and an amount in its unit; an amount needs a measure.
+
+    Returns:
+        The cleaned ``measure`` and amount fields that were given (all of them when not partial).
+    """
+    clean: dict[str, object] = {}
+    if not partial or "measure" in data:
+        measure = data.get("measure")
+        if measure in (None, ""):
+            clean["measure"] = None
+        elif not isinstance(measure, str) or measure not in measure_codes:
+            errors["measure"] = "Select a measure from the list"
+        else:
+            clean["measure"] = measure
+    if not partial or amount_field in data:
+        clean[amount_field] = clean_amount(data, amount_field, errors)
+    measure_after = clean.get("measure", current_measure)
+    amount_after = clean.get(amount_field, current_amount)
+    if amount_after is not None and measure_after is None and "measure" not in errors:
+        errors["measure"] = missing_measure
+    return clean
+
+
 def unknown_fields(data: Mapping[str, object], known: set[str], errors: FieldErrors) -> None:
     """Name fields a client sent that do not exist, so typos are not silently ignored."""
     for name in data:

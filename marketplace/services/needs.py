@@ -38,10 +38,10 @@ from marketplace.services.listings import (
     Filters,
     by_position,
     can_see_unverified,
-    clean_amount,
     clean_choice,
     clean_choices,
     clean_future_date,
+    clean_measure_and_amount,
     clean_optional_text,
     clean_text,
     is_owner,
@@ -101,20 +101,16 @@ def _validate(
         clean["quantity"] = clean_optional_text(data, "quantity", "the quantity", QUANTITY_MAX, errors)
     if wanted("needed_by"):
         clean["needed_by"] = clean_future_date(data, "needed_by", "the needed-by date", today, errors)
-    if wanted("measure"):
-        measure = data.get("measure")
-        if measure in (None, ""):
-            clean["measure"] = None
-        elif not isinstance(measure, str) or measure not in lists.measure_codes:
-            errors["measure"] = "Select a measure from the list"
-        else:
-            clean["measure"] = measure
-    if wanted("quantity_needed"):
-        clean["quantity_needed"] = clean_amount(data, "quantity_needed", errors)
-    measure_after = clean.get("measure", current.measure_code if current else None)
-    amount_after = clean.get("quantity_needed", current.quantity_needed if current else None)
-    if amount_after is not None and measure_after is None and "measure" not in errors:
-        errors["measure"] = "Select the measure the quantity is counted in"
+    clean |= clean_measure_and_amount(
+        data,
+        lists.measure_codes,
+        errors,
+        amount_field="quantity_needed",
+        partial=partial,
+        current_measure=current.measure_code if current else None,
+        current_amount=current.quantity_needed if current else None,
+        missing_measure="Select the measure the quantity is counted in",
+    )
     errors.raise_if_any()
     return clean
 

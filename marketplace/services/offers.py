@@ -21,10 +21,10 @@ from marketplace.services.listings import (
     Filters,
     by_position,
     can_see_unverified,
-    clean_amount,
     clean_choice,
     clean_choices,
     clean_future_date,
+    clean_measure_and_amount,
     clean_text,
     is_owner,
     unknown_fields,
@@ -80,20 +80,16 @@ def _validate(
         )
     if wanted("available_until"):
         clean["available_until"] = clean_future_date(data, "available_until", "the available-until date", today, errors)
-    if wanted("measure"):
-        measure = data.get("measure")
-        if measure in (None, ""):
-            clean["measure"] = None
-        elif not isinstance(measure, str) or measure not in lists.measure_codes:
-            errors["measure"] = "Select a measure from the list"
-        else:
-            clean["measure"] = measure
-    if wanted("capacity"):
-        clean["capacity"] = clean_amount(data, "capacity", errors)
-    measure_after = clean.get("measure", current.measure_code if current else None)
-    capacity_after = clean.get("capacity", current.capacity if current else None)
-    if capacity_after is not None and measure_after is None and "measure" not in errors:
-        errors["measure"] = "Select the measure your capacity is counted in"
+    clean |= clean_measure_and_amount(
+        data,
+        lists.measure_codes,
+        errors,
+        amount_field="capacity",
+        partial=partial,
+        current_measure=current.measure_code if current else None,
+        current_amount=current.capacity if current else None,
+        missing_measure="Select the measure your capacity is counted in",
+    )
     errors.raise_if_any()
     return clean
 
