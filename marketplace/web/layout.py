@@ -30,10 +30,11 @@ def _navigation() -> list[dict[str, object]]:
         items.append(("Your account", "account.overview"))
     else:
         items.extend([("Sign in", "auth.sign_in"), ("Register", "auth.register")])
-    nav = []
-    for text, endpoint in items:
-        href = url_for(endpoint)
-        nav.append({"text": text, "href": href, "active": request.path.startswith(href) and href != "/"})
+    links = [(text, url_for(endpoint)) for text, endpoint in items]
+    # Only the most specific matching link is current: /officer/reports is Reports, not the dashboard.
+    matches = [href for _, href in links if href != "/" and request.path.startswith(href)]
+    current = max(matches, key=len, default=None)
+    nav = [{"text": text, "href": href, "active": href == current} for text, href in links]
     return nav
 
 
