@@ -34,11 +34,12 @@ def normalise_database_url(url: str) -> str:
 class Config:
     """Settings of one marketplace process."""
 
-    database_url: str
-    secret_key: str
+    # Secrets never appear in the printed form (logs, tracebacks, test failures).
+    database_url: str = field(repr=False)
+    secret_key: str = field(repr=False)
     instance_dir: Path
     index_dir: Path
-    smtp_url: str | None = None
+    smtp_url: str | None = field(default=None, repr=False)
     mail_sender: str = "marketplace@localhost"
     council_name: str = "Leicestershire County Council"
     service_name: str = "Social Value Marketplace"
