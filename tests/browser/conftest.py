@@ -26,7 +26,7 @@ from marketplace.demo import load_demo_data
 from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Organisation, User, Verification
 from marketplace.schema import upgrade
 from marketplace.services.reference import seed_reference_data
-from tests.browser.support import EMAIL_BY_ROLE, DemoIds, LiveServer, register, sign_in
+from tests.browser.support import EMAIL_BY_ROLE, DemoIds, LiveServer, PledgeIds, create_pledges, register, sign_in
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("MARKETPLACE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -126,6 +126,13 @@ def demo(live_server: LiveServer) -> DemoIds:
             own_offer=first(offer.where(Offer.organisation_id == supplier, Offer.status == OfferStatus.OPEN)),
             waiting_organisation=first(waiting.order_by(Organisation.id)),
         )
+
+
+@pytest.fixture(scope="session")
+def pledges(live_server: LiveServer) -> PledgeIds:
+    """A new need of the demo group with a pledge in each status, made through the services and committed."""
+    with live_server.session() as session:
+        return create_pledges(session, council_today())
 
 
 @pytest.fixture(scope="session")

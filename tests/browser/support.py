@@ -1,15 +1,19 @@
-"""What the browser tests share besides fixtures: demo ids, signing in and registering through the forms."""
+"""What the browser tests share besides fixtures: demo ids, pledges in each status, signing in and registering."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from marketplace.models import Contract, User
+from marketplace.services import needs, pledges
 
 EMAIL_BY_ROLE = {account.role: account.email for account in DEMO_ACCOUNTS}
 
@@ -57,3 +61,75 @@ def register(page: Page, *, role: str = "community", organisation: str | None = 
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("heading", name="Your account", level=1)).to_be_visible()
     return organisation
+
+
+@dataclass(frozen=True)
+class PledgeIds:
+    """A need of the demo community group with a pledge from the demo supplier in each status."""
+
+    need: int
+    need_title: str
+    proposed: int
+    accepted: int
+    approved: int
+    delivered: int
+    confirmed: int
+    rejected: int
+    contract: int  # a contract of the demo supplier (the approved pledge counts towards it)
+
+
+def create_pledges(session: Session, today: date) -> PledgeIds:
+    """Post a need and take a pledge to each status through the services, as the demo people would."""
+    user = {role: session.scalar(select(User).where(User.email == email)) for role, email in EMAIL_BY_ROLE.items()}
+    community, supplier, officer = user["community"], user["supplier"], user["officer"]
+    title = f"Volunteers to paint our scout hut {uuid.uuid4().hex[:6]}"
+    need = needs.post_need(
+        session,
+        community,
+        {
+            "title": title,
+            "description": "Our scout hut needs its walls and window frames painting before the spring term starts.",
+            "category": "volunteering",
+            "district": "Charnwood",
+            "outcomes": ["wellbeing-and-opportunity"],
+        },
+        today,
+    )
+    contract = session.scalar(select(Contract.id).where(Contract.supplier_id == supplier.organisation_id))
+    assert contract is not None, "the demo data has no contract for the demo supplier"
+    steps = {
+        "accepted": lambda p: pledges.accept_pledge(session, community, p),
+        "approved": lambda p: pledges.approve_pledge(session, officer, p),
+        "delivered": lambda p: pledges.deliver_pledge(session, supplier, p, "Six volunteers painted it on 3 May."),
+        "confirmed": lambda p: pledges.confirm_pledge(session, community, p),
+    }
+    path = {
+        "proposed": [],
+        "accepted": ["accepted"],
+        "approved": ["accepted", "approved"],
+        "delivered": ["accepted", "approved", "delivered"],
+        "confirmed": ["accepted", "approved", "delivered", "confirmed"],
+    }
+    ids: dict[str, int] = {}
+    for status, walk in path.items():
+        pledge = pledges.propose_pledge(
+            session,
+            supplier,
+            {
+                "need_id": need.id,
+                "measure": "volunteering-hours",
+                "quantity": "6",
+                "contract_id": contract,
+                "message": f"We can send a team of volunteers ({status}).",
+            },
+        )
+        for step in walk:
+            steps[step](pledge.id)
+        ids[status] = pledge.id
+    rejected = pledges.propose_pledge(
+        session, supplier, {"need_id": need.id, "measure": "volunteering-hours", "quantity": "2"}
+    )
+    pledges.accept_pledge(session, community, rejected.id)
+    pledges.reject_pledge(session, officer, rejected.id, "The contract does not cover volunteering in Charnwood.")
+    session.commit()
+    return PledgeIds(need=need.id, need_title=title, rejected=rejected.id, contract=contract, **ids)

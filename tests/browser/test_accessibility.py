@@ -17,7 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import DemoIds, register
+from tests.browser.support import DemoIds, PledgeIds, register
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +38,29 @@ SCREENSHOTS = {
     "forbidden",
     "search-results",
 }
+# Pages of pledges, contracts, measures and the officer's new tools, kept apart from the older set.
+NEW_SCREENS_DIR = Path("/tmp/screens2")
+NEW_SCREENSHOTS = {
+    "pledge-form-valued",
+    "pledge-form-errors",
+    "pledge-detail-supplier-proposed",
+    "pledge-detail-supplier-approved",
+    "pledge-detail-group-delivered",
+    "pledge-detail-officer-accepted",
+    "pledge-deliver-errors",
+    "officer-dashboard-unhelped-needs",
+    "officer-queue",
+    "officer-audit-filtered",
+    "officer-contracts",
+    "officer-contract-new-errors",
+    "officer-measures",
+    "officer-measure-new-errors",
+    "officer-assisted-need-errors",
+    "account-pledges-supplier",
+    "supplier-contracts",
+    "officer-reports",
+    "impact",
+}
 
 Action = Callable[[Page, DemoIds], None]
 
@@ -48,7 +71,7 @@ class Visit:
 
     id: str
     role: str | None
-    path: str  # formatted with the demo ids, like "/needs/{d.own_need}"
+    path: str  # formatted with the demo ids and the pledges, like "/needs/{d.own_need}" or "/pledges/{p.proposed}"
     heading: str | re.Pattern[str]
     then: Action | None = None  # what to do once there, like submitting the form empty
     status: int = 200
@@ -70,6 +93,32 @@ def _clear_title_and_save(button: str) -> Action:
         expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a title")
 
     return act
+
+
+def _clear_and_save(label: str, button: str) -> Action:
+    def act(page: Page, _: DemoIds) -> None:
+        page.get_by_label(label, exact=True).fill("")
+        page.get_by_role("button", name=button, exact=True).click()
+        expect(page.locator(".govuk-error-summary")).to_be_visible()
+
+    return act
+
+
+def _see(role: str, name: str | re.Pattern[str]) -> Action:
+    """Check the page shows what the state is about (a table with rows, a button), so the scan covers it."""
+
+    def act(page: Page, _: DemoIds) -> None:
+        expect(page.get_by_role(role, name=name, exact=True)).to_be_visible()  # type: ignore[arg-type]
+        if role == "table":
+            expect(page.get_by_role(role, name=name, exact=True).locator("tbody tr").first).to_be_visible()
+
+    return act
+
+
+def _value_a_pledge(page: Page, _: DemoIds) -> None:
+    page.get_by_label("How is it measured?").select_option("volunteering-hours")
+    page.get_by_label("How much, in that unit?").fill("12")
+    expect(page.locator("#valuation")).to_have_text(re.compile(r"^Value if approved: £203\.16 "))
 
 
 def _create_token(page: Page, _: DemoIds) -> None:
@@ -170,6 +219,147 @@ VISITS = [
     Visit(
         "officer-reject", "officer", "/officer/organisations/{d.waiting_organisation}/reject", re.compile(r"^Reject ")
     ),
+    Visit(
+        "officer-dashboard-unhelped-needs",
+        "officer",
+        "/officer",
+        "Officer dashboard",
+        then=_see("table", "Open needs with no pledge, waiting longest first"),
+    ),
+    Visit(
+        "officer-queue",
+        "officer",
+        "/officer/pledges",
+        "Pledges to approve",
+        then=_see("table", "Accepted pledges waiting for approval"),
+    ),
+    Visit("officer-audit", "officer", "/officer/audit", "Audit log", then=_see("table", re.compile(r"^\d+ entries"))),
+    Visit(
+        "officer-audit-filtered",
+        "officer",
+        "/officer/audit?action=pledge.reject&entity_type=pledge",
+        "Audit log",
+        then=_see("table", re.compile(r"^[1-9]\d* entries")),
+    ),
+    Visit("officer-audit-filter-errors", "officer", "/officer/audit?action=no.such&entity_type=nothing", "Audit log"),
+    Visit("officer-contracts", "officer", "/officer/contracts", "Contracts"),
+    Visit("officer-contract-new", "officer", "/officer/contracts/new", "Register a contract"),
+    Visit(
+        "officer-contract-new-errors",
+        "officer",
+        "/officer/contracts/new",
+        "Register a contract",
+        then=_click("Save contract"),
+    ),
+    Visit("officer-contract-edit", "officer", "/officer/contracts/{p.contract}/edit", re.compile(r"^Change contract ")),
+    Visit(
+        "officer-contract-edit-errors",
+        "officer",
+        "/officer/contracts/{p.contract}/edit",
+        re.compile(r"^Change contract "),
+        then=_clear_and_save("Title", "Save contract"),
+    ),
+    Visit("officer-measures", "officer", "/officer/measures", "Social value measures"),
+    Visit("officer-measure-new", "officer", "/officer/measures/new", "Add a measure"),
+    Visit(
+        "officer-measure-new-errors", "officer", "/officer/measures/new", "Add a measure", then=_click("Save measure")
+    ),
+    Visit("officer-measure-edit", "officer", "/officer/measures/volunteering-hours/edit", re.compile(r"^Change “")),
+    Visit(
+        "officer-measure-edit-errors",
+        "officer",
+        "/officer/measures/volunteering-hours/edit",
+        re.compile(r"^Change “"),
+        then=_clear_and_save("Name", "Save measure"),
+    ),
+    Visit("officer-assisted-need", "officer", "/officer/needs/new", "Post a need for a group"),
+    Visit(
+        "officer-assisted-need-errors",
+        "officer",
+        "/officer/needs/new",
+        "Post a need for a group",
+        then=_click("Save need"),
+    ),
+    # Pledges (the need and its pledges are made by the ``pledges`` fixture)
+    Visit("need-detail-supplier", "supplier", "/needs/{p.need}", re.compile("^Volunteers to paint")),
+    Visit("need-detail-with-pledges-group", "community", "/needs/{p.need}", re.compile("^Volunteers to paint")),
+    Visit("pledge-form", "supplier", "/needs/{p.need}/pledge", re.compile(r"^Pledge to “")),
+    Visit(
+        "pledge-form-valued", "supplier", "/needs/{p.need}/pledge", re.compile(r"^Pledge to “"), then=_value_a_pledge
+    ),
+    Visit(
+        "pledge-form-errors",
+        "supplier",
+        "/needs/{p.need}/pledge",
+        re.compile(r"^Pledge to “"),
+        then=_click("Make pledge"),
+    ),
+    Visit("pledge-form-officer", "officer", "/needs/{p.need}/pledge", re.compile(r"^Pledge to “")),
+    Visit(
+        "pledge-form-officer-errors",
+        "officer",
+        "/needs/{p.need}/pledge",
+        re.compile(r"^Pledge to “"),
+        then=_click("Make pledge"),
+    ),
+    Visit("pledge-detail-supplier-proposed", "supplier", "/pledges/{p.proposed}", re.compile(r"^Pledge to “")),
+    Visit("pledge-detail-supplier-approved", "supplier", "/pledges/{p.approved}", re.compile(r"^Pledge to “")),
+    Visit("pledge-detail-supplier-rejected", "supplier", "/pledges/{p.rejected}", re.compile(r"^Pledge to “")),
+    Visit(
+        "pledge-detail-group-proposed",
+        "community",
+        "/pledges/{p.proposed}",
+        re.compile(r"^Pledge to “"),
+        then=_see("button", "Accept pledge"),
+    ),
+    Visit(
+        "pledge-detail-group-delivered",
+        "community",
+        "/pledges/{p.delivered}",
+        re.compile(r"^Pledge to “"),
+        then=_see("button", "Confirm it was delivered"),
+    ),
+    Visit("pledge-detail-group-confirmed", "community", "/pledges/{p.confirmed}", re.compile(r"^Pledge to “")),
+    Visit(
+        "pledge-detail-officer-accepted",
+        "officer",
+        "/pledges/{p.accepted}",
+        re.compile(r"^Pledge to “"),
+        then=_see("button", "Approve pledge"),
+    ),
+    Visit("pledge-detail-officer-confirmed", "officer", "/pledges/{p.confirmed}", re.compile(r"^Pledge to “")),
+    Visit("pledge-deliver", "supplier", "/pledges/{p.approved}/deliver", "Mark your pledge as delivered"),
+    Visit(
+        "pledge-deliver-errors",
+        "supplier",
+        "/pledges/{p.approved}/deliver",
+        "Mark your pledge as delivered",
+        then=_click("Mark as delivered"),
+    ),
+    Visit("pledge-decline", "community", "/pledges/{p.proposed}/decline", "Decline this pledge?"),
+    Visit("pledge-cancel", "supplier", "/pledges/{p.approved}/cancel", "Cancel your pledge?"),
+    Visit("pledge-reject", "officer", "/pledges/{p.accepted}/reject", "Reject this pledge?"),
+    Visit(
+        "pledge-reject-errors",
+        "officer",
+        "/pledges/{p.accepted}/reject",
+        "Reject this pledge?",
+        then=_click("Reject pledge"),
+    ),
+    Visit("account-pledges-supplier", "supplier", "/account/pledges", "Pledges you made"),
+    Visit("account-pledges-group", "community", "/account/pledges", "Pledges to your group"),
+    Visit("supplier-contracts", "supplier", "/supplier/contracts", "Your contracts"),
+    # Reports and the public impact page
+    Visit("officer-reports", "officer", "/officer/reports", "Social value reports"),
+    Visit("officer-reports-by-outcome", "officer", "/officer/reports?group_by=outcome", "Social value reports"),
+    Visit(
+        "officer-reports-errors",
+        "officer",
+        "/officer/reports?group_by=nothing&from-day=31&from-month=2&from-year=2026",
+        "Social value reports",
+        then=_see("heading", "There is a problem"),
+    ),
+    Visit("impact", None, "/impact", "Social value delivered"),
     # Error pages
     Visit("not-found", None, "/no-such-page", "Page not found", status=404),
     Visit("need-not-found", "community", "/needs/999999", "Page not found", status=404),
@@ -177,7 +367,24 @@ VISITS = [
     Visit("forbidden-officer-area", "community", "/officer", "You cannot do that", status=403),
 ]
 
-FORM_PAGES = [visit for visit in VISITS if visit.id in {"register", "need-form", "offer-form", "officer-reject"}]
+FORM_PAGES = [
+    visit
+    for visit in VISITS
+    if visit.id
+    in {
+        "register",
+        "need-form",
+        "offer-form",
+        "officer-reject",
+        "pledge-form",
+        "pledge-form-officer",
+        "pledge-deliver",
+        "pledge-reject",
+        "officer-contract-new",
+        "officer-measure-new",
+        "officer-assisted-need",
+    }
+]
 
 
 def _report(violations: list[dict]) -> str:
@@ -202,18 +409,21 @@ def axe() -> Axe:
 
 @pytest.fixture
 def open_visit(
-    page_as: Callable[[str | None], Page], kept_page_as: Callable[[str | None], Page], demo: DemoIds
+    page_as: Callable[[str | None], Page],
+    kept_page_as: Callable[[str | None], Page],
+    demo: DemoIds,
+    pledges: PledgeIds,
 ) -> Callable[[Visit], Page]:
     """Go to a visit's page as its role and check it is the page meant."""
 
     def open_visit(visit: Visit) -> Page:
-        return _open(visit, (page_as if visit.fresh else kept_page_as)(visit.role), demo)
+        return _open(visit, (page_as if visit.fresh else kept_page_as)(visit.role), demo, pledges)
 
     return open_visit
 
 
-def _open(visit: Visit, page: Page, demo: DemoIds) -> Page:
-    response = page.goto(visit.path.format(d=demo))
+def _open(visit: Visit, page: Page, demo: DemoIds, pledges: PledgeIds) -> Page:
+    response = page.goto(visit.path.format(d=demo, p=pledges))
     assert response is not None
     if visit.then is None:
         assert response.status == visit.status, f"{visit.path} answered {response.status}"
@@ -232,6 +442,9 @@ def test_page_has_no_axe_violations(
     page = open_visit(visit)
     if visit.id in SCREENSHOTS:
         page.screenshot(path=str(screens_dir / f"{visit.id}.png"), full_page=True)
+    if visit.id in NEW_SCREENSHOTS:
+        NEW_SCREENS_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(NEW_SCREENS_DIR / f"{visit.id}.png"), full_page=True)
     results = axe.run(page, options=AXE_OPTIONS)
     violations = results.response["violations"]
     assert not violations, f"{visit.id} ({page.url})\n{_report(violations)}"

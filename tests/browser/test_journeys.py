@@ -11,6 +11,8 @@ import pytest
 from playwright.sync_api import Dialog, Page, expect
 
 from marketplace.clock import council_today
+from marketplace.demo import DEMO_ACCOUNTS
+from tests.browser.support import PledgeIds
 
 pytestmark = pytest.mark.browser
 
@@ -221,3 +223,146 @@ def test_markup_and_emoji_in_a_need_are_shown_as_text(
     expect(visitor.get_by_role("link", name=title)).to_be_visible()
     expect(visitor.locator("main script, main img, main b")).to_have_count(0)
     assert dialogs == [], f"a script in user content ran: {dialogs}"
+
+
+def test_a_need_is_pledged_approved_delivered_and_confirmed_by_three_people(
+    new_page: Callable[..., Page], signed_in: Callable[[Page, str], None]
+) -> None:
+    """The issue's whole journey, each person in their own browser: group, supplier and officer."""
+    group, supplier, officer = new_page(), new_page(), new_page()
+    supplier_name = next(a.organisation for a in DEMO_ACCOUNTS if a.role == "supplier")
+    group_name = next(a.organisation for a in DEMO_ACCOUNTS if a.role == "community")
+
+    def status_is(page: Page, status: str) -> None:
+        expect(page.locator("main p .govuk-tag").first).to_have_text(status)
+
+    # The community member posts a need through the form.
+    signed_in(group, "community")
+    group.goto("/needs/new")
+    title = _unique("Volunteers to tidy our community garden")
+    _fill_need_form(group, title, "Our garden beds are overgrown; we need a team for a day to weed and mulch them.")
+    group.get_by_role("button", name="Save need").click()
+    expect(group.get_by_text("Your need has been posted.")).to_be_visible()
+    need_url = group.url
+
+    # The supplier finds it among the needs and pledges to meet it.
+    signed_in(supplier, "supplier")
+    supplier.get_by_role("link", name="Needs", exact=True).click()
+    expect(supplier.get_by_role("heading", name="What community groups need", level=1)).to_be_visible()
+    supplier.get_by_role("link", name=title).click()
+    expect(supplier).to_have_url(need_url)
+    supplier.get_by_role("link", name="Pledge to meet this need").click()
+    expect(supplier.get_by_role("heading", name=f"Pledge to “{title}”", level=1)).to_be_visible()
+    valuation = supplier.locator("#valuation")
+    expect(valuation).to_have_text("The value is worked out as quantity × the measure's £ proxy value.")
+    supplier.get_by_label("How is it measured?").select_option(
+        label="Employee volunteering time on a community project (hour)"
+    )
+    supplier.get_by_label("How much, in that unit?").fill("12")
+    expect(valuation).to_have_text("Value if approved: £203.16 (12 × £16.93).")
+    supplier.get_by_label("How much, in that unit?").fill("20")
+    expect(valuation).to_have_text("Value if approved: £338.60 (20 × £16.93).")
+    supplier.get_by_label("Message to the group (optional)").fill("A team of eight can come on a Saturday in June.")
+    supplier.get_by_role("button", name="Make pledge").click()
+
+    expect(supplier).to_have_url(re.compile(r"/pledges/\d+$"))
+    pledge_url = supplier.url
+    expect(supplier.get_by_text(f"Your pledge has been sent to {group_name}.")).to_be_visible()
+    expect(supplier.get_by_role("heading", name=f"Pledge to “{title}”", level=1)).to_be_visible()
+    status_is(supplier, "Proposed")
+    expect(supplier.locator(".govuk-summary-list")).to_contain_text("20 hours")
+    expect(supplier.locator(".govuk-summary-list")).to_contain_text("Set when the council approves it")
+    # Before the group accepts, the supplier cannot see how to reach it.
+    expect(
+        supplier.get_by_text(f"You will see how to contact {group_name} once they accept your pledge.")
+    ).to_be_visible()
+    expect(supplier.get_by_role("heading", name=f"Contact {group_name}")).to_have_count(0)
+    expect(supplier.locator("main a[href^='mailto:']")).to_have_count(0)
+
+    # The community member finds the pledge under "Pledges" and accepts it.
+    group.get_by_role("link", name="Pledges", exact=True).click()
+    expect(group.get_by_role("heading", name="Pledges to your group", level=1)).to_be_visible()
+    row = group.get_by_role("row").filter(has_text=title)
+    expect(row).to_contain_text(supplier_name)
+    expect(row).to_contain_text("Proposed")
+    row.get_by_role("link", name=re.compile(r"^View")).click()
+    expect(group).to_have_url(pledge_url)
+    expect(group.locator(".govuk-summary-list")).to_contain_text("A team of eight can come on a Saturday in June.")
+    group.get_by_role("button", name="Accept pledge").click()
+    expect(group.get_by_text("You accepted the pledge. The council will now check it.")).to_be_visible()
+    status_is(group, "Accepted")
+    expect(group.get_by_role("button", name="Accept pledge")).to_have_count(0)
+
+    # Now the supplier sees the group's contact details.
+    supplier.reload()
+    status_is(supplier, "Accepted")
+    expect(supplier.get_by_role("heading", name=f"Contact {group_name}")).to_be_visible()
+    expect(supplier.get_by_role("link", name="community@example.org")).to_have_attribute(
+        "href", "mailto:community@example.org"
+    )
+    expect(supplier.get_by_role("link", name="Mark as delivered")).to_have_count(0)
+
+    # The officer approves it from the queue.
+    signed_in(officer, "officer")
+    officer.get_by_role("link", name="Officer dashboard", exact=True).click()
+    officer.get_by_role("link", name="Go to the approval queue").click()
+    expect(officer.get_by_role("heading", name="Pledges to approve", level=1)).to_be_visible()
+    queued = (
+        officer.get_by_role("table", name="Accepted pledges waiting for approval")
+        .get_by_role("row")
+        .filter(has_text=title)
+    )
+    expect(queued).to_contain_text(supplier_name)
+    expect(queued).to_contain_text("£338.60")
+    queued.get_by_role("button", name=f"Approve pledge from {supplier_name} for {title}").click()
+    expect(officer).to_have_url(pledge_url)
+    expect(officer.get_by_text("The pledge is approved and counts as a commitment.")).to_be_visible()
+    status_is(officer, "Approved")
+    expect(officer.locator(".govuk-summary-list")).to_contain_text(
+        re.compile(r"£338\.60 \(20 × £16\.93, proxy version \d+\)")
+    )
+    officer.goto("/officer/pledges")
+    expect(officer.get_by_role("row").filter(has_text=title)).to_have_count(0)
+
+    # The supplier marks it delivered, with evidence.
+    supplier.reload()
+    status_is(supplier, "Approved")
+    supplier.get_by_role("link", name="Mark as delivered").click()
+    expect(supplier.get_by_role("heading", name="Mark your pledge as delivered", level=1)).to_be_visible()
+    supplier.get_by_label("What did you deliver?").fill("Eight volunteers weeded and mulched all six beds on 14 June.")
+    supplier.get_by_role("button", name="Mark as delivered").click()
+    expect(supplier).to_have_url(pledge_url)
+    expect(supplier.get_by_text("The group has been asked to confirm delivery.")).to_be_visible()
+    status_is(supplier, "Delivered")
+    expect(supplier.locator(".govuk-summary-list")).to_contain_text("Eight volunteers weeded and mulched")
+
+    # The community member confirms it.
+    group.reload()
+    status_is(group, "Delivered")
+    expect(group.locator(".govuk-summary-list")).to_contain_text("Eight volunteers weeded and mulched")
+    group.get_by_role("button", name="Confirm it was delivered").click()
+    expect(group.get_by_text("Thank you. The pledge is confirmed as delivered.")).to_be_visible()
+    status_is(group, "Confirmed")
+    history = group.get_by_role("table", name="Every step of this pledge").locator("tbody tr")
+    expect(history).to_have_count(5)
+    for index, step in enumerate(["Proposed", "Accepted", "Approved", "Delivered", "Confirmed"]):
+        expect(history.nth(index)).to_contain_text(step)
+
+    # Everyone sees the same end: the supplier's list and the need's pledges say it is confirmed.
+    supplier.get_by_role("link", name="Pledges", exact=True).click()
+    expect(supplier.get_by_role("heading", name="Pledges you made", level=1)).to_be_visible()
+    expect(supplier.get_by_role("row").filter(has_text=title)).to_contain_text("Confirmed")
+    group.goto(need_url)
+    expect(
+        group.get_by_role("table", name="Pledges to this need").get_by_role("row").filter(has_text=supplier_name)
+    ).to_contain_text("Confirmed")
+
+
+def test_a_pledge_page_links_to_its_need(page_as: Callable[[str | None], Page], pledges: PledgeIds) -> None:
+    """The "Need" row is a link to the need, not its HTML shown as text."""
+    page = page_as("supplier")
+    page.goto(f"/pledges/{pledges.proposed}")
+    need_row = page.locator(".govuk-summary-list__row").filter(has=page.get_by_text("Need", exact=True))
+    expect(need_row).not_to_contain_text("<a ", timeout=1_000)  # the page is static: no need to wait
+    expect(need_row.get_by_role("link", name=pledges.need_title)).to_have_attribute("href", f"/needs/{pledges.need}")
+    expect(need_row).to_contain_text("(Charnwood Voluntary Action)")
