@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, g, request
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy.orm import sessionmaker
@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from marketplace.clock import council_today
 from marketplace.config import PROJECT_ROOT, Config
-from marketplace.db import make_engine, make_session_factory
+from marketplace.db import make_engine, make_session_factory, reset_write_intent, set_write_intent, write_intent
 from marketplace.extensions import csrf, login_manager
 from marketplace.logging_setup import configure_logging
 from marketplace.mail import MailSender
@@ -118,6 +118,7 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
 
     app.url_map.converters["int"] = DatabaseIdConverter
     app.teardown_appcontext(close_session)
+    _register_read_only_requests(app)
     _register_input_guard(app)
     _register_expiry(app)
     _register_blueprints(app)
@@ -150,6 +151,25 @@ def _register_input_guard(app: Flask) -> None:
         refuse_nul(*values)
 
 
+def _register_read_only_requests(app: Flask) -> None:
+    """GET requests only read: on SQLite their transactions must not take the write lock.
+
+    Otherwise a page that holds its transaction open while it works (suggestions) would
+    block every writer, including the background threads it relies on.
+    """
+
+    @app.before_request
+    def mark_reads() -> None:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            g.write_intent_token = set_write_intent(False)
+
+    @app.teardown_request
+    def unmark_reads(exception: BaseException | None = None) -> None:
+        token = g.pop("write_intent_token", None)
+        if token is not None:
+            reset_write_intent(token)
+
+
 def _register_blueprints(app: Flask) -> None:
     from marketplace.api import api
     from marketplace.web import register_web
@@ -172,7 +192,7 @@ def _register_expiry(app: Flask) -> None:
         if now - last_run["at"] < EXPIRY_INTERVAL_SECONDS or request.endpoint == "static":
             return
         last_run["at"] = now
-        with app.extensions["marketplace"].session_factory() as session:
+        with write_intent(), app.extensions["marketplace"].session_factory() as session:
             expire_overdue_needs(session, council_today())
             session.commit()
 

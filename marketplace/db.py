@@ -6,6 +6,9 @@ Plain SQLAlchemy 2.x (not Flask-SQLAlchemy), so services, CLI commands and tests
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
@@ -93,7 +96,35 @@ def _make_sqlite_transactional(engine: Engine) -> None:
     def _on_begin(conn):
         # IMMEDIATE takes the write lock up front: a transaction that read first and writes later
         # would otherwise fail with "database is locked" when another writer got in between.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Transactions that only read (GET requests) begin DEFERRED, so they never block writers.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=True)
+
+
+@contextmanager
+def write_intent(writes: bool = True) -> Iterator[None]:
+    """Say whether SQLite transactions begun in this block will write (the default) or only read.
+
+    Only SQLite cares: a writing transaction takes the write lock when it begins. PostgreSQL
+    ignores this.
+    """
+    token = _write_intent.set(writes)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def set_write_intent(writes: bool) -> Token[bool]:
+    """Like ``write_intent`` for code that cannot use a with-block (request hooks)."""
+    return _write_intent.set(writes)
+
+
+def reset_write_intent(token: Token[bool]) -> None:
+    """Undo ``set_write_intent``."""
+    _write_intent.reset(token)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from marketplace.db import write_intent
 from marketplace.models import ListingChange
 from marketplace.search.documents import all_documents, load_documents
 from search_index import CheckReport, IndexUnavailable, RebuildReport, SearchIndex, item_key
@@ -147,7 +148,7 @@ class SearchSync:
         """Drain the outbox now; failures are logged and left for the next attempt."""
         if self.index is None:
             return 0
-        with self._lock:
+        with self._lock, write_intent():
             try:
                 return drain(self.session_factory, self.index)
             except IndexUnavailable as error:

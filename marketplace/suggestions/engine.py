@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 import matching
+from marketplace.db import write_intent
 from marketplace.models import ListingEmbedding, Need, Offer
 from marketplace.services.errors import ServiceUnavailable
 from marketplace.suggestions.documents import need_document, offer_document
@@ -132,7 +133,8 @@ class SuggestionEngine:
 
     def catch_up(self) -> matching.Matcher:
         """Build the matcher on first use; afterwards apply what changed since the last look."""
-        with self._lock, self.session_factory() as session:
+        # It may store vectors, and may run inside a GET request: declare the write (SQLite).
+        with self._lock, write_intent(), self.session_factory() as session:
             newest = self._newest_change(session)
             if self._matcher is None:
                 needs, offers = self._changed(session, None)
