@@ -165,6 +165,11 @@ def propose_pledge(session: Session, actor: User | None, data: Mapping[str, obje
             errors["supplier_id"] = "Select the supplier this pledge is from"
     else:
         supplier = pledger.organisation
+    if offer_id is None:
+        measure_code = data.get("measure")
+        measure = session.get(Measure, measure_code) if isinstance(measure_code, str) else None
+        if measure is None or not measure.active:
+            errors["measure"] = "Select the measure this pledge is counted in"
     errors.raise_if_any()
     assert need_id is not None and quantity is not None and supplier is not None
 
@@ -528,11 +533,23 @@ def group_contacts(session: Session, viewer: User | None, pledge: Pledge) -> lis
     """The need's group's contact details, or None when the viewer may not see them yet."""
     if not contact_visible(viewer, pledge):
         return None
-    group = pledge.need.organisation
+    return _contacts(session, pledge.need.organisation)
+
+
+def contacts_for(session: Session, viewer: User | None, pledge: Pledge) -> list[Contact] | None:
+    """Who the viewer can contact about a pledge: the group sees the supplier's people; the
+    supplier and officers see the group's, once the group has accepted.
+    """
+    if viewer is not None and viewer.organisation_id == pledge.need.organisation_id:
+        return _contacts(session, pledge.supplier)
+    return group_contacts(session, viewer, pledge)
+
+
+def _contacts(session: Session, organisation: Organisation) -> list[Contact]:
     members = session.scalars(
-        select(User).where(User.organisation_id == group.id, User.active).order_by(User.id).limit(3)
+        select(User).where(User.organisation_id == organisation.id, User.active).order_by(User.id).limit(3)
     )
-    return [Contact(name=m.name, email=m.email, phone=group.contact_phone) for m in members]
+    return [Contact(name=m.name, email=m.email, phone=organisation.contact_phone) for m in members]
 
 
 def pledge_sources(session: Session, supplier_id: int) -> tuple[list[Offer], list[Contract]]:

@@ -95,13 +95,17 @@ def detail(pledge_id: int) -> str:
     actor = current_actor()
     pledge = pledges_service.get_pledge(session, actor, pledge_id)
     progress = contracts_service.progress(session, [pledge.contract])[pledge.contract.id] if pledge.contract else None
+    is_group_member = actor.organisation_id == pledge.need.organisation_id
     return render_template(
         "pledges/detail.html",
         pledge=pledge,
         form=ConfirmForm(),
         is_group=actor.role is Role.COMMUNITY and is_owner(actor, pledge.need),
         is_supplier=actor.role is Role.SUPPLIER and actor.organisation_id == pledge.supplier_id,
-        contacts=pledges_service.group_contacts(session, actor, pledge),
+        contacts=pledges_service.contacts_for(session, actor, pledge),
+        contacts_of=pledge.supplier.name
+        if actor.organisation_id == pledge.need.organisation_id
+        else pledge.need.organisation.name,
         progress=progress,
     )
 
