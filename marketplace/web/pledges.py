@@ -103,9 +103,7 @@ def detail(pledge_id: int) -> str:
         is_group=actor.role is Role.COMMUNITY and is_owner(actor, pledge.need),
         is_supplier=actor.role is Role.SUPPLIER and actor.organisation_id == pledge.supplier_id,
         contacts=pledges_service.contacts_for(session, actor, pledge),
-        contacts_of=pledge.supplier.name
-        if actor.organisation_id == pledge.need.organisation_id
-        else pledge.need.organisation.name,
+        contacts_of=pledge.supplier.name if is_group_member else pledge.need.organisation.name,
         progress=progress,
     )
 
