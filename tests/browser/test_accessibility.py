@@ -233,7 +233,9 @@ VISITS = [
         "Pledges to approve",
         then=_see("table", "Accepted pledges waiting for approval"),
     ),
-    Visit("officer-audit", "officer", "/officer/audit", "Audit log", then=_see("table", re.compile(r"^\d+ entr(y|ies)"))),
+    Visit(
+        "officer-audit", "officer", "/officer/audit", "Audit log", then=_see("table", re.compile(r"^\d+ entr(y|ies)"))
+    ),
     Visit(
         "officer-audit-filtered",
         "officer",
