@@ -5,6 +5,7 @@ Commands call the same services as the web pages and the API, and commit once ea
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,9 @@ from marketplace.db import make_engine, make_session_factory
 from marketplace.logging_setup import configure_logging
 from marketplace.schema import SchemaError, upgrade
 from marketplace.services.errors import DomainError, ValidationFailed
+
+# Below this many items a single indexing process is quicker than forking workers.
+PARALLEL_REBUILD_FROM = 5000
 
 
 class Context:
@@ -169,7 +173,9 @@ def reindex(ctx: Context) -> None:
     with factory() as session:
         total = count_listings(session)
     with tqdm(total=total, desc="Indexing needs and offers", unit="item") as bar:
-        rebuild(factory, _search_index(ctx), progress=lambda done: bar.update(done - bar.n))
+        # Large rebuilds use one indexing process per core (a CLI process can safely fork).
+        workers = min(2, os.cpu_count() or 1) if total > PARALLEL_REBUILD_FROM else 1
+        rebuild(factory, _search_index(ctx), progress=lambda done: bar.update(done - bar.n), workers=workers)
     click.echo(f"Search index rebuilt at {ctx.config.index_dir} ({total} needs and offers).")
     engine = SuggestionEngine(factory, ctx.config.embedding_model)
     try:

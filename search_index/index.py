@@ -205,7 +205,9 @@ class SearchIndex:
         docs, keys = prepare_batch(upserts, deletes)
         apply_batch(self.path, docs, keys, self.lock_timeout)
 
-    def rebuild(self, items: Iterable[IndexedItem], progress: Progress | None = None) -> RebuildReport:
+    def rebuild(
+        self, items: Iterable[IndexedItem], progress: Progress | None = None, *, workers: int = 1
+    ) -> RebuildReport:
         """Build a complete new index from ``items`` and swap it in atomically.
 
         Readers keep using the old index until the swap and never see a partial one.
@@ -216,6 +218,8 @@ class SearchIndex:
         Args:
             items: Every item that should be indexed.
             progress: Called with the number of items written so far (every 1,000).
+            workers: Indexing processes (see :func:`build_generation`); 1 unless the caller
+                is a command-line process rebuilding many items.
 
         Returns:
             A :class:`RebuildReport`.
@@ -230,7 +234,7 @@ class SearchIndex:
             generation = storage.new_generation(root)
             swapped = False
             try:
-                written, duplicates = build_generation(generation, self._schema, items, progress)
+                written, duplicates = build_generation(generation, self._schema, items, progress, workers=workers)
                 old = self._old_generation()
                 old_ix = self._try_open(old)
                 guard = locked_writer(old_ix, self.lock_timeout) if old_ix is not None else nullcontext()

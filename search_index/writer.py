@@ -166,6 +166,7 @@ def build_generation(
     *,
     memory_mb: int = 256,
     every: int = 1000,
+    workers: int = 1,
 ) -> tuple[int, int]:
     """Write every item into a new, empty generation in one commit.
 
@@ -176,12 +177,18 @@ def build_generation(
         progress: Optional callable given the number of items written so far.
         memory_mb: Memory for Whoosh's indexing pool.
         every: Call ``progress`` every this many items.
+        workers: Indexing processes; more than 1 forks Whoosh's multiprocessing writer, which
+            leaves one segment per worker instead of merging them (about 1.8 times faster on
+            2 idle cores). Only for large rebuilds from a process that can safely fork.
 
     Returns:
         ``(items_written, duplicates_skipped)``.
     """
     ix = whoosh_index.create_in(str(generation), schema)
-    writer = ix.writer(limitmb=memory_mb)
+    if workers > 1:
+        writer = ix.writer(limitmb=memory_mb, procs=workers, multisegment=True)
+    else:
+        writer = ix.writer(limitmb=memory_mb)
     seen: set[str] = set()
     duplicates = 0
     try:

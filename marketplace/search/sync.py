@@ -74,19 +74,24 @@ def drain(session_factory: sessionmaker, index: SearchIndex) -> int:
 
 
 def rebuild(
-    session_factory: sessionmaker, index: SearchIndex, progress: Callable[[int], None] | None = None
+    session_factory: sessionmaker,
+    index: SearchIndex,
+    progress: Callable[[int], None] | None = None,
+    *,
+    workers: int = 1,
 ) -> RebuildReport:
     """Rebuild the index from the database into a new folder and swap it in.
 
     The outbox is emptied first: the rebuild reads every row afresh, and changes made
-    while it runs are replayed by the library before the swap.
+    while it runs are replayed by the library before the swap. ``workers`` > 1 forks
+    indexing processes: for the command line only, never from the app's threads.
     """
     with session_factory() as session:
         _lock_drain(session)
         session.execute(delete(ListingChange))
         session.commit()
     with session_factory() as session:
-        report = index.rebuild(all_documents(session), progress=progress)
+        report = index.rebuild(all_documents(session), progress=progress, workers=workers)
     log.info("search index rebuilt", extra={"items": getattr(report, "items", None)})
     return report
 
