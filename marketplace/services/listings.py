@@ -246,6 +246,12 @@ def can_see_unverified(viewer: User | None, organisation: Organisation) -> bool:
     return viewer is not None and (viewer.role is Role.OFFICER or viewer.organisation_id == organisation.id)
 
 
+def is_visible(viewer: User | None, listing: Need | Offer) -> bool:
+    """The rule of ``visibility_clause`` for one loaded listing."""
+    hidden = not listing.organisation.verified or listing.status.value == "withdrawn"
+    return not hidden or can_see_unverified(viewer, listing.organisation)
+
+
 def is_owner(viewer: User | None, listing: Need | Offer) -> bool:
     """Every member of the posting organisation may manage its listings."""
     return viewer is not None and viewer.organisation_id == listing.organisation_id

@@ -37,7 +37,6 @@ from marketplace.services.listings import (
     FieldErrors,
     Filters,
     by_position,
-    can_see_unverified,
     clean_choice,
     clean_choices,
     clean_future_date,
@@ -45,6 +44,7 @@ from marketplace.services.listings import (
     clean_optional_text,
     clean_text,
     is_owner,
+    is_visible,
     unknown_fields,
     visibility_clause,
 )
@@ -163,10 +163,7 @@ def get_need(session: Session, viewer: User | None, need_id: int) -> Need:
         NotFound: when there is none, or the viewer may not see it (unverified group or withdrawn).
     """
     need = session.get(Need, need_id)
-    if need is None:
-        raise NotFound("There is no such need")
-    hidden = not need.organisation.verified or need.status is NeedStatus.WITHDRAWN
-    if hidden and not can_see_unverified(viewer, need.organisation):
+    if need is None or not is_visible(viewer, need):
         raise NotFound("There is no such need")
     return need
 

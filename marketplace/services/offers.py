@@ -20,13 +20,13 @@ from marketplace.services.listings import (
     FieldErrors,
     Filters,
     by_position,
-    can_see_unverified,
     clean_choice,
     clean_choices,
     clean_future_date,
     clean_measure_and_amount,
     clean_text,
     is_owner,
+    is_visible,
     unknown_fields,
     visibility_clause,
 )
@@ -132,10 +132,7 @@ def get_offer(session: Session, viewer: User | None, offer_id: int) -> Offer:
         NotFound: when there is none, or the viewer may not see it.
     """
     offer = session.get(Offer, offer_id)
-    if offer is None:
-        raise NotFound("There is no such offer")
-    hidden = not offer.organisation.verified or offer.status is OfferStatus.WITHDRAWN
-    if hidden and not can_see_unverified(viewer, offer.organisation):
+    if offer is None or not is_visible(viewer, offer):
         raise NotFound("There is no such offer")
     return offer
 
