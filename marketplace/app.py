@@ -23,6 +23,7 @@ from marketplace.models import User
 from marketplace.request_scope import AppState, close_session, db_session
 from marketplace.schema import check_schema
 from marketplace.search.sync import SearchSync
+from marketplace.security import register_security_headers
 from marketplace.services.needs import expire_overdue_needs
 from marketplace.suggestions.engine import SuggestionEngine
 from marketplace.text import refuse_nul
@@ -123,6 +124,7 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
     _register_expiry(app)
     _register_blueprints(app)
     _register_request_log(app)
+    register_security_headers(app)
     return app
 
 
