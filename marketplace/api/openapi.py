@@ -183,17 +183,6 @@ _SCHEMAS: dict[str, object] = {
         "required": ["id", "status", "title", "organisation", "created_at", "updated_at"],
         "properties": {**_OFFER_INPUT, **_TIMESTAMPS, "status": {"enum": ["open", "paused", "withdrawn"]}},
     },
-    "Me": {
-        "type": "object",
-        "required": ["id", "email", "role", "organisation"],
-        "properties": {
-            "id": {"type": "integer"},
-            "email": {"type": "string"},
-            "name": {"type": "string"},
-            "role": {"enum": ["community", "supplier", "officer"]},
-            "organisation": _ref("OrganisationRef"),
-        },
-    },
     "Measure": {
         "type": "object",
         "required": ["code", "name", "unit", "proxy_value", "outcomes"],
@@ -315,7 +304,6 @@ def openapi_document() -> dict[str, object]:
         "paths": {
             **_listing_paths("need", "Need", ["withdraw", "met"]),
             **_listing_paths("offer", "Offer", ["pause", "resume", "withdraw"]),
-            "/me": {"get": {"summary": "The caller", "responses": _responses("200", _ref("Me"), "401")}},
             "/organisations": {
                 "get": {
                     "summary": "Organisations (officers)",

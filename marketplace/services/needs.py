@@ -205,13 +205,7 @@ def withdraw_need(session: Session, actor: User | None, need_id: int) -> Need:
     Raises:
         InvalidTransition: when the need is not open.
     """
-    need = get_own_need(session, actor, need_id)
-    if need.status is not NeedStatus.OPEN:
-        raise InvalidTransition(f"This need is {need.status.value}; only an open need can be withdrawn")
-    need.status = NeedStatus.WITHDRAWN
-    session.flush()
-    log.info("need withdrawn", extra={"need_id": need.id})
-    return need
+    return _close_need(session, actor, need_id, NeedStatus.WITHDRAWN, "withdrawn")
 
 
 def mark_need_met(session: Session, actor: User | None, need_id: int) -> Need:
@@ -220,12 +214,16 @@ def mark_need_met(session: Session, actor: User | None, need_id: int) -> Need:
     Raises:
         InvalidTransition: when the need is not open.
     """
+    return _close_need(session, actor, need_id, NeedStatus.MET, "marked as met")
+
+
+def _close_need(session: Session, actor: User | None, need_id: int, to: NeedStatus, done: str) -> Need:
     need = get_own_need(session, actor, need_id)
     if need.status is not NeedStatus.OPEN:
-        raise InvalidTransition(f"This need is {need.status.value}; only an open need can be marked as met")
-    need.status = NeedStatus.MET
+        raise InvalidTransition(f"This need is {need.status.value}; only an open need can be {done}")
+    need.status = to
     session.flush()
-    log.info("need met", extra={"need_id": need.id})
+    log.info("need closed", extra={"need_id": need.id, "status": to.value})
     return need
 
 
