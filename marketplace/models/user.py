@@ -41,6 +41,12 @@ class User(Base):
     # Suppliers: a daily e-mail of new needs that fit their open offers (they can switch it off).
     digest_enabled: Mapped[bool] = mapped_column(default=True)
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Registering through the site needs the link e-mailed to the address; accounts made by
+    # the command line, by an officer or before confirmation existed are confirmed already.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, default=utcnow)
+    # Set when the person closed their account: their personal data is erased, the
+    # organisation's records stay with the person shown as a former member.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     @property
     def is_officer(self) -> bool:
