@@ -9,9 +9,20 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.models import Category, District, Measure, Offer, OfferStatus, Outcome, Role, User
+from marketplace.models import (
+    Category,
+    District,
+    Measure,
+    Offer,
+    OfferStatus,
+    Organisation,
+    OrganisationKind,
+    Outcome,
+    Role,
+    User,
+)
 from marketplace.services.accounts import require_role
-from marketplace.services.errors import Forbidden, InvalidTransition, NotFound
+from marketplace.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.services.listings import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
@@ -49,11 +60,17 @@ OFFER_STATUSES = {s.value for s in OfferStatus}
 
 
 def _validate(
-    session: Session, data: Mapping[str, object], today: date, *, partial: bool, current: Offer | None = None
+    session: Session,
+    data: Mapping[str, object],
+    today: date,
+    *,
+    partial: bool,
+    current: Offer | None = None,
+    extra_fields: frozenset[str] = frozenset(),
 ) -> dict[str, object]:
     lists = reference_lists(session)
     errors = FieldErrors()
-    unknown_fields(data, OFFER_FIELDS, errors)
+    unknown_fields(data, OFFER_FIELDS | extra_fields, errors)
     clean: dict[str, object] = {}
 
     def wanted(name: str) -> bool:
@@ -111,13 +128,25 @@ def _apply(session: Session, offer: Offer, clean: Mapping[str, object]) -> None:
 def post_offer(session: Session, actor: User | None, data: Mapping[str, object], today: date) -> Offer:
     """A supplier posts an offer for its organisation.
 
+    An officer may post one on a supplier's behalf (``organisation_id``), as needs are
+    posted for groups (the bulk import of a council's spreadsheet does).
+
     Raises:
-        NotSignedIn, Forbidden: unless the actor is a supplier.
+        NotSignedIn, Forbidden: unless the actor is a supplier or an officer.
         ValidationFailed: naming each field to correct.
     """
-    supplier = require_role(actor, Role.SUPPLIER)
-    clean = _validate(session, data, today, partial=False)
-    offer = Offer(organisation=supplier.organisation, created_by=supplier, status=OfferStatus.OPEN)
+    supplier = require_role(actor, Role.SUPPLIER, Role.OFFICER)
+    if supplier.is_officer:
+        clean = _validate(session, data, today, partial=False, extra_fields=frozenset({"organisation_id"}))
+        raw_id = data.get("organisation_id")
+        valid_id = isinstance(raw_id, int) and not isinstance(raw_id, bool)
+        organisation = session.get(Organisation, raw_id) if valid_id else None
+        if organisation is None or organisation.kind is not OrganisationKind.SUPPLIER:
+            raise ValidationFailed({"organisation_id": "Select the supplier this offer is for"})
+    else:
+        clean = _validate(session, data, today, partial=False)
+        organisation = supplier.organisation
+    offer = Offer(organisation=organisation, created_by=supplier, status=OfferStatus.OPEN)
     _apply(session, offer, clean)
     session.add(offer)
     session.flush()
