@@ -7,10 +7,11 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy.orm import sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from marketplace.clock import council_today
@@ -20,13 +21,16 @@ from marketplace.extensions import csrf, login_manager
 from marketplace.logging_setup import configure_logging
 from marketplace.mail import MailSender
 from marketplace.models import User
+from marketplace.rate_limits import register_rate_limits
 from marketplace.request_scope import AppState, close_session, db_session
 from marketplace.schema import check_schema
 from marketplace.search.sync import SearchSync
 from marketplace.security import register_security_headers
+from marketplace.services.accounts import password_fingerprint
 from marketplace.services.needs import expire_overdue_needs
 from marketplace.suggestions.engine import SuggestionEngine
 from marketplace.text import refuse_nul
+from marketplace.web.auth import PASSWORD_FINGERPRINT
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,8 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
         TESTING=config.testing,
         JSON_SORT_KEYS=False,
     )
+    if config.proxy_hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops, x_proto=config.proxy_hops)
     app.jinja_loader = ChoiceLoader(
         [
             FileSystemLoader(str(PROJECT_ROOT / "templates")),
@@ -115,7 +121,13 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
             user = db_session().get(User, int(user_id))
         except ValueError:
             return None
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        # A session from before the password last changed has ended (see web.auth).
+        fingerprint = session.get(PASSWORD_FINGERPRINT)
+        if fingerprint is not None and fingerprint != password_fingerprint(user):
+            return None
+        return user
 
     app.url_map.converters["int"] = DatabaseIdConverter
     app.teardown_appcontext(close_session)
@@ -123,6 +135,7 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
     _register_input_guard(app)
     _register_expiry(app)
     _register_blueprints(app)
+    register_rate_limits(app, config)
     _register_request_log(app)
     register_security_headers(app)
     return app

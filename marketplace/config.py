@@ -48,6 +48,14 @@ class Config:
     check_schema: bool = True
     testing: bool = False
     log_level: str = "INFO"
+    # The address people use to reach the site, for links in e-mails. Set it in production:
+    # without it links are built from the request's Host header.
+    base_url: str | None = None
+    rate_limits_enabled: bool = True
+    # Where rate-limit counts are kept: memory (per process) unless a Redis URL is given.
+    ratelimit_url: str | None = field(default=None, repr=False)
+    # How many proxies in front of the app set X-Forwarded-For/-Proto (0: trust none).
+    proxy_hops: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -66,13 +74,31 @@ class Config:
             mail_sender=env.get("MARKETPLACE_MAIL_SENDER", "marketplace@localhost"),
             council_name=env.get("MARKETPLACE_COUNCIL_NAME", "Leicestershire County Council"),
             embedding_model=env.get("MARKETPLACE_EMBEDDING_MODEL") or None,
-            secure_cookies=env.get("MARKETPLACE_SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
+            secure_cookies=_flag(env.get("MARKETPLACE_SECURE_COOKIES", "0")),
             log_level=env.get("MARKETPLACE_LOG_LEVEL", "INFO").upper(),
+            base_url=(env.get("MARKETPLACE_BASE_URL") or "").rstrip("/") or None,
+            rate_limits_enabled=_flag(env.get("MARKETPLACE_RATELIMIT_ENABLED", "1")),
+            ratelimit_url=env.get("MARKETPLACE_RATELIMIT_URL") or None,
+            proxy_hops=_whole_number(env.get("MARKETPLACE_PROXY_HOPS", "0"), "MARKETPLACE_PROXY_HOPS"),
         )
 
     def with_overrides(self, **changes: object) -> Config:
         """Return a copy with some settings changed (used by tests and the CLI)."""
         return replace(self, **changes)
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _whole_number(value: str, name: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ValueError(f"{name} must be a whole number, 0 or more (got {value!r})")
+    return number
 
 
 def _instance_secret_key(instance_dir: Path) -> str:

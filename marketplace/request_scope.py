@@ -6,11 +6,13 @@ exception rolls the whole request back in ``close_session``.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import current_app, g
 from flask_login import current_user
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.config import Config
@@ -20,6 +22,8 @@ from marketplace.search.outbox import ENQUEUED
 from marketplace.search.sync import SearchSync
 from marketplace.services.notifications import MAIL_QUEUED
 from marketplace.suggestions.engine import SuggestionEngine
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,6 +36,8 @@ class AppState:
     search: SearchSync | None = None
     suggestions: SuggestionEngine | None = None
     mail: MailSender | None = None
+    # The Flask-Limiter instance when rate limits are on (see marketplace.rate_limits).
+    limiter: object | None = None
 
 
 def app_state() -> AppState:
@@ -60,9 +66,24 @@ def commit() -> None:
 
 def close_session(exception: BaseException | None = None) -> None:
     """Roll back whatever was not committed and release the connection."""
+    discard_session()
+
+
+def discard_session() -> None:
+    """Roll back and close the request's session, if it has one; a later ``db_session()`` opens a new one.
+
+    The rollback cannot fail the request: when the connection is already gone there is nothing
+    to roll back, and closing the session gives the broken connection back to the pool, which
+    replaces it.
+    """
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.rollback()
+    except DBAPIError as error:
+        log.warning("rollback failed: the connection was lost", extra={"error": type(error.orig).__name__})
+    finally:
         session.close()
 
 

@@ -43,7 +43,7 @@ class User(Base):
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Registering through the site needs the link e-mailed to the address; accounts made by
     # the command line, by an officer or before confirmation existed are confirmed already.
-    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, default=utcnow)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Set when the person closed their account: their personal data is erased, the
     # organisation's records stay with the person shown as a former member.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -38,6 +38,7 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "svm_"
+EMAIL_IN_USE = "An account already uses this email address. Sign in instead"
 
 ROLE_FOR_KIND = {
     OrganisationKind.COMMUNITY: Role.COMMUNITY,
@@ -78,11 +79,13 @@ def _check_password(password: str, fields: dict[str, str], field: str = "passwor
         fields[field] = "Password must be 200 characters or fewer"
 
 
-def register(session: Session, form: Registration) -> User:
+def register(session: Session, form: Registration, *, confirmed: bool = True) -> User:
     """Register a community group member or supplier together with a new organisation.
 
     The organisation starts unverified: its needs and offers are visible only to its own
-    members and to officers until an officer verifies it.
+    members and to officers until an officer verifies it. Registering through the site
+    passes ``confirmed=False``: the person must open the link e-mailed to them first
+    (see ``account_links.start_registration``).
 
     Raises:
         ValidationFailed: naming each field that needs correcting.
@@ -117,7 +120,7 @@ def register(session: Session, form: Registration) -> User:
         if len(value.strip()) > 20:
             fields[field] = "This number must be 20 characters or fewer"
     if email and "email" not in fields and _user_by_email(session, email) is not None:
-        fields["email"] = "An account already uses this email address. Sign in instead"
+        fields["email"] = EMAIL_IN_USE
     if fields:
         raise ValidationFailed(fields)
     role = Role(form.role)
@@ -133,11 +136,36 @@ def register(session: Session, form: Registration) -> User:
         password_hash=hash_password(form.password),
         role=role,
         organisation=organisation,
+        email_confirmed_at=utcnow() if confirmed else None,
     )
     session.add_all([organisation, user])
     session.flush()
     log.info("registered", extra={"user_id": user.id, "organisation_id": organisation.id, "role": role.value})
     return user
+
+
+def set_password(user: User, password: str, confirmation: str) -> None:
+    """Give ``user`` a new password.
+
+    Raises:
+        ValidationFailed: when it is too short or too long, or the two do not match.
+    """
+    fields: dict[str, str] = {}
+    _check_password(password, fields)
+    if "password" not in fields and password != confirmation:
+        fields["password_confirmation"] = "The passwords do not match"
+    if fields:
+        raise ValidationFailed(fields)
+    user.password_hash = hash_password(password)
+
+
+def password_fingerprint(user: User) -> str:
+    """A short digest of the password hash: it changes whenever the password does.
+
+    Kept in the session cookie and in reset links, so changing the password signs out
+    every other session and spends every reset link.
+    """
+    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:20]
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -212,6 +240,8 @@ def create_user(
         password_hash=hash_password(password),
         role=role_value,
         organisation=organisation,
+        # Whoever runs the command vouches for the address.
+        email_confirmed_at=utcnow(),
     )
     session.add(user)
     session.flush()

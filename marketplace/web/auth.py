@@ -7,10 +7,19 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
-from marketplace.request_scope import commit, current_actor, db_session
-from marketplace.services import accounts
+from marketplace.request_scope import app_state, commit, current_actor, db_session
+from marketplace.services import account_links, accounts
+from marketplace.services.account_links import LinkNotValid, LinkSettings
 from marketplace.services.errors import ValidationFailed
-from marketplace.web.forms import ConfirmForm, RegisterForm, SignInForm, error_list, show_errors
+from marketplace.web.forms import (
+    ConfirmForm,
+    ForgotPasswordForm,
+    RegisterForm,
+    ResetPasswordForm,
+    SignInForm,
+    error_list,
+    show_errors,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -29,6 +38,18 @@ def _start_session(user: accounts.User) -> None:
     # A fresh session at sign-in, so a session id planted before sign-in is worthless.
     session.clear()
     login_user(user)
+    # Changing the password changes this, which ends every other session (see load_user).
+    session[PASSWORD_FINGERPRINT] = accounts.password_fingerprint(user)
+
+
+PASSWORD_FINGERPRINT = "password_fingerprint"
+REGISTERED_EMAIL = "registered_email"
+
+
+def link_settings() -> LinkSettings:
+    """Signing key and site address for links in e-mails (MARKETPLACE_BASE_URL when set)."""
+    config = app_state().config
+    return LinkSettings(secret_key=config.secret_key, base_url=config.base_url or request.url_root)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -37,6 +58,11 @@ def sign_in() -> object:
     form = SignInForm()
     if form.validate_on_submit():
         user = accounts.authenticate(db_session(), form.email.data or "", form.password.data or "")
+        if user is not None and user.email_confirmed_at is None:
+            # Only someone who knows the password gets here, so saying so reveals nothing.
+            account_links.send_confirmation(db_session(), link_settings(), user)
+            commit()
+            return render_template("auth/check_email.html", email=user.email, reminder=True)
         if user is not None:
             commit()
             _start_session(user)
@@ -75,16 +101,76 @@ def register() -> object:
             company_number=form.company_number.data or "",
         )
         try:
-            user = accounts.register(db_session(), registration)
+            account_links.start_registration(db_session(), link_settings(), registration)
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            commit()
+            session[REGISTERED_EMAIL] = accounts.normalise_email(registration.email)
+            return redirect(url_for("auth.check_email"))
+    return render_template("auth/register.html", form=form, errors=error_list(form))
+
+
+@bp.get("/register/check-your-email")
+def check_email() -> object:
+    """After registering: the same words whether or not the address already had an account."""
+    email = session.get(REGISTERED_EMAIL)
+    if not email:
+        return redirect(url_for("auth.register"))
+    return render_template("auth/check_email.html", email=email, reminder=False)
+
+
+@bp.get("/confirm-email/<token>")
+def confirm_email(token: str) -> object:
+    """Open the link from the confirmation e-mail: the address is confirmed and the person signed in."""
+    try:
+        user = account_links.confirm_email(db_session(), link_settings(), token)
+    except LinkNotValid as error:
+        return render_template("auth/link_not_valid.html", message=error.message, reset=False), 400
+    commit()
+    _start_session(user)
+    flash(
+        f"Your e-mail address is confirmed and your account is ready. The council will check "
+        f"{user.organisation.name}; until then only your organisation and council officers can see what you post.",
+        "success",
+    )
+    return redirect(url_for("account.overview"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password() -> object:
+    """Ask for a link to reset a forgotten password."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip()
+        if not accounts.EMAIL_PATTERN.match(email.lower()) or len(email) > 254:
+            form.email.errors = ["Enter an email address in the correct format, like name@example.com"]
+        else:
+            account_links.request_password_reset(db_session(), link_settings(), email)
+            commit()
+            return render_template("auth/reset_sent.html", email=accounts.normalise_email(email))
+    return render_template("auth/forgot_password.html", form=form, errors=error_list(form))
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> object:
+    """Choose a new password from the link in the reset e-mail."""
+    settings = link_settings()
+    try:
+        account_links.user_for_reset_token(db_session(), settings, token)
+    except LinkNotValid as error:
+        return render_template("auth/link_not_valid.html", message=error.message, reset=True), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = account_links.reset_password(
+                db_session(), settings, token, form.password.data or "", form.password_confirmation.data or ""
+            )
         except ValidationFailed as error:
             show_errors(form, error)
         else:
             commit()
             _start_session(user)
-            flash(
-                f"Your account is ready. The council will check {user.organisation.name}; until then only "
-                "your organisation and council officers can see what you post.",
-                "success",
-            )
+            flash("Your password has been changed and you are signed in.", "success")
             return redirect(url_for("account.overview"))
-    return render_template("auth/register.html", form=form, errors=error_list(form))
+    return render_template("auth/reset_password.html", form=form, errors=error_list(form))

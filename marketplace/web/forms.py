@@ -361,3 +361,18 @@ class AssistedNeedForm(NeedForm):
     """A need an officer posts for a community group that got in touch by phone or e-mail."""
 
     organisation_id = SelectField("Which community group is it for?", widget=GovSelect(), validate_choice=False)
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The address to send a password reset link to."""
+
+    email = StringField("Email address", widget=GovTextInput())
+    submit = SubmitField("Send the link", widget=GovSubmitInput())
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password, twice."""
+
+    password = PasswordField("New password", widget=GovPasswordInput(), description="Use 8 characters or more")
+    password_confirmation = PasswordField("Confirm your new password", widget=GovPasswordInput())
+    submit = SubmitField("Change password", widget=GovSubmitInput())

@@ -1,7 +1,9 @@
 import re
 
 import pytest
+from sqlalchemy import select
 
+from marketplace.models import Notification
 from tests.conftest import PASSWORD
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
@@ -11,6 +13,23 @@ def csrf_token(html: str) -> str:
     match = CSRF.search(html)
     assert match, "no CSRF token on the page"
     return match.group(1) or match.group(2)
+
+
+LINK = re.compile(r"https?://\S+/(?:confirm-email|reset-password)/\S+")
+
+
+def emails_to(session, address: str) -> list[Notification]:
+    """E-mails queued for ``address``, oldest first (the outbox is the edge of our system)."""
+    return list(session.scalars(select(Notification).where(Notification.to_email == address).order_by(Notification.id)))
+
+
+def link_in_email(session, address: str) -> str:
+    """The path of the confirmation or reset link in the latest e-mail to ``address``."""
+    emails = emails_to(session, address)
+    assert emails, f"no e-mail was sent to {address}"
+    match = LINK.search(emails[-1].body)
+    assert match, f"no link in the e-mail {emails[-1].subject!r}"
+    return "/" + match.group(0).split("/", 3)[3]
 
 
 class Browser:

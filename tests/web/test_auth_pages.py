@@ -1,4 +1,5 @@
 from tests.conftest import PASSWORD
+from tests.web.conftest import link_in_email
 
 
 def test_sign_in_and_out(browser, make_user):
@@ -44,19 +45,25 @@ def test_forms_without_csrf_token_are_refused(client, make_user):
     assert "The form had expired" in response.get_data(as_text=True)
 
 
-def test_register_creates_an_unverified_group_with_a_banner(browser):
+def test_register_then_confirm_by_email_creates_an_unverified_group_with_a_banner(browser, session):
     page = browser.submit(
         "/register",
         {
             "role": "community",
             "organisation_name": "Wigston Repair Café",
             "name": "Sam Lee",
-            "email": "sam@repair.example",
+            "email": "Sam@Repair.example",
             "password": "fix it do not bin it",
             "password_confirmation": "fix it do not bin it",
         },
     ).get_data(as_text=True)
-    assert "Your account is ready" in page
+    assert "Check your email" in page and "sam@repair.example" in page
+    assert browser.client.get("/account").status_code == 302, "not signed in before confirming"
+
+    page = browser.client.get(link_in_email(session, "sam@repair.example"), follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "Your e-mail address is confirmed and your account is ready" in page, page[page.find("<h1") :][:600]
     assert "Wigston Repair Café has not been verified by the council yet" in page
 
 

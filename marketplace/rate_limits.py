@@ -1,0 +1,109 @@
+"""Rate limits on the doors people could hammer: signing in, registering, password resets and the API.
+
+Counts are kept in memory by default (per process: with two gunicorn workers each has its
+own count) or in Redis when ``MARKETPLACE_RATELIMIT_URL`` is set, which shares them between
+processes and servers. Every refusal is a 429 with ``Retry-After``: a GOV.UK page for
+people, the JSON error shape for the API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+
+from flask import Flask, Response, current_app, render_template, request
+from flask_limiter import Limiter, RateLimitExceeded
+
+from marketplace.api.errors import error_response
+from marketplace.config import Config
+
+log = logging.getLogger(__name__)
+
+# Limits on form submissions (POST) of these pages, per client address. Generous enough for
+# a person who mistypes a few times, tight enough to make guessing passwords or mass
+# registration pointless.
+PAGE_LIMITS: dict[str, str] = {
+    "auth.sign_in": "10 per minute;60 per hour",
+    "auth.register": "5 per 10 minutes;20 per day",
+    "auth.forgot_password": "5 per 10 minutes;20 per day",
+    "auth.reset_password": "10 per 10 minutes",
+}
+# Guessing one person's password from many addresses: a limit per email address typed in.
+# It applies whether or not the account exists, so it reveals nothing about who has one.
+SIGN_IN_PER_EMAIL = "20 per hour"
+# Per bearer token (or per address for calls without one), over the whole API.
+API_LIMIT = "600 per minute"
+
+
+def _client_address() -> str:
+    # Behind a proxy, ProxyFix (MARKETPLACE_PROXY_HOPS) has already put the real client here.
+    return request.remote_addr or "unknown"
+
+
+def _submitted_email() -> str:
+    email = (request.form.get("email") or "").strip().lower()
+    return "email:" + hashlib.sha256(email.encode("utf-8")).hexdigest()
+
+
+def _api_caller() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        # A hash, so the token itself never sits in the limiter's storage (or Redis).
+        return "token:" + hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+    return "address:" + _client_address()
+
+
+def register_rate_limits(app: Flask, config: Config) -> None:
+    """Attach the limits to the app's views; call after the blueprints are registered."""
+    if not config.rate_limits_enabled:
+        return
+    limiter = Limiter(
+        key_func=_client_address,
+        app=app,
+        storage_uri=config.ratelimit_url or "memory://",
+        strategy="moving-window",
+        headers_enabled=True,
+        # If Redis is unreachable, count in memory rather than refuse everyone.
+        in_memory_fallback_enabled=True,
+        swallow_errors=True,
+        key_prefix="svm",
+    )
+    for endpoint, limits in PAGE_LIMITS.items():
+        view = limiter.limit(limits, methods=["POST"])(app.view_functions[endpoint])
+        if endpoint == "auth.sign_in":
+            view = limiter.limit(SIGN_IN_PER_EMAIL, methods=["POST"], key_func=_submitted_email)(view)
+        app.view_functions[endpoint] = view
+    api_blueprint = app.blueprints["api"]
+    limiter.limit(API_LIMIT, key_func=_api_caller)(api_blueprint)
+    app.extensions["marketplace"].limiter = limiter
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)
+
+
+def _too_many_requests(error: RateLimitExceeded) -> Response:
+    seconds = _seconds_until_reset(error)
+    minutes = max(1, math.ceil(seconds / 60))
+    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
+    log.warning(
+        "rate limit reached",
+        extra={"path": request.path, "method": request.method, "limit": str(error.limit.limit)},
+    )
+    if request.path.startswith("/api/"):
+        response = error_response(429, "rate_limited", f"Too many requests. Wait {wait} and try again.", None)
+    else:
+        message = f"You have tried this too many times. Wait {wait} and try again."
+        if request.endpoint == "auth.sign_in":
+            message += " If you have forgotten your password, you can reset it."
+        html = render_template("error.html", status=429, title="Too many attempts", message=message)
+        response = Response(html, status=429, mimetype="text/html")
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def _seconds_until_reset(error: RateLimitExceeded) -> int:
+    current = current_app.extensions["marketplace"].limiter.current_limit
+    if current is not None:
+        return max(1, math.ceil(current.reset_at - time.time()))
+    return int(error.limit.limit.get_expiry())

@@ -1,0 +1,204 @@
+"""Links e-mailed to people: confirming an e-mail address and resetting a forgotten password.
+
+Each link carries a signed, time-limited token. Nothing about the token is stored: a reset
+token includes a fingerprint of the password hash it was issued against, so it stops
+working once it has been used (the password changes) and after an hour; a confirmation
+token stops working once the address is confirmed.
+
+The answers never say whether an address has an account: asking to reset a password, or
+registering with an address that is already in use, looks the same from outside; the
+e-mail tells the owner of the address what happened.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.db import utcnow
+from marketplace.models import User
+from marketplace.services import accounts
+from marketplace.services.errors import DomainError, ValidationFailed
+from marketplace.services.notifications import queue_email
+
+log = logging.getLogger(__name__)
+
+RESET_MAX_AGE_SECONDS = 60 * 60
+CONFIRM_MAX_AGE_SECONDS = 3 * 24 * 60 * 60
+_RESET_SALT = "marketplace.password-reset"
+_CONFIRM_SALT = "marketplace.confirm-email"
+
+
+class LinkNotValid(DomainError):
+    """The link is not one we sent, has expired or has been used."""
+
+    http_status = 400
+    code = "link_not_valid"
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """What links need from the running app: the signing key and the site's address."""
+
+    secret_key: str
+    base_url: str
+
+    def url(self, path: str) -> str:
+        """An absolute address on this site."""
+        return self.base_url.rstrip("/") + path
+
+
+def _serializer(settings: LinkSettings, salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt=salt)
+
+
+def _can_use_links(user: User | None) -> bool:
+    return user is not None and user.active and user.closed_at is None
+
+
+def request_password_reset(session: Session, settings: LinkSettings, email: str) -> None:
+    """E-mail a reset link if the address has an account; do nothing visible otherwise."""
+    user = session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+    if not _can_use_links(user):
+        log.info("password reset asked for an address without an active account")
+        return
+    assert user is not None
+    token = _serializer(settings, _RESET_SALT).dumps({"user": user.id, "password": accounts.password_fingerprint(user)})
+    link = settings.url(f"/reset-password/{token}")
+    queue_email(
+        session,
+        [user.email],
+        "Reset your password",
+        f"Hello {user.name},\n\nSomeone (we hope you) asked to reset the password of your Social Value "
+        f"Marketplace account. To choose a new password, open this link within an hour:\n\n{link}\n\n"
+        "The link works once. If you did not ask for this, ignore this e-mail: your password has not changed.",
+    )
+    log.info("password reset link sent", extra={"user_id": user.id})
+
+
+def user_for_reset_token(session: Session, settings: LinkSettings, token: str) -> User:
+    """The person a reset link was sent to, while the link is still good.
+
+    Raises:
+        LinkNotValid: when the link is unknown, older than an hour or already used.
+    """
+    try:
+        payload = _serializer(settings, _RESET_SALT).loads(token, max_age=RESET_MAX_AGE_SECONDS)
+    except SignatureExpired as error:
+        raise LinkNotValid("This link has expired: links to reset a password work for an hour.") from error
+    except BadSignature as error:
+        raise LinkNotValid("This link is not valid. Check you copied the whole link from the e-mail.") from error
+    user = session.get(User, payload.get("user")) if isinstance(payload, dict) else None
+    fingerprint = payload.get("password", "") if isinstance(payload, dict) else ""
+    if (
+        not _can_use_links(user)
+        or not isinstance(fingerprint, str)
+        or not hmac.compare_digest(fingerprint, accounts.password_fingerprint(user))
+    ):
+        raise LinkNotValid("This link has already been used. Ask for a new one if you still need to reset.")
+    return user
+
+
+def reset_password(session: Session, settings: LinkSettings, token: str, password: str, confirmation: str) -> User:
+    """Set a new password from a reset link; the link stops working.
+
+    Following the link proves the person reads the address's e-mail, so it also confirms it.
+
+    Raises:
+        LinkNotValid: see ``user_for_reset_token``.
+        ValidationFailed: when the new password is too short or the two do not match.
+    """
+    user = user_for_reset_token(session, settings, token)
+    accounts.set_password(user, password, confirmation)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    session.flush()
+    queue_email(
+        session,
+        [user.email],
+        "Your password has been changed",
+        f"Hello {user.name},\n\nThe password of your Social Value Marketplace account has just been changed. "
+        "If this was not you, reset it again at once and tell your council's social value team.",
+    )
+    log.info("password reset", extra={"user_id": user.id})
+    return user
+
+
+def start_registration(session: Session, settings: LinkSettings, form: accounts.Registration) -> None:
+    """Register, then ask the person to confirm their address by e-mail.
+
+    When the address already has an account, nothing is created and its owner is told by
+    e-mail instead; the page shown is the same either way.
+
+    Raises:
+        ValidationFailed: for anything else wrong with the form.
+    """
+    try:
+        user = accounts.register(session, form, confirmed=False)
+    except ValidationFailed as error:
+        if error.fields.get("email") != accounts.EMAIL_IN_USE:
+            raise
+        others = {field: message for field, message in error.fields.items() if field != "email"}
+        if others:
+            raise ValidationFailed(others) from error
+        _tell_owner_of_address(session, settings, accounts.normalise_email(form.email))
+        return
+    send_confirmation(session, settings, user)
+
+
+def _tell_owner_of_address(session: Session, settings: LinkSettings, email: str) -> None:
+    # Hashing a password costs the same time the real registration would have taken.
+    accounts.hash_password("registration timing")
+    queue_email(
+        session,
+        [email],
+        "Someone tried to register with your e-mail address",
+        "Hello,\n\nSomeone tried to register on the Social Value Marketplace with this e-mail address, "
+        f"which already has an account. If it was you, sign in at {settings.url('/sign-in')} — or, if you "
+        f"have forgotten your password, reset it at {settings.url('/forgot-password')}.\n\n"
+        "If it was not you, you do not need to do anything.",
+    )
+    log.info("registration attempted for an address that has an account")
+
+
+def send_confirmation(session: Session, settings: LinkSettings, user: User) -> None:
+    """E-mail a link that confirms the person's address."""
+    token = _serializer(settings, _CONFIRM_SALT).dumps({"user": user.id, "email": user.email})
+    link = settings.url(f"/confirm-email/{token}")
+    queue_email(
+        session,
+        [user.email],
+        "Confirm your e-mail address",
+        f"Hello {user.name},\n\nThank you for registering {user.organisation.name} on the Social Value "
+        f"Marketplace. To finish, open this link within 3 days:\n\n{link}\n\n"
+        "If you did not register, ignore this e-mail and no account will be used.",
+    )
+    log.info("confirmation link sent", extra={"user_id": user.id})
+
+
+def confirm_email(session: Session, settings: LinkSettings, token: str) -> User:
+    """Confirm the address a confirmation link was sent to.
+
+    Raises:
+        LinkNotValid: when the link is unknown, expired or was used already.
+    """
+    try:
+        payload = _serializer(settings, _CONFIRM_SALT).loads(token, max_age=CONFIRM_MAX_AGE_SECONDS)
+    except SignatureExpired as error:
+        raise LinkNotValid("This link has expired. Sign in and we will send you a new one.") from error
+    except BadSignature as error:
+        raise LinkNotValid("This link is not valid. Check you copied the whole link from the e-mail.") from error
+    user = session.get(User, payload.get("user")) if isinstance(payload, dict) else None
+    if not _can_use_links(user) or user.email != payload.get("email"):
+        raise LinkNotValid("This link is not valid. Check you copied the whole link from the e-mail.")
+    if user.email_confirmed_at is not None:
+        raise LinkNotValid("Your e-mail address is already confirmed. Sign in to continue.")
+    user.email_confirmed_at = utcnow()
+    session.flush()
+    log.info("email confirmed", extra={"user_id": user.id})
+    return user
