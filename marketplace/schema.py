@@ -14,7 +14,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -43,10 +43,19 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revision(bind: Engine | Connection) -> str | None:
     """The migration the database is at, or None for an empty database."""
-    with engine.connect() as connection:
+    if isinstance(bind, Connection):
+        return MigrationContext.configure(bind).get_current_revision()
+    with bind.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(connection: Connection, revision: str = "head") -> None:
+    """Apply migrations on this connection, inside its transaction (which the caller commits)."""
+    config = _alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -57,10 +66,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             f"The database is at migration {current}, which this version of the marketplace "
             "does not know: it was created by a newer version. Upgrade the code instead."
         )
-    config = _alembic_config()
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        migrate(connection, revision)
 
 
 def check_schema(engine: Engine) -> None:

@@ -1,0 +1,269 @@
+"""Whole-database export and import: a full round trip through a new, empty database.
+
+Each test database here is a real, separate database (a SQLite file, or a new PostgreSQL
+database when MARKETPLACE_TEST_DATABASE_URL is set), because export and import work on
+committed data and on whole databases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from marketplace.clock import council_today
+from marketplace.db import Base, make_engine, make_session_factory
+from marketplace.demo import load_demo_data
+from marketplace.models import Need, User
+from marketplace.schema import head_revision, upgrade
+from marketplace.services import accounts, measures, needs, offers
+from marketplace.services.data_transfer import (
+    MalformedExport,
+    RevisionMismatch,
+    TargetNotEmpty,
+    _pk_order,
+    export_database,
+    import_database,
+)
+from marketplace.services.reference import seed_reference_data
+from marketplace.suggestions.engine import SuggestionEngine
+from tests.conftest import POSTGRES_ENV, _create_postgres_database, need_fields, offer_fields
+
+# Text that trips naive encoders: quotes, backslashes, a newline, a line separator, non-ASCII.
+AWKWARD = 'Café "quoted" \\ back\nslash \u2028 line sep, emoji 🌳, Łódź and naïve — dash'
+
+
+@pytest.fixture(scope="module")
+def new_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], str]]:
+    """Makes new, empty databases (dropped at the end of the module)."""
+    drops: list[Callable[[], None]] = []
+    engines: list[Engine] = []
+    counter = iter(range(1000))
+
+    def make() -> str:
+        base = os.environ.get(POSTGRES_ENV)
+        if base:
+            url, drop = _create_postgres_database(base)
+            drops.append(drop)
+            return url
+        return f"sqlite:///{tmp_path_factory.mktemp('transfer') / f'db{next(counter)}.sqlite3'}"
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+    for drop in drops:
+        drop()
+
+
+def _fill(engine: Engine, today: date) -> None:
+    """Every kind of row: demo data through the services, plus tokens, a new proxy version and vectors."""
+    factory = make_session_factory(engine)
+    with factory() as session:
+        seed_reference_data(session)
+        load_demo_data(session, today, progress=False)
+        officer = session.scalar(select(User).where(User.email == "officer@example.gov.uk"))
+        community = session.scalar(select(User).where(User.email == "community@example.org"))
+        supplier = session.scalar(select(User).where(User.email == "supplier@example.com"))
+        assert officer is not None and community is not None and supplier is not None
+        accounts.create_token(session, community, "laptop")
+        measures.update_measure(session, officer, "volunteering-hours", {"proxy_value": "17.15"})
+        needs.post_need(session, community, need_fields(title="Tea urn for the Café", description=AWKWARD), today)
+        offers.post_offer(session, supplier, offer_fields(), today)  # the demo offers name no outcomes
+        session.commit()
+    SuggestionEngine(factory).embed_all()
+
+
+@pytest.fixture(scope="module")
+def source(new_database: Callable[[], str]) -> Iterator[Engine]:
+    """A database with rows in every table."""
+    engine = make_engine(new_database())
+    upgrade(engine)
+    _fill(engine, council_today())
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def exported(source: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("export") / "marketplace.json"
+    export_database(source, path)
+    return path
+
+
+@pytest.fixture
+def target(new_database: Callable[[], str]) -> Iterator[Engine]:
+    engine = make_engine(new_database())
+    yield engine
+    engine.dispose()
+
+
+def _table_contents(engine: Engine) -> dict[str, list[tuple]]:
+    contents = {}
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            query = select(*table.columns).order_by(*_pk_order(table, connection))
+            contents[table.name] = [tuple(row) for row in connection.execute(query)]
+    return contents
+
+
+def test_every_table_round_trips_and_the_second_export_is_the_same_file(
+    source: Engine, exported: Path, target: Engine, tmp_path: Path
+):
+    before = _table_contents(source)
+    empty = [name for name, rows in before.items() if not rows]
+    assert empty == [], f"the source database should have rows in every table; empty: {empty}"
+
+    summary = import_database(target, exported)
+
+    assert summary.revision == head_revision()
+    assert summary.rows == {name: len(rows) for name, rows in before.items()}
+    after = _table_contents(target)
+    for name in before:
+        assert after[name] == before[name], f"table {name} differs after import"
+    again = tmp_path / "again.json"
+    export_database(target, again)
+    assert again.read_bytes() == exported.read_bytes()
+
+    # The imported database works: the awkward text is intact and a new need gets a fresh id.
+    factory = make_session_factory(target)
+    with factory() as session:
+        assert session.scalar(select(Need).where(Need.title == "Tea urn for the Café")).description == AWKWARD
+        highest = session.scalar(select(func.max(Need.id)))
+        community = session.scalar(select(User).where(User.email == "community@example.org"))
+        need = needs.post_need(session, community, need_fields(title="After the import"), council_today())
+        session.commit()
+        assert need.id == highest + 1
+        assert accounts.authenticate(session, "community@example.org", "demo-marketplace-2026") is not None
+
+
+def test_the_file_is_utf8_json_with_vectors_in_base64_and_stable_formats(source: Engine, exported: Path):
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    assert document["alembic_revision"] == head_revision()
+    assert list(document["tables"]) == sorted(Base.metadata.tables)
+    assert "🌳" in exported.read_text(encoding="utf-8")  # written as UTF-8, not \\u escapes
+    vectors = document["tables"]["listing_embedding"]
+    with source.connect() as connection:
+        stored = connection.execute(text("SELECT vector FROM listing_embedding ORDER BY kind, item_id, model")).first()
+    assert vectors and vectors[0]["vector"].encode() == __import__("base64").b64encode(bytes(stored[0]))
+    contract = document["tables"]["contract"][0]
+    assert contract["value"] == "1250000.00"
+    assert contract["created_at"].endswith("+00:00") and len(contract["created_at"]) == 32
+    need_ids = [row["id"] for row in document["tables"]["need"]]
+    assert need_ids == sorted(need_ids)
+    for row in document["tables"]["need"]:
+        assert list(row) == sorted(row)
+
+
+def _count_rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return sum(connection.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables)
+
+
+def test_import_refuses_a_database_that_has_data(exported: Path, target: Engine):
+    upgrade(target)
+    with Session(target) as session:
+        seed_reference_data(session)
+        session.commit()
+    rows = _count_rows(target)
+
+    with pytest.raises(TargetNotEmpty, match="not empty"):
+        import_database(target, exported)
+
+    assert _count_rows(target) == rows
+
+
+def _broken(exported: Path, tmp_path: Path, change: Callable[[list[str]], list[str]]) -> Path:
+    lines = exported.read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "broken.json"
+    path.write_text("".join(change(lines)), encoding="utf-8")
+    return path
+
+
+def _replace_in_row(lines: list[str], table: str, old: str, new: str) -> list[str]:
+    start = lines.index(json.dumps(table) + ": [\n")
+    lines[start + 1] = lines[start + 1].replace(old, new, 1)
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda lines: lines[:-40], "incomplete"),
+        (lambda lines: ["not json at all\n"], "not a marketplace export"),
+        (lambda lines: [*lines[:5], "{broken\n", *lines[5:]], "not valid JSON"),
+        (
+            lambda lines: _replace_in_row(lines, "need", '"title": ', '"headline": '),
+            "missing: title; unknown: headline",
+        ),
+        (lambda lines: _replace_in_row(lines, "contract", '"value": "1250000.00"', '"value": "lots"'), "value is not"),
+        (lambda lines: _replace_in_row(lines, "need", '"assisted": false', '"assisted": "no"'), "true or false"),
+        (lambda lines: [line for line in lines if not line.startswith('"pledge_event"')], "start a table"),
+    ],
+    ids=["truncated", "not-an-export", "bad-json-line", "wrong-columns", "bad-decimal", "bad-boolean", "no-table"],
+)
+def test_import_refuses_a_malformed_file_and_writes_nothing(exported, target, tmp_path, change, message):
+    broken = _broken(exported, tmp_path, change)
+
+    with pytest.raises(MalformedExport, match=message):
+        import_database(target, broken)
+
+    with target.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+    from sqlalchemy import inspect
+
+    assert inspect(target).get_table_names() == []  # not even the schema was created
+
+
+def test_a_row_that_breaks_a_constraint_rolls_the_whole_import_back(exported, target, tmp_path):
+    # Valid-looking file, but a pledge points at a need that does not exist.
+    broken = _broken(
+        exported, tmp_path, lambda lines: _replace_in_row(lines, "pledge", '"need_id": ', '"need_id": 9999')
+    )
+
+    with pytest.raises(Exception):  # noqa: B017  (the database's own integrity error)
+        import_database(target, broken)
+
+    from sqlalchemy import inspect
+
+    assert inspect(target).get_table_names() == []
+
+
+def test_import_refuses_a_file_from_another_schema_revision(exported, target, tmp_path):
+    older = _broken(exported, tmp_path, lambda lines: [lines[0].replace(head_revision(), "0000"), *lines[1:]])
+
+    with pytest.raises(RevisionMismatch, match="0000"):
+        import_database(target, older)
+
+
+def test_command_line_round_trip(source: Engine, exported: Path, new_database, tmp_path: Path):
+    url = new_database()
+    env = {
+        **os.environ,
+        "MARKETPLACE_DATABASE_URL": url,
+        "MARKETPLACE_INSTANCE_DIR": str(tmp_path),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    command = [str(Path(sys.executable).parent / "marketplace")]
+
+    done = subprocess.run([*command, "import", str(exported)], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Imported" in done.stdout and "Search index rebuilt" in done.stdout
+    assert (tmp_path / "search-index").is_dir()
+
+    again = subprocess.run([*command, "import", str(exported)], env=env, capture_output=True, text=True, check=False)
+    assert again.returncode == 1
+    assert "not empty" in again.stderr
+
+    copy = tmp_path / "copy.json"
+    done = subprocess.run([*command, "export", str(copy)], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert copy.read_bytes() == exported.read_bytes()
