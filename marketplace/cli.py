@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from sqlalchemy.orm import Session
@@ -354,3 +356,68 @@ def send_digests(ctx: Context, base_url: str) -> None:
         sys.exit(1)
     click.echo(f"{report.emails} digests queued for {report.suppliers} suppliers ({report.needs_listed} needs listed).")
     _send_mail(ctx)
+
+
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_context
+def export_(ctx: Context, file: Path) -> None:
+    """Write the whole database to FILE.json: every table, row and id, for a backup or a move.
+
+    The file is the same, byte for byte, for the same data, and `marketplace import` loads
+    it into a new, empty database (SQLite or PostgreSQL) at the same schema revision.
+    """
+    from marketplace.services.data_transfer import DataTransferError, export_database
+
+    started = time.monotonic()
+    try:
+        with tqdm(desc="Exporting rows", unit="row") as bar:
+            summary = export_database(
+                ctx.engine, file, progress=bar.update, on_total=lambda total: setattr(bar, "total", total)
+            )
+    except DataTransferError as error:
+        _fail(error)
+    size = file.stat().st_size
+    click.echo(
+        f"Exported {summary.total} rows of {len(summary.rows)} tables at schema revision {summary.revision} "
+        f"to {file} ({size / 1_000_000:.1f} MB in {time.monotonic() - started:.1f} s)."
+    )
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-reindex", is_flag=True, help="Do not rebuild the search index afterwards.")
+@pass_context
+def import_(ctx: Context, file: Path, no_reindex: bool) -> None:
+    """Load FILE.json, written by `marketplace export`, into a new, empty database.
+
+    Creates the schema when the database has none. All or nothing: a file that is damaged,
+    from another schema revision, or a database that already has data is refused and
+    nothing is written. Then rebuilds the search index; the matching vectors come with the
+    file.
+    """
+    from marketplace.search.documents import all_documents
+    from marketplace.services.data_transfer import DataTransferError, import_database
+
+    try:
+        with tqdm(desc="Checking and importing rows", unit="row") as bar:
+            summary = import_database(
+                ctx.engine, file, progress=bar.update, on_total=lambda total: setattr(bar, "total", total)
+            )
+    except DataTransferError as error:
+        _fail(error)
+    click.echo(f"Imported {summary.total} rows of {len(summary.rows)} tables at schema revision {summary.revision}.")
+    if no_reindex:
+        click.echo("Run `marketplace reindex` before serving, so search finds the imported needs and offers.")
+        return
+    total = summary.rows.get("need", 0) + summary.rows.get("offer", 0)
+    index = _search_index(ctx)
+    # Not search.sync.rebuild: that empties the listing-change outbox, and the imported rows should
+    # stay exactly as exported (the app replays the outbox later, which is harmless).
+    with (
+        tqdm(total=total, desc="Indexing needs and offers", unit="item") as bar,
+        make_session_factory(ctx.engine)() as session,
+    ):
+        workers = min(2, os.cpu_count() or 1) if total > PARALLEL_REBUILD_FROM else 1
+        index.rebuild(all_documents(session), progress=lambda done: bar.update(done - bar.n), workers=workers)
+    click.echo(f"Search index rebuilt at {ctx.config.index_dir} ({total} needs and offers).")
