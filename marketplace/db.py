@@ -12,6 +12,8 @@ from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -68,12 +70,47 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         url: SQLAlchemy database URL.
         **kwargs: passed on to ``create_engine``.
     """
+    # Error messages (and so logs) then carry the SQL but never its values: those can be
+    # password hashes, token digests or what a person typed.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _make_sqlite_transactional(engine)
     return engine
+
+
+# SQLite's words for "the database cannot be used just now", as opposed to a bug in a query.
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+    "attempt to write a readonly database",
+)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Tell whether an exception means the database is away or overloaded, not that a query is wrong.
+
+    True for a connection that broke or could not be made (the pool then discards it, so the
+    next request gets a fresh one), a full connection pool, any PostgreSQL operational error
+    (server shutting down, too many connections, statement cancelled), and SQLite's lock and
+    file errors. Requests failing this way answer 503 and ask to try again later.
+    """
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if error.orig is not None and type(error.orig).__module__.startswith("sqlite3"):
+        return str(error.orig).lower().startswith(_SQLITE_UNAVAILABLE)
+    return True
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

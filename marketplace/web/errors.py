@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, g, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from marketplace.api.errors import error_response
+from marketplace.db import database_unavailable
+from marketplace.extensions import login_manager
+from marketplace.request_scope import discard_session
 from marketplace.services.errors import DomainError, NotSignedIn, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -24,7 +29,9 @@ _TITLES = {
     422: "There is a problem",
     429: "Too many requests",
     500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
 }
+RETRY_AFTER_SECONDS = 30
 
 
 def _wants_json() -> bool:
@@ -80,3 +87,41 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return error_response(500, "internal_error", message)
         return _page(500, message)
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def database_error(error: Exception) -> object:
+        if not database_unavailable(error):
+            return unexpected_error(error)
+        return _database_unavailable(error)
+
+
+def _database_unavailable(error: Exception) -> object:
+    """503: the database went away or is overloaded. The request's transaction never committed,
+    so nothing it wrote was kept; the pool has dropped a broken connection, so a later request
+    starts afresh.
+    """
+    # Only the driver's first line: the exception's own text carries the SQL statement.
+    orig = getattr(error, "orig", None) or error
+    reason = (str(orig).strip().splitlines() or [""])[0][:200]
+    log.error(
+        "database unavailable",
+        extra={
+            "path": request.path,
+            "method": request.method,
+            "error": type(orig).__name__,
+            "reason": reason,
+            "connection_invalidated": getattr(error, "connection_invalidated", False),
+        },
+    )
+    # The broken session cannot even be rolled back safely while rendering; nor can the
+    # signed-in user be loaded, so the page is drawn without them (and without navigation).
+    discard_session()
+    g._login_user = login_manager.anonymous_user()
+    message = "Nothing you sent was saved. Try again in a few minutes."
+    if _wants_json():
+        response = error_response(503, "unavailable", "The service is unavailable. " + message)
+    else:
+        response = make_response(render_template("unavailable.html", title=_TITLES[503], message=message), 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
