@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
@@ -120,8 +122,24 @@ class ReferenceLists:
         return {m.code for m in self.measures}
 
 
+_HELD = "reference_lists_held"
+
+
+@contextmanager
+def holding_reference_lists(session: Session) -> Iterator[ReferenceLists]:
+    """Read the lists once for the block: a bulk import checks a thousand rows against them."""
+    session.info[_HELD] = lists = reference_lists(session)
+    try:
+        yield lists
+    finally:
+        session.info.pop(_HELD, None)
+
+
 def reference_lists(session: Session) -> ReferenceLists:
-    """Read the active reference lists."""
+    """Read the active reference lists (or those held for the session's current block)."""
+    held = session.info.get(_HELD)
+    if held is not None:
+        return held
     return ReferenceLists(
         categories=list(session.scalars(select(Category).where(Category.active).order_by(Category.position))),
         districts=list(session.scalars(select(District).where(District.active).order_by(District.position))),
