@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from click.testing import CliRunner
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.orm import Session
 
+from marketplace.cli import main
 from marketplace.clock import council_today
 from marketplace.db import Base, make_engine, make_session_factory
 from marketplace.demo import load_demo_data
@@ -34,6 +34,7 @@ from marketplace.services.data_transfer import (
     import_database,
 )
 from marketplace.services.reference import seed_reference_data
+from marketplace.suggestions.documents import need_document
 from marketplace.suggestions.engine import SuggestionEngine
 from tests.conftest import POSTGRES_ENV, _create_postgres_database, need_fields, offer_fields
 
@@ -78,7 +79,10 @@ def _fill(engine: Engine, today: date) -> None:
         needs.post_need(session, community, need_fields(title="Tea urn for the Café", description=AWKWARD), today)
         offers.post_offer(session, supplier, offer_fields(), today)  # the demo offers name no outcomes
         session.commit()
-    SuggestionEngine(factory).embed_all()
+        # Real vectors from the real model, for a few needs only: encoding all 90 would take long.
+        few = session.scalars(select(Need).order_by(Need.id).limit(3)).all()
+        SuggestionEngine(factory).store_vectors(session, "need", [need_document(need) for need in few])
+        session.commit()
 
 
 @pytest.fixture(scope="module")
@@ -100,9 +104,22 @@ def exported(source: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def target(new_database: Callable[[], str]) -> Iterator[Engine]:
+    """A new, empty database."""
     engine = make_engine(new_database())
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def untouched(new_database: Callable[[], str]) -> Iterator[Engine]:
+    """One empty database for the refusals: each checks that it is still empty afterwards."""
+    engine = make_engine(new_database())
+    yield engine
+    engine.dispose()
+
+
+def _assert_blank(engine: Engine) -> None:
+    assert inspect(engine).get_table_names() == []  # not even the schema was created
 
 
 def _table_contents(engine: Engine) -> dict[str, list[tuple]]:
@@ -209,17 +226,13 @@ def _replace_in_row(lines: list[str], table: str, old: str, new: str) -> list[st
     ],
     ids=["truncated", "not-an-export", "bad-json-line", "wrong-columns", "bad-decimal", "bad-boolean", "no-table"],
 )
-def test_import_refuses_a_malformed_file_and_writes_nothing(exported, target, tmp_path, change, message):
+def test_import_refuses_a_malformed_file_and_writes_nothing(exported, untouched, tmp_path, change, message):
     broken = _broken(exported, tmp_path, change)
 
     with pytest.raises(MalformedExport, match=message):
-        import_database(target, broken)
+        import_database(untouched, broken)
 
-    with target.connect() as connection:
-        assert connection.execute(text("SELECT 1")).scalar() == 1
-    from sqlalchemy import inspect
-
-    assert inspect(target).get_table_names() == []  # not even the schema was created
+    _assert_blank(untouched)
 
 
 def test_a_row_that_breaks_a_constraint_rolls_the_whole_import_back(exported, target, tmp_path):
@@ -236,34 +249,32 @@ def test_a_row_that_breaks_a_constraint_rolls_the_whole_import_back(exported, ta
     assert inspect(target).get_table_names() == []
 
 
-def test_import_refuses_a_file_from_another_schema_revision(exported, target, tmp_path):
+def test_import_refuses_a_file_from_another_schema_revision(exported, untouched, tmp_path):
     older = _broken(exported, tmp_path, lambda lines: [lines[0].replace(head_revision(), "0000"), *lines[1:]])
 
     with pytest.raises(RevisionMismatch, match="0000"):
-        import_database(target, older)
+        import_database(untouched, older)
+
+    _assert_blank(untouched)
 
 
-def test_command_line_round_trip(source: Engine, exported: Path, new_database, tmp_path: Path):
-    url = new_database()
-    env = {
-        **os.environ,
-        "MARKETPLACE_DATABASE_URL": url,
-        "MARKETPLACE_INSTANCE_DIR": str(tmp_path),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }
-    command = [str(Path(sys.executable).parent / "marketplace")]
+def test_command_line_round_trip(exported: Path, new_database, tmp_path: Path):
+    env = {"MARKETPLACE_DATABASE_URL": new_database(), "MARKETPLACE_INSTANCE_DIR": str(tmp_path)}
+    runner = CliRunner()
 
-    done = subprocess.run([*command, "import", str(exported)], env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    assert "Imported" in done.stdout and "Search index rebuilt" in done.stdout
+    done = runner.invoke(main, ["import", str(exported)], env=env)
+    assert done.exit_code == 0, done.output
+    assert "Imported" in done.output and "Search index rebuilt" in done.output
     assert (tmp_path / "search-index").is_dir()
 
-    again = subprocess.run([*command, "import", str(exported)], env=env, capture_output=True, text=True, check=False)
-    assert again.returncode == 1
-    assert "not empty" in again.stderr
+    again = runner.invoke(main, ["import", str(exported)], env=env)
+    assert again.exit_code == 1
+    assert "not empty" in again.output
 
     copy = tmp_path / "copy.json"
-    done = subprocess.run([*command, "export", str(copy)], env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
+    done = runner.invoke(main, ["export", str(copy)], env=env)
+    assert done.exit_code == 0, done.output
     assert copy.read_bytes() == exported.read_bytes()
+
+    missing = runner.invoke(main, ["import", str(tmp_path / "nowhere.json")], env=env)
+    assert missing.exit_code == 2 and "does not exist" in missing.output
