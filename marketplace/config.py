@@ -54,6 +54,8 @@ class Config:
     rate_limits_enabled: bool = True
     # Where rate-limit counts are kept: memory (per process) unless a Redis URL is given.
     ratelimit_url: str | None = field(default=None, repr=False)
+    # Calls allowed per bearer token (or per address without one) across the API.
+    api_rate_limit: str = "600 per minute"
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: trust none).
     proxy_hops: int = 0
     extra: dict[str, object] = field(default_factory=dict)
@@ -79,6 +81,7 @@ class Config:
             base_url=(env.get("MARKETPLACE_BASE_URL") or "").rstrip("/") or None,
             rate_limits_enabled=_flag(env.get("MARKETPLACE_RATELIMIT_ENABLED", "1")),
             ratelimit_url=env.get("MARKETPLACE_RATELIMIT_URL") or None,
+            api_rate_limit=_rate_limit(env.get("MARKETPLACE_API_RATE_LIMIT", "600 per minute")),
             proxy_hops=_whole_number(env.get("MARKETPLACE_PROXY_HOPS", "0"), "MARKETPLACE_PROXY_HOPS"),
         )
 
@@ -89,6 +92,19 @@ class Config:
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _rate_limit(value: str) -> str:
+    # Checked here so a typo stops the start-up with a message, not every API call later.
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as error:
+        raise ValueError(
+            f"MARKETPLACE_API_RATE_LIMIT must read like '600 per minute' or '10/second' (got {value!r})"
+        ) from error
+    return value
 
 
 def _whole_number(value: str, name: str) -> int:

@@ -2,8 +2,9 @@
 
 Counts are kept in memory by default (per process: with two gunicorn workers each has its
 own count) or in Redis when ``MARKETPLACE_RATELIMIT_URL`` is set, which shares them between
-processes and servers. Every refusal is a 429 with ``Retry-After``: a GOV.UK page for
-people, the JSON error shape for the API.
+processes and servers. The API's limit per token is a setting (MARKETPLACE_API_RATE_LIMIT).
+Every refusal is a 429 with ``Retry-After``: a GOV.UK page for people, the JSON error shape
+for the API.
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ PAGE_LIMITS: dict[str, str] = {
 # Guessing one person's password from many addresses: a limit per email address typed in.
 # It applies whether or not the account exists, so it reveals nothing about who has one.
 SIGN_IN_PER_EMAIL = "20 per hour"
-# Per bearer token (or per address for calls without one), over the whole API.
-API_LIMIT = "600 per minute"
 
 
 def _client_address() -> str:
@@ -77,14 +76,14 @@ def register_rate_limits(app: Flask, config: Config) -> None:
             view = limiter.limit(SIGN_IN_PER_EMAIL, methods=["POST"], key_func=_submitted_email)(view)
         app.view_functions[endpoint] = view
     api_blueprint = app.blueprints["api"]
-    limiter.limit(API_LIMIT, key_func=_api_caller)(api_blueprint)
+    limiter.limit(config.api_rate_limit, key_func=_api_caller)(api_blueprint)
     app.extensions["marketplace"].limiter = limiter
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
 
 
 def _too_many_requests(error: RateLimitExceeded) -> Response:
     seconds = _seconds_until_reset(error)
-    minutes = max(1, math.ceil(seconds / 60))
+    minutes = max(1, round(seconds / 60))
     wait = "a minute" if minutes == 1 else f"{minutes} minutes"
     log.warning(
         "rate limit reached",
