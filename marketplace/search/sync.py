@@ -8,12 +8,15 @@ no web request waits for Whoosh; tests and the CLI drain inline.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import delete, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.db import write_intent
@@ -102,6 +105,15 @@ def check(session_factory: sessionmaker, index: SearchIndex, *, fix: bool) -> Ch
         return index.check(all_documents(session), fix=fix)
 
 
+def _collect_leaked_files() -> None:
+    """Close the files a Whoosh writer leaves open when a write fails half-way (a full disk),
+    now rather than at some random later point; their ``ResourceWarning`` is expected.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
 class SearchSync:
     """Owns the app's search index and the thread that keeps it current."""
 
@@ -111,18 +123,23 @@ class SearchSync:
         self.background = background
         self.index: SearchIndex | None = None
         self.available = False
+        # Why the index cannot be used just now, for logs and status; None when it can.
+        self.problem: str | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Open the index; rebuild it when missing or corrupt (in the background in the app)."""
+        """Open the index; rebuild it when missing or corrupt (in the background in the app).
+
+        Never raises: while the index cannot be opened or written (a full or read-only disk),
+        search uses the database and the problem is logged until it is solved.
+        """
         if self.background:
             self._thread = threading.Thread(target=self._run, name="search-sync", daemon=True)
             self._thread.start()
         else:
-            self._open_or_rebuild()
             self.drain()
 
     def _open_or_rebuild(self) -> None:
@@ -131,7 +148,6 @@ class SearchSync:
         if self.index.exists():
             try:
                 self.index.verify()
-                self.available = True
                 return
             except IndexUnavailable as error:
                 log.warning(
@@ -140,7 +156,6 @@ class SearchSync:
         else:
             log.warning("search index missing: rebuilding", extra={"index_dir": str(self.index_dir)})
         rebuild(self.session_factory, self.index)
-        self.available = True
 
     def notify(self) -> None:
         """Some transaction committed outbox rows: drain them (now, or soon in the background)."""
@@ -150,32 +165,47 @@ class SearchSync:
             self.drain()
 
     def drain(self) -> int:
-        """Drain the outbox now; failures are logged and left for the next attempt."""
-        if self.index is None:
-            return 0
+        """Bring the index up to date now: reopen (or rebuild) it if it was unusable, then apply
+        the outbox. Returns how many outbox rows were applied.
+
+        Never raises. The outbox rows of a batch that could not be written stay in the database
+        for the next attempt. While the index cannot be written (disk full, read-only, corrupt)
+        it is marked unavailable, so search uses the database rather than a stale index; a
+        database error leaves that flag alone.
+        """
         with self._lock, write_intent():
             try:
-                return drain(self.session_factory, self.index)
-            except IndexUnavailable as error:
-                log.error("search index unusable while updating", extra={"error": str(error)})
-                self.available = False
+                if self.index is None or not self.available:
+                    self._open_or_rebuild()
+                handled = drain(self.session_factory, self.index)
+            except SQLAlchemyError as error:
+                log.error("search index update waits for the database", extra={"error": type(error).__name__})
                 return 0
+            except Exception as error:
+                # Whoosh reports a full or read-only disk as a plain OSError, from any depth.
+                self.problem = f"{type(error).__name__}: {error}"
+                log.error(
+                    "search index cannot be updated: search uses the database until it can",
+                    extra={"index_dir": str(self.index_dir), "error": self.problem},
+                )
+                self.available = False
+                handled = None
+            if handled is None:
+                _collect_leaked_files()
+                return 0
+            if self.problem is not None:
+                log.info("search index usable again", extra={"index_dir": str(self.index_dir)})
+                self.problem = None
+            self.available = True
+            return handled
 
     def _run(self) -> None:
-        try:
-            self._open_or_rebuild()
+        while True:
             self.drain()
-        except Exception:
-            log.exception("search index could not be opened or rebuilt; search uses the database")
-        while not self._stop.is_set():
             self._wake.wait(SAFETY_INTERVAL_SECONDS)
             self._wake.clear()
-            try:
-                if not self.available:
-                    self._open_or_rebuild()
-                self.drain()
-            except Exception:
-                log.exception("search index update failed; will retry")
+            if self._stop.is_set():
+                return
 
     def stop(self) -> None:
         """Stop the background thread (tests and shutdown)."""
