@@ -223,8 +223,17 @@ def evaluate_matching(ctx: Context, file: str, k: int, as_json: bool) -> None:
 def check_index(ctx: Context, fix: bool) -> None:
     """Report needs and offers missing from or stale in the search index (exit 1 if any)."""
     from marketplace.search.sync import check
+    from search_index import IndexUnavailable, SearchIndexError
 
-    report = check(make_session_factory(ctx.engine), _search_index(ctx), fix=fix)
+    try:
+        report = check(make_session_factory(ctx.engine), _search_index(ctx), fix=fix)
+    except IndexUnavailable as error:
+        click.echo(f"Error: {error}. Run `marketplace reindex` to rebuild it.", err=True)
+        sys.exit(1)
+    except (SearchIndexError, OSError) as error:
+        # A full or read-only disk: say so rather than print a traceback.
+        click.echo(f"Error: cannot update the search index at {ctx.config.index_dir}: {error}", err=True)
+        sys.exit(1)
     click.echo(f"Checked {report.checked} needs and offers.")
     for label, keys in (("missing", report.missing), ("stale", report.stale), ("extra", report.extra)):
         shown = ", ".join(sorted(keys)[:20]) + (" …" if len(keys) > 20 else "")
