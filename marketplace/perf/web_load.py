@@ -1,0 +1,664 @@
+"""Web throughput, latency and memory of the marketplace under gunicorn (issue #7, web figures).
+
+`measure_web` serves the app with gunicorn on loopback, warms every worker, then drives a
+fixed number of concurrent clients at each page for a fixed time and reports requests per
+second, p50/p99 latency and errors, beside the same figures for a bare Flask "hello" app under
+the same server settings (the yardstick), and the resident size of one worker.
+
+The load client shares the machine's cores with the server, so it is made cheap: raw
+HTTP/1.1 over asyncio streams, each request's bytes prepared once, no HTTP library in the
+loop. Its CPU time and the workers' CPU time are measured too, so a reader can tell how much
+of the machine the client took. `loadtest.py` reuses the client and the server runner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import urlencode
+
+import numpy as np
+import psutil
+
+from marketplace.perf.results import Result, Target
+
+HOST = "127.0.0.1"
+USER_AGENT = "svm-load/1"
+REQUEST_TIMEOUT_SECONDS = 60.0
+SERVER_START_SECONDS = 180.0
+# Building the matcher reads (and, when missing, computes) every open item's vector.
+MATCHER_WARM_SECONDS = 1800.0
+MARKETPLACE_APP = "marketplace.app:create_app()"
+HELLO_APP = "marketplace.perf.hello:hello_app()"
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+# Targets from issue #7.
+THROUGHPUT_TARGET = Target(0.25, at_most=False, on_ratio=True)
+P99_TARGET = Target(300.0)
+ERRORS_TARGET = Target(0.0)
+WORKER_RSS_TARGET = Target(1536.0)  # 1.5 GB, in MiB
+
+
+# -- a small HTTP/1.1 client ------------------------------------------------------------
+
+
+class HttpFailure(Exception):
+    """The connection failed or timed out before a whole response arrived."""
+
+
+@dataclass
+class Response:
+    """One HTTP response: status, headers (lower-case names), cookies set and the body."""
+
+    status: int
+    headers: dict[str, str]
+    cookies: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        """The body as text."""
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> object:
+        """The body as JSON."""
+        return json.loads(self.body)
+
+    @property
+    def location(self) -> str:
+        """The redirect target's path (gunicorn/Flask send absolute or relative URLs)."""
+        location = self.headers.get("location", "")
+        return re.sub(r"^https?://[^/]+", "", location)
+
+
+def build_request(
+    method: str, path: str, port: int, headers: Mapping[str, str] | None = None, body: bytes = b""
+) -> bytes:
+    """The bytes of one HTTP/1.1 request (prepared once and sent many times by the load loop)."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}", f"User-Agent: {USER_AGENT}"]
+    lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
+    if body or method not in ("GET", "HEAD"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    parts = []
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
+        if size == 0:
+            await reader.readuntil(b"\r\n")
+            return b"".join(parts)
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection, reopened when the server closes it.
+
+    gunicorn's sync workers answer ``Connection: close`` after every response, so with them
+    each request opens a new loopback connection, as a browser behind a proxy would not; the
+    cost is the same for the yardstick and the marketplace.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def send(self, raw: bytes, *, may_retry: bool = True) -> Response:
+        """Send one prepared request and read the whole response.
+
+        A reused connection the server closed while idle is reopened and the request sent
+        again once, if ``may_retry`` (safe requests only).
+
+        Raises:
+            HttpFailure: the connection failed or no whole response arrived in time.
+        """
+        reused = self._writer is not None
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                try:
+                    return await self._exchange(raw)
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    self.close()
+                    if not (reused and may_retry):
+                        raise
+                    return await self._exchange(raw)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError) as error:
+            self.close()
+            raise HttpFailure(f"{type(error).__name__}: {error}") from error
+
+    async def _exchange(self, raw: bytes) -> Response:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(HOST, self.port, limit=1 << 20)
+        reader, writer = self._reader, self._writer
+        assert reader is not None
+        writer.write(raw)
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers: dict[str, str] = {}
+        cookies: dict[str, str] = {}
+        for line in lines[1:]:
+            if not line:
+                continue
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "set-cookie":
+                cookie, _, rest = value.partition("=")
+                cookies[cookie.strip()] = rest.split(";", 1)[0]
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        to_eof = False
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = await _read_chunked(reader)
+        elif "content-length" in headers:
+            body = await reader.readexactly(int(headers["content-length"]))
+        elif status in (204, 304) or status < 200:
+            body = b""
+        else:
+            body, to_eof = await reader.read(), True
+        if to_eof or headers.get("connection", "").lower() == "close":
+            self.close()
+        return Response(status, headers, cookies, body)
+
+    def close(self) -> None:
+        """Close the connection (the next request opens a new one)."""
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+
+class Client:
+    """A signed-in or anonymous visitor: a connection and a cookie jar."""
+
+    def __init__(self, port: int, headers: Mapping[str, str] | None = None) -> None:
+        self.port = port
+        self.connection = Connection(port)
+        self.cookies: dict[str, str] = {}
+        self.headers = dict(headers or {})
+
+    def request_bytes(
+        self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None
+    ) -> bytes:
+        """The prepared request, with this visitor's cookies and headers."""
+        all_headers = dict(self.headers)
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        all_headers.update(headers or {})
+        return build_request(method, path, self.port, all_headers, body)
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """Send a request and keep the cookies the response sets (an empty value deletes one)."""
+        response = await self.connection.send(
+            self.request_bytes(method, path, body, headers), may_retry=method in ("GET", "HEAD")
+        )
+        for name, value in response.cookies.items():
+            if value:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        return response
+
+    async def get(self, path: str) -> Response:
+        """GET a page."""
+        return await self.request("GET", path)
+
+    async def post_form(self, path: str, fields: Sequence[tuple[str, str]]) -> Response:
+        """POST a form (the caller includes the CSRF token)."""
+        body = urlencode(list(fields)).encode()
+        return await self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+
+    async def post_json(self, path: str, data: object, token: str) -> Response:
+        """POST JSON to the API with a bearer token."""
+        body = json.dumps(data).encode()
+        return await self.request(
+            "POST", path, body, {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        )
+
+    async def sign_in(self, email: str, password: str) -> Response:
+        """Fetch the sign-in form and send it, as a person would."""
+        page = await self.get("/sign-in")
+        return await self.post_form(
+            "/sign-in", [("csrf_token", csrf_token(page.text)), ("email", email), ("password", password)]
+        )
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page.
+
+    Raises:
+        HttpFailure: when the page has no form with a token (a broken or unexpected page).
+    """
+    match = CSRF_FIELD.search(html)
+    if match is None:
+        raise HttpFailure("no CSRF token on the page")
+    return match.group(1) or match.group(2)
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+class GunicornServer:
+    """gunicorn serving one WSGI app on loopback, in its own process group, with its log in a file.
+
+    Use as a context manager: the server and every worker are stopped on exit, also on errors
+    and Ctrl-C.
+    """
+
+    def __init__(
+        self,
+        app: str,
+        *,
+        workers: int,
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        worker_class: str = "sync",
+    ) -> None:
+        self.app = app
+        self.workers = workers
+        self.log_path = log_path
+        self.env = dict(os.environ if env is None else env)
+        self.worker_class = worker_class
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> GunicornServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self, ready_path: str = "/") -> None:
+        """Start gunicorn and wait until a request to ``ready_path`` is answered."""
+        self.port = free_port()
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            self.app,
+            f"--workers={self.workers}",
+            f"--worker-class={self.worker_class}",
+            f"--bind={HOST}:{self.port}",
+            "--timeout=600",  # workers build their matcher in the background; never kill one for it
+            "--graceful-timeout=10",
+            "--log-level=warning",
+        ]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                response = asyncio.run(Client(self.port).get(ready_path))
+                if response.status < 500 and len(self.worker_processes()) >= self.workers:
+                    return
+            except HttpFailure:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"gunicorn did not answer within {SERVER_START_SECONDS:.0f} s:\n{self.log_tail()}")
+            time.sleep(0.2)
+
+    def worker_processes(self) -> list[psutil.Process]:
+        """The worker processes (the master's children)."""
+        if self.process is None or self.process.poll() is not None:
+            return []
+        try:
+            return psutil.Process(self.process.pid).children()
+        except psutil.NoSuchProcess:
+            return []
+
+    def workers_cpu_seconds(self) -> float:
+        """User plus system CPU time of all workers so far."""
+        total = 0.0
+        for worker in self.worker_processes():
+            try:
+                times = worker.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The end of the server's log, for error messages."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """Stop gunicorn gracefully, then kill its process group if it does not go."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def marketplace_env(
+    database_url: str, index_dir: str | Path, instance_dir: Path, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a marketplace server: this process's, plus the database, index and offline model."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "MARKETPLACE_DATABASE_URL": database_url,
+            "MARKETPLACE_INDEX_DIR": str(index_dir),
+            "MARKETPLACE_INSTANCE_DIR": str(instance_dir),
+            "MARKETPLACE_SECRET_KEY": env.get("MARKETPLACE_SECRET_KEY") or secrets.token_hex(32),
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def wait_for_matchers(
+    server: GunicornServer, *, timeout: float = MATCHER_WARM_SECONDS, say: Callable[[str], None]
+) -> None:
+    """Wait until every worker has logged that its matcher is built (its model loaded, vectors read).
+
+    Raises:
+        RuntimeError: when a worker's warm-up failed or took longer than ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    shown = -1
+    while True:
+        log = server.log_path.read_text(errors="replace")
+        built = log.count('"matcher built"')
+        if built >= server.workers:
+            return
+        if '"matcher warm-up failed' in log:
+            raise RuntimeError(f"a worker could not build its matcher:\n{server.log_tail()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the workers' matchers were not built within {timeout:.0f} s:\n{server.log_tail()}")
+        if built != shown:
+            say(f"waiting for the workers' matchers ({built}/{server.workers} built)")
+            shown = built
+        time.sleep(0.5)
+
+
+# -- the load ---------------------------------------------------------------------------
+
+
+@dataclass
+class LoadRun:
+    """What one fixed-time run at one page measured."""
+
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: np.ndarray
+    client_cpu_seconds: float
+    server_cpu_seconds: float
+    error_kinds: Counter = field(default_factory=Counter)
+
+    @property
+    def per_second(self) -> float:
+        """Completed requests per second (errors included)."""
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        """A latency percentile in milliseconds."""
+        return float(np.percentile(self.latencies_ms, q)) if len(self.latencies_ms) else float("nan")
+
+    @property
+    def server_ms_per_request(self) -> float:
+        """Worker CPU per request, in ms: the page's own cost, whatever the client took."""
+        return 1000 * self.server_cpu_seconds / self.requests if self.requests else float("nan")
+
+    @property
+    def client_share(self) -> float:
+        """The load client's CPU as a percentage of one core."""
+        return 100 * self.client_cpu_seconds / self.seconds if self.seconds else 0.0
+
+
+async def _drive(port: int, raw: bytes, clients: int, duration: float) -> tuple[list[float], Counter, float]:
+    start = time.perf_counter()
+    end = start + duration
+    latencies: list[float] = []
+    errors: Counter = Counter()
+    last = [start]
+
+    async def one_client() -> None:
+        connection = Connection(port)
+        clock = time.perf_counter
+        while clock() < end:
+            began = clock()
+            try:
+                response = await connection.send(raw)
+                if response.status >= 400:
+                    errors[f"HTTP {response.status}"] += 1
+            except HttpFailure as failure:
+                errors[str(failure)[:80]] += 1
+                await asyncio.sleep(0.05)  # do not spin on a dead server
+            done = clock()
+            latencies.append(done - began)
+            last[0] = max(last[0], done)
+        connection.close()
+
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    return latencies, errors, last[0] - start
+
+
+def run_load(server: GunicornServer, raw: bytes, *, clients: int, duration: float) -> LoadRun:
+    """Drive ``clients`` concurrent clients sending ``raw`` for ``duration`` seconds.
+
+    Each client sends its next request as soon as the previous answer is read (a closed loop).
+    """
+    cpu_before, server_before = time.thread_time(), server.workers_cpu_seconds()
+    latencies, errors, seconds = asyncio.run(_drive(server.port, raw, clients, duration))
+    client_cpu = time.thread_time() - cpu_before
+    return LoadRun(
+        requests=len(latencies),
+        errors=sum(errors.values()),
+        seconds=seconds,
+        latencies_ms=np.asarray(latencies) * 1000,
+        client_cpu_seconds=client_cpu,
+        server_cpu_seconds=server.workers_cpu_seconds() - server_before,
+        error_kinds=errors,
+    )
+
+
+# -- what is measured -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebFixture:
+    """The account, token, need and query the measured requests use."""
+
+    email: str
+    password: str
+    token: str
+    need_id: int
+    query: str
+
+
+def prepare_fixture(database_url: str) -> WebFixture:
+    """Add a measuring account (a community group member) and its API token through the services,
+    and pick a public open need and a search word from its title.
+
+    Raises:
+        ValueError: when the database has no open need of a verified organisation.
+    """
+    from sqlalchemy import select
+
+    from marketplace.config import normalise_database_url
+    from marketplace.db import make_engine, make_session_factory
+    from marketplace.models import Need, NeedStatus, Organisation, Verification
+    from marketplace.services import accounts
+
+    engine = make_engine(normalise_database_url(database_url))
+    try:
+        with make_session_factory(engine)() as session:
+            row = session.execute(
+                select(Need.id, Need.title)
+                .join(Organisation, Need.organisation_id == Organisation.id)
+                .where(Need.status == NeedStatus.OPEN, Organisation.verification == Verification.VERIFIED)
+                .order_by(Need.id)
+                .limit(1)
+            ).first()
+            if row is None:
+                raise ValueError("The database has no open need of a verified organisation to measure")
+            password = secrets.token_urlsafe(16)
+            user = accounts.create_user(
+                session,
+                email=f"web-load-{uuid.uuid4().hex[:10]}@example.org",
+                role="community",
+                organisation_name="Web load measurement",
+                password=password,
+                name="Web load measurement",
+            )
+            _, token = accounts.create_token(session, user, "web load measurement")
+            session.commit()
+            words = sorted(re.findall(r"[^\W\d_]{4,}", row.title.lower()), key=len, reverse=True)
+            return WebFixture(user.email, password, token, row.id, words[0] if words else "community")
+    finally:
+        engine.dispose()
+
+
+def _say_to(stream: TextIO | None) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        if stream is not None:
+            print(f"[web] {message}", file=stream, flush=True)
+
+    return say
+
+
+def _measure(
+    server: GunicornServer, name: str, raw: bytes, *, clients: int, duration: float, warmup: float, say
+) -> LoadRun:
+    if warmup > 0:
+        run_load(server, raw, clients=clients, duration=warmup)
+    run = run_load(server, raw, clients=clients, duration=duration)
+    say(
+        f"{name}: {run.per_second:,.0f} req/s, p50 {run.percentile(50):.0f} ms, p99 {run.percentile(99):.0f} ms, "
+        f"{run.errors} errors{' ' + str(dict(run.error_kinds)) if run.errors else ''}, "
+        f"server {run.server_ms_per_request:.1f} ms CPU/request, client {run.client_share:.0f}% of a core"
+    )
+    return run
+
+
+def measure_web(
+    database_url: str,
+    index_dir: str | Path,
+    *,
+    duration: float = 20,
+    clients: int = 20,
+    workers: int = 2,
+    warmup: float = 3,
+    items: int | None = None,
+    env: Mapping[str, str] | None = None,
+    progress: TextIO | None = sys.stderr,
+) -> list[Result]:
+    """Measure the web figures of issue #7 against a loaded database and its search index.
+
+    Starts gunicorn (``workers`` sync workers, loopback) for a bare Flask "hello" app, then for
+    the marketplace; waits for every worker's matcher; for each page runs ``warmup`` seconds
+    unmeasured, then ``duration`` seconds with ``clients`` concurrent clients.
+
+    Args:
+        database_url: the loaded database (a measuring account and token are added to it).
+        index_dir: its search index, already built.
+        items: how many items the database holds, for the memory figure's name.
+        env: extra environment variables for the marketplace server (settings, see README).
+        progress: where progress lines go (None for silence).
+
+    Returns:
+        Throughput (with the hello app's as yardstick), p50, p99, errors and worker CPU per
+        request for the need list, a need page with suggestions, the search page and the API
+        need list; the hello app's figures; the load client's CPU; one worker's resident size.
+    """
+    say = _say_to(progress)
+    fixture = prepare_fixture(database_url)
+    results: list[Result] = []
+    client_cpu, wall = 0.0, 0.0
+    with tempfile.TemporaryDirectory(prefix="svm-web-load-") as tmp:
+        tmp_path = Path(tmp)
+        say(f"bare Flask hello under gunicorn, {workers} workers, {clients} clients, {duration:g} s")
+        with GunicornServer(HELLO_APP, workers=workers, log_path=tmp_path / "hello.log") as hello:
+            raw = build_request("GET", "/", hello.port)
+            hello_run = _measure(hello, "hello", raw, clients=clients, duration=duration, warmup=warmup, say=say)
+        client_cpu, wall = hello_run.client_cpu_seconds, hello_run.seconds
+        hello_rps = hello_run.per_second
+        results += [
+            Result("web bare Flask hello: throughput", hello_rps, "req/s"),
+            Result("web bare Flask hello: p99 latency", hello_run.percentile(99), "ms"),
+        ]
+
+        say("starting the marketplace under gunicorn and waiting for its workers to warm up")
+        server_env = marketplace_env(database_url, index_dir, tmp_path / "instance", env)
+        with GunicornServer(
+            MARKETPLACE_APP, workers=workers, log_path=tmp_path / "marketplace.log", env=server_env
+        ) as server:
+            wait_for_matchers(server, say=say)
+            visitor = Client(server.port)
+            signed_in = asyncio.run(visitor.sign_in(fixture.email, fixture.password))
+            if signed_in.status != 302:
+                raise RuntimeError(f"the measuring account could not sign in (HTTP {signed_in.status})")
+            pages = [
+                ("need list", build_request("GET", "/needs", server.port)),
+                ("need page with suggestions", visitor.request_bytes("GET", f"/needs/{fixture.need_id}")),
+                ("search page", build_request("GET", f"/search?q={fixture.query}", server.port)),
+                (
+                    "API need list",
+                    build_request("GET", "/api/v1/needs", server.port, {"Authorization": f"Bearer {fixture.token}"}),
+                ),
+            ]
+            for name, raw in pages:
+                run = _measure(server, name, raw, clients=clients, duration=duration, warmup=warmup, say=say)
+                client_cpu += run.client_cpu_seconds
+                wall += run.seconds
+                results += [
+                    Result(f"web {name}: throughput", run.per_second, "req/s", hello_rps, THROUGHPUT_TARGET),
+                    Result(f"web {name}: p50 latency", run.percentile(50), "ms"),
+                    Result(f"web {name}: p99 latency", run.percentile(99), "ms", target=P99_TARGET),
+                    Result(f"web {name}: errors", run.errors, "", target=ERRORS_TARGET),
+                    Result(f"web {name}: worker CPU per request", run.server_ms_per_request, "ms"),
+                ]
+            rss = max(worker.memory_info().rss for worker in server.worker_processes()) / 2**20
+    held = f"{items:,} items" if items is not None else "the loaded data"
+    say(f"largest worker resident size with {held}: {rss:,.0f} MiB")
+    results += [
+        Result("web load client CPU (share of one core)", 100 * client_cpu / wall if wall else 0.0, "%"),
+        Result(f"web one worker resident size ({held})", rss, "MiB", target=WORKER_RSS_TARGET),
+    ]
+    return results

@@ -1,0 +1,92 @@
+"""The web measurement and the load test, run briefly against real gunicorn servers.
+
+Each test starts its own gunicorn processes on loopback with the real app and the real
+embedding model, on a database of its own (not the suite's rolled-back one).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from marketplace.cli import main
+from marketplace.clock import council_today
+from marketplace.db import make_engine, make_session_factory
+from marketplace.perf.web_load import measure_web
+from marketplace.schema import upgrade
+from marketplace.search.sync import rebuild
+from marketplace.services import accounts, needs, offers, organisations
+from marketplace.services.reference import seed_reference_data
+from search_index import SearchIndex
+from tests.conftest import PASSWORD, POSTGRES_ENV, need_fields, offer_fields
+
+
+def _small_marketplace(tmp_path: Path) -> tuple[str, Path]:
+    """A SQLite marketplace with one verified group's need and one supplier's offer, indexed."""
+    url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        seed_reference_data(session)
+        officer = accounts.create_user(
+            session, email="officer@example.gov.uk", role="officer", organisation_name="Council", password=PASSWORD
+        )
+        group = accounts.create_user(
+            session, email="group@example.org", role="community", organisation_name="Lunch Club", password=PASSWORD
+        )
+        supplier = accounts.create_user(
+            session, email="supplier@example.org", role="supplier", organisation_name="Builders", password=PASSWORD
+        )
+        for user in (group, supplier):
+            organisations.verify_organisation(session, officer, user.organisation_id)
+        needs.post_need(session, group, need_fields(), council_today())
+        offers.post_offer(session, supplier, offer_fields(), council_today())
+        session.commit()
+    index_dir = tmp_path / "index"
+    rebuild(factory, SearchIndex(index_dir))
+    engine.dispose()
+    return url, index_dir
+
+
+def test_measure_web_reports_real_throughput_latency_and_memory(tmp_path: Path) -> None:
+    url, index_dir = _small_marketplace(tmp_path)
+
+    results = {
+        r.name: r for r in measure_web(url, index_dir, duration=1.5, clients=4, workers=1, warmup=0.5, progress=None)
+    }
+
+    hello = results["web bare Flask hello: throughput"].value
+    assert hello > 0
+    for page in ("need list", "need page with suggestions", "search page", "API need list"):
+        throughput = results[f"web {page}: throughput"]
+        assert throughput.value > 0, page
+        assert throughput.yardstick == hello and throughput.ratio is not None
+        assert results[f"web {page}: errors"].value == 0, page
+        assert results[f"web {page}: errors"].met is True
+        assert 0 < results[f"web {page}: p50 latency"].value <= results[f"web {page}: p99 latency"].value
+        assert results[f"web {page}: worker CPU per request"].value > 0
+    memory = results["web one worker resident size (the loaded data)"]
+    assert 50 < memory.value < memory.target.bound  # the app with its model is tens of MiB at least
+    assert 0 < results["web load client CPU (share of one core)"].value < 100
+
+
+@pytest.mark.skipif(not os.environ.get(POSTGRES_ENV), reason=f"the load test runs on PostgreSQL: set {POSTGRES_ENV}")
+def test_loadtest_passes_and_verifies_every_write() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["loadtest", "--server", os.environ[POSTGRES_ENV], "--users", "5", "--duration", "5", "--seed-items", "10"],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "PASS" in result.output
+    in_database, written, in_index, indexed_writes = map(
+        int, re.search(r"writes verified: (\d+) of (\d+) in the database, (\d+) of (\d+)", result.output).groups()
+    )
+    assert written > 0 and in_database == written
+    assert in_index == indexed_writes
+    assert re.search(r"^all\s+\d+\s+\S+\s+\d+\s+\d+\s+\d+\s+\d+\s+0\s+0$", result.output, re.MULTILINE)
