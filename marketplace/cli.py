@@ -430,3 +430,51 @@ def import_(ctx: Context, file: Path, no_reindex: bool) -> None:
         workers = min(2, os.cpu_count() or 1) if total > PARALLEL_REBUILD_FROM else 1
         index.rebuild(all_documents(session), progress=lambda done: bar.update(done - bar.n), workers=workers)
     click.echo(f"Search index rebuilt at {ctx.config.index_dir} ({total} needs and offers).")
+
+
+@main.command()
+@click.option(
+    "--database-url",
+    default=None,
+    help="An existing PostgreSQL database to use (migrated, and kept). Default: a fresh one on --server.",
+)
+@click.option(
+    "--server",
+    "server_url",
+    default="postgresql://postgres@127.0.0.1:5432/postgres",
+    show_default=True,
+    help="The PostgreSQL server where the fresh database is created, and dropped afterwards.",
+)
+@click.option("--users", default=50, show_default=True, type=click.IntRange(1, 1000), help="Simulated users.")
+@click.option("--duration", default=60.0, show_default=True, type=click.FloatRange(1, 3600), help="Seconds of use.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16), help="gunicorn workers.")
+@click.option(
+    "--seed-items", default=300, show_default=True, type=click.IntRange(0), help="Needs and offers loaded first."
+)
+@click.option("--keep", is_flag=True, help="Keep the database, the search index and the server log.")
+def loadtest(
+    database_url: str | None, server_url: str, users: int, duration: float, workers: int, seed_items: int, keep: bool
+) -> None:
+    """Load and soak test on PostgreSQL: simulated users against gunicorn on loopback.
+
+    Users sign in, browse, search, post needs and offers (web forms and API) and pledge; at
+    the end every successful write must be in the database and the search index. Exits 1 on
+    any 5xx, failed connection or missing write.
+    """
+    from marketplace.perf.loadtest import run_loadtest
+
+    try:
+        report = run_loadtest(
+            database_url=database_url,
+            server_url=server_url,
+            users=users,
+            duration=duration,
+            workers=workers,
+            seed_items=seed_items,
+            keep=keep,
+        )
+    except ValueError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    click.echo(report.table())
+    sys.exit(0 if report.ok else 1)
