@@ -262,6 +262,40 @@ def get_pledge(session: Session, actor: User | None, pledge_id: int) -> Pledge:
     return pledge
 
 
+# Who may take each step of a pledge's lifecycle.
+_STEP_BY = {
+    "accept": "need owner",
+    "decline": "need owner",
+    "confirm": "need owner",
+    "approve": "officer",
+    "reject": "officer",
+    "deliver": "supplier",
+    "cancel": "supplier",
+}
+
+
+def pledge_for_step(session: Session, actor: User | None, pledge_id: int, action: str) -> tuple[User, Pledge]:
+    """The pledge, when the actor may take this step of its lifecycle.
+
+    Checked before anything the actor sent, so a refusal never depends on the form or body.
+
+    Raises:
+        NotSignedIn; NotFound when the actor may not see the pledge; Forbidden when they
+        may see it but this step is someone else's.
+    """
+    user = require_role(actor, *_ANY_ROLE)
+    pledge = get_pledge(session, user, pledge_id)
+    who = _STEP_BY[action]
+    permitted = {
+        "need owner": user.role is Role.COMMUNITY and is_owner(user, pledge.need),
+        "officer": user.is_officer,
+        "supplier": user.role is Role.SUPPLIER and user.organisation_id == pledge.supplier_id,
+    }[who]
+    if not permitted:
+        raise Forbidden(f"Only the {who.replace('need owner', 'group that posted the need')} can {action} this pledge")
+    return user, pledge
+
+
 def _transition(
     session: Session,
     actor: User | None,
@@ -270,18 +304,9 @@ def _transition(
     action: str,
     allowed_from: tuple[PledgeStatus, ...],
     to: PledgeStatus,
-    who: str,
     note: str = "",
 ) -> tuple[User, Pledge, dict[str, object]]:
-    user = require_role(actor, *_ANY_ROLE)
-    pledge = get_pledge(session, user, pledge_id)
-    permitted = {
-        "need owner": user.role is Role.COMMUNITY and is_owner(user, pledge.need),
-        "officer": user.is_officer,
-        "supplier": user.role is Role.SUPPLIER and user.organisation_id == pledge.supplier_id,
-    }[who]
-    if not permitted:
-        raise Forbidden(f"Only the {who.replace('need owner', 'group that posted the need')} can {action} this pledge")
+    user, pledge = pledge_for_step(session, actor, pledge_id, action)
     # Lock the row: two officers approving at once must not both count it.
     pledge = session.scalar(
         select(Pledge).where(Pledge.id == pledge.id).with_for_update().execution_options(populate_existing=True)
@@ -306,7 +331,7 @@ def accept_pledge(session: Session, actor: User | None, pledge_id: int) -> Pledg
     """The need's group accepts a proposed pledge; officers are asked to approve it."""
     user, pledge, before = _transition(
         session, actor, pledge_id, action="accept", allowed_from=(PledgeStatus.PROPOSED,),
-        to=PledgeStatus.ACCEPTED, who="need owner",
+        to=PledgeStatus.ACCEPTED,
     )  # fmt: skip
     queue_email(
         session,
@@ -320,9 +345,10 @@ def accept_pledge(session: Session, actor: User | None, pledge_id: int) -> Pledg
 
 def decline_pledge(session: Session, actor: User | None, pledge_id: int, reason: str = "") -> Pledge:
     """The need's group declines a proposed pledge."""
+    pledge_for_step(session, actor, pledge_id, "decline")
     user, pledge, before = _transition(
         session, actor, pledge_id, action="decline", allowed_from=(PledgeStatus.PROPOSED,),
-        to=PledgeStatus.DECLINED, who="need owner", note=_note(reason),
+        to=PledgeStatus.DECLINED, note=_note(reason),
     )  # fmt: skip
     queue_email(
         session,
@@ -338,7 +364,7 @@ def approve_pledge(session: Session, actor: User | None, pledge_id: int) -> Pled
     """An officer approves an accepted pledge: it becomes a commitment, valued now."""
     user, pledge, before = _transition(
         session, actor, pledge_id, action="approve", allowed_from=(PledgeStatus.ACCEPTED,),
-        to=PledgeStatus.APPROVED, who="officer",
+        to=PledgeStatus.APPROVED,
     )  # fmt: skip
     measure = pledge.measure
     pledge.proxy_value = measure.proxy_value
@@ -358,13 +384,14 @@ def approve_pledge(session: Session, actor: User | None, pledge_id: int) -> Pled
 
 def reject_pledge(session: Session, actor: User | None, pledge_id: int, reason: str) -> Pledge:
     """An officer rejects an accepted pledge, giving a reason."""
+    pledge_for_step(session, actor, pledge_id, "reject")  # who may, before what they sent
     if not isinstance(reason, str) or not reason.strip():
         raise ValidationFailed({"reason": "Enter the reason for rejecting the pledge"})
     if len(reason) > MESSAGE_MAX:
         raise ValidationFailed({"reason": f"The reason must be {MESSAGE_MAX} characters or fewer"})
     user, pledge, before = _transition(
         session, actor, pledge_id, action="reject", allowed_from=(PledgeStatus.ACCEPTED,),
-        to=PledgeStatus.REJECTED, who="officer", note=reason.strip(),
+        to=PledgeStatus.REJECTED, note=reason.strip(),
     )  # fmt: skip
     pledge.reject_reason = reason.strip()
     queue_email(
@@ -380,6 +407,7 @@ def deliver_pledge(
     session: Session, actor: User | None, pledge_id: int, evidence: object, actual_quantity: object = None
 ) -> Pledge:
     """The supplier says it has delivered, with evidence and optionally the actual quantity."""
+    pledge_for_step(session, actor, pledge_id, "deliver")  # who may, before what they sent
     errors = FieldErrors()
     if not isinstance(evidence, str) or len(evidence.strip()) < 5:
         errors["evidence"] = "Describe what was delivered, for example dates, hours or items"
@@ -389,7 +417,7 @@ def deliver_pledge(
     errors.raise_if_any()
     user, pledge, before = _transition(
         session, actor, pledge_id, action="deliver", allowed_from=(PledgeStatus.APPROVED,),
-        to=PledgeStatus.DELIVERED, who="supplier",
+        to=PledgeStatus.DELIVERED,
     )  # fmt: skip
     pledge.evidence = evidence.strip()
     if actual is not None and actual != pledge.quantity:
@@ -414,7 +442,7 @@ def confirm_pledge(session: Session, actor: User | None, pledge_id: int) -> Pled
     """
     user, pledge, before = _transition(
         session, actor, pledge_id, action="confirm", allowed_from=(PledgeStatus.DELIVERED,),
-        to=PledgeStatus.CONFIRMED, who="need owner",
+        to=PledgeStatus.CONFIRMED,
     )  # fmt: skip
     pledge.confirmed_at = utcnow()
     session.flush()
@@ -429,10 +457,11 @@ def confirm_pledge(session: Session, actor: User | None, pledge_id: int) -> Pled
 
 def cancel_pledge(session: Session, actor: User | None, pledge_id: int, reason: str = "") -> Pledge:
     """The supplier withdraws its pledge before delivery."""
+    pledge_for_step(session, actor, pledge_id, "cancel")
     user, pledge, before = _transition(
         session, actor, pledge_id, action="cancel",
         allowed_from=(PledgeStatus.PROPOSED, PledgeStatus.ACCEPTED, PledgeStatus.APPROVED),
-        to=PledgeStatus.CANCELLED, who="supplier", note=_note(reason),
+        to=PledgeStatus.CANCELLED, note=_note(reason),
     )  # fmt: skip
     queue_email(
         session,

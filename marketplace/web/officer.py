@@ -91,6 +91,7 @@ def reject(organisation_id: int) -> object:
 def queue() -> str:
     """Accepted pledges waiting for approval, oldest first, with each contract's progress."""
     session, actor = db_session(), current_actor()
+    require_role(actor, Role.OFFICER)
     page = pledges_service.list_pledges(
         session, actor, pledges_service.PledgeFilters(status="accepted"), 1, 100, oldest_first=True
     )

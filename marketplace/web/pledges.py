@@ -123,7 +123,8 @@ def simple_action(pledge_id: int, action: str) -> object:
 def with_reason(pledge_id: int, action: str) -> object:
     """Decline, reject or cancel, with a reason (required to reject)."""
     session, actor = db_session(), current_actor()
-    pledge = pledges_service.get_pledge(session, actor, pledge_id)
+    # Only the party whose step it is sees the form.
+    _, pledge = pledges_service.pledge_for_step(session, actor, pledge_id, action)
     service, title, button, required = _WITH_REASON[action]
     form = ReasonForm()
     if form.validate_on_submit():
@@ -150,7 +151,7 @@ def with_reason(pledge_id: int, action: str) -> object:
 def deliver(pledge_id: int) -> object:
     """The supplier marks its pledge delivered, with evidence."""
     session, actor = db_session(), current_actor()
-    pledge = pledges_service.get_pledge(session, actor, pledge_id)
+    _, pledge = pledges_service.pledge_for_step(session, actor, pledge_id, "deliver")
     form = DeliverForm()
     if form.validate_on_submit():
         try:

@@ -1,0 +1,166 @@
+"""Who may call each API route: every /api/v1 route × every kind of caller, with the exact status.
+
+One row per route, method and object. The columns are the roles of ``tests/authorization.py``:
+
+    anon            no bearer token (and, for changes, the session's CSRF token, so the
+                    answer is about who is calling, not about CSRF)
+    member          a member of the group that owns ``need`` (and so the pledges on it)
+    other_member    a member of another verified community group
+    supplier        a member of the supplier owning the offers, the pledges and ``contract``
+    other_supplier  a member of another verified supplier, holding ``contract_other``
+    officer         a council officer
+
+Signed-in callers use real bearer tokens. 401 is "not signed in", 403 "not allowed", 404
+"no such thing, as far as you may know". Every refused change is sent a second time with
+an empty JSON object (or the row's ``invalid`` body): a refusal must come before the body
+is validated. A new route fails ``test_every_api_route_is_in_the_table`` until it has a
+row here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.authorization import (
+    ROLES,
+    SKIP_INVALID,
+    Row,
+    build_world,
+    client_address,
+    coverage_problems,
+    csrf_for,
+    row,
+    run_matrix,
+)
+from tests.conftest import need_fields, offer_fields
+
+NEED = need_fields(title="Minibus for a day trip")
+OFFER = offer_fields(title="Staff volunteering afternoons", measure="volunteering-hours", capacity=40)
+PLEDGE = {"need_id": "{need}", "measure": "volunteering-hours", "quantity": 2}
+CONTRACT = {
+    "reference": "MX-0100",
+    "title": "Street lighting",
+    "supplier_id": "{supplier_org}",
+    "value": 150000,
+    "start_date": "2026-04-01",
+    "end_date": "2029-03-31",
+}
+MEASURE = {"code": "matrix-measure", "name": "Matrix measure", "unit": "hour", "proxy_value": 10}
+
+# fmt: off
+ROWS: list[Row] = [
+    #    method   path                                               anon  member other_m supplier other_s officer
+    # Public reads
+    row("GET",   "/api/v1/openapi.json",                             200,  200,   200,    200,     200,    200),
+    row("GET",   "/api/v1/reference",                                200,  200,   200,    200,     200,    200),
+    row("GET",   "/api/v1/measures",                                 200,  200,   200,    200,     200,    200),
+    row("GET",   "/api/v1/search",                                   200,  200,   200,    200,     200,    200, query="?q=room"),
+    row("GET",   "/api/v1/needs",                                    200,  200,   200,    200,     200,    200),
+    row("GET",   "/api/v1/offers",                                   200,  200,   200,    200,     200,    200),
+    # Needs: public when the group is verified and the need not withdrawn
+    row("GET",   "/api/v1/needs/{need}",                             200,  200,   200,    200,     200,    200),
+    row("GET",   "/api/v1/needs/{need_withdrawn}",                   404,  200,   404,    404,     404,    200),
+    row("GET",   "/api/v1/needs/{need_pending}",                     404,  404,   404,    404,     404,    200),
+    row("POST",  "/api/v1/needs",                                    401,  201,   201,    403,     403,    201,
+        body=NEED, body_for={"officer": {**NEED, "organisation_id": "{member_org}"}}),
+    row("PATCH", "/api/v1/needs/{need}",                             401,  200,   403,    403,     403,    403,
+        body={"title": "Minibus for the summer trip"}, invalid={"title": ""}),
+    row("PATCH", "/api/v1/needs/{need_withdrawn}",                   401,  409,   404,    403,     403,    403,
+        body={"title": "Minibus for the summer trip"}, invalid={"title": ""}),
+    row("POST",  "/api/v1/needs/{need}/withdraw",                    401,  200,   403,    403,     403,    403),
+    row("POST",  "/api/v1/needs/{need}/met",                         401,  200,   403,    403,     403,    403),
+    row("POST",  "/api/v1/needs/{need_withdrawn}/met",               401,  409,   404,    403,     403,    403),
+    row("GET",   "/api/v1/needs/{need}/suggestions",                 401,  200,   200,    200,     200,    200),
+    row("GET",   "/api/v1/needs/{need_pending}/suggestions",         401,  404,   404,    404,     404,    200),
+    row("DELETE", "/api/v1/needs/{need}",                            405,  405,   405,    405,     405,    405),
+    # Offers: public when the supplier is verified and the offer not withdrawn
+    row("GET",   "/api/v1/offers/{offer}",                           200,  200,   200,    200,     200,    200),
+    row("GET",   "/api/v1/offers/{offer_withdrawn}",                 404,  404,   404,    200,     404,    200),
+    row("POST",  "/api/v1/offers",                                   401,  403,   403,    201,     201,    201,
+        body=OFFER, body_for={"officer": {**OFFER, "organisation_id": "{supplier_org}"}}),
+    row("PATCH", "/api/v1/offers/{offer}",                           401,  403,   403,    200,     403,    403,
+        body={"title": "Volunteering afternoons"}, invalid={"title": ""}),
+    row("POST",  "/api/v1/offers/{offer}/pause",                     401,  403,   403,    200,     403,    403),
+    row("POST",  "/api/v1/offers/{offer_paused}/resume",             401,  403,   403,    200,     403,    403),
+    row("POST",  "/api/v1/offers/{offer}/resume",                    401,  403,   403,    409,     403,    403),
+    row("POST",  "/api/v1/offers/{offer}/withdraw",                  401,  403,   403,    200,     403,    403),
+    row("GET",   "/api/v1/offers/{offer}/suggestions",               401,  403,   403,    200,     403,    200),
+    row("GET",   "/api/v1/offers/{offer_withdrawn}/suggestions",     401,  404,   404,    200,     404,    200),
+    row("GET",   "/api/v1/suggestions/needs",                        401,  403,   403,    200,     200,    403),
+    # Pledges: seen only by the need's group, the pledging supplier and officers
+    row("GET",   "/api/v1/pledges",                                  401,  200,   200,    200,     200,    200),
+    row("POST",  "/api/v1/pledges",                                  401,  403,   403,    201,     201,    201,
+        body=PLEDGE, body_for={"officer": {**PLEDGE, "supplier_id": "{supplier_org}"}}),
+    # Another supplier naming the supplier's offer: refused, but only because of what it sent.
+    row("POST",  "/api/v1/pledges",                                  401,  403,   403,    201,     403,    201,
+        body={**PLEDGE, "offer_id": "{offer}"}, invalid=SKIP_INVALID,
+        body_for={"officer": {**PLEDGE, "offer_id": "{offer}", "supplier_id": "{supplier_org}"}}),
+    row("GET",   "/api/v1/pledges/{pledge_proposed}",                401,  200,   404,    200,     404,    200),
+    row("POST",  "/api/v1/pledges/{pledge_proposed}/accept",         401,  200,   404,    403,     404,    403),
+    row("POST",  "/api/v1/pledges/{pledge_proposed}/decline",        401,  200,   404,    403,     404,    403),
+    row("POST",  "/api/v1/pledges/{pledge_proposed}/cancel",         401,  403,   404,    200,     404,    403),
+    row("POST",  "/api/v1/pledges/{pledge_proposed}/approve",        401,  403,   404,    403,     404,    409),
+    row("POST",  "/api/v1/pledges/{pledge_accepted}/approve",        401,  403,   404,    403,     404,    200),
+    row("POST",  "/api/v1/pledges/{pledge_accepted}/reject",         401,  403,   404,    403,     404,    200,
+        body={"reason": "Not a council contract"}),
+    row("POST",  "/api/v1/pledges/{pledge_approved}/deliver",        401,  403,   404,    200,     404,    403,
+        body={"evidence": "Three hours on Saturday"}),
+    row("POST",  "/api/v1/pledges/{pledge_delivered}/confirm",       401,  200,   404,    403,     404,    403),
+    # Contracts: officers, and the supplier holding one (contract references are public record)
+    row("GET",   "/api/v1/contracts",                                401,  403,   403,    200,     200,    200),
+    row("POST",  "/api/v1/contracts",                                401,  403,   403,    403,     403,    201, body=CONTRACT),
+    row("GET",   "/api/v1/contracts/{contract}",                     401,  403,   403,    200,     403,    200),
+    row("GET",   "/api/v1/contracts/{contract_other}",               401,  403,   403,    403,     200,    200),
+    row("PATCH", "/api/v1/contracts/{contract}",                     401,  403,   403,    403,     403,    200,
+        body={"title": "Street lighting renewal"}, invalid={"title": ""}),
+    # Measures and organisations: officers maintain them
+    row("POST",  "/api/v1/measures",                                 401,  403,   403,    403,     403,    201, body=MEASURE),
+    row("PATCH", "/api/v1/measures/{measure}",                       401,  403,   403,    403,     403,    200,
+        body={"name": "Employee volunteering time"}, invalid={"name": ""}),
+    row("GET",   "/api/v1/organisations",                            401,  403,   403,    403,     403,    200),
+    row("POST",  "/api/v1/organisations/{org_pending}/verify",       401,  403,   403,    403,     403,    200),
+    row("POST",  "/api/v1/organisations/{org_pending}/reject",       401,  403,   403,    403,     403,    200,
+        body={"reason": "No charity record found"}),
+    row("GET",   "/api/v1/reports/social-value",                     401,  403,   403,    403,     403,    200),
+    # The caller's own account (the daily digest is for suppliers; an empty change is harmless)
+    row("GET",   "/api/v1/me",                                       401,  200,   200,    200,     200,    200),
+    row("PATCH", "/api/v1/me",                                       401,  403,   403,    200,     200,    403,
+        body={"digest_enabled": True}, invalid=SKIP_INVALID),
+]
+# fmt: on
+
+
+@pytest.fixture
+def config(config):
+    """Lexical matching only: who may see suggestions does not depend on the encoder, and
+    loading the model would add 20 seconds."""
+    return config.with_overrides(embedding_model="none")
+
+
+@pytest.fixture
+def world(session, make_user, officer, config):
+    return build_world(session, make_user, officer, config.secret_key)
+
+
+def test_every_api_route_is_in_the_table(app, world):
+    problems = coverage_problems(app, ROWS, world.ids, api=True)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_caller_gets_the_status_the_table_says_on_every_api_route(app, world, connection, session, bearer):
+    headers = {role: bearer(world.users[role]) for role in ROLES[1:]}
+    session.commit()
+    cookie, token = csrf_for(app, "anon", None)
+    headers["anon"] = {"X-CSRFToken": token}
+
+    def send(role, item, path, body):
+        client = app.test_client()
+        client.environ_base.update(client_address(role))
+        if role == "anon" and cookie is not None:
+            client.set_cookie("session", cookie)
+        if item.method == "GET":
+            return client.get(path, headers=headers[role])
+        return client.open(path, method=item.method, json=body, headers=headers[role])
+
+    failures = run_matrix(ROWS, world.ids, connection, send, api=True)
+    assert failures == [], f"{len(failures)} cells differ from the table:\n" + "\n".join(failures)
