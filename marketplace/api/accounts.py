@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import jsonify, request
 
 from marketplace.models import Role
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import organisations as organisations_service
+from marketplace.services import personal_data
 from marketplace.services.accounts import require_role
 from marketplace.services.digest import set_digest
 from marketplace.services.errors import ValidationFailed
@@ -14,7 +15,7 @@ from marketplace.services.listings import FieldErrors, unknown_fields
 from marketplace.services.paging import check_paging
 
 from . import api
-from .openapi import document, json_content, ref, responses
+from .openapi import document, error, json_content, ref, responses
 from .parsing import json_body, query_flag
 from .serializers import organisation_json, page_json, user_json
 
@@ -77,6 +78,98 @@ document(
                     "type": "boolean",
                     "description": "Suppliers: a daily e-mail of new needs that fit their open offers",
                 },
+            },
+        }
+    },
+)
+
+
+@api.get("/me/data")
+def my_data() -> object:
+    """Everything the marketplace holds about the caller (UK GDPR right of access)."""
+    actor = require_role(current_actor(), Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
+    response = jsonify(personal_data.personal_data(db_session(), actor))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api.post("/me/close")
+def close_me() -> object:
+    """Close the caller's account with ``{"password": "..."}``: personal details erased, records kept."""
+    actor = require_role(current_actor(), Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
+    body = json_body()
+    errors = FieldErrors()
+    unknown_fields(body, {"password"}, errors)
+    if not isinstance(body.get("password"), str):
+        errors["password"] = "Enter your current password to close your account"
+    errors.raise_if_any()
+    personal_data.close_account(db_session(), actor, body["password"])
+    commit()
+    return "", 204
+
+
+document(
+    {
+        "/me/data": {
+            "get": {
+                "summary": "Download the caller's own data",
+                "description": "Everything the marketplace holds about the caller: account, organisation, API "
+                "tokens (never the token itself), what they posted, pledge steps, recorded actions and "
+                "e-mails sent to them.",
+                "responses": responses("200", ref("PersonalData"), "401"),
+            }
+        },
+        "/me/close": {
+            "post": {
+                "summary": "Close the caller's account",
+                "description": "Erases the caller's name, e-mail address, password, API tokens and e-mails; "
+                "their organisation's needs, offers, pledges and the audit log stay, showing a former member. "
+                "Cannot be undone.",
+                "requestBody": {
+                    "required": True,
+                    **json_content(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["password"],
+                            "properties": {"password": {"type": "string"}},
+                        }
+                    ),
+                },
+                "responses": {
+                    "204": {"description": "The account is closed"},
+                    **{code: error(code) for code in ("400", "401", "413", "422")},
+                },
+            }
+        },
+    },
+    {
+        "PersonalData": {
+            "type": "object",
+            "required": [
+                "downloaded_at",
+                "account",
+                "organisation",
+                "api_tokens",
+                "needs_posted",
+                "offers_posted",
+                "pledges_made",
+                "pledge_steps",
+                "actions_recorded",
+                "emails_sent_to_you",
+            ],
+            "properties": {
+                "about": {"type": "string"},
+                "downloaded_at": {"type": "string", "format": "date-time"},
+                "account": {"type": "object"},
+                "organisation": {"type": "object"},
+                "api_tokens": {"type": "array", "items": {"type": "object"}},
+                "needs_posted": {"type": "array", "items": {"type": "object"}},
+                "offers_posted": {"type": "array", "items": {"type": "object"}},
+                "pledges_made": {"type": "array", "items": {"type": "object"}},
+                "pledge_steps": {"type": "array", "items": {"type": "object"}},
+                "actions_recorded": {"type": "array", "items": {"type": "object"}},
+                "emails_sent_to_you": {"type": "array", "items": {"type": "object"}},
             },
         }
     },

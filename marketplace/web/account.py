@@ -1,22 +1,25 @@
-"""The signed-in area: overview, your needs, your offers and API tokens."""
+"""The signed-in area: overview, your needs, your offers, API tokens, your data and closing the account."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask_login import logout_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput
 from wtforms import RadioField, SelectChoice, SubmitField
 
 from marketplace.models import Role, User
 from marketplace.request_scope import commit, current_actor, db_session
-from marketplace.services import accounts
+from marketplace.services import accounts, personal_data
 from marketplace.services.accounts import require_role
 from marketplace.services.digest import set_digest
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.needs import list_own_needs
 from marketplace.services.offers import list_own_offers
 from marketplace.services.paging import check_paging
-from marketplace.web.forms import ConfirmForm, TokenForm, error_list, show_errors
+from marketplace.web.forms import CloseAccountForm, ConfirmForm, TokenForm, error_list, show_errors
 from marketplace.web.listing_pages import PER_PAGE, pagination
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -129,3 +132,33 @@ def revoke_token(token_id: int) -> object:
         commit()
         flash(f"The token “{token.name}” has been revoked. Programs using it can no longer sign in.", "success")
     return redirect(url_for("account.tokens"))
+
+
+@bp.get("/data")
+def download_data() -> Response:
+    """Everything we hold about the signed-in person, as a JSON file to keep."""
+    actor = require_role(current_actor(), *_ANY_ROLE)
+    data = personal_data.personal_data(db_session(), actor)
+    response = Response(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="my-marketplace-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/close", methods=["GET", "POST"])
+def close() -> object:
+    """Close the account: the person's details are erased, their organisation's records kept."""
+    actor = require_role(current_actor(), *_ANY_ROLE)
+    form = CloseAccountForm()
+    if form.validate_on_submit():
+        try:
+            personal_data.close_account(db_session(), actor, form.password.data or "")
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            commit()
+            logout_user()
+            session.clear()
+            flash("Your account is closed and your personal details have been erased.", "success")
+            return redirect(url_for("pages.start"))
+    return render_template("account/close.html", form=form, errors=error_list(form), user=actor)

@@ -376,3 +376,10 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField("New password", widget=GovPasswordInput(), description="Use 8 characters or more")
     password_confirmation = PasswordField("Confirm your new password", widget=GovPasswordInput())
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class CloseAccountForm(FlaskForm):
+    """The current password, so a borrowed signed-in browser cannot close the account."""
+
+    password = PasswordField("Your current password", widget=GovPasswordInput())
+    submit = SubmitField("Close my account", widget=GovSubmitInput())
