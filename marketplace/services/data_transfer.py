@@ -125,14 +125,13 @@ def _base_type(type_: TypeEngine) -> TypeEngine:
 def _transfer_type(column: Column) -> TypeEngine:
     """The type values are read and written with, chosen to carry stored values unchanged.
 
-    Enums travel as the stored string (not the Python member), and a JSON null is written
-    back as SQL NULL, which is what the application reads as None either way.
+    Enums travel as the stored string (not the Python member). JSON keeps the column's
+    own type, so an empty value is written back as the application writes it (a JSON
+    null, unless the column says otherwise).
     """
     base = _base_type(column.type)
     if isinstance(base, Enum):
         return String(base.length)
-    if isinstance(base, JSON):
-        return JSON(none_as_null=True)
     return column.type
 
 
@@ -200,6 +199,11 @@ def _decode(value: Any, column: Column) -> Any:
             return base64.b64decode(value, validate=True)
     except (ValueError, InvalidOperation, binascii.Error) as error:
         raise ValueError(f"is not valid ({error})") from error
+    # SQLite checks neither of these, and the application could not read such a row back.
+    if isinstance(base, Enum) and value not in base.enums:
+        raise ValueError(f"should be one of {', '.join(base.enums)}")
+    if isinstance(base, String) and base.length is not None and len(value) > base.length:
+        raise ValueError(f"is longer than {base.length} characters")
     return value
 
 

@@ -43,7 +43,7 @@ from sqlalchemy import (
 )
 
 from marketplace import models  # noqa: F401  (registers every table on Base.metadata)
-from marketplace.cli import main
+from marketplace.cli import Context, main
 from marketplace.db import Base, make_engine
 from marketplace.schema import MIGRATIONS_DIR, current_revision, head_revision, upgrade
 from tests.conftest import POSTGRES_ENV, _create_postgres_database
@@ -193,21 +193,20 @@ def test_accounts_added_by_later_migrations_are_nullable_and_existing_users_are_
     assert all(row.closed_at is None for row in rows)
 
 
-def test_init_refuses_a_database_newer_than_the_code_and_changes_nothing(new_engine, tmp_path):
+def test_init_refuses_a_database_newer_than_the_code_and_changes_nothing(new_engine, tmp_path, monkeypatch):
     engine = new_engine()
     upgrade(engine)
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00d_from_the_future'"))
     tables_before = sorted(inspect(engine).get_table_names())
 
-    result = CliRunner().invoke(
-        main,
-        ["init"],
-        env={
-            "MARKETPLACE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-            "MARKETPLACE_INSTANCE_DIR": str(tmp_path),
-        },
-    )
+    monkeypatch.setenv("MARKETPLACE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("MARKETPLACE_INSTANCE_DIR", str(tmp_path))
+    context = Context()
+    try:
+        result = CliRunner().invoke(main, ["init"], obj=context)
+    finally:
+        context.engine.dispose()
 
     assert result.exit_code == 1
     assert "f00d_from_the_future" in result.output and "newer version" in result.output
