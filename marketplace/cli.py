@@ -478,3 +478,59 @@ def loadtest(
         sys.exit(2)
     click.echo(report.table())
     sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.option("--items", required=True, type=click.IntRange(1, 1_000_000), help="How many needs and offers to add.")
+@click.option("--seed", default=2026, show_default=True, type=int, help="The same seed gives the same data.")
+@pass_context
+def generate(ctx: Context, items: int, seed: int) -> None:
+    """Fill the configured database with synthetic organisations, needs, offers and pledges.
+
+    For load and performance tests. Everything goes through the services: vectors are
+    encoded in batches and the search index is updated after each chunk, with a progress
+    bar. Run `marketplace init` first; the accounts' password is printed at the end.
+    """
+    from marketplace.perf.synthetic import PASSWORD
+    from marketplace.perf.synthetic import generate as generate_items
+    from marketplace.services.errors import ServiceUnavailable
+    from marketplace.suggestions.engine import SuggestionEngine
+    from search_index import SearchIndex
+
+    factory = make_session_factory(ctx.engine)
+    engine = SuggestionEngine(factory, ctx.config.embedding_model)
+    index = SearchIndex(ctx.config.index_dir)
+    try:
+        report = generate_items(factory, index, engine, items, today=council_today(), seed=seed)
+    except ServiceUnavailable as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    finally:
+        index.close()
+    click.echo(
+        f"Added {report.needs} needs, {report.offers} offers, {report.organisations} organisations and "
+        f"{report.pledges} pledges in {report.seconds:.0f} s ({report.items / report.seconds:,.0f} items/s)."
+    )
+    click.echo(f"Synthetic accounts (group0@synthetic.example.org, supplier0@…) use the password {PASSWORD}")
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="1k and 10k items only (under 5 minutes); targets judged at 10k.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"results": [...]} instead of the table.')
+@click.option("--items", type=click.IntRange(50), default=None, hidden=True, help="One small size (tests).")
+@click.option("--no-web", is_flag=True, hidden=True, help="Skip the gunicorn figures (tests).")
+@click.option("--web-seconds", type=click.FloatRange(1), default=20, hidden=True, help="Seconds per page.")
+@pass_context
+def bench(ctx: Context, quick: bool, as_json: bool, items: int | None, no_web: bool, web_seconds: float) -> None:
+    """Measure suggestions, search, bulk load, web pages and memory, each beside a same-run yardstick.
+
+    Builds its own databases and indexes in a temporary folder (the configured database
+    is not touched) at 1k, 10k and 100k items (--quick: 1k and 10k). Progress goes to
+    standard error; see docs/PERFORMANCE.md for what each figure compares.
+    """
+    from marketplace.perf.bench import FULL_SIZES, QUICK_SIZES, run_bench
+    from marketplace.perf.results import results_json, results_table
+
+    sizes = (items,) if items else QUICK_SIZES if quick else FULL_SIZES
+    results = run_bench(sizes, web=not no_web, model=ctx.config.embedding_model, web_duration=web_seconds)
+    click.echo(results_json(results) if as_json else results_table(results))

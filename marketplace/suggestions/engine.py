@@ -145,7 +145,11 @@ class SuggestionEngine:
                     needs, offers, need_vectors or None, offer_vectors or None, encoder=self.encoder()
                 )
                 log.info("matcher built", extra={"needs": len(needs), "offers": len(offers)})
-            elif newest is not None and (self._watermark is None or newest >= self._watermark):
+            elif newest is not None and (self._watermark is None or newest > self._watermark):
+                # Strictly newer: rows stamped exactly at the watermark are re-read (``>=`` in
+                # ``_changed``) once something newer arrives, not on every request. A bulk
+                # change (expire-needs) stamps thousands of rows alike, and re-reading them on
+                # every request made each suggestion pay for all of them.
                 needs, offers = self._changed(session, self._watermark)
                 need_vectors, _ = self.store_vectors(session, "need", [n for n in needs if n.status == "open"])
                 offer_vectors, _ = self.store_vectors(session, "offer", [o for o in offers if o.status == "open"])

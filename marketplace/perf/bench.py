@@ -1,0 +1,451 @@
+"""`marketplace bench`: every figure of issue #7 beside a yardstick measured in the same run.
+
+Each size gets its own SQLite database and Whoosh index in a temporary folder, filled by
+the synthetic generator through the services (so vectors and index entries are real).
+Then, at that size:
+
+- suggestions for one item, through the service a page calls (``offers_for_need`` /
+  ``needs_for_offer``: database read, matcher, visibility filter), against an exact
+  brute-force numpy top-10 over the same stored vectors; and the recall@10 of the
+  matcher's semantic ranking against that exact top-10. The matcher computes every cosine
+  exactly (no approximate index), so this recall checks that the matcher holds the stored
+  vectors and ranks by them; it is 1.0 unless something is wrong;
+- search through the service the search page calls (``queries.search``: parsed query,
+  visibility, the five facet counts), against SQLite FTS5 over the same texts with the same
+  visibility rules and facet counts;
+- at the largest size: bulk load items/s end to end against bare
+  ``SentenceTransformer.encode`` on a sample of the same texts, and the web figures and
+  worker memory from :mod:`marketplace.perf.web_load`.
+
+Targets are attached to the figures at the largest size of the run (100k in the full run,
+10k with ``--quick``). Progress goes to standard error so ``--json`` stays parseable.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from marketplace.clock import council_today
+from marketplace.db import make_engine, make_session_factory, write_intent
+from marketplace.models import ListingEmbedding, Need, Offer, Organisation, User
+from marketplace.models.organisation import Verification
+from marketplace.perf.results import Result, Target
+from marketplace.perf.synthetic import LoadReport, generate
+from marketplace.schema import upgrade
+from marketplace.search.documents import all_documents
+from marketplace.search.queries import search
+from marketplace.search.sync import SearchSync
+from marketplace.services.reference import seed_reference_data
+from marketplace.services.suggestions import needs_for_offer, offers_for_need
+from marketplace.suggestions.engine import SuggestionEngine
+from search_index import IndexedItem, SearchIndex, SearchQuery
+
+FULL_SIZES = (1_000, 10_000, 100_000)
+QUICK_SIZES = (1_000, 10_000)
+SEARCH_FROM = 10_000
+SUGGESTION_QUERIES = 200
+SEARCH_ROUNDS = 3
+ENCODE_SAMPLE = 2_000
+
+SUGGEST_P95 = Target(20.0)
+RECALL = Target(0.99, at_most=False)
+SEARCH_MEDIAN = Target(50.0)
+SEARCH_P95 = Target(150.0)
+LOAD_RATIO = Target(0.70, at_most=False, on_ratio=True)
+
+# Typical one-to-three word searches, and some with a facet filter applied (as on the page).
+QUERIES = [
+    "volunteers", "minibus", "office space", "laptops", "food bank", "garden tools", "tree planting",
+    "mentoring young people", "cafe", "community hall", "posters", "legal advice trustees", "apprenticeships",
+    "grant", "older residents", "Loughborough", "van driver", "solar panels", "hedge", "football kit",
+    "interview practice", "christmas hampers", "website help", "furniture",
+]  # fmt: skip
+FILTERED = [
+    ("volunteers", {"district": "Melton"}),
+    ("laptops", {"category": "goods"}),
+    ("community transport", {"kind": "offer"}),
+    ("room", {"outcome": "great-communities"}),
+]
+
+
+def say(message: str) -> None:
+    """Progress for people, on standard error."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The sample at this fraction of the sorted samples (nearest rank)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def label(items: int) -> str:
+    """1k, 10k, 100k, or the plain number."""
+    return f"{items // 1000}k" if items >= 1000 and items % 1000 == 0 else str(items)
+
+
+@dataclass
+class Store:
+    """One loaded database with its index and suggestion engine."""
+
+    items: int
+    url: str
+    factory: sessionmaker
+    index_dir: Path
+    engine: SuggestionEngine
+    load: LoadReport
+
+
+def build_store(root: Path, items: int, *, model: str | None, today: date, seed: int = 2026) -> Store:
+    """A fresh SQLite database and index in ``root`` holding ``items`` synthetic needs and offers."""
+    root.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{root / 'marketplace.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as session:
+        seed_reference_data(session)
+        session.commit()
+    factory = make_session_factory(engine)
+    suggestions = SuggestionEngine(factory, model)
+    suggestions.encoder()  # load the model before the clock starts, as a running server has
+    index = SearchIndex(root / "index")
+    say(f"loading {items:,} items through the services into {root}")
+    report = generate(factory, index, suggestions, items, today=today, seed=seed, keep_texts=True)
+    index.close()
+    say(
+        f"loaded {report.items:,} items in {report.seconds:.1f} s ({report.items / report.seconds:,.0f} items/s; "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.phases.items())
+        + ")"
+    )
+    return Store(items, url, factory, root / "index", suggestions, report)
+
+
+# -- suggestions ------------------------------------------------------------------------
+
+
+def _vectors(session: Session, model: type[Need] | type[Offer], kind: str, model_name: str) -> dict[str, np.ndarray]:
+    """The stored vectors of the open items of one kind, read straight from the database."""
+    rows = session.execute(
+        select(ListingEmbedding.item_id, ListingEmbedding.vector)
+        .join(model, model.id == ListingEmbedding.item_id)
+        .where(ListingEmbedding.kind == kind, ListingEmbedding.model == model_name, model.status == "open")
+    )
+    return {str(item_id): np.frombuffer(vector, dtype="<f4") for item_id, vector in rows}
+
+
+class Exact:
+    """The yardstick: brute-force cosine top-10 with numpy over one side's stored vectors."""
+
+    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
+        self.ids = list(vectors)
+        self.matrix = np.vstack(list(vectors.values())) if vectors else np.zeros((0, 1), dtype=np.float32)
+
+    def top(self, query: np.ndarray, k: int = 10) -> list[str]:
+        """The ids of the k most similar vectors, best first."""
+        sims = self.matrix @ query
+        k = min(k, len(self.ids))
+        top = np.argpartition(-sims, k - 1)[:k]
+        return [self.ids[i] for i in top[np.argsort(-sims[top])]]
+
+
+def _semantic_top(engine: SuggestionEngine, kind: str, item_id: str, today: date, k: int = 10) -> list[str]:
+    """The matcher's own cosine ranking for a stored item (its semantic stage), best first."""
+    matcher = engine.catch_up()
+    qside, cside = (matcher.needs, matcher.offers) if kind == "need" else (matcher.offers, matcher.needs)
+    _, _, cos, _ = matcher._raw(qside, cside, item_id, today)  # the scores the matcher ranks by
+    n = cside.n
+    cos = np.where(cside.alive[:n], cos, -np.inf)
+    k = min(k, int(cside.alive[:n].sum()))
+    top = np.argpartition(-cos, k - 1)[:k]
+    return [cside.docs[i].id for i in top[np.argsort(-cos[top])]]
+
+
+def measure_suggestions(store: Store, today: date, *, targets: bool, queries: int = SUGGESTION_QUERIES) -> list[Result]:
+    """Suggestion latency through the service, the numpy yardstick, and recall@10."""
+    name = label(store.items)
+    engine = SuggestionEngine(store.factory, store.engine.model)
+    started = time.perf_counter()
+    engine.catch_up()
+    warm = time.perf_counter() - started
+    model_name = engine.model_name
+    rng = random.Random(7)
+    with store.factory() as session:
+        officer = session.scalar(select(User).where(User.role == "officer").order_by(User.id))
+        verified = select(Organisation.id).where(Organisation.verification == Verification.VERIFIED)
+        need_ids = list(
+            session.scalars(select(Need.id).where(Need.status == "open", Need.organisation_id.in_(verified)))
+        )
+        offer_ids = list(
+            session.scalars(select(Offer.id).where(Offer.status == "open", Offer.organisation_id.in_(verified)))
+        )
+        need_vectors = _vectors(session, Need, "need", model_name)
+        offer_vectors = _vectors(session, Offer, "offer", model_name)
+    exact = {"need": Exact(offer_vectors), "offer": Exact(need_vectors)}
+    own = {"need": need_vectors, "offer": offer_vectors}
+    picks = [("need", rng.choice(need_ids)) if i % 2 == 0 else ("offer", rng.choice(offer_ids)) for i in range(queries)]
+    ours_ms, alone_ms, exact_ms, recalls = [], [], [], []
+    for kind, item_id in picks[:5]:  # warm caches (transposed lexical matrix, norms), as a running server is
+        _suggest(store.factory, engine, officer.id, kind, item_id, today)
+    for kind, item_id in picks:
+        started = time.perf_counter()
+        _suggest(store.factory, engine, officer.id, kind, item_id, today)
+        ours_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        engine.run(
+            lambda m, kind=kind, item_id=str(item_id): (m.suggest_offers if kind == "need" else m.suggest_needs)(
+                item_id, 30, today
+            )
+        )
+        alone_ms.append((time.perf_counter() - started) * 1000)
+        query = own[kind][str(item_id)]
+        started = time.perf_counter()
+        truth = exact[kind].top(query)
+        exact_ms.append((time.perf_counter() - started) * 1000)
+        ours = _semantic_top(engine, kind, str(item_id), today)
+        recalls.append(len(set(ours) & set(truth)) / max(1, len(truth)))
+    label_ = f"suggestions {name}"
+    return [
+        Result(f"{label_}: median latency", statistics.median(ours_ms), "ms", statistics.median(exact_ms)),
+        Result(
+            f"{label_}: p95 latency",
+            percentile(ours_ms, 0.95),
+            "ms",
+            percentile(exact_ms, 0.95),
+            SUGGEST_P95 if targets else None,
+        ),
+        Result(f"{label_}: p95 latency, matcher alone", percentile(alone_ms, 0.95), "ms", percentile(exact_ms, 0.95)),
+        Result(f"{label_}: recall@10 vs exact top-10", statistics.mean(recalls), "", None, RECALL if targets else None),
+        Result(f"{label_}: matcher warm-up from stored vectors", warm, "s"),
+    ]
+
+
+def _suggest(factory: sessionmaker, engine: SuggestionEngine, officer_id: int, kind: str, item_id: int, today: date):
+    # One GET request's worth: a fresh read-only session, the officer (who sees every item), the service.
+    with write_intent(False), factory() as session:
+        officer = session.get(User, officer_id)
+        if kind == "need":
+            return offers_for_need(session, engine, officer, item_id, 10, today)
+        return needs_for_offer(session, engine, officer, item_id, 10, today)
+
+
+# -- search -----------------------------------------------------------------------------
+
+FACETS_SQL = {
+    "kind": "SELECT i.kind, count(*) FROM hits h JOIN item i ON i.rowid = h.rowid GROUP BY 1",
+    "category": "SELECT i.category, count(*) FROM hits h JOIN item i ON i.rowid = h.rowid GROUP BY 1",
+    "status": "SELECT i.status, count(*) FROM hits h JOIN item i ON i.rowid = h.rowid GROUP BY 1",
+    "district": "SELECT d.value, count(*) FROM hits h JOIN item_district d ON d.item = h.rowid GROUP BY 1",
+    "outcome": "SELECT o.value, count(*) FROM hits h JOIN item_outcome o ON o.item = h.rowid GROUP BY 1",
+}
+
+
+def build_fts(items: Iterable[IndexedItem], path: Path) -> sqlite3.Connection:
+    """The yardstick: an FTS5 table (porter stemmer, accents removed) of the same texts."""
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE item(rowid INTEGER PRIMARY KEY, key TEXT, kind TEXT, category TEXT, status TEXT,
+                          verified INT, organisation_id INT, created INT);
+        CREATE TABLE item_district(item INT, value TEXT);
+        CREATE TABLE item_outcome(item INT, value TEXT);
+        CREATE VIRTUAL TABLE fts USING fts5(title, description, about,
+            tokenize='porter unicode61 remove_diacritics 2');
+        """
+    )
+    with db:
+        for row, item in enumerate(items, 1):
+            db.execute(
+                "INSERT INTO item VALUES (?,?,?,?,?,?,?,?)",
+                (row, item.key, item.kind, item.category, item.status, int(item.organisation_verified),
+                 item.organisation_id, int(item.created_at.timestamp())),
+            )  # fmt: skip
+            db.executemany("INSERT INTO item_district VALUES (?,?)", [(row, d) for d in item.districts])
+            db.executemany("INSERT INTO item_outcome VALUES (?,?)", [(row, o) for o in item.outcomes])
+            tags = " ".join((item.category, *item.outcomes, *item.districts)).replace("-", " ")
+            db.execute(
+                "INSERT INTO fts(rowid, title, description, about) VALUES (?,?,?,?)",
+                (row, item.title, item.description, f"{item.organisation_name} {tags}"),
+            )
+        db.execute("CREATE INDEX item_district_item ON item_district(item)")
+        db.execute("CREATE INDEX item_outcome_item ON item_outcome(item)")
+    return db
+
+
+def fts_search(db: sqlite3.Connection, q: str, filters: dict[str, str]) -> int:
+    """Top 20 by bm25, the total and the five facet counts, for the public, as the page shows."""
+    match = " AND ".join(f'"{w}"' for w in q.split())
+    where = ["fts MATCH ?", "i.verified = 1", "i.status = 'open'"]
+    args: list[object] = [match]
+    for name, value in filters.items():
+        if name in ("district", "outcome"):
+            where.append(f"EXISTS (SELECT 1 FROM item_{name} x WHERE x.item = i.rowid AND x.value = ?)")
+        else:
+            where.append(f"i.{name} = ?")
+        args.append(value)
+    db.execute("DROP TABLE IF EXISTS temp.hits")
+    db.execute(
+        "CREATE TEMP TABLE hits AS SELECT fts.rowid AS rowid, bm25(fts, 3.0, 1.0, 0.7) AS score "
+        "FROM fts JOIN item i ON i.rowid = fts.rowid WHERE " + " AND ".join(where),
+        args,
+    )
+    total = db.execute("SELECT count(*) FROM hits").fetchone()[0]
+    db.execute(
+        "SELECT i.key, h.score FROM hits h JOIN item i ON i.rowid = h.rowid ORDER BY h.score LIMIT 20"
+    ).fetchall()
+    for sql in FACETS_SQL.values():
+        db.execute(sql).fetchall()
+    return total
+
+
+def _timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def measure_search(store: Store, workdir: Path, *, targets: bool, rounds: int = SEARCH_ROUNDS) -> list[Result]:
+    """Search latency through the service (with facets) against FTS5 over the same texts."""
+    sync = SearchSync(store.factory, store.index_dir, background=False)
+    sync.start()
+    with store.factory() as session:
+        fts = build_fts(all_documents(session), workdir / f"fts-{store.items}.sqlite3")
+    cases = [(q, {}) for q in QUERIES] + FILTERED
+
+    def ours(q: str, filters: dict[str, str]) -> None:
+        with write_intent(False), store.factory() as session:
+            outcome = search(session, sync, None, SearchQuery(q=q, **filters))
+            assert not outcome.fallback and outcome.results.facets, "the index answered, with facets"
+
+    for q, filters in cases:  # warm-up: open the searcher, build facet masks
+        ours(q, filters)
+        fts_search(fts, q, filters)
+    ours_ms, fts_ms = [], []
+    for _ in range(rounds):
+        for q, filters in cases:
+            ours_ms.append(_timed(lambda q=q, filters=filters: ours(q, filters)))
+            fts_ms.append(_timed(lambda q=q, filters=filters: fts_search(fts, q, filters)))
+    fts.close()
+    sync.stop()
+    name = f"search {label(store.items)}"
+    return [
+        Result(
+            f"{name}: median latency (with facets)",
+            statistics.median(ours_ms),
+            "ms",
+            statistics.median(fts_ms),
+            SEARCH_MEDIAN if targets else None,
+        ),
+        Result(
+            f"{name}: p95 latency (with facets)",
+            percentile(ours_ms, 0.95),
+            "ms",
+            percentile(fts_ms, 0.95),
+            SEARCH_P95 if targets else None,
+        ),
+    ]
+
+
+# -- bulk load --------------------------------------------------------------------------
+
+
+def measure_load(store: Store, *, targets: bool, sample: int = ENCODE_SAMPLE) -> list[Result]:
+    """End-to-end load rate against bare ``SentenceTransformer.encode`` on a sample of the same texts."""
+    encoder = store.engine.encoder()
+    report = store.load
+    texts = random.Random(3).sample(report.texts, min(sample, len(report.texts)))
+    say(f"bare SentenceTransformer.encode on {len(texts):,} of the same texts")
+    model = encoder._model  # the bare SentenceTransformer, without our cache or batching
+    started = time.perf_counter()
+    model.encode(
+        texts, batch_size=encoder.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+    )
+    bare = len(texts) / (time.perf_counter() - started)
+    name = f"bulk load {label(store.items)}"
+    encoding = 100 * report.phases["embedding"] / report.seconds if report.seconds else 0.0
+    return [
+        Result(
+            f"{name}: items/s end to end (db + embedding + index)",
+            report.items / report.seconds,
+            "items/s",
+            bare,
+            LOAD_RATIO if targets else None,
+        ),
+        Result(f"{name}: share of load time in the encoder", encoding, "%"),
+    ]
+
+
+def _size_mb(path: Path) -> float:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 2**20
+
+
+def _database_mb(path: Path) -> float:
+    # The SQLite file and its write-ahead log (WAL mode keeps recent pages there).
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 2**20
+
+
+# -- the whole run ----------------------------------------------------------------------
+
+
+def run_bench(
+    sizes: Iterable[int],
+    *,
+    web: bool = True,
+    model: str | None = None,
+    workdir: Path | None = None,
+    web_duration: float = 20,
+    queries: int = SUGGESTION_QUERIES,
+) -> list[Result]:
+    """Run every figure at these sizes; targets go on the figures at the largest size."""
+    sizes = sorted(sizes)
+    largest = sizes[-1]
+    today = council_today()
+    root = Path(workdir or tempfile.mkdtemp(prefix="svm-bench-"))
+    results: list[Result] = []
+    try:
+        stores: dict[int, Store] = {}
+        for items in sizes:
+            store = build_store(root / f"items-{items}", items, model=model, today=today)
+            stores[items] = store
+            say(f"suggestions at {items:,} items")
+            results += measure_suggestions(store, today, targets=items == largest, queries=queries)
+            if items >= SEARCH_FROM or len(sizes) == 1:
+                say(f"search at {items:,} items")
+                results += measure_search(store, root, targets=items == largest)
+        store = stores[largest]
+        results += measure_load(store, targets=True)
+        results += [
+            Result(f"search index on disk {label(largest)}", _size_mb(store.index_dir), "MB"),
+            Result(
+                f"database on disk {label(largest)}", _database_mb(Path(store.url.removeprefix("sqlite:///"))), "MB"
+            ),
+        ]
+        if web:
+            results += _web(store, web_duration)
+    finally:
+        if workdir is None:
+            shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+def _web(store: Store, duration: float) -> list[Result]:
+    # Built by the load-test work in web_load.py: gunicorn, 2 workers, 20 clients.
+    from marketplace.perf.web_load import measure_web
+
+    say(f"web: gunicorn with 2 workers and 20 clients, {duration:g} s per page, {store.items:,} items")
+    env = {"MARKETPLACE_EMBEDDING_MODEL": store.engine.model} if store.engine.model else None
+    return measure_web(store.url, store.index_dir, duration=duration, items=store.items, env=env)

@@ -1,0 +1,545 @@
+"""Synthetic marketplace data at scale, loaded through the same services the product uses.
+
+Texts are recombined from the demo set's real phrasings (``seed/demo.json``): the opening
+sentence of one need or offer of a category, a later sentence of another of the same
+category, a local detail and a closing line, with the towns swapped for others in the
+chosen district. Every category, district and outcome appears; needs end up open, met,
+withdrawn or expired, offers open, paused or withdrawn, and some pledges reach every stage.
+
+Loading is chunked: each chunk of items is posted through ``post_need``/``post_offer``
+(which write the search outbox rows in the same transaction), committed, then its vectors
+are encoded in one batch and stored by ``SuggestionEngine.store_vectors`` (what
+``marketplace reindex`` uses), and the outbox is drained into Whoosh in batched commits
+(what the app's sync thread does). So the embeddings and index entries are the real ones,
+and the encoder sees large batches instead of one text per request.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from importlib import resources
+
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from tqdm import tqdm
+
+import matching
+from marketplace.models import Need, Offer, Organisation, User
+from marketplace.models.organisation import Verification
+from marketplace.search.sync import drain
+from marketplace.services import accounts, contracts, needs, offers, organisations, pledges
+from marketplace.services.reference import reference_lists
+from marketplace.suggestions.documents import need_document, offer_document
+from marketplace.suggestions.engine import SuggestionEngine
+from search_index import SearchIndex
+
+PASSWORD = "synthetic-marketplace-2026"
+CHUNK = 1000
+NEED_SHARE = 0.6
+# Where each district's towns are, to keep a recombined text's places in its district.
+TOWNS = {
+    "Blaby": ["Blaby", "Enderby", "Narborough", "Whetstone", "Braunstone Town", "Glenfield", "Countesthorpe"],
+    "Charnwood": ["Loughborough", "Shepshed", "Syston", "Birstall", "Anstey", "Quorn", "Sileby", "Barrow upon Soar"],
+    "Harborough": ["Market Harborough", "Lutterworth", "Broughton Astley", "Fleckney", "Kibworth", "Great Glen"],
+    "Hinckley and Bosworth": ["Hinckley", "Burbage", "Earl Shilton", "Market Bosworth", "Barwell", "Groby"],
+    "Melton": ["Melton Mowbray", "Asfordby", "Bottesford", "Waltham on the Wolds", "Long Clawson"],
+    "North West Leicestershire": ["Coalville", "Ashby de la Zouch", "Castle Donington", "Ibstock", "Measham"],
+    "Oadby and Wigston": ["Oadby", "Wigston", "South Wigston", "Wigston Magna"],
+}
+ALL_TOWNS = sorted({town for towns in TOWNS.values() for town in towns}, key=len, reverse=True)
+_TOWN_PATTERN = re.compile(r"\b(" + "|".join(re.escape(t) for t in ALL_TOWNS) + r")\b")
+GROUP_KINDS = [
+    "Lunch Club", "Youth Club", "Food Bank", "Scouts", "Men in Sheds", "Carers' Café", "Friends of the Park",
+    "Allotment Society", "Memory Café", "Junior Football Club", "Community Larder", "Women's Refuge",
+    "Homework Club", "Baby Bank", "Repair Café", "Tenants' Association", "Wildlife Trust group", "Job Club",
+]  # fmt: skip
+COMPANY_KINDS = [
+    "Facilities Ltd", "Logistics", "IT Services", "Builders", "Catering", "Engineering", "Print", "Energy",
+    "Accountants", "Solicitors LLP", "Landscapes", "Coaches", "Homes", "Recruitment",
+]  # fmt: skip
+NEED_DETAILS = [
+    "We meet on {day}s at the {venue} in {town}.",
+    "About {count} people come along each week.",
+    "We have been running in {town} for {years} years.",
+    "Everything we do is run by {count} volunteers.",
+    "Most of our members live in and around {town}.",
+    "We are a registered charity and can give a receipt.",
+    "We would be happy to thank you on our newsletter and social media.",
+    "It would make a real difference before the {season}.",
+]
+OFFER_DETAILS = [
+    "Our team in {town} can help on {day}s.",
+    "We can do this up to {count} times this year.",
+    "Our staff have {years} days of volunteering leave each.",
+    "Groups anywhere near {town} are welcome to ask.",
+    "This counts towards the social value of our council contract.",
+    "We can start before the {season}.",
+    "Please tell us a little about your group when you get in touch.",
+]
+NEED_CLOSERS = [
+    "Any help would be hugely appreciated.",
+    "Please get in touch if you can help.",
+    "Even a small amount of help would go a long way.",
+    "Thank you for reading.",
+    "We are flexible on dates.",
+    "",
+]
+OFFER_CLOSERS = ["Get in touch to arrange.", "First come, first served.", "Happy to talk it through.", ""]
+VENUES = ["village hall", "church hall", "community centre", "library", "leisure centre", "scout hut"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+SEASONS = ["winter", "summer holidays", "new school year", "spring", "Christmas"]
+# Short extra phrasings for categories the demo set has few examples of (or none, as needs).
+EXTRA = {
+    "need": {
+        "other": [
+            ("Translation help for new arrivals", "Our welcome group supports families settling in Wigston. "
+             "We need people who speak Ukrainian or Dari to help at our Saturday drop-in."),
+            ("A photographer for our centenary", "Our village hall turns 100 this year and we are holding a "
+             "celebration. We would love someone to take photographs we can keep for the archive."),
+            ("Christmas hampers for isolated residents", "Every December we deliver hampers to older people "
+             "who live alone. This year the list is longer than ever."),
+        ],
+        "funding": [
+            ("A defibrillator for the village", "There is no defibrillator within two miles of our sports field. "
+             "We need help with the cost of one and its cabinet."),
+            ("Keeping the hall heated this winter", "Our heating costs have doubled and we may have to cut "
+             "sessions. A contribution towards the bills would keep us open."),
+        ],
+        "advertising": [
+            ("Posters for our open day", "We are holding an open day to recruit new members. We need posters "
+             "printed and put up around the town."),
+        ],
+    },
+    "offer": {
+        "funding": [
+            ("Small grants for community projects", "Our company sets aside a fund each year for local groups. "
+             "Grants of up to £1,000 are available for equipment or running costs."),
+        ],
+        "other": [
+            ("Staff choir for your celebration", "Our staff choir would be glad to sing at community events. "
+             "We have performed at care homes and fetes across the county."),
+        ],
+    },
+}  # fmt: skip
+# Which measure an offer of each category is usually counted in, and a typical amount (as the demo).
+MEASURE_FOR_CATEGORY = {
+    "volunteering": ("volunteering-hours", 80),
+    "expertise": ("expert-hours", 20),
+    "goods": ("goods-donated", 2500),
+    "premises": ("premises-provided", 6000),
+    "advertising": ("advertising-provided", 3000),
+    "transport": ("transport-provided", 1500),
+    "funding": ("funding-donated", 5000),
+    "skills-and-jobs": ("work-placement-weeks", 12),
+    "environment": ("carbon-saved", 10),
+}
+PLEDGE_STAGES = ["proposed", "accepted", "declined", "approved", "rejected", "delivered", "confirmed", "cancelled"]
+_PATHS = {
+    "proposed": [],
+    "accepted": ["accept"],
+    "declined": ["decline"],
+    "approved": ["accept", "approve"],
+    "rejected": ["accept", "reject"],
+    "delivered": ["accept", "approve", "deliver"],
+    "confirmed": ["accept", "approve", "deliver", "confirm"],
+    "cancelled": ["cancel"],
+}
+
+
+@dataclass
+class LoadReport:
+    """What was loaded and where the time went (seconds of wall clock)."""
+
+    needs: int = 0
+    offers: int = 0
+    organisations: int = 0
+    pledges: int = 0
+    encoded: int = 0
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=lambda: {"database": 0.0, "embedding": 0.0, "index": 0.0})
+    texts: list[str] = field(default_factory=list)
+
+    @property
+    def items(self) -> int:
+        """Needs and offers loaded."""
+        return self.needs + self.offers
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+class Phrasebook:
+    """Real phrasings by kind and category, recombined into new needs and offers."""
+
+    def __init__(self, rng: random.Random) -> None:
+        data = json.loads(resources.files("marketplace").joinpath("seed/demo.json").read_text(encoding="utf-8"))
+        self.rng = rng
+        self.templates: dict[str, dict[str, list[tuple[str, list[str]]]]] = {"need": {}, "offer": {}}
+        for kind, rows in (("need", data["needs"]), ("offer", data["offers"])):
+            for row in rows:
+                self.templates[kind].setdefault(row["category"], []).append(
+                    (row["title"], _sentences(row["description"]))
+                )
+        for kind, extra in EXTRA.items():
+            for category, rows in extra.items():
+                for title, description in rows:
+                    self.templates[kind].setdefault(category, []).append((title, _sentences(description)))
+
+    def _place(self, text: str, district: str) -> str:
+        towns = TOWNS.get(district) or ALL_TOWNS
+        return _TOWN_PATTERN.sub(lambda _: self.rng.choice(towns), text)
+
+    def _detail(self, kind: str, town: str) -> str:
+        rng = self.rng
+        return rng.choice(NEED_DETAILS if kind == "need" else OFFER_DETAILS).format(
+            day=rng.choice(DAYS),
+            venue=rng.choice(VENUES),
+            town=town,
+            count=rng.randint(4, 60),
+            years=rng.randint(2, 40),
+            season=rng.choice(SEASONS),
+        )
+
+    def compose(self, kind: str, category: str, district: str) -> tuple[str, str]:
+        """A title and description for a need or offer of this category in this district."""
+        rng = self.rng
+        pool = self.templates[kind].get(category) or self.templates["need" if kind == "offer" else "offer"][category]
+        first, second = rng.choice(pool), rng.choice(pool)
+        town = rng.choice(TOWNS.get(district) or ALL_TOWNS)
+        title = first[0]
+        if rng.random() < 0.4:
+            title = f"{title.rstrip('!?.')} in {town}"
+        parts = [first[1][0]]
+        later = second[1][1:] or second[1]
+        parts.append(rng.choice(later))
+        if rng.random() < 0.8:
+            parts.append(self._detail(kind, town))
+        parts.append(rng.choice(NEED_CLOSERS if kind == "need" else OFFER_CLOSERS))
+        description = self._place(" ".join(p for p in parts if p), district)
+        return self._place(title, district)[:120], description[:2000]
+
+
+@contextmanager
+def _cheap_passwords() -> Iterator[None]:
+    # Thousands of synthetic accounts: real argon2id, with the test suite's cheap parameters.
+    previous = accounts._hasher
+    accounts.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    try:
+        yield
+    finally:
+        accounts.use_password_hasher(previous)
+
+
+class _Timer:
+    def __init__(self, report: LoadReport) -> None:
+        self.report = report
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.report.phases[name] += time.perf_counter() - started
+
+
+def generate(
+    session_factory: sessionmaker,
+    index: SearchIndex,
+    engine: SuggestionEngine,
+    items: int,
+    *,
+    today: date,
+    seed: int = 2026,
+    chunk: int = CHUNK,
+    progress: bool = True,
+    keep_texts: bool = False,
+) -> LoadReport:
+    """Create organisations, ``items`` needs and offers and some pledges, with vectors and index entries.
+
+    Args:
+        session_factory: sessions on the target database (schema and reference data in place).
+        index: the search index to keep in step (drained after each chunk).
+        engine: stores the vectors (batch-encoded per chunk).
+        items: how many needs and offers in total.
+        today: the council's today (needed-by dates are after it).
+        seed: the same seed gives the same data.
+        chunk: items per transaction, embedding batch and index drain.
+        progress: show a tqdm bar on standard error.
+        keep_texts: keep the encoded texts in the report (for the encode yardstick).
+
+    Returns:
+        Counts and the time spent in the database, the encoder and the index.
+    """
+    rng = random.Random(seed)
+    book = Phrasebook(rng)
+    report = LoadReport()
+    timer = _Timer(report)
+    started = time.perf_counter()
+    with session_factory() as session:
+        lists = reference_lists(session)
+        categories = [c.code for c in lists.categories]
+        districts = [d.code for d in lists.districts]
+        outcomes = [o.code for o in lists.outcomes]
+        measures = lists.measure_codes
+    local = [d for d in districts if d in TOWNS]
+    with timer.phase("database"), _cheap_passwords(), session_factory() as session:
+        # A second load into the same database gets new names (names and e-mails are unique).
+        run = session.scalar(
+            select(func.count()).select_from(User).where(User.email.like("officer%@synthetic.example.gov.uk"))
+        )
+        officer, groups, suppliers = _organisations(session, rng, items, local, run or 0)
+        session.commit()
+        officer_id = officer.id
+        group_ids, supplier_ids = [u.id for u in groups], [u.id for u in suppliers]
+        report.organisations = len(groups) + len(suppliers) + 1
+    number = 0
+    with tqdm(total=items, desc=f"Loading {items:,} needs and offers", unit="item", disable=not progress) as bar:
+        while number < items:
+            size = min(chunk, items - number)
+            with timer.phase("database"), session_factory() as session:
+                new_needs, new_offers = [], []
+                for position in range(number, number + size):
+                    # Coverage first: the first items walk through every category and district.
+                    category = categories[position % len(categories)] if position < 40 else rng.choice(categories)
+                    district = districts[position % len(districts)] if position < 40 else rng.choice(districts)
+                    if rng.random() < NEED_SHARE or position < 2 * len(categories):
+                        member = session.get(User, group_ids[rng.randrange(len(group_ids))])
+                        new_needs.append(_post_need(session, rng, book, member, category, district, outcomes, today))
+                    else:
+                        member = session.get(User, supplier_ids[rng.randrange(len(supplier_ids))])
+                        new_offers.append(
+                            _post_offer(session, rng, book, member, category, districts, outcomes, measures, today)
+                        )
+                _close_some(session, rng, new_needs, new_offers)
+                session.commit()
+                need_docs = [need_document(n) for n in new_needs]
+                offer_docs = [offer_document(o) for o in new_offers]
+            report.needs += len(new_needs)
+            report.offers += len(new_offers)
+            with timer.phase("embedding"), session_factory() as session:
+                for kind, docs in (("need", need_docs), ("offer", offer_docs)):
+                    _, encoded = engine.store_vectors(session, kind, docs)
+                    report.encoded += encoded
+                session.commit()
+            if keep_texts:
+                report.texts.extend(matching.item_text(d) for d in [*need_docs, *offer_docs])
+            with timer.phase("index"):
+                drain(session_factory, index)
+            number += size
+            bar.update(size)
+    with timer.phase("database"), session_factory() as session:
+        officer = session.get(User, officer_id)
+        report.pledges = _pledges(session, rng, officer, supplier_ids, today, run or 0)
+        needs.expire_overdue_needs(session, today + timedelta(days=2))
+        session.commit()
+    with timer.phase("index"):
+        drain(session_factory, index)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _organisations(
+    session: Session, rng: random.Random, items: int, local: list[str], run: int
+) -> tuple[User, list[User], list[User]]:
+    """An officer, community groups (about one per 25 items) and suppliers (one per 80), most verified."""
+    officer = accounts.create_user(
+        session,
+        email=f"officer{run}@synthetic.example.gov.uk",
+        role="officer",
+        organisation_name="Leicestershire County Council",
+        password=PASSWORD,
+        name="Synthetic officer",
+    )
+    groups, suppliers = [], []
+    tag = "" if run == 0 else f"r{run}-"
+    for number in range(max(4, items // 25)):
+        town = rng.choice(TOWNS[rng.choice(local)])
+        groups.append(
+            accounts.create_user(
+                session,
+                email=f"{tag}group{number}@synthetic.example.org",
+                role="community",
+                organisation_name=f"{town} {rng.choice(GROUP_KINDS)} {tag}{number}",
+                password=PASSWORD,
+                name=f"Group contact {number}",
+            )
+        )
+    for number in range(max(3, items // 80)):
+        town = rng.choice(TOWNS[rng.choice(local)])
+        suppliers.append(
+            accounts.create_user(
+                session,
+                email=f"{tag}supplier{number}@synthetic.example.com",
+                role="supplier",
+                organisation_name=f"{town} {rng.choice(COMPANY_KINDS)} {tag}{number}",
+                password=PASSWORD,
+                name=f"Supplier contact {number}",
+            )
+        )
+    # Verify before anything is posted, so verification does not re-index listings. One in
+    # twenty stays waiting, so officers have work and visibility rules are exercised.
+    for user in [*groups, *suppliers]:
+        if rng.random() >= 0.05 or user is suppliers[0] or user is groups[0]:
+            organisations.verify_organisation(session, officer, user.organisation_id)
+    session.flush()
+    return officer, groups, suppliers
+
+
+def _post_need(
+    session: Session,
+    rng: random.Random,
+    book: Phrasebook,
+    member: User,
+    category: str,
+    district: str,
+    outcomes: list[str],
+    today: date,
+) -> Need:
+    title, description = book.compose("need", category, district)
+    # One in twenty-five is due tomorrow and expires at the end of the load.
+    soon = rng.random() < 0.04
+    fields: dict[str, object] = {
+        "title": title,
+        "description": description,
+        "category": category,
+        "district": district,
+        "outcomes": rng.sample(outcomes, rng.randint(1, 2)),
+        "needed_by": (today + timedelta(days=1 if soon else rng.randint(30, 300))).isoformat(),
+    }
+    if rng.random() < 0.5:
+        fields["quantity"] = rng.choice(["about 20 people", "one evening a month", "as soon as possible", "a van load"])
+    measure = MEASURE_FOR_CATEGORY.get(category)
+    if measure and rng.random() < 0.3:
+        fields["measure"], fields["quantity_needed"] = measure[0], measure[1] * rng.randint(1, 3)
+    return needs.post_need(session, member, fields, today)
+
+
+def _post_offer(
+    session: Session,
+    rng: random.Random,
+    book: Phrasebook,
+    member: User,
+    category: str,
+    districts: list[str],
+    outcomes: list[str],
+    measures: set[str],
+    today: date,
+) -> Offer:
+    served = rng.sample(districts, rng.randint(1, 3))
+    title, description = book.compose("offer", category, served[0])
+    fields: dict[str, object] = {
+        "title": title,
+        "description": description,
+        "category": category,
+        "districts": served,
+        "outcomes": rng.sample(outcomes, rng.randint(1, 2)),
+    }
+    measure = MEASURE_FOR_CATEGORY.get(category)
+    if measure and measure[0] in measures:
+        fields["measure"], fields["capacity"] = measure[0], measure[1] * rng.randint(1, 5)
+    if rng.random() < 0.25:
+        fields["available_until"] = (today + timedelta(days=rng.randint(60, 400))).isoformat()
+    return offers.post_offer(session, member, fields, today)
+
+
+def _close_some(session: Session, rng: random.Random, new_needs: list[Need], new_offers: list[Offer]) -> None:
+    """Some needs met or withdrawn, some offers paused or withdrawn, by their owners."""
+    for need in new_needs:
+        roll = rng.random()
+        if roll < 0.08 or roll > 0.95:
+            owner = need.created_by
+            (needs.mark_need_met if roll < 0.08 else needs.withdraw_need)(session, owner, need.id)
+    for offer in new_offers:
+        roll = rng.random()
+        if roll < 0.06 or roll > 0.96:
+            offers.change_offer_status(session, offer.created_by, offer.id, "pause" if roll < 0.06 else "withdraw")
+
+
+def _pledges(
+    session: Session, rng: random.Random, officer: User, supplier_ids: list[int], today: date, run: int
+) -> int:
+    """Pledges from suppliers' open offers to open needs, taken to every stage of their lifecycle."""
+    suppliers = [session.get(User, user_id) for user_id in supplier_ids]
+    suppliers = [s for s in suppliers if s is not None and s.organisation.verified]
+    contract_of: dict[int, int] = {}
+    for number, supplier in enumerate(suppliers[:10]):
+        contract = contracts.create_contract(
+            session,
+            officer,
+            {
+                "reference": f"SYN-{run}-{number:04d}",
+                "title": f"Synthetic contract {number}",
+                "supplier_id": supplier.organisation_id,
+                "value": 100_000 + 50_000 * number,
+                "start_date": today.replace(day=1).isoformat(),
+                "end_date": today.replace(year=today.year + 2, day=1).isoformat(),
+                "social_value_target": 10_000,
+            },
+        )
+        contract_of[supplier.organisation_id] = contract.id
+    open_needs = list(
+        session.scalars(
+            select(Need)
+            .join(Organisation, Need.organisation_id == Organisation.id)
+            .where(Need.status == "open", Need.measure_code.is_(None))
+            .where(Organisation.verification == Verification.VERIFIED)
+            .order_by(Need.id)
+            .limit(4000)
+        )
+    )
+    rng.shuffle(open_needs)
+    by_organisation = {s.organisation_id: s for s in suppliers}
+    sources = list(
+        session.scalars(
+            select(Offer)
+            .where(Offer.organisation_id.in_(by_organisation), Offer.status == "open", Offer.capacity.is_not(None))
+            .order_by(Offer.id)
+            .limit(200)
+        )
+    )
+    wanted = max(len(PLEDGE_STAGES), len(open_needs) // 40)
+    # Each pledge takes a tenth of its offer's capacity, so one offer can serve several.
+    count = min(wanted, len(open_needs), 10 * len(sources))
+    for number in range(count):
+        offer = sources[number % len(sources)]
+        supplier = by_organisation[offer.organisation_id]
+        need = open_needs.pop()
+        pledge = pledges.propose_pledge(
+            session,
+            supplier,
+            {
+                "need_id": need.id,
+                "offer_id": offer.id,
+                "contract_id": contract_of.get(supplier.organisation_id),
+                "quantity": max(1, int(offer.capacity) // 10),
+                "message": "We would be glad to help with this.",
+            },
+        )
+        owner = need.created_by
+        for step in _PATHS[PLEDGE_STAGES[number % len(PLEDGE_STAGES)]]:
+            if step == "accept":
+                pledges.accept_pledge(session, owner, pledge.id)
+            elif step == "decline":
+                pledges.decline_pledge(session, owner, pledge.id, "We found help elsewhere.")
+            elif step == "approve":
+                pledges.approve_pledge(session, officer, pledge.id)
+            elif step == "reject":
+                pledges.reject_pledge(session, officer, pledge.id, "Not within the contract's scope.")
+            elif step == "deliver":
+                pledges.deliver_pledge(session, supplier, pledge.id, "Done as promised.")
+            elif step == "confirm":
+                pledges.confirm_pledge(session, owner, pledge.id)
+            else:
+                pledges.cancel_pledge(session, supplier, pledge.id, "Plans changed.")
+    session.flush()
+    return count

@@ -1,0 +1,55 @@
+"""`marketplace bench` end to end at a tiny size: it runs, and --json prints every figure in the agreed shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import POSTGRES_ENV
+
+KEYS = {"name", "value", "unit", "yardstick", "ratio", "target", "met"}
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get(POSTGRES_ENV)),
+    reason="bench builds its own SQLite databases whatever the configured database; the SQLite run covers it",
+)
+def test_bench_json_has_every_figure_with_its_yardstick(tmp_path: Path) -> None:
+    command = Path(sys.executable).with_name("marketplace")
+    env = {**os.environ, "MARKETPLACE_INSTANCE_DIR": str(tmp_path), "TMPDIR": str(tmp_path)}
+    # Without the web figures: gunicorn at 20 s a page would take minutes.
+    done = subprocess.run(
+        [str(command), "bench", "--items", "60", "--no-web", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout)["results"]  # progress went to stderr, so stdout parses
+    assert "loading 60 items" in done.stderr
+    by_name = {r["name"]: r for r in results}
+    assert all(set(r) == KEYS for r in results)
+    for name in (
+        "suggestions 60: p95 latency",
+        "suggestions 60: recall@10 vs exact top-10",
+        "search 60: median latency (with facets)",
+        "search 60: p95 latency (with facets)",
+        "bulk load 60: items/s end to end (db + embedding + index)",
+    ):
+        assert name in by_name, sorted(by_name)
+    latency = by_name["suggestions 60: p95 latency"]
+    assert latency["unit"] == "ms" and latency["value"] > 0 and latency["yardstick"] > 0
+    assert latency["ratio"] == pytest.approx(latency["value"] / latency["yardstick"], rel=0.01)
+    assert latency["target"] == "<= 20 ms" and isinstance(latency["met"], bool)
+    # The matcher ranks by exact cosines over the stored vectors, so it finds the exact top-10.
+    assert by_name["suggestions 60: recall@10 vs exact top-10"]["value"] == 1.0
+    load = by_name["bulk load 60: items/s end to end (db + embedding + index)"]
+    assert load["target"] == "ratio >= 0.7" and load["yardstick"] > 0
+    assert not list(tmp_path.glob("svm-bench-*")), "the temporary databases were removed"

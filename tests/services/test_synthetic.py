@@ -1,0 +1,71 @@
+"""The synthetic data generator: what it loads, through the services, with real vectors and index entries."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+import matching
+from marketplace.models import Category, District, ListingEmbedding, Need, Offer, Outcome, Pledge
+from marketplace.perf.synthetic import Phrasebook, generate
+from marketplace.search.documents import all_documents
+from marketplace.suggestions.documents import need_document
+from marketplace.suggestions.engine import SuggestionEngine
+from search_index import SearchIndex
+
+ITEMS = 120
+
+
+@pytest.fixture
+def loaded(session_factory: sessionmaker, tmp_path: Path, today):
+    index = SearchIndex(tmp_path / "index")
+    engine = SuggestionEngine(session_factory, None)
+    report = generate(session_factory, index, engine, ITEMS, today=today, seed=11, chunk=50, progress=False)
+    yield report, index, engine
+    index.close()
+
+
+def test_loads_every_category_district_outcome_and_stage_with_real_vectors_and_index(loaded, session: Session) -> None:
+    report, _, _ = loaded
+    needs = list(session.scalars(select(Need)))
+    offers = list(session.scalars(select(Offer)))
+    assert (report.needs, report.offers) == (len(needs), len(offers))
+    assert report.items == ITEMS
+    used_categories = {n.category_code for n in needs} | {o.category_code for o in offers}
+    assert used_categories == set(session.scalars(select(Category.code)))
+    used_districts = {n.district_code for n in needs} | {d.code for o in offers for d in o.districts}
+    assert used_districts == set(session.scalars(select(District.code)))
+    used_outcomes = {o.code for n in needs for o in n.outcomes} | {c.code for o in offers for c in o.outcomes}
+    assert used_outcomes == set(session.scalars(select(Outcome.code)))
+    assert {n.status.value for n in needs} == {"open", "met", "withdrawn", "expired"}
+    assert {o.status.value for o in offers} == {"open", "paused", "withdrawn"}
+    stages = {p.status.value for p in session.scalars(select(Pledge))}
+    assert stages == {"proposed", "accepted", "declined", "approved", "rejected", "delivered", "confirmed", "cancelled"}
+    # Recombined texts, not copies: almost every need reads differently.
+    assert len({(n.title, n.description) for n in needs}) >= 0.95 * len(needs)
+
+    # The vectors and index entries are the real ones.
+    _, index, engine = loaded
+    stored = session.scalar(select(func.count()).select_from(ListingEmbedding))
+    assert stored == ITEMS
+    need = session.scalars(select(Need).where(Need.status == "open").order_by(Need.id)).first()
+    row = session.scalar(
+        select(ListingEmbedding).where(ListingEmbedding.kind == "need", ListingEmbedding.item_id == need.id)
+    )
+    # Encoded afresh by the model itself (the encoder's own cache would just hand back the stored one).
+    fresh = engine.encoder()._model.encode([matching.item_text(need_document(need))], normalize_embeddings=True)[0]
+    assert np.allclose(np.frombuffer(row.vector, dtype="<f4"), fresh, atol=1e-5)
+    # The index holds exactly the database's needs and offers, current.
+    assert index.check(all_documents(session)).ok
+
+
+def test_the_same_seed_gives_the_same_texts() -> None:
+    first, second = Phrasebook(random.Random(5)), Phrasebook(random.Random(5))
+    args = [("need", "premises", "Melton"), ("offer", "other", "Blaby"), ("need", "funding", "County-wide")]
+    assert [first.compose(*a) for a in args] == [second.compose(*a) for a in args]
+    assert "Loughborough" not in first.compose("need", "premises", "Melton")[1]  # towns follow the district
