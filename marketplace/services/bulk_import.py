@@ -45,6 +45,8 @@ MAX_BYTES = 1_000_000
 MAX_ROWS = 1000
 # Row problems shown before the rest are summarised: a file that wrong needs fixing at source.
 MAX_PROBLEMS = 500
+# Warnings kept with the import in the audit log, for its result page.
+MAX_KEPT_WARNINGS = 100
 FORMULA_START = ("=", "+", "-", "@")
 KINDS = ("needs", "offers")
 AUDIT_ACTION = {"needs": "bulk_import.needs", "offers": "bulk_import.offers"}
@@ -278,7 +280,13 @@ def import_csv(
             "import",
             (filename or f"{kind}.csv")[-60:],
             None,
-            {"kind": kind, "file": filename[-200:], "rows": len(created), "ids": [item.id for item in created]},
+            {
+                "kind": kind,
+                "file": filename[-200:],
+                "rows": len(created),
+                "ids": [item.id for item in created],
+                "warnings": [w.as_json() for w in warnings[:MAX_KEPT_WARNINGS]],
+            },
         )
         session.flush()
         savepoint.commit()
@@ -342,6 +350,7 @@ class PastImport:
     at: object
     actor: User | None
     items: list[Need] | list[Offer]
+    warnings: list[Problem]
 
 
 def get_import(session: Session, actor: User | None, audit_id: int) -> PastImport:
@@ -366,6 +375,11 @@ def get_import(session: Session, actor: User | None, audit_id: int) -> PastImpor
         at=entry.at,
         actor=entry.actor,
         items=[found[i] for i in ids if i in found],
+        warnings=[
+            Problem(str(w.get("message", "")), w.get("row"), w.get("column"))
+            for w in entry.after.get("warnings", [])
+            if isinstance(w, dict)
+        ],
     )
 
 
