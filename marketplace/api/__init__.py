@@ -38,4 +38,4 @@ def authenticate() -> object:
     return None
 
 
-from . import accounts, contracts, needs, offers, openapi, pledges, reference, reports, search, suggestions  # noqa: E402, F401  (register routes)
+from . import accounts, contracts, imports, needs, offers, openapi, pledges, reference, reports, search, suggestions  # noqa: E402, F401  (register routes)
