@@ -143,7 +143,9 @@ def forgot_password() -> object:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip()
-        if not accounts.EMAIL_PATTERN.match(email.lower()) or len(email) > 254:
+        if not email:
+            form.email.errors = ["Enter the email address of your account"]
+        elif not accounts.EMAIL_PATTERN.match(email.lower()) or len(email) > 254:
             form.email.errors = ["Enter an email address in the correct format, like name@example.com"]
         else:
             account_links.request_password_reset(db_session(), link_settings(), email)

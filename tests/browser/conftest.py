@@ -26,7 +26,16 @@ from marketplace.demo import load_demo_data
 from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Organisation, User, Verification
 from marketplace.schema import upgrade
 from marketplace.services.reference import seed_reference_data
-from tests.browser.support import EMAIL_BY_ROLE, DemoIds, LiveServer, PledgeIds, create_pledges, register, sign_in
+from tests.browser.support import (
+    EMAIL_BY_ROLE,
+    DemoIds,
+    LiveServer,
+    PledgeIds,
+    create_pledges,
+    register,
+    sign_in,
+    use_live_server,
+)
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("MARKETPLACE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -72,14 +81,18 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         index_dir=folder / "index",
         testing=True,
         log_level="WARNING",
+        # The suite signs in far more often than a person could; the limits have their own tests.
+        rate_limits_enabled=False,
     )
     app = create_app(config)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request in failure reports
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    live = LiveServer(url=f"http://127.0.0.1:{server.server_port}", session=lambda: Session(engine))
+    use_live_server(live)
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", session=lambda: Session(engine))
+        yield live
     finally:
         server.shutdown()
         thread.join(timeout=10)

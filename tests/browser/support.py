@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
-from marketplace.models import Contract, User
+from marketplace.models import Contract, Notification, User
 from marketplace.services import needs, pledges
 
 EMAIL_BY_ROLE = {account.role: account.email for account in DEMO_ACCOUNTS}
@@ -47,18 +48,47 @@ def sign_in(page: Page, role: str) -> None:
     expect(page.get_by_role("heading", name="Your account", level=1)).to_be_visible()
 
 
+_server: LiveServer | None = None
+
+
+def use_live_server(server: LiveServer) -> None:
+    """Let ``register`` read the confirmation e-mail from the running app's outbox."""
+    global _server
+    _server = server
+
+
+def confirmation_link(email: str, kind: str = "confirm-email") -> str:
+    """The link in the latest e-mail to ``email`` of ``kind`` (confirm-email or reset-password).
+
+    The outbox is where our system ends; reading it stands in for the person's mailbox.
+    """
+    assert _server is not None, "the live_server fixture has not started"
+    with _server.session() as session:
+        body = session.scalar(
+            select(Notification.body).where(Notification.to_email == email).order_by(Notification.id.desc()).limit(1)
+        )
+    assert body, f"no e-mail to {email}"
+    match = re.search(rf"https?://\S+/{kind}/\S+", body)
+    assert match, body
+    return match.group(0)
+
+
 def register(page: Page, *, role: str = "community", organisation: str | None = None) -> str:
-    """Register a new person and organisation through the form; returns the organisation name."""
+    """Register a new person and organisation through the form, then open the link e-mailed to
+    confirm the address; returns the organisation name."""
     organisation = organisation or f"Test Group {uuid.uuid4().hex[:8]}"
+    email = f"sam-{uuid.uuid4().hex[:10]}@example.org"
     page.goto("/register")
     kind = "A community group" if role == "community" else "A supplier"
     page.get_by_label(kind).check()
     page.get_by_label("Organisation name").fill(organisation)
     page.get_by_label("Your full name").fill("Sam Tester")
-    page.get_by_label("Email address").fill(f"sam-{uuid.uuid4().hex[:10]}@example.org")
+    page.get_by_label("Email address").fill(email)
     page.get_by_label("Create a password", exact=True).fill("a long enough password")
     page.get_by_label("Confirm your password", exact=True).fill("a long enough password")
     page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("heading", name="Check your email", level=1)).to_be_visible()
+    page.goto(confirmation_link(email))
     expect(page.get_by_role("heading", name="Your account", level=1)).to_be_visible()
     return organisation
 

@@ -17,7 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import DemoIds, PledgeIds, register
+from tests.browser.support import EMAIL_BY_ROLE, DemoIds, PledgeIds, confirmation_link, register
 
 pytestmark = pytest.mark.browser
 
@@ -139,6 +139,34 @@ def _register_new_group(page: Page, _: DemoIds) -> None:
     expect(page.get_by_role("region", name="Not yet public")).to_be_visible()
 
 
+def _registered_not_confirmed(page: Page, _: DemoIds) -> None:
+    page.get_by_label("A community group").check()
+    page.get_by_label("Organisation name").fill("Axe Check Group")
+    page.get_by_label("Your full name").fill("Sam Tester")
+    page.get_by_label("Email address").fill("axe-check@example.org")
+    page.get_by_label("Create a password", exact=True).fill("a long enough password")
+    page.get_by_label("Confirm your password", exact=True).fill("a long enough password")
+    page.get_by_role("button", name="Register").click()
+
+
+def _asked_for_reset(page: Page, _: DemoIds) -> None:
+    page.get_by_label("Email address").fill(EMAIL_BY_ROLE["supplier"])
+    page.get_by_role("button", name="Send the link").click()
+
+
+def _opened_reset_link(page: Page, demo: DemoIds) -> None:
+    _asked_for_reset(page, demo)
+    page.goto(confirmation_link(EMAIL_BY_ROLE["supplier"], "reset-password"))
+
+
+def _reset_with_a_short_password(page: Page, demo: DemoIds) -> None:
+    _opened_reset_link(page, demo)
+    page.get_by_label("New password", exact=True).fill("short")
+    page.get_by_label("Confirm your new password").fill("short")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+
+
 def _redirected_to_sign_in(page: Page, _: DemoIds) -> None:
     expect(page).to_have_url(re.compile(r"/sign-in\?next="))
     expect(page.get_by_text("Sign in to continue.")).to_be_visible()
@@ -177,6 +205,15 @@ VISITS = [
     Visit("sign-in-after-redirect", None, "/needs/new", "Sign in", then=_redirected_to_sign_in),
     Visit("register", None, "/register", "Register your organisation"),
     Visit("register-errors", None, "/register", "Register your organisation", then=_click("Register")),
+    Visit("register-check-email", None, "/register", "Check your email", then=_registered_not_confirmed, fresh=True),
+    Visit("forgot-password", None, "/forgot-password", "Reset your password"),
+    Visit("forgot-password-errors", None, "/forgot-password", "Reset your password", then=_click("Send the link")),
+    Visit("forgot-password-sent", None, "/forgot-password", "Check your email", then=_asked_for_reset),
+    Visit("reset-password", None, "/forgot-password", "Choose a new password", then=_opened_reset_link),
+    Visit(
+        "reset-password-errors", None, "/forgot-password", "Choose a new password", then=_reset_with_a_short_password
+    ),
+    Visit("reset-link-not-valid", None, "/reset-password/not-a-real-link", "This link does not work", status=400),
     # Needs
     Visit("need-form", "community", "/needs/new", "Post a need"),
     Visit("need-form-errors", "community", "/needs/new", "Post a need", then=_click("Save need")),
@@ -210,6 +247,8 @@ VISITS = [
     Visit("account-unverified", None, "/", "Your account", then=_register_new_group, fresh=True),
     Visit("account-needs", "community", "/account/needs", "Your group's needs"),
     Visit("account-offers", "supplier", "/account/offers", "Your offers"),
+    Visit("account-close", "community", "/account/close", "Close your account"),
+    Visit("account-close-errors", "community", "/account/close", "Close your account", then=_click("Close my account")),
     Visit("tokens", "supplier", "/account/tokens", "API tokens"),
     Visit("tokens-errors", "supplier", "/account/tokens", "API tokens", then=_click("Create token")),
     Visit("tokens-created", "community", "/account/tokens", "API tokens", then=_create_token),
