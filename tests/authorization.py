@@ -13,6 +13,7 @@ client carrying the role's session cookie, so no cell sees what another one chan
 
 from __future__ import annotations
 
+import io
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
@@ -28,7 +29,7 @@ from werkzeug.routing import Rule
 
 from marketplace.clock import council_today
 from marketplace.models import Notification, User
-from marketplace.services import account_links, accounts, contracts, needs, offers, pledges
+from marketplace.services import account_links, accounts, bulk_import, contracts, needs, offers, pledges
 from tests.conftest import PASSWORD, need_fields, offer_fields
 
 # The columns of every table, in order.
@@ -55,16 +56,25 @@ class Row:
     method: str
     path: str  # with {object} placeholders filled from World.ids
     expect: tuple[object, ...]  # one per role, in ROLES order
-    body: Mapping[str, object] | None = None  # sent to every role (per-role overrides in ``body_for``)
+    # Sent to every role (a str is a CSV file), unless ``body_for`` has one for the role.
+    body: Mapping[str, object] | str | None = None
     body_for: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     # Sent again to every refused cell: a refusal must not depend on what was sent (the empty
     # form, or the empty JSON object, unless given); SKIP_INVALID where it does, and rightly.
     invalid: Mapping[str, object] | str = field(default_factory=dict)
     query: str = ""
 
-    def body_of(self, role: str) -> Mapping[str, object] | None:
+    def body_of(self, role: str) -> Mapping[str, object] | str | None:
         """The body this role sends."""
         return self.body_for.get(role, self.body)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file in a form: sent afresh to every cell."""
+
+    content: str
+    filename: str
 
 
 def row(method: str, path: str, *expect: object, **options: object) -> Row:
@@ -81,6 +91,9 @@ class World:
     ids: dict[str, object]
 
 
+SUPPLIER = "Matrix Builders Ltd"
+
+
 def build_world(session: Session, make_user: Callable[..., User], officer: User, secret_key: str) -> World:
     """People of two groups and two suppliers, an unverified group, and their objects in useful states.
 
@@ -88,7 +101,7 @@ def build_world(session: Session, make_user: Callable[..., User], officer: User,
     """
     member = make_user("community", organisation="Matrix Carers Group")
     other_member = make_user("community", organisation="Matrix Allotment Society")
-    supplier = make_user("supplier", organisation="Matrix Builders Ltd")
+    supplier = make_user("supplier", organisation=SUPPLIER)
     other_supplier = make_user("supplier", organisation="Matrix Catering Ltd")
     pending = make_user("community", organisation="Matrix Pending Club", verified=False)
     spare = make_user("community", organisation="Matrix Spare Group")
@@ -153,6 +166,9 @@ def build_world(session: Session, make_user: Callable[..., User], officer: User,
     ids["pledge_approved"] = pledge("accept", "approve")
     ids["pledge_delivered"] = pledge("accept", "approve", "deliver")
     ids["token"] = accounts.create_token(session, member, "member's script")[0].id
+    ids["import"] = bulk_import.import_csv(
+        session, officer, "needs", import_csv("needs").encode(), today, filename="needs.csv"
+    ).audit_id
     ids["confirm_link"], ids["reset_link"] = _emailed_links(session, spare, secret_key)
     session.commit()
     users = {
@@ -164,6 +180,12 @@ def build_world(session: Session, make_user: Callable[..., User], officer: User,
         "spare": spare,
     }
     return World(users=users, ids=ids)
+
+
+def import_csv(kind: str) -> str:
+    """A valid import file: the service's own template, for the matrix's group or supplier."""
+    example = "Example Community Group" if kind == "needs" else "Example Supplier Ltd"
+    return bulk_import.template_csv(kind).replace(example, "Matrix Carers Group" if kind == "needs" else SUPPLIER)
 
 
 def _emailed_links(session: Session, spare: User, secret_key: str) -> tuple[str, str]:
@@ -305,6 +327,8 @@ def _fill(value: object, ids: Mapping[str, object]) -> object:
         return {key: _fill(item, ids) for key, item in value.items()}
     if isinstance(value, list):
         return [_fill(item, ids) for item in value]
+    if isinstance(value, Upload):
+        return (io.BytesIO(value.content.encode("utf-8")), value.filename)
     if isinstance(value, str) and (match := _PLACEHOLDER.fullmatch(value)):
         return ids[match.group(1)]
     return value

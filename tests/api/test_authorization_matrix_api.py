@@ -29,10 +29,11 @@ from tests.authorization import (
     client_address,
     coverage_problems,
     csrf_for,
+    import_csv,
     row,
     run_matrix,
 )
-from tests.conftest import need_fields, offer_fields
+from tests.conftest import PASSWORD, need_fields, offer_fields
 
 NEED = need_fields(title="Minibus for a day trip")
 OFFER = offer_fields(title="Staff volunteering afternoons", measure="volunteering-hours", capacity=40)
@@ -122,10 +123,17 @@ ROWS: list[Row] = [
     row("POST",  "/api/v1/organisations/{org_pending}/reject",       401,  403,   403,    403,     403,    200,
         body={"reason": "No charity record found"}),
     row("GET",   "/api/v1/reports/social-value",                     401,  403,   403,    403,     403,    200),
+    row("POST",  "/api/v1/imports/needs",                            401,  403,   403,    403,     403,    201,
+        body=import_csv("needs")),
+    row("POST",  "/api/v1/imports/offers",                           401,  403,   403,    403,     403,    201,
+        body=import_csv("offers")),
     # The caller's own account (the daily digest is for suppliers; an empty change is harmless)
     row("GET",   "/api/v1/me",                                       401,  200,   200,    200,     200,    200),
     row("PATCH", "/api/v1/me",                                       401,  403,   403,    200,     200,    403,
         body={"digest_enabled": True}, invalid=SKIP_INVALID),
+    row("GET",   "/api/v1/me/data",                                  401,  200,   200,    200,     200,    200),  # their own only
+    row("POST",  "/api/v1/me/close",                                 401,  204,   204,    204,     204,    204,
+        body={"password": PASSWORD}),
 ]
 # fmt: on
 
@@ -160,6 +168,8 @@ def test_every_caller_gets_the_status_the_table_says_on_every_api_route(app, wor
             client.set_cookie("session", cookie)
         if item.method == "GET":
             return client.get(path, headers=headers[role])
+        if isinstance(body, str):  # a CSV file
+            return client.open(path, method=item.method, data=body, content_type="text/csv", headers=headers[role])
         return client.open(path, method=item.method, json=body, headers=headers[role])
 
     failures = run_matrix(ROWS, world.ids, connection, send, api=True)

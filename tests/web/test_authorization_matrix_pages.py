@@ -26,14 +26,17 @@ from tests.authorization import (
     SIGN_IN,
     SKIP_INVALID,
     Row,
+    Upload,
     build_world,
     client_address,
     coverage_problems,
     csrf_for,
+    import_csv,
     row,
     run_matrix,
     sign_in_cookie,
 )
+from tests.conftest import PASSWORD
 
 L = SIGN_IN
 
@@ -173,6 +176,10 @@ ROWS: list[Row] = [
     row("GET",  "/account/tokens",                                L,    200,   200,    200,     200,    200),
     row("POST", "/account/tokens",                                L,    200,   200,    200,     200,    200, body={"name": "CRM sync"}),
     row("POST", "/account/tokens/{token}/revoke",                 L,    302,   404,    404,     404,    404),
+    row("GET",  "/account/data",                                  L,    200,   200,    200,     200,    200),  # their own only
+    row("GET",  "/account/close",                                 L,    200,   200,    200,     200,    200),
+    row("POST", "/account/close",                                 L,    302,   302,    302,     302,    302,
+        body={"password": PASSWORD}),
     # The supplier's area
     row("GET",  "/supplier/suggested-needs",                      L,    403,   403,    200,     200,    403),
     row("GET",  "/supplier/contracts",                            L,    403,   403,    200,     200,    302),
@@ -201,6 +208,12 @@ ROWS: list[Row] = [
     row("GET",  "/officer/measures/{measure}/edit",               L,    403,   403,    403,     403,    200),
     row("POST", "/officer/measures/{measure}/edit",               L,    403,   403,    403,     403,    302, body=MEASURE_FORM),
     row("GET",  "/officer/reports",                               L,    403,   403,    403,     403,    200),
+    row("GET",  "/officer/import",                                L,    403,   403,    403,     403,    200),
+    row("POST", "/officer/import",                                L,    403,   403,    403,     403,    302,
+        body={"kind": "needs", "file": Upload(import_csv("needs"), "needs.csv")}),
+    row("GET",  "/officer/import/{import}",                       L,    403,   403,    403,     403,    200),
+    row("GET",  "/officer/import/needs-template.csv",             L,    403,   403,    403,     403,    200),
+    row("GET",  "/officer/import/offers-template.csv",            L,    403,   403,    403,     403,    200),
 ]
 # fmt: on
 
