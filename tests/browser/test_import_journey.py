@@ -112,3 +112,11 @@ def test_an_officer_imports_a_spreadsheet_after_correcting_it(
         assert need is not None and need.organisation.name == group_name and need.assisted
         assert session.scalar(select(func.count()).select_from(Need)) == before + 2
     expect(page.get_by_role("link", name=f"Tea urn and cups {marker}")).to_have_attribute("href", f"/needs/{need.id}")
+
+
+def test_a_file_over_the_limit_is_refused_on_the_form(page_as: Callable[[str | None], Page]) -> None:
+    page = page_as("officer")
+    page.goto("/officer/import")
+    _upload(page, b"organisation,title\r\n" + b"x" * (1024 * 1024), "huge.csv")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The file must be 1 MB or smaller")
+    _scan(page, "import-too-large")
