@@ -408,7 +408,7 @@ def _read_table(spec: Kind, content: bytes) -> tuple[list[str], list[tuple[int, 
 
     if len(content) > MAX_BYTES:
         raise refuse(
-            f"The file is {len(content) / 1_000_000:.1f} MB; it must be 1 MB or smaller. "
+            f"The file is {len(content):,} bytes; it must be 1 MB ({MAX_BYTES:,} bytes) or smaller. "
             f"Split it into files of up to {MAX_ROWS:,} rows."
         )
     if content.startswith(b"PK\x03\x04") or content.startswith(b"\xd0\xcf\x11\xe0"):

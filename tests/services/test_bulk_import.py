@@ -259,7 +259,8 @@ def test_limits_on_rows_and_size(session, officer, today, group, monkeypatch):
     )
     big = csv_bytes([NEED_HEADER, need_row(group.name, description="x" * 1_000_001)])
     assert file_message(session, officer, today, big) == (
-        "The file is 1.0 MB; it must be 1 MB or smaller. Split it into files of up to 1,000 rows."
+        f"The file is {len(big):,} bytes; it must be 1 MB (1,000,000 bytes) or smaller. Split it into files of up "
+        "to 1,000 rows."
     )
 
 
