@@ -105,15 +105,6 @@ def check(session_factory: sessionmaker, index: SearchIndex, *, fix: bool) -> Ch
         return index.check(all_documents(session), fix=fix)
 
 
-def _collect_leaked_files() -> None:
-    """Close the files a Whoosh writer leaves open when a write fails half-way (a full disk),
-    now rather than at some random later point; their ``ResourceWarning`` is expected.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
-
-
 class SearchSync:
     """Owns the app's search index and the thread that keeps it current."""
 
@@ -182,16 +173,23 @@ class SearchSync:
                 log.error("search index update waits for the database", extra={"error": type(error).__name__})
                 return 0
             except Exception as error:
+                failure: Exception | None = error
+            else:
+                failure = None
+            if failure is not None:
                 # Whoosh reports a full or read-only disk as a plain OSError, from any depth.
-                self.problem = f"{type(error).__name__}: {error}"
+                self.problem = f"{type(failure).__name__}: {failure}"
                 log.error(
                     "search index cannot be updated: search uses the database until it can",
                     extra={"index_dir": str(self.index_dir), "error": self.problem},
                 )
                 self.available = False
-                handled = None
-            if handled is None:
-                _collect_leaked_files()
+                with warnings.catch_warnings():
+                    # The traceback's frames hold the files a failed Whoosh write left open (a
+                    # full disk stops it half-way): drop it and close them now, quietly.
+                    warnings.simplefilter("ignore", ResourceWarning)
+                    del failure
+                    gc.collect()
                 return 0
             if self.problem is not None:
                 log.info("search index usable again", extra={"index_dir": str(self.index_dir)})

@@ -193,8 +193,18 @@ def test_start_up_on_a_read_only_disk_uses_the_database(config, session_factory,
         app.extensions["marketplace"].search.stop()
 
 
+def check_index(runner: CliRunner, options: list[str]):
+    """Run ``marketplace check-index`` as from a shell, closing its database connections after."""
+    from marketplace.cli import Context, main
+
+    context = Context()
+    try:
+        return runner.invoke(main, ["check-index", *options], obj=context)
+    finally:
+        context.engine.dispose()
+
+
 def test_check_index_reports_a_read_only_disk_clearly(config, database_url, disk, monkeypatch):
-    from marketplace.cli import main
     from marketplace.db import make_engine, make_session_factory
     from marketplace.search.sync import SearchSync
 
@@ -206,7 +216,7 @@ def test_check_index_reports_a_read_only_disk_clearly(config, database_url, disk
     # No index, and the folder cannot be written: a plain explanation, not a traceback.
     disk.read_only()
     monkeypatch.setenv("MARKETPLACE_INDEX_DIR", str(disk.path / "index"))
-    result = runner.invoke(main, ["check-index", "--fix"])
+    result = check_index(runner, ["--fix"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert f"Error: no search index at {disk.path / 'index'}" in result.output
     assert "marketplace reindex" in result.output
@@ -219,6 +229,6 @@ def test_check_index_reports_a_read_only_disk_clearly(config, database_url, disk
     sync.stop()
     engine.dispose()
     disk.read_only()
-    result = runner.invoke(main, ["check-index"])
+    result = check_index(runner, [])
     assert result.exit_code == 0, result.output
     assert "Checked" in result.output
