@@ -115,7 +115,9 @@ NEEDS = Kind(
         ),
         Column("quantity", False, "Optional: how much or how often, in the group's words", "one evening a month"),
         Column("needed_by", False, "Optional: a date, like 2027-03-31 or 31/03/2027", "", date=True),
-        Column("measure", False, "Optional: a measure code, needed with quantity_needed", "", choice="measure"),
+        Column(
+            "measure", False, "Optional: a measure, by code or name, needed with quantity_needed", "", choice="measure"
+        ),
         Column("quantity_needed", False, "Optional: a number in the measure's unit, like 40", ""),
     ),
     post=needs_service.post_need,
@@ -154,7 +156,11 @@ OFFERS = Kind(
         ),
         Column("available_until", False, "Optional: a date, like 2027-03-31 or 31/03/2027", "", date=True),
         Column(
-            "measure", False, "Optional: a measure code, needed with capacity", "premises-provided", choice="measure"
+            "measure",
+            False,
+            "Optional: a measure, by code or name, needed with capacity",
+            "premises-provided",
+            choice="measure",
         ),
         Column("capacity", False, "Optional: a number in the measure's unit, like 40", "1200"),
     ),
