@@ -174,3 +174,38 @@ def test_every_caller_gets_the_status_the_table_says_on_every_api_route(app, wor
 
     failures = run_matrix(ROWS, world.ids, connection, send, api=True)
     assert failures == [], f"{len(failures)} cells differ from the table:\n" + "\n".join(failures)
+
+
+# What each list may show: everything listed must be something the caller may open.
+LISTS = [
+    ("/api/v1/needs?status=any&per_page=100", "/api/v1/needs/{id}"),
+    ("/api/v1/offers?status=any&per_page=100", "/api/v1/offers/{id}"),
+    ("/api/v1/pledges?per_page=100", "/api/v1/pledges/{id}"),
+    ("/api/v1/contracts?per_page=100", "/api/v1/contracts/{id}"),
+    ("/api/v1/search?q=group&per_page=50", "/api/v1/{kind}s/{id}"),
+    ("/api/v1/search?q=supplier&per_page=50", "/api/v1/{kind}s/{id}"),
+    ("/api/v1/search?q=room&status=any&per_page=50", "/api/v1/{kind}s/{id}"),
+]
+
+
+def test_lists_and_search_show_each_caller_only_what_they_may_open(world, app, session, bearer):
+    # ``world`` before ``app``: the app indexes the world's needs and offers as it starts.
+    headers = {role: bearer(world.users[role]) for role in ROLES[1:]}
+    headers["anon"] = {}
+    session.commit()
+    client = app.test_client()
+    problems, seen = [], {role: 0 for role in ROLES}
+    for role in ROLES:
+        client.environ_base.update(client_address(role))
+        for list_url, item_url in LISTS:
+            listed = client.get(list_url, headers=headers[role])
+            if listed.status_code != 200:
+                continue  # who may call the list at all is the matrix's business
+            for item in listed.get_json()["items"]:
+                url = item_url.format(id=item["id"], kind=item.get("kind", ""))
+                seen[role] += 1
+                if (status := client.get(url, headers=headers[role]).status_code) != 200:
+                    problems.append(f"{list_url} shows {role} {url}, which answers them {status}")
+    assert problems == []
+    # Each caller saw something in the lists, so the check above checked something.
+    assert all(seen.values()), seen
