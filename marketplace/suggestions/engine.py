@@ -17,6 +17,7 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 import matching
@@ -103,14 +104,21 @@ class SuggestionEngine:
         missing = [doc for doc in documents if doc.id not in vectors]
         if missing:
             fresh = matching.embed_items(missing, encoder, progress=progress)
-            for doc, vector in zip(missing, fresh, strict=True):
-                vector = np.asarray(vector, dtype="<f4")
-                row = stored.get(doc.id) or ListingEmbedding(kind=kind, item_id=int(doc.id), model=encoder.model_name)
-                row.text_hash = hashes[doc.id]
-                row.vector = vector.tobytes()
-                session.add(row)
-                vectors[doc.id] = vector
-            session.flush()
+            try:
+                # Every worker keeps its own matcher, so two may encode the same new item at
+                # once: the one that stores second keeps its vectors in memory and moves on.
+                with session.begin_nested():
+                    for doc, vector in zip(missing, fresh, strict=True):
+                        vector = np.asarray(vector, dtype="<f4")
+                        row = stored.get(doc.id) or ListingEmbedding(
+                            kind=kind, item_id=int(doc.id), model=encoder.model_name
+                        )
+                        row.text_hash = hashes[doc.id]
+                        row.vector = vector.tobytes()
+                        session.add(row)
+                        vectors[doc.id] = vector
+            except IntegrityError:
+                log.info("vectors stored meanwhile by another process", extra={"kind": kind, "items": len(missing)})
         return vectors, len(missing)
 
     @staticmethod

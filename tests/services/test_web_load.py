@@ -21,8 +21,14 @@ from marketplace.schema import upgrade
 from marketplace.search.sync import rebuild
 from marketplace.services import accounts, needs, offers, organisations
 from marketplace.services.reference import seed_reference_data
+from marketplace.suggestions.documents import need_document
+from marketplace.suggestions.engine import SuggestionEngine
 from search_index import SearchIndex
-from tests.conftest import PASSWORD, POSTGRES_ENV, need_fields, offer_fields
+from tests.conftest import PASSWORD, POSTGRES_ENV, _create_postgres_database, need_fields, offer_fields
+
+needs_postgres = pytest.mark.skipif(
+    not os.environ.get(POSTGRES_ENV), reason=f"needs concurrent writers on PostgreSQL: set {POSTGRES_ENV}"
+)
 
 
 def _small_marketplace(tmp_path: Path) -> tuple[str, Path]:
@@ -75,7 +81,44 @@ def test_measure_web_reports_real_throughput_latency_and_memory(tmp_path: Path) 
     assert 0 < results["web load client CPU (share of one core)"].value < 100
 
 
-@pytest.mark.skipif(not os.environ.get(POSTGRES_ENV), reason=f"the load test runs on PostgreSQL: set {POSTGRES_ENV}")
+@needs_postgres
+def test_two_workers_storing_the_same_new_vectors_both_answer() -> None:
+    # Found by the load test: two gunicorn workers catching up on the same new need both
+    # encoded it, and the second to store its vector answered the page with a 500.
+    url, drop = _create_postgres_database(os.environ[POSTGRES_ENV])
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        with factory() as session:
+            seed_reference_data(session)
+            group = accounts.create_user(
+                session, email="group@example.org", role="community", organisation_name="Lunch Club", password=PASSWORD
+            )
+            documents = [need_document(needs.post_need(session, group, need_fields(), council_today()))]
+            session.commit()
+
+        def other_worker_stores_first(*progress: int) -> None:
+            with factory() as other:
+                SuggestionEngine(factory).store_vectors(other, "need", documents)
+                other.commit()
+
+        with factory() as session:
+            vectors, encoded = SuggestionEngine(factory).store_vectors(
+                session, "need", documents, progress=other_worker_stores_first
+            )
+            session.commit()
+
+        assert encoded == 1 and set(vectors) == {documents[0].id}
+        with factory() as session:
+            stored, encoded_again = SuggestionEngine(factory).store_vectors(session, "need", documents)
+        assert encoded_again == 0 and (stored[documents[0].id] == vectors[documents[0].id]).all()
+    finally:
+        engine.dispose()
+        drop()
+
+
+@needs_postgres
 def test_loadtest_passes_and_verifies_every_write() -> None:
     result = CliRunner().invoke(
         main,
