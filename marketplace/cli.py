@@ -461,8 +461,12 @@ def loadtest(
     the end every successful write must be in the database and the search index. Exits 1 on
     any 5xx, failed connection or missing write.
     """
+    import signal
+
     from marketplace.perf.loadtest import run_loadtest
 
+    # A plain kill stops the run like Ctrl-C: servers stopped, database dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         report = run_loadtest(
             database_url=database_url,
