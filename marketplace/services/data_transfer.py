@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -71,6 +72,7 @@ FORMAT_VERSION = 1
 # Rows sent to the database per INSERT (executemany) and fetched per round trip.
 BATCH = 1000
 _TABLES_OPENER = ', "tables": {'
+_ROW_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 _TABLE_LINE = re.compile(r'^("(?:[^"\\]|\\.)*"): \[$')
 
 
@@ -162,49 +164,100 @@ def _encode(value: Any, column: Column) -> Any:
     raise TypeError(f"{column.table.name}.{column.name}: cannot export a {type(value).__name__}")
 
 
-def _decode(value: Any, column: Column) -> Any:
-    """A JSON value from the file as the value to store; raises ValueError when it does not fit."""
-    if value is None:
-        if not column.nullable:
-            raise ValueError("is empty but the column requires a value")
-        return None
-    base = _base_type(column.type)
+def _needs_encoding(column: Column) -> bool:
+    """Whether values of this column need converting for JSON (not so for text, numbers, flags and JSON)."""
+    return not isinstance(_base_type(_transfer_type(column)), String | Integer | Boolean | JSON)
+
+
+def _parsing(parse: Callable[[str], Any]) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError("should be a string")
+        try:
+            return parse(value)
+        except (ValueError, InvalidOperation, binascii.Error) as error:
+            raise ValueError(f"is not valid ({error})") from error
+
+    return convert
+
+
+def _aware(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("no UTC offset")
+    return parsed
+
+
+def _converter(base: TypeEngine) -> Callable[[Any], Any]:
+    """Checks a non-empty value from the file and turns it into the value to store (ValueError if unfit)."""
     if isinstance(base, JSON):
-        return value
+        return lambda value: value
     if isinstance(base, Boolean):
-        if not isinstance(value, bool):
-            raise ValueError("should be true or false")
-        return value
+
+        def flag(value: Any) -> bool:
+            if value is not True and value is not False:
+                raise ValueError("should be true or false")
+            return value
+
+        return flag
     if isinstance(base, Integer):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("should be a whole number")
-        return value
+
+        def whole(value: Any) -> int:
+            if type(value) is not int:
+                raise ValueError("should be a whole number")
+            return value
+
+        return whole
     if isinstance(base, Float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError("should be a number")
+
+        def number(value: Any) -> float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError("should be a number")
+            return value
+
+        return number
+    if isinstance(base, DateTime):
+        return _parsing(_aware if base.timezone else datetime.fromisoformat)
+    if isinstance(base, Date):
+        return _parsing(date.fromisoformat)
+    if isinstance(base, Numeric):
+        return _parsing(Decimal)
+    if isinstance(base, LargeBinary):
+        return _parsing(lambda value: base64.b64decode(value, validate=True))
+    # SQLite checks neither enum values nor lengths, and the application could not read such a row back.
+    allowed = frozenset(base.enums) if isinstance(base, Enum) else None
+    length = getattr(base, "length", None)
+
+    def string(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("should be a string")
+        if allowed is not None and value not in allowed:
+            raise ValueError(f"should be one of {', '.join(sorted(allowed))}")
+        if length is not None and len(value) > length:
+            raise ValueError(f"is longer than {length} characters")
         return value
-    if not isinstance(value, str):
-        raise ValueError("should be a string")
-    try:
-        if isinstance(base, DateTime):
-            parsed = datetime.fromisoformat(value)
-            if base.timezone and parsed.tzinfo is None:
-                raise ValueError("should be a timestamp with its UTC offset")
-            return parsed
-        if isinstance(base, Date):
-            return date.fromisoformat(value)
-        if isinstance(base, Numeric):
-            return Decimal(value)
-        if isinstance(base, LargeBinary):
-            return base64.b64decode(value, validate=True)
-    except (ValueError, InvalidOperation, binascii.Error) as error:
-        raise ValueError(f"is not valid ({error})") from error
-    # SQLite checks neither of these, and the application could not read such a row back.
-    if isinstance(base, Enum) and value not in base.enums:
-        raise ValueError(f"should be one of {', '.join(base.enums)}")
-    if isinstance(base, String) and base.length is not None and len(value) > base.length:
-        raise ValueError(f"is longer than {base.length} characters")
-    return value
+
+    return string
+
+
+def _decoder(column: Column) -> Callable[[Any], Any]:
+    """The check and conversion of one column's values from the file."""
+    convert = _converter(_base_type(column.type))
+    nullable = column.nullable
+
+    def decode(value: Any) -> Any:
+        if value is None:
+            if not nullable:
+                raise ValueError("is empty but the column requires a value")
+            return None
+        return convert(value)
+
+    return decode
+
+
+@cache
+def _decoders(table: Table) -> tuple[frozenset[str], tuple[tuple[str, Callable[[Any], Any]], ...]]:
+    return frozenset(table.columns.keys()), tuple((column.name, _decoder(column)) for column in table.columns)
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -292,12 +345,15 @@ def _write_export(
         query = select(*(type_coerce(c, _transfer_type(c)).label(c.name) for c in columns)).order_by(
             *_pk_order(table, connection)
         )
+        names = [column.name for column in columns]
+        converted = [column for column in columns if _needs_encoding(column)]
         count = 0
         for partition in connection.execution_options(yield_per=BATCH).execute(query).partitions():
             for row in partition:
-                record = {column.name: _encode(value, column) for column, value in zip(columns, row, strict=True)}
-                line = json.dumps(record, sort_keys=True, ensure_ascii=False).encode()
-                out.write((b",\n" if count else b"") + line)
+                record = dict(zip(names, row, strict=True))
+                for column in converted:
+                    record[column.name] = _encode(record[column.name], column)
+                out.write((b",\n" if count else b"") + _ROW_ENCODER.encode(record).encode())
                 count += 1
             if progress is not None:
                 progress(len(partition))
@@ -347,8 +403,8 @@ def _row_from_line(line: str, table: Table, number: int, line_number: int) -> di
         raise MalformedExport(f"Line {line_number} ({table.name} row {number}) is not valid JSON: {error}.") from error
     if not isinstance(record, dict):
         raise MalformedExport(f"Line {line_number} ({table.name} row {number}) is not a JSON object.")
-    names = set(table.columns.keys())
-    if set(record) != names:
+    names, decoders = _decoders(table)
+    if record.keys() != names:
         missing, extra = sorted(names - set(record)), sorted(set(record) - names)
         raise MalformedExport(
             f"Line {line_number} ({table.name} row {number}) has the wrong columns"
@@ -357,11 +413,11 @@ def _row_from_line(line: str, table: Table, number: int, line_number: int) -> di
             + "."
         )
     values = {}
-    for column in table.columns:
+    for name, decode in decoders:
         try:
-            values[column.name] = _decode(record[column.name], column)
+            values[name] = decode(record[name])
         except ValueError as error:
-            raise MalformedExport(f"Line {line_number} ({table.name} row {number}): {column.name} {error}.") from error
+            raise MalformedExport(f"Line {line_number} ({table.name} row {number}): {name} {error}.") from error
     return values
 
 
