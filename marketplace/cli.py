@@ -524,8 +524,11 @@ def generate(ctx: Context, items: int, seed: int) -> None:
 @click.option("--items", type=click.IntRange(50), default=None, hidden=True, help="One small size (tests).")
 @click.option("--no-web", is_flag=True, hidden=True, help="Skip the gunicorn figures (tests).")
 @click.option("--web-seconds", type=click.FloatRange(1), default=20, hidden=True, help="Seconds per page.")
+@click.option("--save", type=click.Path(dir_okay=False), default=None, help="Also write the JSON to this file.")
 @pass_context
-def bench(ctx: Context, quick: bool, as_json: bool, items: int | None, no_web: bool, web_seconds: float) -> None:
+def bench(
+    ctx: Context, quick: bool, as_json: bool, items: int | None, no_web: bool, web_seconds: float, save: str | None
+) -> None:
     """Measure suggestions, search, bulk load, web pages and memory, each beside a same-run yardstick.
 
     Builds its own databases and indexes in a temporary folder (the configured database
@@ -537,4 +540,6 @@ def bench(ctx: Context, quick: bool, as_json: bool, items: int | None, no_web: b
 
     sizes = (items,) if items else QUICK_SIZES if quick else FULL_SIZES
     results = run_bench(sizes, web=not no_web, model=ctx.config.embedding_model, web_duration=web_seconds)
+    if save:
+        Path(save).write_text(results_json(results) + "\n", encoding="utf-8")
     click.echo(results_json(results) if as_json else results_table(results))

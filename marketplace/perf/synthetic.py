@@ -328,7 +328,15 @@ def generate(
             report.offers += len(new_offers)
             with timer.phase("embedding"), session_factory() as session:
                 for kind, docs in (("need", need_docs), ("offer", offer_docs)):
-                    _, encoded = engine.store_vectors(session, kind, docs)
+                    # The bar moves as each batch of 64 is encoded: encoding is most of the time.
+                    moved = [0]
+
+                    def advance(done: int, total: int, moved: list[int] = moved) -> None:
+                        bar.update(done - moved[0])
+                        moved[0] = done
+
+                    _, encoded = engine.store_vectors(session, kind, docs, progress=advance)
+                    bar.update(len(docs) - moved[0])
                     report.encoded += encoded
                 session.commit()
             if keep_texts:
@@ -336,7 +344,6 @@ def generate(
             with timer.phase("index"):
                 drain(session_factory, index)
             number += size
-            bar.update(size)
     with timer.phase("database"), session_factory() as session:
         officer = session.get(User, officer_id)
         report.pledges = _pledges(session, rng, officer, supplier_ids, today, run or 0)
