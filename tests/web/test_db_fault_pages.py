@@ -7,6 +7,7 @@ real and the rows left behind can be counted.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from marketplace.clock import council_today
 from marketplace.models import Need
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, POSTGRES_ENV
 from tests.faults import (
     POSTGRES,
     ConnectionKiller,
@@ -123,3 +124,40 @@ def test_sqlite_locked_past_the_busy_timeout_shows_the_unavailable_page(fault_ap
     again = client.post("/needs/new", data=need_form(client, title))
     (need_id,) = need_ids(engine, title)
     assert again.status_code == 302 and again.headers["Location"].endswith(f"/needs/{need_id}")
+
+
+@pytest.mark.skipif(not POSTGRES, reason="refuses PostgreSQL connections; set MARKETPLACE_TEST_DATABASE_URL")
+def test_database_refusing_connections_is_a_503_until_it_is_back(fault_app, fault_database_url):
+    """The database stops accepting connections and drops the open ones, as during a restart or
+    an outage: signed-in pages (whose user cannot even be loaded) and the API answer 503; once it
+    accepts connections again, everything works without restarting the app."""
+    from sqlalchemy import create_engine, text
+
+    from marketplace.config import normalise_database_url
+
+    client = signed_in_client(fault_app, "web-outage@example.org")
+    database = fault_app.extensions["marketplace"].engine.url.database
+    # Connected to the server's own database: one cannot lock out the database one is in.
+    admin = create_engine(normalise_database_url(os.environ[POSTGRES_ENV]), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'))
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+                    "WHERE datname = :db AND pid <> pg_backend_pid()"
+                ),
+                {"db": database},
+            )
+        assert_unavailable_page(client.get("/needs"))
+        assert_unavailable_page(client.get("/account"))
+        api = client.get("/api/v1/needs")
+        assert api.status_code == 503 and api.get_json()["error"]["code"] == "unavailable"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+
+    assert client.get("/needs").status_code == 200
+    account = client.get("/account")
+    assert account.status_code == 200 and "web-outage@example.org" in account.get_data(as_text=True)
