@@ -142,13 +142,18 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """Ids in URLs: whole numbers that fit the database's integer, so /needs/99999999999999999999
-    is a plain 404 rather than an overflow inside the database driver.
+    """Ids in URLs: whole numbers. One too large for the database's integer becomes 0, which no
+    row has, so /needs/99999999999999999999 is a plain 404 from the service: not an overflow
+    inside the database driver, nor the 405 (with a wrong Allow header) that Werkzeug gives
+    other methods when a conversion fails.
     """
 
-    def __init__(self, url_map, **kwargs) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, **kwargs)
+    MAX_ID = 2**31 - 1
+
+    def to_python(self, value: str) -> int:
+        """The id, or 0 when it cannot be one."""
+        number = int(value)
+        return number if number <= self.MAX_ID else 0
 
 
 def _register_input_guard(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from marketplace.extensions import csrf
@@ -26,7 +27,9 @@ def authenticate() -> object:
             return error_response(401, "not_signed_in", "The bearer token is missing, unknown or revoked.")
         g.api_user = user
         return None
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    # CSRF guards changes made with a signed-in browser's session. A request with neither a
+    # token nor a signed-in session acts as nobody, so it gets 401 (not signed in), not 400.
+    if request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated:
         try:
             csrf.protect()
         except CSRFError:

@@ -10,7 +10,20 @@ from marketplace.services.errors import ValidationFailed
 from marketplace.services.paging import check_paging
 
 from . import api
-from .openapi import PAGING, document, json_content, path_id, query_param, ref, responses
+from .openapi import (
+    DATE,
+    DATE_TIME,
+    PAGING,
+    SIGNED_IN,
+    body,
+    document,
+    nullable,
+    page_of,
+    path_id,
+    query_param,
+    ref,
+    responses,
+)
 from .parsing import json_body
 from .serializers import contract_json
 
@@ -62,64 +75,91 @@ def update_contract(contract_id: int) -> object:
     return _with_progress(contract)
 
 
+_POUNDS = {"type": "number", "minimum": 0, "maximum": 100_000_000_000, "description": "£, at most 2 decimal places"}
 _CONTRACT_INPUT = {
     "type": "object",
     "properties": {
-        "reference": {"type": "string", "maxLength": 60},
-        "title": {"type": "string", "maxLength": 200},
+        "reference": {"type": "string", "minLength": 2, "maxLength": 60, "description": "Unique, e.g. LCC-2026-0142"},
+        "title": {"type": "string", "minLength": 3, "maxLength": 200},
         "supplier_id": {"type": "integer", "description": "A supplier organisation's id"},
-        "value": {"type": "number", "minimum": 0, "description": "£"},
-        "start_date": {"type": "string", "format": "date"},
-        "end_date": {"type": "string", "format": "date"},
-        "social_value_target": {"type": ["number", "null"], "minimum": 0, "description": "£"},
+        "value": _POUNDS,
+        "start_date": DATE,
+        "end_date": {**DATE, "description": "On or after the start date"},
+        "social_value_target": nullable(_POUNDS),
     },
     "additionalProperties": False,
 }
 _REQUIRED = ["reference", "title", "supplier_id", "value", "start_date", "end_date"]
-_CONTRACT = {
-    "type": "object",
-    "required": ["id", "reference", "title", "supplier", "value", "start_date", "end_date"],
-    "properties": {
-        **_CONTRACT_INPUT["properties"],
-        "id": {"type": "integer"},
-        "supplier": {"type": "object"},
-        "needs_target": {"type": "boolean", "description": "Over £50,000 without a social value target"},
-        "committed": {"type": "number"},
-        "delivered": {"type": "number"},
-        "behind_target": {"type": "boolean"},
+_CONTRACT_OUTPUT = {
+    "id": {"type": "integer"},
+    "reference": {"type": "string"},
+    "title": {"type": "string"},
+    "supplier": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
     },
+    "supplier_id": {"type": "integer"},
+    "value": {"type": "number", "description": "£"},
+    "start_date": DATE,
+    "end_date": DATE,
+    "social_value_target": {"type": ["number", "null"], "description": "£"},
+    "needs_target": {"type": "boolean", "description": "Over £50,000 without a social value target"},
+    "created_at": DATE_TIME,
+    "updated_at": DATE_TIME,
+    "committed": {"type": "number", "description": "£ of approved, delivered and confirmed pledges"},
+    "delivered": {"type": "number", "description": "£ of confirmed pledges"},
+    "behind_target": {"type": "boolean"},
+}
+_EXAMPLE = {
+    "reference": "LCC-2026-0142",
+    "title": "Office cleaning",
+    "supplier_id": 2,
+    "value": 250000,
+    "start_date": "2026-04-01",
+    "end_date": "2029-03-31",
+    "social_value_target": 12500,
 }
 document(
     {
         "/contracts": {
             "get": {
                 "summary": "Contracts (officers: all; suppliers: their own)",
-                "parameters": [query_param("supplier_id", "A supplier organisation id", {"type": "integer"}), *PAGING],
-                "responses": responses("200", {"type": "object"}, "401", "403", "422"),
+                "security": SIGNED_IN,
+                "parameters": [
+                    query_param(
+                        "supplier_id",
+                        "Officers: only this supplier organisation's contracts",
+                        {"type": "integer", "minimum": 0, "maximum": 999_999_999},
+                    ),
+                    *PAGING,
+                ],
+                "responses": responses("200", page_of("Contract"), "403"),
             },
             "post": {
                 "summary": "Register a contract (officers)",
-                "requestBody": {
-                    "required": True,
-                    **json_content(
-                        {
-                            **_CONTRACT_INPUT,
-                            "required": ["reference", "title", "supplier_id", "value", "start_date", "end_date"],
-                        }
-                    ),
-                },
-                "responses": responses("201", ref("Contract"), "400", "401", "403", "413", "422"),
+                "security": SIGNED_IN,
+                "requestBody": body(
+                    {**_CONTRACT_INPUT, "required": _REQUIRED},
+                    _EXAMPLE,
+                ),
+                "responses": responses("201", ref("Contract"), "403"),
             },
         },
         "/contracts/{contract_id}": {
             "parameters": [path_id("contract_id")],
-            "get": {"summary": "One contract", "responses": responses("200", ref("Contract"), "401", "403", "404")},
+            "get": {
+                "summary": "One contract (officers, and the supplier holding it)",
+                "security": SIGNED_IN,
+                "responses": responses("200", ref("Contract"), "403", "404"),
+            },
             "patch": {
                 "summary": "Change a contract (officers)",
-                "requestBody": {"required": True, **json_content(_CONTRACT_INPUT)},
-                "responses": responses("200", ref("Contract"), "400", "401", "403", "404", "413", "422"),
+                "security": SIGNED_IN,
+                "requestBody": body(_CONTRACT_INPUT),
+                "responses": responses("200", ref("Contract"), "403", "404"),
             },
         },
     },
-    {"Contract": _CONTRACT},
+    {"Contract": {"type": "object", "required": list(_CONTRACT_OUTPUT), "properties": _CONTRACT_OUTPUT}},
 )

@@ -1,18 +1,43 @@
-"""The OpenAPI 3.1 document describing every API route, served at /api/v1/openapi.json."""
+"""The OpenAPI 3.1 document describing every API route, served at /api/v1/openapi.json.
+
+Each API module describes its own routes beside its handlers with ``document()``; the
+needs, offers, organisations and suggestions routes are described here. Responses every
+operation can give (a bad bearer token, a NUL character in the address, a rate limit; and
+for changes a malformed or too large body) are added to every operation in one place, so
+no route, whoever writes it, forgets them. The test suite fuzzes the API against this
+document with schemathesis (tests/api/test_schemathesis.py).
+"""
 
 from __future__ import annotations
+
+import copy
+
+from marketplace.models import NeedStatus, OfferStatus, OrganisationKind, Verification
 
 from . import api
 
 _ERROR_CODES = {
-    "400": "Malformed request (not a JSON object) or missing CSRF token",
+    "400": "Malformed request: the body is not a JSON object, or a signed-in browser sent no CSRF token",
     "401": "Not signed in, or the bearer token is unknown or revoked",
     "403": "Signed in, but not allowed to do this",
     "404": "No such item, or not visible to the caller",
     "409": "The item's status does not allow this",
     "413": "The request body is larger than 1 MB",
     "422": "Validation failed; error.fields names each field",
-    "503": "A part of the service (such as the matching model) is unavailable",
+    "429": "Too many requests: wait the number of seconds in Retry-After",
+    "503": "A part of the service (such as the matching model) is unavailable; try again later",
+}
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+# Any request can carry a bad token, a NUL in its address or be rate limited; any change can
+# carry a body that is not JSON, a session without its CSRF token, or more than 1 MB.
+_EVERY_OPERATION = ("401", "422", "429")
+_EVERY_CHANGE = ("400", "413")
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
 }
 
 
@@ -20,14 +45,24 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict[str, object]) -> dict[str, object]:
-    return {"content": {"application/json": {"schema": schema}}}
+def _json(schema: dict[str, object], example: object = None) -> dict[str, object]:
+    media: dict[str, object] = {"schema": schema}
+    if example is not None:
+        media["example"] = example
+    return {"content": {"application/json": media}}
+
+
+def _error(code: str) -> dict[str, object]:
+    response: dict[str, object] = {"description": _ERROR_CODES[code], **_json(_ref("Error"))}
+    if code == "429":
+        response["headers"] = copy.deepcopy(_RETRY_AFTER)
+    return response
 
 
 def _responses(ok: str, schema: dict[str, object], *errors: str) -> dict[str, object]:
     responses: dict[str, object] = {ok: {"description": "Success", **_json(schema)}}
     for code in errors:
-        responses[code] = {"description": _ERROR_CODES[code], **_json(_ref("Error"))}
+        responses[code] = _error(code)
     return responses
 
 
@@ -45,31 +80,67 @@ def _page_of(name: str) -> dict[str, object]:
 
 
 def _query(name: str, description: str, schema: dict[str, object] | None = None) -> dict[str, object]:
+    # Pages' forms send blank fields as empty values, and the API reads them the same way:
+    # an empty value means the parameter was left out.
     return {
         "name": name,
         "in": "query",
         "required": False,
-        "description": description,
+        "allowEmptyValue": True,
+        "description": description + " (empty means not given)",
         "schema": schema or {"type": "string"},
     }
 
 
+# Ids in addresses are database integers: anything else, or out of range, is a 404.
+_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
 def _path_id(name: str) -> dict[str, object]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True, "schema": dict(_ID)}
 
 
+def _body(schema: dict[str, object], example: object = None, *, required: bool = True) -> dict[str, object]:
+    return {"required": required, **_json(schema, example)}
+
+
+def _nullable(schema: dict[str, object]) -> dict[str, object]:
+    """The schema, or null (OpenAPI 3.1 / JSON Schema style)."""
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return {**schema, "type": [kind, "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+_PAGE = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
 _PAGING = [
-    _query("page", "Page number, from 1", {"type": "integer", "minimum": 1}),
+    _query("page", "Page number, from 1 (a page past the end is empty)", _PAGE),
     _query("per_page", "Items per page, 1 to 100", {"type": "integer", "minimum": 1, "maximum": 100}),
 ]
-_FILTERS = [
-    _query("category", "A category code"),
-    _query("district", "A district"),
-    _query("outcome", "An outcome code"),
-    _query("status", "A status, or 'any'; open by default"),
-]
 
-_LIMIT = _query("limit", "At most this many suggestions, 1 to 50 (default 10)", {"type": "integer", "minimum": 1})
+
+def _filters(statuses: list[str]) -> list[dict[str, object]]:
+    return [
+        _query("category", "A category code (GET /reference)"),
+        _query("district", "A district code (GET /reference)"),
+        _query("outcome", "An outcome code (GET /reference)"),
+        _query("status", "A status, or 'any'; open by default", {"enum": [*statuses, "any"]}),
+    ]
+
+
+_LIMIT = _query(
+    "limit", "At most this many suggestions, 1 to 50 (default 10)", {"type": "integer", "minimum": 1, "maximum": 50}
+)
+_DATE_TIME = {"type": "string", "format": "date-time"}
+_DATE = {"type": "string", "format": "date"}
+_CODES = {"type": "array", "items": {"type": "string"}}
+_AMOUNT = {
+    "type": "number",
+    "exclusiveMinimum": 0,
+    "maximum": 1_000_000_000,
+    "multipleOf": 0.01,
+    "description": "In the measure's unit; at most 2 decimal places",
+}
 
 
 def _suggestions(kind: str) -> dict[str, object]:
@@ -81,45 +152,87 @@ def _suggestions(kind: str) -> dict[str, object]:
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": [kind, "score", "reasons"],
+                    "required": [kind, "score", "good", "reasons"],
                     "properties": {
                         kind: _ref(kind.capitalize()),
                         "score": {"type": "number", "minimum": 0, "maximum": 1},
-                        "good": {"type": "boolean"},
+                        "good": {"type": "boolean", "description": "Scores well enough to be worth a look"},
                         "reasons": {"type": "array", "items": {"type": "string"}},
-                        "via_offer": {"type": "object"},
+                        "via_offer": {
+                            "type": "object",
+                            "description": "For a supplier's suggested needs: the offer that fits best",
+                            "required": ["id", "title"],
+                            "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+                        },
                     },
                 },
             },
-            "no_good_match": {"type": "boolean"},
+            "no_good_match": {"type": "boolean", "description": "True when no suggestion scores well"},
         },
     }
 
 
-_TIMESTAMPS = {
-    "id": {"type": "integer"},
-    "organisation": _ref("OrganisationRef"),
-    "created_at": {"type": "string", "format": "date-time"},
-    "updated_at": {"type": "string", "format": "date-time"},
-}
-_LISTING_INPUT = {
-    "title": {"type": "string", "minLength": 5, "maxLength": 120},
-    "description": {"type": "string", "minLength": 20, "maxLength": 5000},
-    "category": {"type": "string", "description": "A category code"},
-    "outcomes": {"type": "array", "items": {"type": "string"}, "description": "Outcome codes"},
+_LISTING_INPUT: dict[str, object] = {
+    "title": {"type": "string", "minLength": 5, "maxLength": 120, "description": "5 to 120 characters"},
+    "description": {"type": "string", "minLength": 20, "maxLength": 5000, "description": "20 to 5,000 characters"},
+    "category": {"type": "string", "description": "A category code (GET /reference)"},
+    "outcomes": {**_CODES, "description": "Outcome codes (GET /reference)"},
+    "measure": {"type": ["string", "null"], "description": "A measure code (GET /measures)"},
 }
 _NEED_INPUT = {
     **_LISTING_INPUT,
-    "district": {"type": "string"},
-    "quantity": {"type": "string", "maxLength": 200, "description": "Free text, e.g. 'about 30 pallets'"},
-    "needed_by": {"type": ["string", "null"], "format": "date", "description": "Not in the past"},
+    "outcomes": {**_CODES, "minItems": 1, "description": "At least one outcome code (GET /reference)"},
+    "district": {"type": "string", "description": "A district code (GET /reference)"},
+    "quantity": {"type": ["string", "null"], "maxLength": 200, "description": "Free text, e.g. 'about 30 pallets'"},
+    "needed_by": {**_nullable(_DATE), "description": "Not in the past"},
+    "quantity_needed": {**_nullable(_AMOUNT), "description": "How much, in the measure's unit (needs a measure)"},
 }
 _OFFER_INPUT = {
     **_LISTING_INPUT,
-    "districts": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-    "available_until": {"type": ["string", "null"], "format": "date"},
-    "measure": {"type": ["string", "null"], "description": "A measure code"},
-    "capacity": {"type": ["number", "null"], "exclusiveMinimum": 0, "description": "In the measure's unit"},
+    "districts": {**_CODES, "minItems": 1, "description": "District codes (GET /reference)"},
+    "available_until": {**_nullable(_DATE), "description": "Not in the past"},
+    "capacity": {**_nullable(_AMOUNT), "description": "How much can be given, in the measure's unit"},
+}
+_EXAMPLE_NEED = {
+    "title": "Tables for our youth club",
+    "description": "We need six folding tables for our Friday evening sessions.",
+    "category": "goods",
+    "district": "Melton",
+    "outcomes": ["great-communities"],
+}
+_EXAMPLE_OFFER = {
+    "title": "Meeting room in Loughborough",
+    "description": "Our ground-floor meeting room seats 20, has step-free access and a kitchenette.",
+    "category": "premises",
+    "districts": ["Charnwood"],
+    "outcomes": ["great-communities"],
+}
+_LISTING_OUTPUT: dict[str, object] = {
+    "id": {"type": "integer"},
+    "title": {"type": "string"},
+    "description": {"type": "string"},
+    "category": {"type": "string"},
+    "outcomes": _CODES,
+    "measure": {"type": ["string", "null"]},
+    "organisation": _ref("OrganisationRef"),
+    "created_at": _DATE_TIME,
+    "updated_at": _DATE_TIME,
+}
+_NEED_OUTPUT = {
+    **_LISTING_OUTPUT,
+    "status": {"enum": [s.value for s in NeedStatus]},
+    "district": {"type": "string"},
+    "quantity": {"type": "string"},
+    "needed_by": _nullable(_DATE),
+    "quantity_needed": {"type": ["number", "null"]},
+    "assisted": {"type": "boolean", "description": "Posted by an officer for the group"},
+}
+_OFFER_OUTPUT = {
+    **_LISTING_OUTPUT,
+    "status": {"enum": [s.value for s in OfferStatus]},
+    "districts": _CODES,
+    "available_until": _nullable(_DATE),
+    "capacity": {"type": ["number", "null"]},
 }
 
 _SCHEMAS: dict[str, object] = {
@@ -145,32 +258,42 @@ _SCHEMAS: dict[str, object] = {
     },
     "Organisation": {
         "type": "object",
-        "required": ["id", "name", "verified", "kind", "verification"],
+        "required": [
+            "id",
+            "name",
+            "verified",
+            "kind",
+            "verification",
+            "verification_note",
+            "charity_number",
+            "company_number",
+            "created_at",
+            "verified_at",
+        ],
         "properties": {
             "id": {"type": "integer"},
             "name": {"type": "string"},
             "verified": {"type": "boolean"},
-            "kind": {"enum": ["community", "supplier", "council"]},
-            "verification": {"enum": ["pending", "verified", "rejected"]},
+            "kind": {"enum": [k.value for k in OrganisationKind]},
+            "verification": {"enum": [v.value for v in Verification]},
             "verification_note": {"type": ["string", "null"]},
             "charity_number": {"type": ["string", "null"]},
             "company_number": {"type": ["string", "null"]},
-            "created_at": {"type": "string", "format": "date-time"},
-            "verified_at": {"type": ["string", "null"], "format": "date-time"},
+            "created_at": _DATE_TIME,
+            "verified_at": _nullable(_DATE_TIME),
         },
     },
     "NeedInput": {
         "type": "object",
         "required": ["title", "description", "category", "district", "outcomes"],
-        "properties": _NEED_INPUT,
+        "properties": {
+            **_NEED_INPUT,
+            "organisation_id": {"type": "integer", "description": "Officers only: the community group it is for"},
+        },
         "additionalProperties": False,
     },
     "NeedPatch": {"type": "object", "properties": _NEED_INPUT, "additionalProperties": False},
-    "Need": {
-        "type": "object",
-        "required": ["id", "status", "title", "organisation", "created_at", "updated_at"],
-        "properties": {**_NEED_INPUT, **_TIMESTAMPS, "status": {"enum": ["open", "met", "withdrawn", "expired"]}},
-    },
+    "Need": {"type": "object", "required": list(_NEED_OUTPUT), "properties": _NEED_OUTPUT},
     "OfferInput": {
         "type": "object",
         "required": ["title", "description", "category", "districts"],
@@ -178,27 +301,24 @@ _SCHEMAS: dict[str, object] = {
         "additionalProperties": False,
     },
     "OfferPatch": {"type": "object", "properties": _OFFER_INPUT, "additionalProperties": False},
-    "Offer": {
-        "type": "object",
-        "required": ["id", "status", "title", "organisation", "created_at", "updated_at"],
-        "properties": {**_OFFER_INPUT, **_TIMESTAMPS, "status": {"enum": ["open", "paused", "withdrawn"]}},
-    },
+    "Offer": {"type": "object", "required": list(_OFFER_OUTPUT), "properties": _OFFER_OUTPUT},
     "Measure": {
         "type": "object",
-        "required": ["code", "name", "unit", "proxy_value", "outcomes"],
+        "required": ["code", "name", "unit", "proxy_value", "proxy_version", "outcomes", "source", "active"],
         "properties": {
             "code": {"type": "string"},
             "name": {"type": "string"},
             "unit": {"type": "string"},
             "proxy_value": {"type": ["number", "null"], "description": "£ per unit; null when not monetised"},
-            "outcomes": {"type": "array", "items": {"type": "string"}},
+            "proxy_version": {"type": "integer", "minimum": 1, "description": "Goes up by one each time it changes"},
+            "outcomes": _CODES,
             "source": {"type": "string"},
             "active": {"type": "boolean"},
         },
     },
     "SearchResults": {
         "type": "object",
-        "required": ["items", "total", "page", "per_page", "facets", "did_you_mean"],
+        "required": ["items", "total", "page", "per_page", "facets", "did_you_mean", "fallback"],
         "properties": {
             "items": {
                 "type": "array",
@@ -214,50 +334,48 @@ _SCHEMAS: dict[str, object] = {
                     },
                 },
             },
-            "total": {"type": "integer"},
-            "page": {"type": "integer"},
-            "per_page": {"type": "integer"},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
             "facets": {
                 "type": "object",
+                "description": "Facet name → value → count",
                 "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}},
             },
             "did_you_mean": {"type": ["string", "null"]},
             "fallback": {"type": "boolean", "description": "True while the index is unavailable"},
         },
     },
-    "Reference": {
-        "type": "object",
-        "properties": {
-            "categories": {"type": "array", "items": {"type": "object"}},
-            "districts": {"type": "array", "items": {"type": "object"}},
-            "outcomes": {"type": "array", "items": {"type": "object"}},
-        },
-    },
 }
 
 
-def _listing_paths(kind: str, model: str, actions: list[str]) -> dict[str, object]:
+def _listing_paths(
+    kind: str, model: str, actions: list[str], statuses: list[str], example: object
+) -> dict[str, object]:
     id_param = _path_id(f"{kind}_id")
+    signed_in = [{"bearer": []}]
     paths: dict[str, object] = {
         f"/{kind}s": {
             "get": {
                 "summary": f"List {kind}s the caller may see",
-                "parameters": _FILTERS + _PAGING,
-                "responses": _responses("200", _page_of(model), "401", "422"),
+                "parameters": _filters(statuses) + _PAGING,
+                "responses": _responses("200", _page_of(model)),
             },
             "post": {
                 "summary": f"Post a {kind}",
-                "requestBody": {"required": True, **_json(_ref(f"{model}Input"))},
-                "responses": _responses("201", _ref(model), "400", "401", "403", "413", "422"),
+                "security": signed_in,
+                "requestBody": _body(_ref(f"{model}Input"), example),
+                "responses": _responses("201", _ref(model), "403"),
             },
         },
         f"/{kind}s/{{{kind}_id}}": {
             "parameters": [id_param],
-            "get": {"summary": f"One {kind}", "responses": _responses("200", _ref(model), "401", "404")},
+            "get": {"summary": f"One {kind}", "responses": _responses("200", _ref(model), "404")},
             "patch": {
                 "summary": f"Change fields of a {kind} (owner only)",
-                "requestBody": {"required": True, **_json(_ref(f"{model}Patch"))},
-                "responses": _responses("200", _ref(model), "400", "401", "403", "404", "409", "413", "422"),
+                "security": signed_in,
+                "requestBody": _body(_ref(f"{model}Patch")),
+                "responses": _responses("200", _ref(model), "403", "404", "409"),
             },
         },
     }
@@ -266,13 +384,13 @@ def _listing_paths(kind: str, model: str, actions: list[str]) -> dict[str, objec
             "parameters": [id_param],
             "post": {
                 "summary": f"{action.capitalize()} the {kind} (owner only)",
-                "responses": _responses("200", _ref(model), "400", "401", "403", "404", "409"),
+                "security": signed_in,
+                "responses": _responses("200", _ref(model), "403", "404", "409"),
             },
         }
     return paths
 
 
-_NEW_MEASURE = {"type": "object", "required": ["code", "name", "unit"]}
 _REGISTERED_PATHS: dict[str, object] = {}
 _REGISTERED_SCHEMAS: dict[str, object] = {}
 
@@ -285,108 +403,117 @@ def document(paths: dict[str, object], schemas: dict[str, object] | None = None)
 
 # Helpers for modules that document their own routes.
 ref, json_content, responses, page_of, query_param, path_id = _ref, _json, _responses, _page_of, _query, _path_id
+body, nullable, error = _body, _nullable, _error
 PAGING = _PAGING
+SIGNED_IN = [{"bearer": []}]
+DATE, DATE_TIME = _DATE, _DATE_TIME
+
+
+def _with_common_responses(paths: dict[str, object]) -> dict[str, object]:
+    """Every operation's own responses plus those any request can get (see _EVERY_OPERATION)."""
+    paths = copy.deepcopy(paths)
+    for item in paths.values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            answers = operation.setdefault("responses", {})
+            codes = _EVERY_OPERATION + (() if method in ("get", "head", "options") else _EVERY_CHANGE)
+            for code in codes:
+                answers.setdefault(code, _error(code))
+            answers["429"] = _error("429")
+    return paths
 
 
 def openapi_document() -> dict[str, object]:
     """The whole OpenAPI document."""
+    signed_in = [{"bearer": []}]
+    paths = {
+        **_listing_paths("need", "Need", ["withdraw", "met"], [s.value for s in NeedStatus], _EXAMPLE_NEED),
+        **_listing_paths(
+            "offer", "Offer", ["pause", "resume", "withdraw"], [s.value for s in OfferStatus], _EXAMPLE_OFFER
+        ),
+        "/organisations": {
+            "get": {
+                "summary": "Organisations (officers)",
+                "security": signed_in,
+                "parameters": [
+                    _query("verified", "true: verified ones; false: those waiting or rejected", {"type": "boolean"}),
+                    *_PAGING,
+                ],
+                "responses": _responses("200", _page_of("Organisation"), "403"),
+            }
+        },
+        "/organisations/{organisation_id}/verify": {
+            "parameters": [_path_id("organisation_id")],
+            "post": {
+                "summary": "Verify an organisation (officers)",
+                "security": signed_in,
+                "requestBody": _body({"type": "object", "maxProperties": 0}, required=False),
+                "responses": _responses("200", _ref("Organisation"), "403", "404", "409"),
+            },
+        },
+        "/organisations/{organisation_id}/reject": {
+            "parameters": [_path_id("organisation_id")],
+            "post": {
+                "summary": "Reject an organisation, with an optional reason (officers)",
+                "security": signed_in,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "properties": {"reason": {"type": "string", "maxLength": 500}},
+                        "additionalProperties": False,
+                    },
+                    required=False,
+                ),
+                "responses": _responses("200", _ref("Organisation"), "403", "404", "409"),
+            },
+        },
+        "/needs/{need_id}/suggestions": {
+            "parameters": [_path_id("need_id"), _LIMIT],
+            "get": {
+                "summary": "Offers that could meet this need, best first (signed in)",
+                "security": signed_in,
+                "responses": _responses("200", _suggestions("offer"), "403", "404", "503"),
+            },
+        },
+        "/offers/{offer_id}/suggestions": {
+            "parameters": [_path_id("offer_id"), _LIMIT],
+            "get": {
+                "summary": "Needs this offer could meet, best first (its supplier and officers)",
+                "security": signed_in,
+                "responses": _responses("200", _suggestions("need"), "403", "404", "503"),
+            },
+        },
+        "/suggestions/needs": {
+            "parameters": [_LIMIT],
+            "get": {
+                "summary": "Needs that best fit all of the calling supplier's open offers",
+                "security": signed_in,
+                "responses": _responses("200", _suggestions("need"), "403", "503"),
+            },
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "responses": _responses("200", {"type": "object", "required": ["openapi", "info", "paths"]}),
+            }
+        },
+        **_REGISTERED_PATHS,
+    }
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Social Value Marketplace API",
             "version": "1",
             "description": "Needs, offers and social value. Authenticate with `Authorization: Bearer <token>` "
-            "(create one in your account or with `marketplace tokens create EMAIL`). Errors are "
-            '`{"error": {"code", "message", "fields"}}`.',
+            "(create one in your account or with `marketplace tokens create EMAIL`), or with the browser "
+            "session and the page's CSRF token in `X-CSRFToken`. Errors are "
+            '`{"error": {"code", "message", "fields"}}`. Every operation may answer 429 with `Retry-After` '
+            "when a caller sends too many requests.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}, {}],
-        "paths": {
-            **_listing_paths("need", "Need", ["withdraw", "met"]),
-            **_listing_paths("offer", "Offer", ["pause", "resume", "withdraw"]),
-            "/organisations": {
-                "get": {
-                    "summary": "Organisations (officers)",
-                    "parameters": [_query("verified", "true or false", {"type": "boolean"}), *_PAGING],
-                    "responses": _responses("200", _page_of("Organisation"), "401", "403", "422"),
-                }
-            },
-            "/organisations/{organisation_id}/verify": {
-                "parameters": [_path_id("organisation_id")],
-                "post": {
-                    "summary": "Verify an organisation (officers)",
-                    "responses": _responses("200", _ref("Organisation"), "400", "401", "403", "404", "409"),
-                },
-            },
-            "/organisations/{organisation_id}/reject": {
-                "parameters": [_path_id("organisation_id")],
-                "post": {
-                    "summary": "Reject an organisation, with an optional reason (officers)",
-                    "requestBody": {
-                        "required": False,
-                        **_json({"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}}),
-                    },
-                    "responses": _responses("200", _ref("Organisation"), "400", "401", "403", "404", "409", "422"),
-                },
-            },
-            "/measures": {
-                "post": {
-                    "summary": "Add a measure (officers)",
-                    "requestBody": {
-                        "required": True,
-                        **_json({"type": "object", "required": ["code", "name", "unit"]}),
-                    },
-                    "responses": _responses("201", _ref("Measure"), "400", "401", "403", "422"),
-                },
-                "get": {
-                    "summary": "Social value measures and their £ proxy values",
-                    "parameters": _PAGING,
-                    "responses": _responses("200", _page_of("Measure"), "422"),
-                },
-            },
-            "/reference": {
-                "get": {
-                    "summary": "Categories, districts and outcomes",
-                    "responses": _responses("200", _ref("Reference")),
-                },
-            },
-            "/search": {
-                "get": {
-                    "summary": "Full-text search over needs and offers, with facet counts",
-                    "parameters": [
-                        _query("q", 'Words, "phrases", -excluded, OR'),
-                        _query("kind", "need or offer"),
-                        *_FILTERS,
-                        _query("sort", "relevance (default) or newest"),
-                        *_PAGING,
-                    ],
-                    "responses": _responses("200", _ref("SearchResults"), "422"),
-                }
-            },
-            "/needs/{need_id}/suggestions": {
-                "parameters": [_path_id("need_id"), _LIMIT],
-                "get": {
-                    "summary": "Offers that could meet this need, best first (signed in)",
-                    "responses": _responses("200", _suggestions("offer"), "401", "404", "422", "503"),
-                },
-            },
-            "/offers/{offer_id}/suggestions": {
-                "parameters": [_path_id("offer_id"), _LIMIT],
-                "get": {
-                    "summary": "Needs this offer could meet, best first (its supplier and officers)",
-                    "responses": _responses("200", _suggestions("need"), "401", "403", "404", "422", "503"),
-                },
-            },
-            "/suggestions/needs": {
-                "parameters": [_LIMIT],
-                "get": {
-                    "summary": "Needs that best fit all of the calling supplier's open offers",
-                    "responses": _responses("200", _suggestions("need"), "401", "403", "422", "503"),
-                },
-            },
-            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}},
-            **_REGISTERED_PATHS,
-        },
+        "paths": _with_common_responses(paths),
         "components": {
             "schemas": {**_SCHEMAS, **_REGISTERED_SCHEMAS},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

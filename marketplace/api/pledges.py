@@ -4,27 +4,46 @@ from __future__ import annotations
 
 from flask import request, url_for
 
-from marketplace.models import PledgeStatus
+from marketplace.models import PledgeStatus, Role
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import pledges as pledges_service
+from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
+from marketplace.services.listings import FieldErrors, unknown_fields
 from marketplace.services.paging import check_paging
 
 from . import api
-from .openapi import PAGING, document, json_content, path_id, query_param, ref, responses
+from .openapi import DATE_TIME, PAGING, SIGNED_IN, body, document, page_of, path_id, query_param, ref, responses
 from .parsing import json_body
 from .serializers import page_json, pledge_json
 
+
+def _optional(body: dict[str, object], name: str) -> object:
+    # An optional reason may be left out or sent as null; either means none.
+    value = body.get(name)
+    return "" if value is None else value
+
+
 _ACTIONS = {
     "accept": lambda s, a, i, body: pledges_service.accept_pledge(s, a, i),
-    "decline": lambda s, a, i, body: pledges_service.decline_pledge(s, a, i, body.get("reason", "")),
+    "decline": lambda s, a, i, body: pledges_service.decline_pledge(s, a, i, _optional(body, "reason")),
     "approve": lambda s, a, i, body: pledges_service.approve_pledge(s, a, i),
     "reject": lambda s, a, i, body: pledges_service.reject_pledge(s, a, i, body.get("reason")),
     "deliver": lambda s, a, i, body: pledges_service.deliver_pledge(
         s, a, i, body.get("evidence"), body.get("actual_quantity")
     ),
     "confirm": lambda s, a, i, body: pledges_service.confirm_pledge(s, a, i),
-    "cancel": lambda s, a, i, body: pledges_service.cancel_pledge(s, a, i, body.get("reason", "")),
+    "cancel": lambda s, a, i, body: pledges_service.cancel_pledge(s, a, i, _optional(body, "reason")),
+}
+# What each step's body may hold; anything else is named back, so a typo is not silently ignored.
+_ACTION_FIELDS = {
+    "accept": set(),
+    "decline": {"reason"},
+    "approve": set(),
+    "reject": {"reason"},
+    "deliver": {"evidence", "actual_quantity"},
+    "confirm": set(),
+    "cancel": {"reason"},
 }
 
 
@@ -78,89 +97,164 @@ def get_pledge(pledge_id: int) -> object:
 @api.post("/pledges/<int:pledge_id>/<any(accept, decline, approve, reject, deliver, confirm, cancel):action>")
 def change_pledge(pledge_id: int, action: str) -> object:
     """Move a pledge along its lifecycle; who may do which step is checked by the service."""
+    actor = require_role(current_actor(), Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
     body = json_body(allow_empty=True)
-    pledge = _ACTIONS[action](db_session(), current_actor(), pledge_id, body)
+    errors = FieldErrors()
+    unknown_fields(body, _ACTION_FIELDS[action], errors)
+    errors.raise_if_any()
+    pledge = _ACTIONS[action](db_session(), actor, pledge_id, body)
     commit()
     return pledge_json(pledge)
 
 
-_PLEDGE_SCHEMA = {
+_NAMED = {
     "type": "object",
-    "required": ["id", "status", "need_id", "supplier", "measure", "quantity", "history"],
-    "properties": {
-        "id": {"type": "integer"},
-        "status": {"enum": [s.value for s in PledgeStatus]},
-        "need_id": {"type": "integer"},
-        "offer_id": {"type": ["integer", "null"]},
-        "contract_id": {"type": ["integer", "null"]},
-        "supplier": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-        "measure": {"type": "string"},
-        "quantity": {"type": "number"},
-        "value": {"type": ["number", "null"], "description": "£, set at approval: quantity × proxy value"},
-        "proxy_value": {"type": ["number", "null"]},
-        "proxy_version": {"type": ["integer", "null"]},
-        "history": {"type": "array", "items": {"type": "object"}},
+    "required": ["id", "name"],
+    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+}
+_STATUSES = [s.value for s in PledgeStatus]
+_PLEDGE_OUTPUT = {
+    "id": {"type": "integer"},
+    "status": {"enum": _STATUSES},
+    "need_id": {"type": "integer"},
+    "offer_id": {"type": ["integer", "null"]},
+    "contract_id": {"type": ["integer", "null"]},
+    "supplier": _NAMED,
+    "measure": {"type": "string", "description": "The measure code it is counted in"},
+    "quantity": {"type": "number", "description": "In the measure's unit"},
+    "value": {"type": ["number", "null"], "description": "£, set at approval: quantity × proxy value"},
+    "proxy_value": {"type": ["number", "null"], "description": "£ per unit in force at approval"},
+    "proxy_version": {"type": ["integer", "null"]},
+    "message": {"type": "string"},
+    "evidence": {"type": ["string", "null"], "description": "The supplier's account of the delivery"},
+    "reject_reason": {"type": ["string", "null"]},
+    "assisted": {"type": "boolean", "description": "Recorded by an officer for the supplier"},
+    "created_at": DATE_TIME,
+    "updated_at": DATE_TIME,
+    "history": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["from", "to", "by", "at", "note"],
+            "properties": {
+                "from": {"enum": [*_STATUSES, None]},
+                "to": {"enum": _STATUSES},
+                "by": {"anyOf": [_NAMED, {"type": "null"}]},
+                "at": DATE_TIME,
+                "note": {"type": "string"},
+            },
+        },
     },
+}
+_QUANTITY = {
+    "type": "number",
+    "exclusiveMinimum": 0,
+    "maximum": 1_000_000_000,
+    "description": "In the measure's unit; at most 2 decimal places",
 }
 _PLEDGE_INPUT = {
     "type": "object",
     "required": ["need_id", "quantity"],
     "properties": {
         "need_id": {"type": "integer"},
-        "offer_id": {"type": "integer"},
-        "contract_id": {"type": "integer"},
-        "measure": {"type": "string", "description": "A measure code; an offer's own measure wins"},
-        "quantity": {"type": "number", "exclusiveMinimum": 0},
-        "message": {"type": "string", "maxLength": 2000},
+        "offer_id": {"type": ["integer", "null"], "description": "One of the supplier's open offers"},
+        "contract_id": {"type": ["integer", "null"], "description": "One of the supplier's contracts"},
+        "measure": {
+            "type": ["string", "null"],
+            "description": "A measure code; required without an offer, and an offer's own measure wins",
+        },
+        "quantity": _QUANTITY,
+        "message": {"type": ["string", "null"], "maxLength": 2000},
         "supplier_id": {"type": "integer", "description": "Officers only: the supplier it is recorded for"},
     },
+    "additionalProperties": False,
 }
-_ACTION_BODY = {
-    "type": "object",
-    "properties": {
-        "reason": {"type": "string", "description": "Required to reject; optional to decline or cancel"},
-        "evidence": {"type": "string", "description": "Required to deliver"},
-        "actual_quantity": {"type": "number", "description": "Optional when delivering"},
+_REASON = {"type": ["string", "null"], "maxLength": 2000}
+_NOTHING = {"type": "object", "additionalProperties": False, "description": "Nothing, or an empty object"}
+_ACTION_BODIES = {
+    "accept": _NOTHING,
+    "approve": _NOTHING,
+    "confirm": _NOTHING,
+    "decline": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"reason": {**_REASON, "description": "Optional"}},
+    },
+    "cancel": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"reason": {**_REASON, "description": "Optional"}},
+    },
+    "reject": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["reason"],
+        "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 2000, "description": "Required"}},
+    },
+    "deliver": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["evidence"],
+        "properties": {
+            "evidence": {
+                "type": "string",
+                "minLength": 5,
+                "maxLength": 5000,
+                "description": "What was delivered: dates, hours or items",
+            },
+            "actual_quantity": {
+                **_QUANTITY,
+                "type": ["number", "null"],
+                "description": "Optional: the quantity actually delivered, if different",
+            },
+        },
     },
 }
 _pledge_id = path_id("pledge_id")
-_errors = ("400", "401", "403", "404", "409", "422")
+_ID_FILTER = {"type": "integer", "minimum": 0, "maximum": 999_999_999}
 document(
     {
         "/pledges": {
             "get": {
-                "summary": "Pledges the caller may see",
+                "summary": "Pledges the caller may see: officers all, suppliers theirs, groups those for their needs",
+                "security": SIGNED_IN,
                 "parameters": [
-                    query_param("status", "A pledge status"),
-                    query_param("need_id", "A need id", {"type": "integer"}),
-                    query_param("supplier_id", "A supplier organisation id", {"type": "integer"}),
-                    query_param("offer_id", "An offer id", {"type": "integer"}),
-                    query_param("contract_id", "A contract id", {"type": "integer"}),
+                    query_param("status", "A pledge status", {"enum": _STATUSES}),
+                    query_param("need_id", "A need id", _ID_FILTER),
+                    query_param("supplier_id", "A supplier organisation id", _ID_FILTER),
+                    query_param("offer_id", "An offer id", _ID_FILTER),
+                    query_param("contract_id", "A contract id", _ID_FILTER),
                     *PAGING,
                 ],
-                "responses": responses("200", {"type": "object"}, "401", "422"),
+                "responses": responses("200", page_of("Pledge")),
             },
             "post": {
                 "summary": "Pledge against a need (suppliers; officers on a supplier's behalf)",
-                "requestBody": {"required": True, **json_content(_PLEDGE_INPUT)},
-                "responses": responses("201", ref("Pledge"), *_errors, "413"),
+                "security": SIGNED_IN,
+                "requestBody": body(_PLEDGE_INPUT, {"need_id": 1, "measure": "volunteer-hours", "quantity": 40}),
+                "responses": responses("201", ref("Pledge"), "403", "404", "409"),
             },
         },
         "/pledges/{pledge_id}": {
             "parameters": [_pledge_id],
-            "get": {"summary": "One pledge", "responses": responses("200", ref("Pledge"), "401", "404")},
+            "get": {
+                "summary": "One pledge",
+                "security": SIGNED_IN,
+                "responses": responses("200", ref("Pledge"), "404"),
+            },
         },
         **{
             f"/pledges/{{pledge_id}}/{action}": {
                 "parameters": [_pledge_id],
                 "post": {
                     "summary": f"{action.capitalize()} the pledge",
-                    "requestBody": {"required": False, **json_content(_ACTION_BODY)},
-                    "responses": responses("200", ref("Pledge"), *_errors),
+                    "security": SIGNED_IN,
+                    "requestBody": body(_ACTION_BODIES[action], required=action in ("reject", "deliver")),
+                    "responses": responses("200", ref("Pledge"), "403", "404", "409"),
                 },
             }
             for action in _ACTIONS
         },
     },
-    {"Pledge": _PLEDGE_SCHEMA},
+    {"Pledge": {"type": "object", "required": list(_PLEDGE_OUTPUT), "properties": _PLEDGE_OUTPUT}},
 )

@@ -12,7 +12,7 @@ from marketplace.services.paging import check_paging, paginate
 from marketplace.services.reference import reference_lists
 
 from . import api
-from .openapi import document, json_content, ref, responses
+from .openapi import PAGING, SIGNED_IN, body, document, page_of, query_param, ref, responses
 from .parsing import json_body
 from .serializers import measure_json, page_json
 
@@ -55,32 +55,98 @@ def reference() -> object:
 _MEASURE_INPUT = {
     "type": "object",
     "properties": {
-        "code": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
-        "name": {"type": "string"},
-        "unit": {"type": "string"},
-        "proxy_value": {"type": ["number", "null"], "exclusiveMinimum": 0},
-        "outcomes": {"type": "array", "items": {"type": "string"}},
-        "source": {"type": "string"},
+        "code": {
+            "type": "string",
+            "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+            "maxLength": 60,
+            "description": "Lower-case letters, numbers and hyphens; unique",
+        },
+        "name": {"type": "string", "minLength": 3, "maxLength": 200},
+        "unit": {"type": "string", "minLength": 1, "maxLength": 60},
+        "proxy_value": {
+            "type": ["number", "null"],
+            "exclusiveMinimum": 0,
+            "maximum": 1_000_000,
+            "description": "£ per unit, at most 2 decimal places; null when not monetised",
+        },
+        "outcomes": {"type": ["array", "null"], "items": {"type": "string"}, "description": "Outcome codes"},
+        "source": {"type": ["string", "null"], "maxLength": 1000},
         "active": {"type": "boolean"},
     },
     "additionalProperties": False,
 }
+_NAMED_CODE = {
+    "type": "object",
+    "required": ["code", "name"],
+    "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+}
 document(
     {
+        "/measures": {
+            "get": {
+                "summary": "Social value measures and their £ proxy values",
+                "parameters": [
+                    PAGING[0],
+                    query_param(
+                        "per_page",
+                        "Items per page, 1 to 100 (default 100)",
+                        {"type": "integer", "minimum": 1, "maximum": 100},
+                    ),
+                ],
+                "responses": responses("200", page_of("Measure")),
+            },
+            "post": {
+                "summary": "Add a measure (officers)",
+                "security": SIGNED_IN,
+                "requestBody": body(
+                    {**_MEASURE_INPUT, "required": ["code", "name", "unit"]},
+                    {"code": "trees-planted", "name": "Trees planted", "unit": "trees", "proxy_value": 12.5},
+                ),
+                "responses": responses("201", ref("Measure"), "403"),
+            },
+        },
         "/measures/{code}": {
             "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
             "patch": {
                 "summary": "Change a measure (officers); a new proxy value is a new version",
-                "requestBody": {
-                    "required": True,
-                    **json_content(
-                        {
-                            **_MEASURE_INPUT,
-                            "properties": {k: v for k, v in _MEASURE_INPUT["properties"].items() if k != "code"},
-                        }
-                    ),
-                },
-                "responses": responses("200", ref("Measure"), "400", "401", "403", "404", "409", "422"),
+                "security": SIGNED_IN,
+                "requestBody": body(
+                    {
+                        **_MEASURE_INPUT,
+                        "properties": {k: v for k, v in _MEASURE_INPUT["properties"].items() if k != "code"},
+                    }
+                ),
+                "responses": responses("200", ref("Measure"), "403", "404", "409"),
+            },
+        },
+        "/reference": {
+            "get": {
+                "summary": "Categories, districts and outcomes: the codes needs and offers use",
+                "responses": responses(
+                    "200",
+                    {
+                        "type": "object",
+                        "required": ["categories", "districts", "outcomes"],
+                        "properties": {
+                            "categories": {"type": "array", "items": _NAMED_CODE},
+                            "districts": {
+                                "type": "array",
+                                "items": {
+                                    **_NAMED_CODE,
+                                    "required": ["code", "name", "covers_all"],
+                                    "properties": {
+                                        **_NAMED_CODE["properties"],
+                                        "covers_all": {
+                                            "type": "boolean",
+                                            "description": "The whole county: an offer here reaches every district",
+                                        },
+                                    },
+                                },
+                            },
+                            "outcomes": {"type": "array", "items": _NAMED_CODE},
+                        },
+                    },
+                ),
             },
         },
     }

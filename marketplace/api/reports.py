@@ -11,7 +11,7 @@ from marketplace.services.errors import ValidationFailed
 from marketplace.services.reports import GROUPS, Report, UnitAmounts, report_csv, social_value_report
 
 from . import api
-from .openapi import document, query_param, ref, responses
+from .openapi import SIGNED_IN, document, query_param, ref, responses
 
 FORMATS = ("json", "csv")
 
@@ -93,6 +93,7 @@ _AMOUNTS = {
     "description": "Units per measure code",
     "additionalProperties": {
         "type": "object",
+        "required": ["committed", "delivered"],
         "properties": {"committed": {"type": "number"}, "delivered": {"type": "number"}},
     },
 }
@@ -102,6 +103,7 @@ document(
         "/reports/social-value": {
             "get": {
                 "summary": "Committed and delivered social value in £ and units, grouped (officers)",
+                "security": SIGNED_IN,
                 "description": "Committed counts approved, delivered and confirmed pledges; delivered counts "
                 "confirmed ones. £ is each pledge's value fixed at approval; unmonetised measures count in "
                 "units only. Grouped by outcome, a pledge serving several outcomes is split equally between "
@@ -138,7 +140,7 @@ document(
     {
         "SocialValueReport": {
             "type": "object",
-            "required": ["rows", "totals"],
+            "required": ["group_by", "from", "to", "rows", "totals", "measures", "split_between_outcomes"],
             "properties": {
                 "group_by": {"enum": list(GROUPS)},
                 "from": {"type": ["string", "null"], "format": "date"},
@@ -164,7 +166,7 @@ document(
                 },
                 "totals": {
                     "type": "object",
-                    "required": ["committed", "delivered"],
+                    "required": ["committed", "delivered", "pledges", "units"],
                     "properties": {
                         "committed": {"type": "number"},
                         "delivered": {"type": "number"},
@@ -172,7 +174,20 @@ document(
                         "units": _AMOUNTS,
                     },
                 },
-                "measures": {"type": "array", "items": {"type": "object"}},
+                "measures": {
+                    "type": "array",
+                    "description": "The measures counted, with their units",
+                    "items": {
+                        "type": "object",
+                        "required": ["code", "name", "unit", "monetised"],
+                        "properties": {
+                            "code": {"type": "string"},
+                            "name": {"type": "string"},
+                            "unit": {"type": "string"},
+                            "monetised": {"type": "boolean", "description": "Has a £ proxy value"},
+                        },
+                    },
+                },
                 "split_between_outcomes": {"type": "boolean"},
             },
         }

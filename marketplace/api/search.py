@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import request
 
 from marketplace.request_scope import app_state, current_actor, db_session
-from marketplace.search.queries import parse_search, search
+from marketplace.search.queries import SORTS, STATUSES, parse_search, search
 
 from . import api
+from .openapi import PAGING, document, query_param, ref, responses
 
 
 @api.get("/search")
@@ -28,3 +29,25 @@ def search_listings() -> object:
         "did_you_mean": found.suggestion,
         "fallback": outcome.fallback,
     }
+
+
+document(
+    {
+        "/search": {
+            "get": {
+                "summary": "Full-text search over needs and offers, with facet counts",
+                "parameters": [
+                    query_param("q", 'Words, "phrases", -excluded, OR'),
+                    query_param("kind", "need or offer (both by default)", {"enum": ["need", "offer"]}),
+                    query_param("category", "A category code (GET /reference)"),
+                    query_param("district", "A district code (GET /reference)"),
+                    query_param("outcome", "An outcome code (GET /reference)"),
+                    query_param("status", "A status, or 'any'; open by default", {"enum": [*sorted(STATUSES), "any"]}),
+                    query_param("sort", "relevance (default) or newest", {"enum": list(SORTS)}),
+                    *PAGING,
+                ],
+                "responses": responses("200", ref("SearchResults")),
+            }
+        }
+    }
+)

@@ -75,10 +75,12 @@ def register_error_handlers(app: Flask) -> None:
             413: "The request must be smaller than 1 MB.",
         }
         message = messages.get(status, error.description or "")
+        # Keep what the error says about itself, such as the Allow header of a 405.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
         if _wants_json():
             code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(status, "http_error")
-            return error_response(status, code, message)
-        return _page(status, message)
+            return error_response(status, code, message, headers=headers)
+        return (*_page(status, message), headers)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> object:

@@ -1,7 +1,8 @@
 from sqlalchemy import func, select
 
 from marketplace.models import Need
-from tests.conftest import need_fields
+from tests.conftest import PASSWORD, need_fields
+from tests.web.conftest import csrf_token
 
 
 def count_needs(session):
@@ -62,12 +63,17 @@ def test_not_signed_in_is_401_and_wrong_role_is_403(client, make_user, bearer):
 
 def test_session_requests_without_csrf_are_refused(client, make_user):
     member = make_user("community")
-    with client.session_transaction() as browser_session:
-        browser_session["_user_id"] = str(member.id)
-        browser_session["_fresh"] = True
+    form = client.get("/sign-in").get_data(as_text=True)
+    signed_in = client.post(
+        "/sign-in", data={"csrf_token": csrf_token(form), "email": member.email, "password": PASSWORD}
+    )
+    assert signed_in.status_code == 302
     response = client.post("/api/v1/needs", json=need_fields())
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "csrf_failed"
+    # With the page's token the same session may post.
+    token = csrf_token(client.get("/needs/new").get_data(as_text=True))
+    assert client.post("/api/v1/needs", json=need_fields(), headers={"X-CSRFToken": token}).status_code == 201
 
 
 def test_unknown_ids_are_404(client, make_user, bearer):
