@@ -129,6 +129,8 @@ class LoadtestReport:
     workers: int
     tally: Tally
     verification: Verification
+    worker_cpu_seconds: float = 0.0
+    client_cpu_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -176,6 +178,10 @@ class LoadtestReport:
         )
         lines = [
             f"{self.users} users for {self.seconds:.0f} s against {self.workers} gunicorn workers",
+            f"CPU: the workers {self.worker_cpu_seconds:.0f} s ({self.worker_cpu_seconds / self.seconds:.2f} cores), "
+            f"the simulated users {self.client_cpu_seconds:.0f} s "
+            f"({self.client_cpu_seconds / self.seconds:.2f} cores); "
+            "the rest of the machine's time went to other processes or idling",
             "",
             _format(rows),
             "",
@@ -196,6 +202,8 @@ class LoadtestReport:
             f"writes verified: {sum(found.in_database.values())} of {sum(found.written.values())} in the database, "
             f"{sum(found.in_index.values())} of {found.written['need'] + found.written['offer']} in the search index",
         ]
+        if tally.refused["sign in"]:
+            lines.append(f"sign-ins refused: {tally.refused['sign in']} (those users did nothing else)")
         if found.outbox_left:
             lines.append(f"search outbox not drained: {found.outbox_left} changes left")
         lines.extend(f"missing: {what}" for what in found.missing[:20])
@@ -708,13 +716,16 @@ def run_loadtest(
             with GunicornServer(MARKETPLACE_APP, workers=workers, log_path=tmp / "server.log", env=env) as server:
                 wait_for_matchers(server, say=say)
                 say(f"{users} users for {duration:g} s")
+                workers_before, client_before = server.workers_cpu_seconds(), time.thread_time()
                 seconds = asyncio.run(_simulate(server.port, accounts, needs, codes, duration, think, tally, say))
+                worker_cpu = server.workers_cpu_seconds() - workers_before
+                client_cpu = time.thread_time() - client_before
                 say("waiting for the search outbox to drain")
                 left = wait_for_outbox(url, DRAIN_WAIT_SECONDS)
                 if tally.five_hundreds:
                     say(f"server log (end):\n{server.log_tail(40)}")
             found = verify(url, index_dir, tally.writes, left)
-            return LoadtestReport(users, seconds, workers, tally, found)
+            return LoadtestReport(users, seconds, workers, tally, found, worker_cpu, client_cpu)
     finally:
         if keep:
             say(f"kept the search index and server log in {tmp}")

@@ -388,6 +388,8 @@ def marketplace_env(
             # Every simulated person comes from 127.0.0.1, and one token drives the API list:
             # the per-address and per-token limits would measure the limiter, not the pages.
             "MARKETPLACE_RATELIMIT_ENABLED": "0",
+            # The default level: one log line per request, and the "matcher built" line we wait for.
+            "MARKETPLACE_LOG_LEVEL": "INFO",
         }
     )
     env.update(extra or {})
