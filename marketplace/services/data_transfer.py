@@ -59,6 +59,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.schema import sort_tables_and_constraints
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -605,15 +606,21 @@ def import_database(
     if on_total is not None:
         on_total(2 * sum(layout.counts.values()))
     order, deferred = _table_order(metadata)
-    with write_intent(True), engine.begin() as connection:
-        if current_revision(connection) is None:
-            migrate(connection)
-        _check_target(connection, metadata, head)
-        for table in order:
-            _insert_rows(connection, table, _rows(path, table, layout.offsets[table.name]), deferred, progress)
-        for table in order:
-            _fill_deferred(connection, table, path, layout.offsets[table.name], deferred.get(table.name, []))
-        _reset_sequences(connection, order)
+    try:
+        with write_intent(True), engine.begin() as connection:
+            if current_revision(connection) is None:
+                migrate(connection)
+            _check_target(connection, metadata, head)
+            for table in order:
+                _insert_rows(connection, table, _rows(path, table, layout.offsets[table.name]), deferred, progress)
+            for table in order:
+                _fill_deferred(connection, table, path, layout.offsets[table.name], deferred.get(table.name, []))
+            _reset_sequences(connection, order)
+    except (IntegrityError, DataError) as error:
+        # Each row was well formed, but together they break a rule (a key pointing nowhere, a duplicate).
+        raise MalformedExport(
+            f"The file's rows do not fit together, so nothing was imported: {str(error.orig).strip()}."
+        ) from error
     return TransferSummary(revision=revision, rows=layout.counts)
 
 
