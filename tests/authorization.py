@@ -24,6 +24,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Rule
 
@@ -328,7 +329,7 @@ def _fill(value: object, ids: Mapping[str, object]) -> object:
     if isinstance(value, list):
         return [_fill(item, ids) for item in value]
     if isinstance(value, Upload):
-        return (io.BytesIO(value.content.encode("utf-8")), value.filename)
+        return FileStorage(io.BytesIO(value.content.encode("utf-8")), filename=value.filename, name="file")
     if isinstance(value, str) and (match := _PLACEHOLDER.fullmatch(value)):
         return ids[match.group(1)]
     return value

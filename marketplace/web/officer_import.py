@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSubmitInput
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -13,6 +13,7 @@ from marketplace.models import Role
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import bulk_import
 from marketplace.services.accounts import require_role
+from marketplace.services.errors import DomainError
 from marketplace.services.reference import reference_lists
 
 bp = Blueprint("officer_import", __name__, url_prefix="/officer/import")
@@ -95,7 +96,11 @@ def upload() -> object:
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge) -> object:
     """A file over the limit is refused before it is read: say so on the form, not on an error page."""
-    require_role(current_actor(), Role.OFFICER)
+    try:
+        require_role(current_actor(), Role.OFFICER)
+    except DomainError as refused:
+        # An error handler must not raise (that would be a 500): the app's handler answers instead.
+        return current_app.handle_user_exception(refused)
     form = ImportForm(formdata=None)
     form.file.errors = [f"The file must be 1 MB or smaller. Split it into files of up to {bulk_import.MAX_ROWS:,} rows"]
     return _page(form), 413
