@@ -46,7 +46,6 @@ AWKWARD = 'Café "quoted" \\ back\nslash \u2028 line sep, emoji 🌳, Łódź an
 def new_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], str]]:
     """Makes new, empty databases (dropped at the end of the module)."""
     drops: list[Callable[[], None]] = []
-    engines: list[Engine] = []
     counter = iter(range(1000))
 
     def make() -> str:
@@ -58,8 +57,6 @@ def new_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
         return f"sqlite:///{tmp_path_factory.mktemp('transfer') / f'db{next(counter)}.sqlite3'}"
 
     yield make
-    for engine in engines:
-        engine.dispose()
     for drop in drops:
         drop()
 
@@ -290,6 +287,16 @@ def _run(args: list[str], monkeypatch: pytest.MonkeyPatch, **env: str) -> Result
         return CliRunner().invoke(main, args, obj=context)
     finally:
         context.engine.dispose()
+
+
+def test_export_refuses_a_database_without_the_schema_and_leaves_no_file(untouched, tmp_path):
+    path = tmp_path / "export.json"
+
+    with pytest.raises(RevisionMismatch, match="marketplace init"):
+        export_database(untouched, path)
+
+    assert list(tmp_path.iterdir()) == []
+    _assert_blank(untouched)
 
 
 def test_command_line_round_trip(exported: Path, new_database, tmp_path: Path, monkeypatch):
