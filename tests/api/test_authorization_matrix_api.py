@@ -209,3 +209,16 @@ def test_lists_and_search_show_each_caller_only_what_they_may_open(world, app, s
     assert problems == []
     # Each caller saw something in the lists, so the check above checked something.
     assert all(seen.values()), seen
+
+
+def test_each_caller_downloads_their_own_data_and_nobody_elses(world, app, session, bearer):
+    people = {role: world.users[role] for role in ROLES[1:]}
+    headers = {role: bearer(user) for role, user in people.items()}
+    session.commit()
+    client = app.test_client()
+    for role, user in people.items():
+        client.environ_base.update(client_address(role))
+        text = client.get("/api/v1/me/data", headers=headers[role]).get_data(as_text=True)
+        assert user.email in text
+        others = [other.email for other in people.values() if other.email != user.email]
+        assert [email for email in others if email in text] == [], role
