@@ -2,8 +2,7 @@
 
 One row per route, method and object. The columns are the roles of ``tests/authorization.py``:
 
-    anon            no bearer token (and, for changes, the session's CSRF token, so the
-                    answer is about who is calling, not about CSRF)
+    anon            no bearer token and no session: a program that has not signed in
     member          a member of the group that owns ``need`` (and so the pledges on it)
     other_member    a member of another verified community group
     supplier        a member of the supplier owning the offers, the pledges and ``contract``
@@ -28,7 +27,6 @@ from tests.authorization import (
     build_world,
     client_address,
     coverage_problems,
-    csrf_for,
     import_csv,
     row,
     run_matrix,
@@ -157,15 +155,12 @@ def test_every_api_route_is_in_the_table(app):
 
 def test_every_caller_gets_the_status_the_table_says_on_every_api_route(app, world, connection, session, bearer):
     headers = {role: bearer(world.users[role]) for role in ROLES[1:]}
+    headers["anon"] = {}
     session.commit()
-    cookie, token = csrf_for(app, "anon", None)
-    headers["anon"] = {"X-CSRFToken": token}
 
     def send(role, item, path, body):
         client = app.test_client()
         client.environ_base.update(client_address(role))
-        if role == "anon" and cookie is not None:
-            client.set_cookie("session", cookie)
         if item.method == "GET":
             return client.get(path, headers=headers[role])
         if isinstance(body, str):  # a CSV file
