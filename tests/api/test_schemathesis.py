@@ -21,6 +21,7 @@ from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
 from marketplace.api.openapi import openapi_document
+from marketplace.app import create_app
 from marketplace.models import User
 from marketplace.services import accounts, contracts, pledges
 
@@ -184,3 +185,20 @@ def test_every_operation_documents_the_answers_any_request_can_get(client):
             assert answers["429"]["headers"]["Retry-After"]["required"], f"{method} {path}"
             if method != "get":
                 assert {"400", "413"} <= answers.keys(), f"{method} {path}"
+
+
+@pytest.mark.parametrize(
+    "path, method", [("/reference", "GET"), ("/needs", "POST"), ("/pledges/{pledge_id}/accept", "POST")]
+)
+def test_a_rate_limited_caller_is_answered_as_documented(config, session_factory, world, path, method):
+    app = create_app(config.with_overrides(api_rate_limit="2 per minute"), session_factory=session_factory)
+    operation = schema[path][method]
+    ids = {"pledge_id": world.ids["pledge_id"][0]} if "{" in path else None
+    headers = {"Authorization": f"Bearer {world.tokens['community']}"}
+    statuses = [operation.Case(path_parameters=ids).call(app=app, headers=headers).status_code for _ in range(2)]
+    assert 429 not in statuses
+    case = operation.Case(path_parameters=ids)
+    refused = case.call(app=app, headers=headers)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"][0]) > 0
+    case.validate_response(refused, headers=headers, transport_kwargs={"app": app})
