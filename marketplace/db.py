@@ -164,6 +164,11 @@ def reset_write_intent(token: Token[bool]) -> None:
     _write_intent.reset(token)
 
 
+def writes_intended() -> bool:
+    """False inside a read-only block, such as a GET request, whose transaction never commits."""
+    return _write_intent.get()
+
+
 def make_session_factory(engine: Engine) -> sessionmaker:
     """A session factory whose sessions keep loaded objects usable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)

@@ -7,13 +7,14 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.db import utcnow
+from marketplace.db import utcnow, writes_intended
 from marketplace.models import ApiToken, Organisation, OrganisationKind, Role, User, Verification
 from marketplace.services.errors import Forbidden, NotFound, NotSignedIn, ValidationFailed
 
@@ -38,6 +39,7 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "svm_"
+TOKEN_USE_RECORDED_EVERY = timedelta(minutes=1)
 EMAIL_IN_USE = "An account already uses this email address. Sign in instead"
 
 ROLE_FOR_KIND = {
@@ -320,7 +322,13 @@ def user_for_token(session: Session, plain: str) -> User | None:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = utcnow()
+    now = utcnow()
+    # Recorded by requests that write and commit anyway, at most once a minute (people see the
+    # day). A GET never commits, and its UPDATE would only take SQLite's write lock, failing
+    # concurrent API reads, or a row lock on PostgreSQL.
+    stale = token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RECORDED_EVERY
+    if stale and writes_intended():
+        token.last_used_at = now
     return token.user
 
 

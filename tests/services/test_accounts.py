@@ -1,5 +1,6 @@
 import pytest
 
+from marketplace.db import write_intent
 from marketplace.models import Role, Verification
 from marketplace.services import accounts, organisations
 from marketplace.services.errors import Forbidden, InvalidTransition, NotSignedIn, ValidationFailed
@@ -130,3 +131,23 @@ def test_waiting_list_is_oldest_first(session, make_user, officer):
     page = organisations.list_organisations(session, officer, verification=Verification.PENDING, per_page=100)
     ids = [o.id for o in page.items]
     assert ids.index(first.organisation_id) < ids.index(second.organisation_id)
+
+
+def test_api_reads_record_a_token_use_once_a_minute_not_on_every_call(session, make_user):
+    user = make_user("supplier")
+    token, plain = accounts.create_token(session, user, "CRM sync")
+    assert token.last_used_at is None
+
+    accounts.user_for_token(session, plain)
+    first_use = token.last_used_at
+    session.flush()
+    accounts.user_for_token(session, plain)
+
+    assert first_use is not None and token.last_used_at == first_use
+    assert not session.dirty
+    token.last_used_at = first_use - accounts.TOKEN_USE_RECORDED_EVERY
+    with write_intent(False):  # a GET request: nothing is committed, so nothing is written
+        assert accounts.user_for_token(session, plain) is user
+    assert token.last_used_at < first_use
+    accounts.user_for_token(session, plain)
+    assert token.last_used_at > first_use
