@@ -98,20 +98,21 @@ def test_two_workers_storing_the_same_new_vectors_both_answer() -> None:
             documents = [need_document(needs.post_need(session, group, need_fields(), council_today()))]
             session.commit()
 
+        # One engine plays both workers (store_vectors keeps no state but the loaded model).
+        suggestions = SuggestionEngine(factory)
+
         def other_worker_stores_first(*progress: int) -> None:
             with factory() as other:
-                SuggestionEngine(factory).store_vectors(other, "need", documents)
+                suggestions.store_vectors(other, "need", documents)
                 other.commit()
 
         with factory() as session:
-            vectors, encoded = SuggestionEngine(factory).store_vectors(
-                session, "need", documents, progress=other_worker_stores_first
-            )
+            vectors, encoded = suggestions.store_vectors(session, "need", documents, progress=other_worker_stores_first)
             session.commit()
 
         assert encoded == 1 and set(vectors) == {documents[0].id}
         with factory() as session:
-            stored, encoded_again = SuggestionEngine(factory).store_vectors(session, "need", documents)
+            stored, encoded_again = suggestions.store_vectors(session, "need", documents)
         assert encoded_again == 0 and (stored[documents[0].id] == vectors[documents[0].id]).all()
     finally:
         engine.dispose()
