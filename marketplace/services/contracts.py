@@ -16,7 +16,7 @@ from marketplace.models.pledge import COMMITTED, DELIVERED
 from marketplace.services.accounts import require_role
 from marketplace.services.audit import record
 from marketplace.services.errors import Forbidden, NotFound
-from marketplace.services.listings import FieldErrors, clean_text, unknown_fields
+from marketplace.services.listings import FieldErrors, clean_text, row_id, unknown_fields
 from marketplace.services.paging import Page, paginate
 
 log = logging.getLogger(__name__)
@@ -116,12 +116,8 @@ def _validate(session: Session, data: Mapping[str, object], *, current: Contract
     if wanted("title"):
         clean["title"] = clean_text(data, "title", "title", 3, 200, errors)
     if wanted("supplier_id"):
-        supplier_id = data.get("supplier_id")
-        supplier = (
-            session.get(Organisation, supplier_id)
-            if isinstance(supplier_id, int) and not isinstance(supplier_id, bool)
-            else None
-        )
+        supplier_id = row_id(data.get("supplier_id"))
+        supplier = session.get(Organisation, supplier_id) if supplier_id is not None else None
         if supplier is None or supplier.kind is not OrganisationKind.SUPPLIER:
             errors["supplier_id"] = "Select a supplier organisation"
         clean["supplier_id"] = supplier.id if supplier else None

@@ -193,6 +193,20 @@ def clean_measure_and_amount(
     return clean
 
 
+MAX_ROW_ID = 2**31 - 1  # the database's integer
+
+
+def row_id(value: object) -> int | None:
+    """An id sent as JSON: a whole number (not true or false), else None.
+
+    One too large for the database's integer becomes 0, which no row has: "no such item",
+    not an overflow inside the database driver.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if -MAX_ROW_ID <= value <= MAX_ROW_ID else 0
+
+
 def unknown_fields(data: Mapping[str, object], known: set[str], errors: FieldErrors) -> None:
     """Name fields a client sent that do not exist, so typos are not silently ignored."""
     for name in data:

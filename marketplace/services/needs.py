@@ -45,6 +45,7 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
+    row_id,
     unknown_fields,
     visibility_clause,
 )
@@ -142,7 +143,8 @@ def post_need(session: Session, actor: User | None, data: Mapping[str, object], 
     member = require_role(actor, Role.COMMUNITY, Role.OFFICER)
     if member.is_officer:
         clean = _validate(session, data, today, partial=False, extra_fields=frozenset({"organisation_id"}))
-        group = session.get(Organisation, data.get("organisation_id")) if _is_id(data.get("organisation_id")) else None
+        group_id = row_id(data.get("organisation_id"))
+        group = session.get(Organisation, group_id) if group_id is not None else None
         if group is None or group.kind is not OrganisationKind.COMMUNITY:
             raise ValidationFailed({"organisation_id": "Select the community group this need is for"})
     else:
@@ -225,10 +227,6 @@ def _close_need(session: Session, actor: User | None, need_id: int, to: NeedStat
     session.flush()
     log.info("need closed", extra={"need_id": need.id, "status": to.value})
     return need
-
-
-def _is_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def expire_overdue_needs(session: Session, today: date) -> int:

@@ -38,6 +38,7 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
+    row_id,
     unknown_fields,
     visibility_clause,
 )
@@ -138,9 +139,8 @@ def post_offer(session: Session, actor: User | None, data: Mapping[str, object],
     supplier = require_role(actor, Role.SUPPLIER, Role.OFFICER)
     if supplier.is_officer:
         clean = _validate(session, data, today, partial=False, extra_fields=frozenset({"organisation_id"}))
-        raw_id = data.get("organisation_id")
-        valid_id = isinstance(raw_id, int) and not isinstance(raw_id, bool)
-        organisation = session.get(Organisation, raw_id) if valid_id else None
+        organisation_id = row_id(data.get("organisation_id"))
+        organisation = session.get(Organisation, organisation_id) if organisation_id is not None else None
         if organisation is None or organisation.kind is not OrganisationKind.SUPPLIER:
             raise ValidationFailed({"organisation_id": "Select the supplier this offer is for"})
     else:

@@ -35,7 +35,7 @@ from marketplace.models.pledge import DELIVERED, HOLDING
 from marketplace.services.accounts import require_role
 from marketplace.services.audit import record
 from marketplace.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
-from marketplace.services.listings import FieldErrors, is_owner, unknown_fields
+from marketplace.services.listings import FieldErrors, is_owner, row_id, unknown_fields
 from marketplace.services.needs import get_need
 from marketplace.services.notifications import members_of, officers, queue_email
 from marketplace.services.paging import Page, paginate
@@ -125,10 +125,10 @@ def _id(data: Mapping[str, object], name: str, errors: FieldErrors, *, required:
         if required:
             errors[name] = f"{name} is required"
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    number = row_id(value)
+    if number is None:
         errors[name] = f"{name} must be a whole number"
-        return None
-    return value
+    return number
 
 
 def _add_event(pledge: Pledge, actor: User | None, before: PledgeStatus | None, note: str = "") -> None:

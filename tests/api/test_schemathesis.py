@@ -202,3 +202,28 @@ def test_a_rate_limited_caller_is_answered_as_documented(config, session_factory
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"][0]) > 0
     case.validate_response(refused, headers=headers, transport_kwargs={"app": app})
+
+
+HUGE = 10**30  # found by the fuzzer: an id no database integer holds was a 500
+
+
+@pytest.mark.parametrize(
+    "who, method, url, body",
+    [
+        ("officer", "post", "/api/v1/contracts", {"supplier_id": HUGE}),
+        ("officer", "patch", "/api/v1/contracts/{contract_id}", {"supplier_id": -HUGE}),
+        ("supplier", "post", "/api/v1/pledges", {"need_id": HUGE, "quantity": 1, "measure": "goods-donated"}),
+        ("supplier", "post", "/api/v1/pledges", {"need_id": "{need_id}", "offer_id": HUGE, "quantity": 1}),
+        ("supplier", "post", "/api/v1/pledges", {"need_id": "{need_id}", "contract_id": HUGE, "quantity": 1}),
+        ("officer", "post", "/api/v1/needs", {"organisation_id": HUGE}),
+        ("officer", "post", "/api/v1/offers", {"organisation_id": HUGE}),
+    ],
+)
+def test_ids_too_large_for_the_database_are_refused_cleanly(client, world, who, method, url, body):
+    real = {"{need_id}": world.ids["need_id"][0], "{contract_id}": world.ids["contract_id"][0]}
+    url = url.replace("{contract_id}", str(real["{contract_id}"]))
+    body = {name: real.get(value, value) if isinstance(value, str) else value for name, value in body.items()}
+    headers = {"Authorization": f"Bearer {world.tokens[who]}"}
+    response = getattr(client, method)(url, json=body, headers=headers)
+    assert response.status_code in (404, 422), response.get_json()
+    assert "error" in response.get_json()
