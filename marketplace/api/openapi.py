@@ -448,7 +448,9 @@ def openapi_document() -> dict[str, object]:
             "post": {
                 "summary": "Verify an organisation (officers)",
                 "security": signed_in,
-                "requestBody": _body({"type": "object", "maxProperties": 0}, required=False),
+                "requestBody": _body(
+                    {"type": "object", "description": "Nothing is needed; fields are ignored"}, required=False
+                ),
                 "responses": _responses("200", _ref("Organisation"), "403", "404", "409"),
             },
         },
@@ -460,8 +462,9 @@ def openapi_document() -> dict[str, object]:
                 "requestBody": _body(
                     {
                         "type": "object",
-                        "properties": {"reason": {"type": "string", "maxLength": 500}},
-                        "additionalProperties": False,
+                        "properties": {
+                            "reason": {"type": "string", "maxLength": 500, "description": "Shown to its members"}
+                        },
                     },
                     required=False,
                 ),
