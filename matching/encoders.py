@@ -417,7 +417,9 @@ class SemanticEncoder:
                 out[i] = hit
             else:
                 todo.setdefault(text, []).append(i)
-        missing = list(todo)
+        # Shortest first: each batch is padded to its longest text, so batching texts of
+        # similar length does less work (about twice as fast on recombined needs and offers).
+        missing = sorted(todo, key=len)
         total = len(missing)
         bar = None
         if show_progress_bar and total:
