@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.db import utcnow
 from marketplace.models import (
@@ -164,7 +164,29 @@ def get_need(session: Session, viewer: User | None, need_id: int) -> Need:
     Raises:
         NotFound: when there is none, or the viewer may not see it (unverified group or withdrawn).
     """
-    need = session.get(Need, need_id)
+    # The organisation decides visibility: read it in the same round trip.
+    need = session.get(Need, need_id, options=[joinedload(Need.organisation)])
+    if need is None or not is_visible(viewer, need):
+        raise NotFound("There is no such need")
+    return need
+
+
+def get_need_to_show(session: Session, viewer: User | None, need_id: int) -> Need:
+    """A need the viewer may see, with everything its page shows loaded in two queries.
+
+    Raises:
+        NotFound: as ``get_need``.
+    """
+    need = session.get(
+        Need,
+        need_id,
+        options=[
+            joinedload(Need.organisation),
+            joinedload(Need.category),
+            joinedload(Need.district),
+            selectinload(Need.outcomes),
+        ],
+    )
     if need is None or not is_visible(viewer, need):
         raise NotFound("There is no such need")
     return need

@@ -535,6 +535,16 @@ def list_pledges(
     return paginate(session, query.order_by(*order), page, per_page)
 
 
+def pledges_to_need(session: Session, actor: User | None, need: Need, limit: int = 50) -> list[Pledge]:
+    """The newest pledges to a need that the actor may see, as ``list_pledges`` filters them.
+
+    A visitor, or a member of another group, can see none: the database is not asked.
+    """
+    if actor is None or (actor.role is Role.COMMUNITY and actor.organisation_id != need.organisation_id):
+        return []
+    return list_pledges(session, actor, PledgeFilters(need_id=need.id), 1, limit).items
+
+
 def contact_visible(viewer: User | None, pledge: Pledge) -> bool:
     """A group's contact details reach a supplier only once the group accepted its pledge."""
     if viewer is None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 import matching
 from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Role, User
@@ -60,8 +60,15 @@ def check_limit(raw: object, default: int = 10) -> int:
 def _visible(
     session: Session, viewer: User, model: type[Need] | type[Offer], ids: list[int]
 ) -> dict[int, Need | Offer]:
+    if not ids:
+        return {}
     withdrawn = NeedStatus.WITHDRAWN.value if model is Need else OfferStatus.WITHDRAWN.value
-    rows = session.scalars(select(model).where(model.id.in_(ids), visibility_clause(model, viewer, withdrawn)))
+    # One query: the visibility rule in SQL, and the organisation each suggestion names.
+    rows = session.scalars(
+        select(model)
+        .options(joinedload(model.organisation))
+        .where(model.id.in_(ids), visibility_clause(model, viewer, withdrawn))
+    )
     return {row.id: row for row in rows}
 
 

@@ -136,7 +136,13 @@ class SuggestionEngine:
 
     @staticmethod
     def _newest_change(session: Session) -> datetime | None:
-        stamps = [session.scalar(select(func.max(model.updated_at))) for model in (Need, Offer)]
+        # Both in one round trip: every suggestion request asks.
+        stamps = session.execute(
+            select(
+                select(func.max(Need.updated_at)).scalar_subquery(),
+                select(func.max(Offer.updated_at)).scalar_subquery(),
+            )
+        ).one()
         return max(filter(None, stamps), default=None)
 
     def catch_up(self) -> matching.Matcher:

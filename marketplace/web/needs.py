@@ -44,18 +44,14 @@ def detail(need_id: int) -> str:
     """One need."""
     actor = current_actor()
     session = db_session()
-    need = needs_service.get_need(session, actor, need_id)
+    need = needs_service.get_need_to_show(session, actor, need_id)
     suggestions = suggested(
         lambda: suggestions_service.offers_for_need(
             session, app_state().suggestions, actor, need.id, SUGGESTIONS_SHOWN, council_today()
         ),
         show=actor is not None,
     )
-    pledges = (
-        pledges_service.list_pledges(session, actor, pledges_service.PledgeFilters(need_id=need.id), 1, 50).items
-        if actor is not None
-        else []
-    )
+    pledges = pledges_service.pledges_to_need(session, actor, need, 50)
     return render_template(
         "needs/detail.html",
         need=need,
