@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from importlib import resources
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from marketplace.models import Category, District, Measure, MeasureProxy, Outcome
@@ -89,17 +93,27 @@ def seed_reference_data(session: Session) -> int:
         session.add(MeasureProxy(measure=measure, version=1, proxy_value=measure.proxy_value, source=measure.source))
         added += 1
     session.flush()
+    forget_cached_lists()
     return added
 
 
 @dataclass(frozen=True)
 class ReferenceLists:
-    """The active reference lists, in display order, for forms and validation."""
+    """The active reference lists, in display order, for forms and validation.
+
+    Measures are read from ``session`` when first asked for: officers edit them at run time,
+    and most pages (browse, search, the API lists) never need them.
+    """
 
     categories: list[Category]
     districts: list[District]
     outcomes: list[Outcome]
-    measures: list[Measure]
+    session: Session = field(repr=False, compare=False)
+
+    @cached_property
+    def measures(self) -> list[Measure]:
+        """The active measures, by code; read once per lists object."""
+        return list(self.session.scalars(select(Measure).where(Measure.active).order_by(Measure.code)))
 
     @property
     def category_codes(self) -> set[str]:
@@ -135,14 +149,47 @@ def holding_reference_lists(session: Session) -> Iterator[ReferenceLists]:
         session.info.pop(_HELD, None)
 
 
+# Categories, districts and outcomes change only when ``marketplace init`` seeds missing rows:
+# nothing in the running app edits them. Every page read all three on every request, so each
+# process keeps them per database engine. Seeding in this process forgets them at once; another
+# process (a worker while ``marketplace init`` runs beside it) sees new rows within this time.
+STABLE_LISTS_SECONDS = 60.0
+
+_Stable = tuple[list[Category], list[District], list[Outcome]]
+_cache: weakref.WeakKeyDictionary[Engine | Connection, tuple[float, _Stable]] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def forget_cached_lists() -> None:
+    """Drop this process's cached categories, districts and outcomes (after seeding)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _stable_lists(session: Session) -> _Stable:
+    engine = session.get_bind()
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _cache.get(engine)
+    if cached is not None and now - cached[0] < STABLE_LISTS_SECONDS:
+        return cached[1]
+    # Read in a session of their own on the request's connection and close it: the rows are
+    # then detached with every column loaded, safe to share between requests and threads.
+    with Session(bind=session.connection()) as reader:
+        lists = (
+            list(reader.scalars(select(Category).where(Category.active).order_by(Category.position))),
+            list(reader.scalars(select(District).where(District.active).order_by(District.position))),
+            list(reader.scalars(select(Outcome).where(Outcome.active).order_by(Outcome.position))),
+        )
+    with _cache_lock:
+        _cache[engine] = (now, lists)
+    return lists
+
+
 def reference_lists(session: Session) -> ReferenceLists:
-    """Read the active reference lists (or those held for the session's current block)."""
+    """The active reference lists (or those held for the session's current block)."""
     held = session.info.get(_HELD)
     if held is not None:
         return held
-    return ReferenceLists(
-        categories=list(session.scalars(select(Category).where(Category.active).order_by(Category.position))),
-        districts=list(session.scalars(select(District).where(District.active).order_by(District.position))),
-        outcomes=list(session.scalars(select(Outcome).where(Outcome.active).order_by(Outcome.position))),
-        measures=list(session.scalars(select(Measure).where(Measure.active).order_by(Measure.code))),
-    )
+    categories, districts, outcomes = _stable_lists(session)
+    return ReferenceLists(categories=categories, districts=districts, outcomes=outcomes, session=session)
