@@ -279,7 +279,13 @@ def list_needs(
     """Needs the viewer may see, newest first. Status defaults to open; ``any`` means all."""
     query = (
         select(Need)
-        .options(selectinload(Need.outcomes), selectinload(Need.organisation), selectinload(Need.category))
+        # Many-to-one in the page's own query (one round trip each saved); outcomes beside it.
+        .options(
+            selectinload(Need.outcomes),
+            joinedload(Need.organisation),
+            joinedload(Need.category),
+            joinedload(Need.district),
+        )
         .where(visibility_clause(Need, viewer, NeedStatus.WITHDRAWN.value))
     )
     status = filters.status or NeedStatus.OPEN.value
