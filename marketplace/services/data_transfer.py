@@ -616,6 +616,10 @@ def import_database(
             for table in order:
                 _fill_deferred(connection, table, path, layout.offsets[table.name], deferred.get(table.name, []))
             _reset_sequences(connection, order)
+        if engine.dialect.name == "postgresql":
+            # Fresh tables have no planner statistics until autovacuum runs (never, when it is off).
+            with engine.begin() as connection:
+                connection.execute(text("ANALYZE"))
     except (IntegrityError, DataError) as error:
         # Each row was well formed, but together they break a rule (a key pointing nowhere, a duplicate).
         raise MalformedExport(
