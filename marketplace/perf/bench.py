@@ -14,8 +14,10 @@ Then, at that size:
   visibility, the five facet counts), against SQLite FTS5 over the same texts with the same
   visibility rules and facet counts;
 - at the largest size: bulk load items/s end to end against bare
-  ``SentenceTransformer.encode`` on a sample of the same texts, and the web figures and
-  worker memory from :mod:`marketplace.perf.web_load`.
+  ``SentenceTransformer.encode`` of one in five of the same texts, measured in slices
+  between the load's chunks (so both see the same spells of machine load, and the slices
+  are not counted in the load's time), and the web figures and worker memory from
+  :mod:`marketplace.perf.web_load`.
 
 Targets are attached to the figures at the largest size of the run (100k in the full run,
 10k with ``--quick``). Progress goes to standard error so ``--json`` stays parseable.
@@ -59,7 +61,7 @@ QUICK_SIZES = (1_000, 10_000)
 SEARCH_FROM = 10_000
 SUGGESTION_QUERIES = 200
 SEARCH_ROUNDS = 3
-ENCODE_SAMPLE = 2_000
+ENCODE_SHARE = 5  # the yardstick encodes one text in five of each chunk
 
 SUGGEST_P95 = Target(20.0)
 RECALL = Target(0.99, at_most=False)
@@ -108,6 +110,8 @@ class Store:
     index_dir: Path
     engine: SuggestionEngine
     load: LoadReport
+    bare_texts: int = 0
+    bare_seconds: float = 0.0
 
 
 def build_store(root: Path, items: int, *, model: str | None, today: date, seed: int = 2026) -> Store:
@@ -124,14 +128,31 @@ def build_store(root: Path, items: int, *, model: str | None, today: date, seed:
     suggestions.encoder()  # load the model before the clock starts, as a running server has
     index = SearchIndex(root / "index")
     say(f"loading {items:,} items through the services into {root}")
-    report = generate(factory, index, suggestions, items, today=today, seed=seed, keep_texts=True)
+    bare = {"texts": 0, "seconds": 0.0}
+    model = suggestions.encoder()
+    sampler = random.Random(3)
+
+    def bare_encode(texts: list[str]) -> None:
+        # The yardstick, in slices between chunks: bare SentenceTransformer.encode of a fifth
+        # of each chunk's texts, so it sees the same spells of machine load as the load does.
+        if model is None:
+            return
+        sample = sampler.sample(texts, max(1, len(texts) // ENCODE_SHARE))
+        started = time.perf_counter()
+        model._model.encode(sample, batch_size=model.batch_size, convert_to_numpy=True, normalize_embeddings=True)
+        bare["texts"] += len(sample)
+        bare["seconds"] += time.perf_counter() - started
+
+    report = generate(
+        factory, index, suggestions, items, today=today, seed=seed, keep_texts=True, between_chunks=bare_encode
+    )
     index.close()
     say(
         f"loaded {report.items:,} items in {report.seconds:.1f} s ({report.items / report.seconds:,.0f} items/s; "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.phases.items())
         + ")"
     )
-    return Store(items, url, factory, root / "index", suggestions, report)
+    return Store(items, url, factory, root / "index", suggestions, report, bare["texts"], bare["seconds"])
 
 
 # -- suggestions ------------------------------------------------------------------------
@@ -362,18 +383,10 @@ def measure_search(store: Store, workdir: Path, *, targets: bool, rounds: int = 
 # -- bulk load --------------------------------------------------------------------------
 
 
-def measure_load(store: Store, *, targets: bool, sample: int = ENCODE_SAMPLE) -> list[Result]:
-    """End-to-end load rate against bare ``SentenceTransformer.encode`` on a sample of the same texts."""
-    encoder = store.engine.encoder()
+def measure_load(store: Store, *, targets: bool) -> list[Result]:
+    """End-to-end load rate against bare ``SentenceTransformer.encode`` of the same texts, in the same spells."""
     report = store.load
-    texts = random.Random(3).sample(report.texts, min(sample, len(report.texts)))
-    say(f"bare SentenceTransformer.encode on {len(texts):,} of the same texts")
-    model = encoder._model  # the bare SentenceTransformer, without our cache or batching
-    started = time.perf_counter()
-    model.encode(
-        texts, batch_size=encoder.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
-    )
-    bare = len(texts) / (time.perf_counter() - started)
+    bare = store.bare_texts / store.bare_seconds if store.bare_seconds else None  # None: lexical-only
     name = f"bulk load {label(store.items)}"
     encoding = 100 * report.phases["embedding"] / report.seconds if report.seconds else 0.0
     return [
