@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+from threadpoolctl import ThreadpoolController
 
 import matching
 from marketplace.db import write_intent
@@ -30,6 +31,11 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 LEXICAL_ONLY = "lexical-only"
+
+# A suggestion query is one matrix-vector product over every item: far too small to gain from
+# BLAS threads, which spin on every core while they wait. With one web worker per core they
+# doubled the CPU of a page with suggestions, so queries run with one BLAS thread.
+_BLAS = ThreadpoolController()
 
 
 def _text_hash(document: matching.Need | matching.Offer) -> str:
@@ -221,7 +227,8 @@ class SuggestionEngine:
         with self._lock:
             matcher = self.catch_up()
             try:
-                return action(matcher)
+                with _BLAS.limit(limits=1, user_api="blas"):
+                    return action(matcher)
             except KeyError:
                 # The item changed state between the caller's read and the matcher's catch-up.
                 return matching.Suggestions(items=(), no_good_match=True, threshold=0.0)
