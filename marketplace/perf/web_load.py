@@ -26,16 +26,19 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 from urllib.parse import urlencode
 
 import numpy as np
 import psutil
 
 from marketplace.perf.results import Result, Target
+
+T = TypeVar("T")
 
 HOST = "127.0.0.1"
 USER_AGENT = "svm-load/1"
@@ -317,18 +320,26 @@ class GunicornServer:
             self.process = subprocess.Popen(
                 command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        try:
+            self._wait_until_ready(ready_path)
+        except BaseException:
+            # Never leave a server behind, whatever went wrong while waiting for it.
+            self.stop()
+            raise
+
+    def _wait_until_ready(self, ready_path: str) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                response = asyncio.run(Client(self.port).get(ready_path))
+                response = run_async(Client(self.port).get(ready_path))
                 if response.status < 500 and len(self.worker_processes()) >= self.workers:
                     return
             except HttpFailure:
                 pass
             if time.monotonic() > deadline:
-                self.stop()
                 raise RuntimeError(f"gunicorn did not answer within {SERVER_START_SECONDS:.0f} s:\n{self.log_tail()}")
             time.sleep(0.2)
 
@@ -370,6 +381,16 @@ class GunicornServer:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def run_async(coroutine: Coroutine[object, object, T]) -> T:
+    """Run ``coroutine`` to the end on an event loop of its own thread.
+
+    The caller may already be inside an event loop (Playwright's sync API keeps one running
+    on the main thread of the test suite), where ``asyncio.run`` refuses to start.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-client") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def marketplace_env(
@@ -490,7 +511,7 @@ def run_load(server: GunicornServer, raw: bytes, *, clients: int, duration: floa
     Each client sends its next request as soon as the previous answer is read (a closed loop).
     """
     cpu_before, server_before = time.thread_time(), server.workers_cpu_seconds()
-    latencies, errors, seconds = asyncio.run(_drive(server.port, raw, clients, duration))
+    latencies, errors, seconds = run_async(_drive(server.port, raw, clients, duration))
     client_cpu = time.thread_time() - cpu_before
     return LoadRun(
         requests=len(latencies),
@@ -636,7 +657,7 @@ def measure_web(
         ) as server:
             wait_for_matchers(server, say=say)
             visitor = Client(server.port)
-            signed_in = asyncio.run(visitor.sign_in(fixture.email, fixture.password))
+            signed_in = run_async(visitor.sign_in(fixture.email, fixture.password))
             if signed_in.status != 302:
                 raise RuntimeError(f"the measuring account could not sign in (HTTP {signed_in.status})")
             pages = [
