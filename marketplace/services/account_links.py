@@ -53,8 +53,24 @@ class LinkSettings:
         return self.base_url.rstrip("/") + path
 
 
+NOT_VALID = "This link is not valid. Check you copied the whole link from the e-mail."
+
+
 def _serializer(settings: LinkSettings, salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.secret_key, salt=salt)
+
+
+def _payload(settings: LinkSettings, salt: str, token: str, max_age: int, expired: str) -> dict[str, object]:
+    """What a link's token says, once its signature and age are checked."""
+    try:
+        payload = _serializer(settings, salt).loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        raise LinkNotValid(expired) from error
+    except BadSignature as error:
+        raise LinkNotValid(NOT_VALID) from error
+    if not isinstance(payload, dict):
+        raise LinkNotValid(NOT_VALID)
+    return payload
 
 
 def _can_use_links(user: User | None) -> bool:
@@ -87,14 +103,15 @@ def user_for_reset_token(session: Session, settings: LinkSettings, token: str) -
     Raises:
         LinkNotValid: when the link is unknown, older than an hour or already used.
     """
-    try:
-        payload = _serializer(settings, _RESET_SALT).loads(token, max_age=RESET_MAX_AGE_SECONDS)
-    except SignatureExpired as error:
-        raise LinkNotValid("This link has expired: links to reset a password work for an hour.") from error
-    except BadSignature as error:
-        raise LinkNotValid("This link is not valid. Check you copied the whole link from the e-mail.") from error
-    user = session.get(User, payload.get("user")) if isinstance(payload, dict) else None
-    fingerprint = payload.get("password", "") if isinstance(payload, dict) else ""
+    payload = _payload(
+        settings,
+        _RESET_SALT,
+        token,
+        RESET_MAX_AGE_SECONDS,
+        "This link has expired: links to reset a password work for an hour.",
+    )
+    user = session.get(User, payload.get("user")) if isinstance(payload.get("user"), int) else None
+    fingerprint = payload.get("password", "")
     if (
         not _can_use_links(user)
         or not isinstance(fingerprint, str)
@@ -187,15 +204,16 @@ def confirm_email(session: Session, settings: LinkSettings, token: str) -> User:
     Raises:
         LinkNotValid: when the link is unknown, expired or was used already.
     """
-    try:
-        payload = _serializer(settings, _CONFIRM_SALT).loads(token, max_age=CONFIRM_MAX_AGE_SECONDS)
-    except SignatureExpired as error:
-        raise LinkNotValid("This link has expired. Sign in and we will send you a new one.") from error
-    except BadSignature as error:
-        raise LinkNotValid("This link is not valid. Check you copied the whole link from the e-mail.") from error
-    user = session.get(User, payload.get("user")) if isinstance(payload, dict) else None
+    payload = _payload(
+        settings,
+        _CONFIRM_SALT,
+        token,
+        CONFIRM_MAX_AGE_SECONDS,
+        "This link has expired. Sign in and we will send you a new one.",
+    )
+    user = session.get(User, payload.get("user")) if isinstance(payload.get("user"), int) else None
     if not _can_use_links(user) or user.email != payload.get("email"):
-        raise LinkNotValid("This link is not valid. Check you copied the whole link from the e-mail.")
+        raise LinkNotValid(NOT_VALID)
     if user.email_confirmed_at is not None:
         raise LinkNotValid("Your e-mail address is already confirmed. Sign in to continue.")
     user.email_confirmed_at = utcnow()
