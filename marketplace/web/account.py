@@ -58,7 +58,8 @@ def overview() -> str:
 @bp.post("/digest")
 def digest_setting() -> object:
     """A supplier switches the daily digest of fitting new needs on or off."""
-    actor = require_role(current_actor(), *_ANY_ROLE)
+    # Only suppliers have the digest: others are refused before their form is even read.
+    actor = require_role(current_actor(), Role.SUPPLIER)
     form = DigestForm()
     if form.validate_on_submit() and form.digest.data in ("on", "off"):
         set_digest(db_session(), actor, form.digest.data == "on")
