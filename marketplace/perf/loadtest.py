@@ -478,7 +478,7 @@ class SimulatedUser:
                 self.tally.refused[f"{action}: a page without its form"] += 1
             action = None
             await asyncio.sleep(self.random.uniform(*self.think))
-        self.client.close()
+        await self.client.aclose()
 
     def actions(self) -> dict[str, float]:
         """What this user does, and how often."""

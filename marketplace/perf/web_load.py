@@ -14,6 +14,7 @@ of the machine the client took. `loadtest.py` reuses the client and the server r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -26,7 +27,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ import psutil
 from marketplace.perf.results import Result, Target
 
 T = TypeVar("T")
+THREADS_PER_WORKER = 4
 
 HOST = "127.0.0.1"
 USER_AGENT = "svm-load/1"
@@ -114,9 +116,9 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
 class Connection:
     """One keep-alive HTTP/1.1 connection, reopened when the server closes it.
 
-    gunicorn's sync workers answer ``Connection: close`` after every response, so with them
-    each request opens a new loopback connection, as a browser behind a proxy would not; the
-    cost is the same for the yardstick and the marketplace.
+    gunicorn's threaded workers keep connections alive; its sync workers would answer
+    ``Connection: close`` after every response, and each request would open a new loopback
+    connection. Either way the cost is the same for the yardstick and the marketplace.
     """
 
     def __init__(self, port: int) -> None:
@@ -186,6 +188,14 @@ class Connection:
             self._writer.close()
         self._reader = self._writer = None
 
+    async def aclose(self) -> None:
+        """Close the connection and wait until it is closed (before its event loop ends)."""
+        writer = self._writer
+        self.close()
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
 
 class Client:
     """A signed-in or anonymous visitor: a connection and a cookie jar."""
@@ -247,6 +257,20 @@ class Client:
         """Close the connection."""
         self.connection.close()
 
+    async def aclose(self) -> None:
+        """Close the connection and wait until it is closed."""
+        await self.connection.aclose()
+
+
+async def closing_after(client: Client, action: Awaitable[T]) -> T:
+    """Await ``action``, then close ``client``'s connection: a connection (kept alive by the
+    server) must not outlive the event loop that opened it. The cookies stay with the client.
+    """
+    try:
+        return await action
+    finally:
+        await client.aclose()
+
 
 def csrf_token(html: str) -> str:
     """The CSRF token of the first form on a page.
@@ -284,13 +308,13 @@ class GunicornServer:
         workers: int,
         log_path: Path,
         env: Mapping[str, str] | None = None,
-        worker_class: str = "sync",
+        threads: int = THREADS_PER_WORKER,
     ) -> None:
         self.app = app
         self.workers = workers
         self.log_path = log_path
         self.env = dict(os.environ if env is None else env)
-        self.worker_class = worker_class
+        self.threads = threads
         self.port = 0
         self.process: subprocess.Popen | None = None
 
@@ -310,7 +334,10 @@ class GunicornServer:
             "gunicorn",
             self.app,
             f"--workers={self.workers}",
-            f"--worker-class={self.worker_class}",
+            # Threaded workers, as the README runs production: a request waiting on PostgreSQL
+            # leaves the worker's CPU to another (the hello yardstick runs the same way).
+            "--worker-class=gthread",
+            f"--threads={self.threads}",
             f"--bind={HOST}:{self.port}",
             "--timeout=600",  # workers build their matcher in the background; never kill one for it
             "--graceful-timeout=10",
@@ -334,7 +361,8 @@ class GunicornServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                response = run_async(Client(self.port).get(ready_path))
+                probe = Client(self.port)
+                response = run_async(closing_after(probe, probe.get(ready_path)))
                 if response.status < 500 and len(self.worker_processes()) >= self.workers:
                     return
             except HttpFailure:
@@ -511,7 +539,7 @@ async def _drive(port: int, raw: bytes, clients: int, duration: float) -> tuple[
             done = clock()
             latencies.append(done - began)
             last[0] = max(last[0], done)
-        connection.close()
+        await connection.aclose()
 
     await asyncio.gather(*(one_client() for _ in range(clients)))
     return latencies, errors, last[0] - start
@@ -628,7 +656,7 @@ def measure_web(
 ) -> list[Result]:
     """Measure the web figures of issue #7 against a loaded database and its search index.
 
-    Starts gunicorn (``workers`` sync workers, loopback) for a bare Flask "hello" app, then for
+    Starts gunicorn (``workers`` workers of 4 threads, loopback) for a bare Flask "hello" app, then for
     the marketplace; waits for every worker's matcher; for each page runs ``warmup`` seconds
     unmeasured, then ``duration`` seconds with ``clients`` concurrent clients.
 
@@ -668,7 +696,7 @@ def measure_web(
         ) as server:
             wait_for_matchers(server, say=say)
             visitor = Client(server.port)
-            signed_in = run_async(visitor.sign_in(fixture.email, fixture.password))
+            signed_in = run_async(closing_after(visitor, visitor.sign_in(fixture.email, fixture.password)))
             if signed_in.status != 302:
                 raise RuntimeError(f"the measuring account could not sign in (HTTP {signed_in.status})")
             pages = [
