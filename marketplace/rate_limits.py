@@ -66,7 +66,9 @@ def register_rate_limits(app: Flask, config: Config) -> None:
         # Counts in the current and previous window, weighted: nearly as exact as a moving window
         # at a constant cost per request (a moving window keeps and scans every hit).
         strategy="sliding-window-counter",
-        headers_enabled=True,
+        # Flask-Limiter's own headers would put Retry-After on every response, even a 200 or
+        # a 503 with its own wait; the 429 handler below sets it where it belongs.
+        headers_enabled=False,
         # If Redis is unreachable, count in memory rather than refuse everyone.
         in_memory_fallback_enabled=True,
         swallow_errors=True,
