@@ -63,9 +63,9 @@ def register_rate_limits(app: Flask, config: Config) -> None:
         key_func=_client_address,
         app=app,
         storage_uri=config.ratelimit_url or "memory://",
-        # Counts in the current and previous window, weighted: nearly as exact as a moving window
-        # at a constant cost per request (a moving window keeps and scans every hit).
-        strategy="sliding-window-counter",
+        # Exact: the limit holds over any minute, not only within fixed windows (a weighted
+        # sliding-window counter lets a burst across a window's edge through).
+        strategy="moving-window",
         # Flask-Limiter's own headers would put Retry-After on every response, even a 200 or
         # a 503 with its own wait; the 429 handler below sets it where it belongs.
         headers_enabled=False,
