@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import time
 
 from flask import Flask, Response, current_app, render_template, request
@@ -108,5 +107,5 @@ def _too_many_requests(error: RateLimitExceeded) -> Response:
 def _seconds_until_reset(error: RateLimitExceeded) -> int:
     current = current_app.extensions["marketplace"].limiter.current_limit
     if current is not None:
-        return max(1, math.ceil(current.reset_at - time.time()))
+        return max(1, int(current.reset_at - time.time()))
     return int(error.limit.limit.get_expiry())
