@@ -20,7 +20,7 @@ from marketplace.services import accounts, contracts, needs, offers, organisatio
 DEMO_PASSWORD = "demo-marketplace-2026"
 
 # Which measure an offer of each category is usually counted in, and a typical amount.
-_MEASURE_FOR_CATEGORY = {
+MEASURE_FOR_CATEGORY = {
     "volunteering": ("volunteering-hours", 80),
     "expertise": ("expert-hours", 20),
     "goods": ("goods-donated", 2500),
@@ -100,7 +100,7 @@ def load_demo_data(session: Session, today: date, *, progress: bool = True) -> b
         for index, item in enumerate(data["offers"]):
             supplier = member_of(item["supplier"], "supplier")
             fields = {k: v for k, v in item.items() if k != "supplier"}
-            measure = _MEASURE_FOR_CATEGORY.get(item["category"])
+            measure = MEASURE_FOR_CATEGORY.get(item["category"])
             if measure:
                 fields["measure"], fields["capacity"] = measure[0], measure[1] * (1 + index % 3)
             if index % 4 == 0:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 import matching
+from marketplace.demo import MEASURE_FOR_CATEGORY
 from marketplace.models import Need, Offer, Organisation, User
 from marketplace.models.organisation import Verification
 from marketplace.search.sync import drain
@@ -129,18 +130,6 @@ EXTRA = {
         ],
     },
 }  # fmt: skip
-# Which measure an offer of each category is usually counted in, and a typical amount (as the demo).
-MEASURE_FOR_CATEGORY = {
-    "volunteering": ("volunteering-hours", 80),
-    "expertise": ("expert-hours", 20),
-    "goods": ("goods-donated", 2500),
-    "premises": ("premises-provided", 6000),
-    "advertising": ("advertising-provided", 3000),
-    "transport": ("transport-provided", 1500),
-    "funding": ("funding-donated", 5000),
-    "skills-and-jobs": ("work-placement-weeks", 12),
-    "environment": ("carbon-saved", 10),
-}
 PLEDGE_STAGES = ["proposed", "accepted", "declined", "approved", "rejected", "delivered", "confirmed", "cancelled"]
 _PATHS = {
     "proposed": [],

@@ -78,8 +78,17 @@ def _can_use_links(user: User | None) -> bool:
 
 
 def request_password_reset(session: Session, settings: LinkSettings, email: str) -> None:
-    """E-mail a reset link if the address has an account; do nothing visible otherwise."""
-    user = session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+    """E-mail a reset link if the address has an account; do nothing visible otherwise.
+
+    Raises:
+        ValidationFailed: when what was typed is not an e-mail address at all.
+    """
+    email = accounts.normalise_email(email)
+    if not email:
+        raise ValidationFailed({"email": "Enter the email address of your account"})
+    if not accounts.EMAIL_PATTERN.match(email) or len(email) > 254:
+        raise ValidationFailed({"email": "Enter an email address in the correct format, like name@example.com"})
+    user = session.scalar(select(User).where(User.email == email))
     if not _can_use_links(user):
         log.info("password reset asked for an address without an active account")
         return

@@ -12,8 +12,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import or_
+from sqlalchemy.orm import Session
 
-from marketplace.models import Need, Offer, Organisation, Role, User, Verification
+from marketplace.models import Need, Offer, Organisation, OrganisationKind, Role, User, Verification
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.reference import ReferenceLists
 
@@ -285,3 +286,25 @@ def visibility_clause(model: type[Need] | type[Offer], viewer: User | None, with
     if viewer is None:
         return public
     return or_(public, model.organisation_id == viewer.organisation_id)
+
+
+# The extra field an officer sends to post a need or offer on an organisation's behalf.
+ON_BEHALF_FIELDS = frozenset({"organisation_id"})
+
+
+def posting_organisation(
+    session: Session, actor: User, data: Mapping[str, object], kind: OrganisationKind, missing: str
+) -> Organisation:
+    """Whose new need or offer this is: the actor's own organisation, or, for an officer
+    posting on someone's behalf, the organisation of ``kind`` named by ``organisation_id``.
+
+    Raises:
+        ValidationFailed: when an officer names no organisation of that kind (``missing`` says which).
+    """
+    if not actor.is_officer:
+        return actor.organisation
+    organisation_id = row_id(data.get("organisation_id"))
+    organisation = session.get(Organisation, organisation_id) if organisation_id is not None else None
+    if organisation is None or organisation.kind is not kind:
+        raise ValidationFailed({"organisation_id": missing})
+    return organisation

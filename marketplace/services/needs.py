@@ -17,7 +17,6 @@ from marketplace.models import (
     Measure,
     Need,
     NeedStatus,
-    Organisation,
     OrganisationKind,
     Outcome,
     Pledge,
@@ -27,10 +26,11 @@ from marketplace.models import (
 from marketplace.models.pledge import HOLDING
 from marketplace.search.outbox import enqueue
 from marketplace.services.accounts import require_role
-from marketplace.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from marketplace.services.errors import Forbidden, InvalidTransition, NotFound
 from marketplace.services.listings import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
+    ON_BEHALF_FIELDS,
     QUANTITY_MAX,
     TITLE_MAX,
     TITLE_MIN,
@@ -45,7 +45,7 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
-    row_id,
+    posting_organisation,
     unknown_fields,
     visibility_clause,
 )
@@ -141,15 +141,11 @@ def post_need(session: Session, actor: User | None, data: Mapping[str, object], 
         ValidationFailed: naming each field to correct.
     """
     member = require_role(actor, Role.COMMUNITY, Role.OFFICER)
-    if member.is_officer:
-        clean = _validate(session, data, today, partial=False, extra_fields=frozenset({"organisation_id"}))
-        group_id = row_id(data.get("organisation_id"))
-        group = session.get(Organisation, group_id) if group_id is not None else None
-        if group is None or group.kind is not OrganisationKind.COMMUNITY:
-            raise ValidationFailed({"organisation_id": "Select the community group this need is for"})
-    else:
-        clean = _validate(session, data, today, partial=False)
-        group = member.organisation
+    extra = ON_BEHALF_FIELDS if member.is_officer else frozenset()
+    clean = _validate(session, data, today, partial=False, extra_fields=extra)
+    group = posting_organisation(
+        session, member, data, OrganisationKind.COMMUNITY, "Select the community group this need is for"
+    )
     need = Need(organisation=group, created_by=member, status=NeedStatus.OPEN, assisted=member.is_officer)
     _apply(session, need, clean)
     session.add(need)

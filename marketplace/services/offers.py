@@ -15,17 +15,17 @@ from marketplace.models import (
     Measure,
     Offer,
     OfferStatus,
-    Organisation,
     OrganisationKind,
     Outcome,
     Role,
     User,
 )
 from marketplace.services.accounts import require_role
-from marketplace.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from marketplace.services.errors import Forbidden, InvalidTransition, NotFound
 from marketplace.services.listings import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
+    ON_BEHALF_FIELDS,
     TITLE_MAX,
     TITLE_MIN,
     FieldErrors,
@@ -38,7 +38,7 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
-    row_id,
+    posting_organisation,
     unknown_fields,
     visibility_clause,
 )
@@ -137,15 +137,11 @@ def post_offer(session: Session, actor: User | None, data: Mapping[str, object],
         ValidationFailed: naming each field to correct.
     """
     supplier = require_role(actor, Role.SUPPLIER, Role.OFFICER)
-    if supplier.is_officer:
-        clean = _validate(session, data, today, partial=False, extra_fields=frozenset({"organisation_id"}))
-        organisation_id = row_id(data.get("organisation_id"))
-        organisation = session.get(Organisation, organisation_id) if organisation_id is not None else None
-        if organisation is None or organisation.kind is not OrganisationKind.SUPPLIER:
-            raise ValidationFailed({"organisation_id": "Select the supplier this offer is for"})
-    else:
-        clean = _validate(session, data, today, partial=False)
-        organisation = supplier.organisation
+    extra = ON_BEHALF_FIELDS if supplier.is_officer else frozenset()
+    clean = _validate(session, data, today, partial=False, extra_fields=extra)
+    organisation = posting_organisation(
+        session, supplier, data, OrganisationKind.SUPPLIER, "Select the supplier this offer is for"
+    )
     offer = Offer(organisation=organisation, created_by=supplier, status=OfferStatus.OPEN)
     _apply(session, offer, clean)
     session.add(offer)

@@ -142,13 +142,12 @@ def forgot_password() -> object:
     """Ask for a link to reset a forgotten password."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        email = (form.email.data or "").strip()
-        if not email:
-            form.email.errors = ["Enter the email address of your account"]
-        elif not accounts.EMAIL_PATTERN.match(email.lower()) or len(email) > 254:
-            form.email.errors = ["Enter an email address in the correct format, like name@example.com"]
-        else:
+        email = form.email.data or ""
+        try:
             account_links.request_password_reset(db_session(), link_settings(), email)
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
             commit()
             return render_template("auth/reset_sent.html", email=accounts.normalise_email(email))
     return render_template("auth/forgot_password.html", form=form, errors=error_list(form))
