@@ -37,7 +37,7 @@ from marketplace.models import Need, Offer, Organisation, User
 from marketplace.models.organisation import Verification
 from marketplace.search.sync import drain
 from marketplace.services import accounts, contracts, needs, offers, organisations, pledges
-from marketplace.services.reference import reference_lists
+from marketplace.services.reference import holding_reference_lists, reference_lists
 from marketplace.suggestions.documents import need_document, offer_document
 from marketplace.suggestions.engine import SuggestionEngine
 from search_index import SearchIndex
@@ -274,7 +274,11 @@ def generate(
         Counts and the time spent in the database, the encoder and the index.
     """
     rng = random.Random(seed)
-    book = Phrasebook(rng)
+    # The kinds, categories, districts and texts of the items come from streams of their own,
+    # so the first n items are the same whatever the total: a smaller load is a prefix of a
+    # larger one, and an encoder that has seen the larger one's texts need not encode again.
+    stream = random.Random(f"{seed}:items")
+    book = Phrasebook(random.Random(f"{seed}:texts"))
     report = LoadReport()
     timer = _Timer(report)
     started = time.perf_counter()
@@ -299,19 +303,27 @@ def generate(
     with tqdm(total=items, desc=f"Loading {items:,} needs and offers", unit="item", disable=not progress) as bar:
         while number < items:
             size = min(chunk, items - number)
-            with timer.phase("database"), session_factory() as session:
+            # The lists are read once per chunk, as the officers' CSV import does for its rows.
+            with timer.phase("database"), session_factory() as session, holding_reference_lists(session):
                 new_needs, new_offers = [], []
                 for position in range(number, number + size):
                     # Coverage first: the first items walk through every category and district.
-                    category = categories[position % len(categories)] if position < 40 else rng.choice(categories)
-                    district = districts[position % len(districts)] if position < 40 else rng.choice(districts)
-                    if rng.random() < NEED_SHARE or position < 2 * len(categories):
+                    category = categories[position % len(categories)] if position < 40 else stream.choice(categories)
+                    district = districts[position % len(districts)] if position < 40 else stream.choice(districts)
+                    if stream.random() < NEED_SHARE or position < 2 * len(categories):
+                        title, description = book.compose("need", category, district)
                         member = session.get(User, group_ids[rng.randrange(len(group_ids))])
-                        new_needs.append(_post_need(session, rng, book, member, category, district, outcomes, today))
+                        new_needs.append(
+                            _post_need(session, rng, (title, description), member, category, district, outcomes, today)
+                        )
                     else:
+                        served = stream.sample(districts, stream.randint(1, 3))
+                        title, description = book.compose("offer", category, served[0])
                         member = session.get(User, supplier_ids[rng.randrange(len(supplier_ids))])
                         new_offers.append(
-                            _post_offer(session, rng, book, member, category, districts, outcomes, measures, today)
+                            _post_offer(
+                                session, rng, (title, description), member, category, served, outcomes, measures, today
+                            )
                         )
                 _close_some(session, rng, new_needs, new_offers)
                 session.commit()
@@ -321,7 +333,7 @@ def generate(
             report.offers += len(new_offers)
             with timer.phase("embedding"), session_factory() as session:
                 for kind, docs in (("need", need_docs), ("offer", offer_docs)):
-                    # The bar moves as each batch of 64 is encoded: encoding is most of the time.
+                    # The bar moves as each batch of 32 is encoded: encoding is most of the time.
                     moved = [0]
 
                     def advance(done: int, total: int, moved: list[int] = moved) -> None:
@@ -407,14 +419,14 @@ def _organisations(
 def _post_need(
     session: Session,
     rng: random.Random,
-    book: Phrasebook,
+    text: tuple[str, str],
     member: User,
     category: str,
     district: str,
     outcomes: list[str],
     today: date,
 ) -> Need:
-    title, description = book.compose("need", category, district)
+    title, description = text
     # One in twenty-five is due tomorrow and expires at the end of the load.
     soon = rng.random() < 0.04
     fields: dict[str, object] = {
@@ -436,16 +448,15 @@ def _post_need(
 def _post_offer(
     session: Session,
     rng: random.Random,
-    book: Phrasebook,
+    text: tuple[str, str],
     member: User,
     category: str,
-    districts: list[str],
+    served: list[str],
     outcomes: list[str],
     measures: set[str],
     today: date,
 ) -> Offer:
-    served = rng.sample(districts, rng.randint(1, 3))
-    title, description = book.compose("offer", category, served[0])
+    title, description = text
     fields: dict[str, object] = {
         "title": title,
         "description": description,

@@ -18,14 +18,16 @@ from marketplace.suggestions.documents import need_document
 from marketplace.suggestions.engine import SuggestionEngine
 from search_index import SearchIndex
 
-ITEMS = 120
+ITEMS = 150  # above 125, so the smaller load below has fewer organisations
 
 
 @pytest.fixture
 def loaded(session_factory: sessionmaker, tmp_path: Path, today):
     index = SearchIndex(tmp_path / "index")
     engine = SuggestionEngine(session_factory, None)
-    report = generate(session_factory, index, engine, ITEMS, today=today, seed=11, chunk=50, progress=False)
+    report = generate(
+        session_factory, index, engine, ITEMS, today=today, seed=11, chunk=50, progress=False, keep_texts=True
+    )
     yield report, index, engine
     index.close()
 
@@ -69,3 +71,27 @@ def test_the_same_seed_gives_the_same_texts() -> None:
     args = [("need", "premises", "Melton"), ("offer", "other", "Blaby"), ("need", "funding", "County-wide")]
     assert [first.compose(*a) for a in args] == [second.compose(*a) for a in args]
     assert "Loughborough" not in first.compose("need", "premises", "Melton")[1]  # towns follow the district
+
+
+def test_a_smaller_load_is_a_prefix_of_a_larger_one(loaded, tmp_path: Path, today) -> None:
+    # The bench loads its largest size first; the smaller sizes then find every text already
+    # encoded, however many organisations each size creates.
+    from marketplace.db import make_engine, make_session_factory
+    from marketplace.schema import upgrade
+    from marketplace.services.reference import seed_reference_data
+
+    larger, _, _ = loaded
+    engine = make_engine(f"sqlite:///{tmp_path / 'smaller.sqlite3'}")
+    upgrade(engine)
+    with Session(engine) as session:
+        seed_reference_data(session)
+        session.commit()
+    factory = make_session_factory(engine)
+    index = SearchIndex(tmp_path / "smaller-index")
+    smaller = generate(
+        factory, index, SuggestionEngine(factory, None), 60, today=today, seed=11, chunk=50, keep_texts=True
+    )
+    index.close()
+    engine.dispose()
+    assert len(smaller.texts) == 60
+    assert set(smaller.texts) <= set(larger.texts)
