@@ -53,3 +53,20 @@ def test_bench_json_has_every_figure_with_its_yardstick(tmp_path: Path) -> None:
     load = by_name["bulk load 60: items/s end to end (db + embedding + index)"]
     assert load["target"] == "ratio >= 0.7" and load["yardstick"] > 0
     assert not list(tmp_path.glob("svm-bench-*")), "the temporary databases were removed"
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get(POSTGRES_ENV)),
+    reason="bench builds its own SQLite databases whatever the configured database; the SQLite run covers it",
+)
+def test_a_run_with_a_budget_ends_with_its_own_wall_clock(tmp_path: Path) -> None:
+    from marketplace.perf.bench import run_bench
+
+    results = run_bench((30, 60), web=False, workdir=tmp_path / "bench", queries=10, budget_minutes=30)
+    names = [r.name for r in results]
+    # Smaller sizes first in the table, although the largest is loaded first.
+    assert names.index("suggestions 30: p95 latency") < names.index("suggestions 60: p95 latency")
+    clock = results[-1]
+    assert clock.name == "whole run: wall clock" and clock.unit == "min"
+    assert 0 < clock.value < 30 and clock.met is True
+    assert clock.target.describe(clock.unit) == "<= 30 min"
