@@ -8,6 +8,7 @@ embedded and which items may be suggested at all (open, not past their date).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -107,8 +108,14 @@ def item_text(item: Item) -> str:
     Returns:
         "Title. Description" with whitespace normalised (may be empty).
     """
-    title = clean_text(item.title).rstrip(".!?:;, ")
-    description = clean_text(item.description)
+    return _joined_text(item.title, item.description)
+
+
+@functools.lru_cache(maxsize=4096)
+def _joined_text(title: str | None, description: str | None) -> str:
+    # Explanations ask for the same few texts many times per suggestion.
+    title = clean_text(title).rstrip(".!?:;, ")
+    description = clean_text(description)
     if title and description:
         return f"{title}. {description}"
     return title or description

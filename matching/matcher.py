@@ -285,6 +285,8 @@ class Matcher:
         self._df = np.zeros(nf, dtype=np.float64)
         self._ndocs = 0
         self._idf_version = 0
+        self._weights: dict[str, float] = {}
+        self._weights_version = -1
         self._idf2: np.ndarray | None = None
         self._changes = 0
         self._codes: dict[str, int] = {}
@@ -860,7 +862,17 @@ class Matcher:
         return self.suggest_needs_for_offers(mine, limit, today)
 
     def _idf_weight(self, stem_: str) -> float:
-        return self.idf(stem_)
+        # Reasons order every shared word by its IDF, a few hundred look-ups per suggestion:
+        # kept per IDF version, which changes only when the IDF is recomputed.
+        # The suggestion being explained has just refreshed the IDF if it was due (``_raw``).
+        idf2 = self._idf2 if self._idf2 is not None else self._idf_sq()
+        if self._weights_version != self._idf_version:
+            self._weights = {}
+            self._weights_version = self._idf_version
+        weight = self._weights.get(stem_)
+        if weight is None:
+            weight = self._weights[stem_] = float(np.sqrt(idf2[self.lexical.word_index(stem_)]))
+        return weight
 
 
 def _unit(vec: np.ndarray) -> np.ndarray:
