@@ -46,7 +46,7 @@ from marketplace.models import ListingEmbedding, Need, Offer, Organisation, User
 from marketplace.models.organisation import Verification
 from marketplace.perf.fts import build_fts, fts_search, percentile
 from marketplace.perf.results import Result, Target
-from marketplace.perf.synthetic import LoadReport, generate
+from marketplace.perf.synthetic import CHUNK, LoadReport, generate
 from marketplace.schema import upgrade
 from marketplace.search.documents import all_documents
 from marketplace.search.queries import search
@@ -61,7 +61,8 @@ QUICK_SIZES = (1_000, 10_000)
 SEARCH_FROM = 10_000
 SUGGESTION_QUERIES = 200
 SEARCH_ROUNDS = 3
-ENCODE_SAMPLE = 1_500  # about this many texts for the encode yardstick, spread over the chunks
+ENCODE_SLICE = 64  # texts per yardstick slice: two of the encoder's batches
+ENCODE_SAMPLE = 800  # about this many texts for the encode yardstick in all, spread over the load
 
 SUGGEST_P95 = Target(20.0)
 RECALL = Target(0.99, at_most=False)
@@ -129,15 +130,18 @@ def build_store(
     bare = {"texts": 0, "seconds": 0.0}
     model = suggestions.encoder()
     sampler = random.Random(3)
-    share = min(0.1, ENCODE_SAMPLE / items)
+    chunks = {"seen": 0}
+    # Every chunk at 10k, every eighth at 100k: about ENCODE_SAMPLE texts in all.
+    stride = max(1, round(items / CHUNK * ENCODE_SLICE / ENCODE_SAMPLE))
 
     def bare_encode(texts: list[str]) -> None:
-        # The yardstick, in slices between chunks: bare SentenceTransformer.encode of a share
-        # of each chunk's texts (a tenth, or less at 100k), so it sees the same spells of
-        # machine load as the load does.
-        if model is None or not yardstick:
+        # The yardstick, in slices between chunks: bare SentenceTransformer.encode of 64 of a
+        # chunk's texts, so it sees the same spells of machine load as the load does. Whole
+        # batches, so that it is not slowed by batches smaller than the load's.
+        chunks["seen"] += 1
+        if model is None or not yardstick or (chunks["seen"] - 1) % stride:
             return
-        sample = sampler.sample(texts, max(1, min(len(texts), round(len(texts) * share))))
+        sample = sampler.sample(texts, min(len(texts), ENCODE_SLICE))
         started = time.perf_counter()
         model._model.encode(sample, batch_size=model.batch_size, convert_to_numpy=True, normalize_embeddings=True)
         bare["texts"] += len(sample)

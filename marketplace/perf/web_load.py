@@ -649,7 +649,7 @@ def measure_web(
     duration: float = 20,
     clients: int = 20,
     workers: int = 2,
-    warmup: float = 2,
+    warmup: float = 1,
     items: int | None = None,
     env: Mapping[str, str] | None = None,
     progress: TextIO | None = sys.stderr,
