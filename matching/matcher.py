@@ -728,6 +728,7 @@ class Matcher:
         explain: Callable[[str], tuple[str, ...]],
         titles: Callable[[str], str],
         via: Mapping[str, str] | None = None,
+        explained: bool = True,
     ) -> Suggestions:
         threshold = self._calibration().threshold
         items = tuple(
@@ -737,7 +738,7 @@ class Matcher:
                 title=titles(item_id),
                 score=round(score, 4),
                 good=score >= threshold,
-                reasons=explain(item_id),
+                reasons=explain(item_id) if explained else (),
                 via_offer=(via or {}).get(item_id),
             )
             for item_id, score in ranked
@@ -747,13 +748,17 @@ class Matcher:
     def _weight(self, word: str) -> float:
         return self.idf(stem(word))
 
-    def suggest_offers(self, need: Need | str, limit: int | None = 10, today: dt.date | None = None) -> Suggestions:
+    def suggest_offers(
+        self, need: Need | str, limit: int | None = 10, today: dt.date | None = None, *, explain: bool = True
+    ) -> Suggestions:
         """Offers that could meet a need, best first.
 
         Args:
             need: a stored need's id, or a need (embedded if it is not stored as it is).
             limit: at most this many suggestions (None: every eligible offer).
             today: the date to judge expiry by (default today).
+            explain: give each suggestion its reasons; False leaves them empty, for a caller
+                that shows only some of the suggestions and asks :meth:`explain_pairs` for those.
 
         Returns:
             The ranked suggestions and whether there is no good match yet.
@@ -765,21 +770,24 @@ class Matcher:
         ranked = self._ranked(self.offers, raw, ok, limit)
         assert isinstance(doc, Need)
 
-        def explain(offer_id: str) -> tuple[str, ...]:
+        def why(offer_id: str) -> tuple[str, ...]:
             i = self.offers.pos[offer_id]
             offer = self.offers.docs[i]
             assert isinstance(offer, Offer)
             return reasons(doc, offer, float(cos[i]) if self.semantic else None, self._idf_weight)
 
-        return self._answer("offer", ranked, explain, lambda i: self.offer(i).title)  # type: ignore[union-attr]
+        return self._answer("offer", ranked, why, lambda i: self.offer(i).title, explained=explain)  # type: ignore[union-attr]
 
-    def suggest_needs(self, offer: Offer | str, limit: int | None = 10, today: dt.date | None = None) -> Suggestions:
+    def suggest_needs(
+        self, offer: Offer | str, limit: int | None = 10, today: dt.date | None = None, *, explain: bool = True
+    ) -> Suggestions:
         """Needs an offer could meet, best first.
 
         Args:
             offer: a stored offer's id, or an offer (embedded if it is not stored as it is).
             limit: at most this many suggestions (None: every eligible need).
             today: the date to judge expiry by (default today).
+            explain: give each suggestion its reasons (see :meth:`suggest_offers`).
 
         Returns:
             The ranked suggestions and whether there is no good match yet.
@@ -791,16 +799,21 @@ class Matcher:
         ranked = self._ranked(self.needs, raw, ok, limit)
         assert isinstance(doc, Offer)
 
-        def explain(need_id: str) -> tuple[str, ...]:
+        def why(need_id: str) -> tuple[str, ...]:
             i = self.needs.pos[need_id]
             need = self.needs.docs[i]
             assert isinstance(need, Need)
             return reasons(need, doc, float(cos[i]) if self.semantic else None, self._idf_weight)
 
-        return self._answer("need", ranked, explain, lambda i: self.need(i).title)  # type: ignore[union-attr]
+        return self._answer("need", ranked, why, lambda i: self.need(i).title, explained=explain)  # type: ignore[union-attr]
 
     def suggest_needs_for_offers(
-        self, offers: Iterable[Offer | str], limit: int | None = 10, today: dt.date | None = None
+        self,
+        offers: Iterable[Offer | str],
+        limit: int | None = 10,
+        today: dt.date | None = None,
+        *,
+        explain: bool = True,
     ) -> Suggestions:
         """Needs that best fit any of a supplier's open offers, combined.
 
@@ -811,6 +824,7 @@ class Matcher:
             offers: the supplier's offers (ids or documents); closed ones are ignored.
             limit: at most this many suggestions (None: all eligible needs).
             today: the date to judge expiry by.
+            explain: give each suggestion its reasons (see :meth:`suggest_offers`).
 
         Returns:
             The combined ranked suggestions.
@@ -835,15 +849,44 @@ class Matcher:
             any_ok |= ok
         ranked = self._ranked(self.needs, best, any_ok & np.isfinite(best), limit)
 
-        def explain(need_id: str) -> tuple[str, ...]:
+        def why(need_id: str) -> tuple[str, ...]:
             i = self.needs.pos[need_id]
             need, offer = self.needs.docs[i], best_offer[i]
             assert isinstance(need, Need)
-            why = reasons(need, offer, float(cosines[i]) if self.semantic else None, self._idf_weight)
-            return (f"fits your offer “{offer.title}”", *why)
+            because = reasons(need, offer, float(cosines[i]) if self.semantic else None, self._idf_weight)
+            return (_fits_offer(offer), *because)
 
         via = {self.needs.docs[self.needs.pos[i]].id: best_offer[self.needs.pos[i]].id for i, _ in ranked}  # type: ignore[union-attr]
-        return self._answer("need", ranked, explain, lambda i: self.need(i).title, via)  # type: ignore[union-attr]
+        return self._answer("need", ranked, why, lambda i: self.need(i).title, via, explained=explain)  # type: ignore[union-attr]
+
+    def explain_pairs(
+        self, pairs: Iterable[tuple[str, str]], *, via_offer: bool = False
+    ) -> dict[tuple[str, str], tuple[str, ...]]:
+        """Reasons for stored (need id, offer id) pairs, as the ``suggest_*`` methods give them.
+
+        For a caller that asked for suggestions with ``explain=False`` and shows only some:
+        explaining costs more than ranking once the texts are long, so only what is shown
+        is explained.
+
+        Args:
+            pairs: (need id, offer id) pairs.
+            via_offer: the pairs come from :meth:`suggest_needs_for_offers` (the offer is
+                the ``via_offer``); the reasons then start with it, as there.
+
+        Returns:
+            The reasons by pair; a pair with an item no longer stored is left out.
+        """
+        out: dict[tuple[str, str], tuple[str, ...]] = {}
+        for need_id, offer_id in pairs:
+            i, j = self.needs.pos.get(need_id), self.offers.pos.get(offer_id)
+            if i is None or j is None:
+                continue
+            need, offer = self.needs.docs[i], self.offers.docs[j]
+            assert isinstance(need, Need) and isinstance(offer, Offer)
+            cosine = float(self.needs.vecs[i] @ self.offers.vecs[j]) if self.semantic else None
+            because = reasons(need, offer, cosine, self._idf_weight)
+            out[(need_id, offer_id)] = (_fits_offer(offer), *because) if via_offer else because
+        return out
 
     def suggest_needs_for_supplier(
         self, supplier: str, limit: int | None = 10, today: dt.date | None = None
@@ -873,6 +916,10 @@ class Matcher:
         if weight is None:
             weight = self._weights[stem_] = float(np.sqrt(idf2[self.lexical.word_index(stem_)]))
         return weight
+
+
+def _fits_offer(offer: Offer) -> str:
+    return f"fits your offer “{offer.title}”"
 
 
 def _unit(vec: np.ndarray) -> np.ndarray:

@@ -73,22 +73,36 @@ def _visible(
 
 
 def _keep_visible(
-    session: Session, viewer: User, model: type[Need] | type[Offer], answer: matching.Suggestions, limit: int
+    session: Session,
+    engine: SuggestionEngine,
+    viewer: User,
+    query: Need | Offer | None,
+    model: type[Need] | type[Offer],
+    answer: matching.Suggestions,
+    limit: int,
 ) -> SuggestionList:
     # The matcher knows nothing of verification: drop what this viewer may not see.
     rows = _visible(session, viewer, model, [int(s.id) for s in answer.items])
     offers = _visible(session, viewer, Offer, [int(s.via_offer) for s in answer.items if s.via_offer])
+    shown = [s for s in answer.items if int(s.id) in rows][:limit]
+
+    # The matcher was asked not to explain: only the suggestions shown are explained.
+    def pair(s: matching.Suggestion) -> tuple[int, int]:
+        if query is None:  # supplier-wide: the need and the supplier's offer that fits it best
+            return int(s.id), int(s.via_offer or 0)
+        return (query.id, int(s.id)) if isinstance(query, Need) else (int(s.id), query.id)
+
+    reasons = engine.explain([pair(s) for s in shown], via_offer=query is None)
     items = [
         SuggestedItem(
             item=rows[int(s.id)],
             score=s.score,
             good=s.good,
-            reasons=s.reasons,
+            reasons=reasons.get(pair(s), ()),
             via_offer=offers.get(int(s.via_offer)) if s.via_offer else None,
         )
-        for s in answer.items
-        if int(s.id) in rows
-    ][:limit]
+        for s in shown
+    ]
     return SuggestionList(items=items, no_good_match=not any(item.good for item in items))
 
 
@@ -105,8 +119,8 @@ def offers_for_need(
     need = get_need(session, viewer, need_id)
     if need.status is not NeedStatus.OPEN:
         return SuggestionList(items=[], no_good_match=True)
-    answer = engine.run(lambda m: m.suggest_offers(str(need.id), _over_fetch(limit), today))
-    return _keep_visible(session, viewer, Offer, answer, limit)
+    answer = engine.run(lambda m: m.suggest_offers(str(need.id), _over_fetch(limit), today, explain=False))
+    return _keep_visible(session, engine, viewer, need, Offer, answer, limit)
 
 
 def needs_for_offer(
@@ -119,8 +133,8 @@ def needs_for_offer(
         raise Forbidden("Only the supplier that posted this offer and council officers can see its suggestions")
     if offer.status is not OfferStatus.OPEN:
         return SuggestionList(items=[], no_good_match=True)
-    answer = engine.run(lambda m: m.suggest_needs(str(offer.id), _over_fetch(limit), today))
-    return _keep_visible(session, viewer, Need, answer, limit)
+    answer = engine.run(lambda m: m.suggest_needs(str(offer.id), _over_fetch(limit), today, explain=False))
+    return _keep_visible(session, engine, viewer, offer, Need, answer, limit)
 
 
 def needs_for_supplier(
@@ -135,5 +149,7 @@ def needs_for_supplier(
     )
     if not offer_ids:
         return SuggestionList(items=[], no_good_match=True)
-    answer = engine.run(lambda m: m.suggest_needs_for_offers([str(i) for i in offer_ids], _over_fetch(limit), today))
-    return _keep_visible(session, supplier, Need, answer, limit)
+    answer = engine.run(
+        lambda m: m.suggest_needs_for_offers([str(i) for i in offer_ids], _over_fetch(limit), today, explain=False)
+    )
+    return _keep_visible(session, engine, supplier, None, Need, answer, limit)

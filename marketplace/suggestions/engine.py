@@ -233,6 +233,20 @@ class SuggestionEngine:
                 # The item changed state between the caller's read and the matcher's catch-up.
                 return matching.Suggestions(items=(), no_good_match=True, threshold=0.0)
 
+    def explain(
+        self, pairs: list[tuple[int, int]], *, via_offer: bool = False
+    ) -> dict[tuple[int, int], tuple[str, ...]]:
+        """Reasons for (need id, offer id) pairs, from the matcher as it is.
+
+        No catch-up: the pairs come from a suggestion just made by this engine.
+        """
+        with self._lock:
+            if self._matcher is None or not pairs:
+                return {}
+            with _BLAS.limit(limits=1, user_api="blas"):
+                found = self._matcher.explain_pairs([(str(n), str(o)) for n, o in pairs], via_offer=via_offer)
+        return {(int(n), int(o)): why for (n, o), why in found.items()}
+
 
 def ids(suggestions: Iterable[matching.Suggestion]) -> list[int]:
     """The database ids of suggested items."""

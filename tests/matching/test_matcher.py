@@ -185,6 +185,37 @@ def test_supplier_gets_needs_fitting_any_of_its_offers(encoder, offers, make_nee
     assert [s.id for s in same.items] == [s.id for s in result.items]
 
 
+def test_reasons_asked_for_afterwards_are_the_ones_given_with_the_suggestions(encoder, offers, make_need):
+    needs = [
+        make_need("Room for a support group", "A meeting room one evening a month.", id="10", category="premises"),
+        make_need("Transport for a trip", "A minibus for a day out.", id="11", category="transport"),
+    ]
+    matcher = Matcher.build(needs, offers, encoder=encoder)
+    for explained, unexplained, pairs, via in (
+        (
+            matcher.suggest_offers("11"),
+            matcher.suggest_offers("11", explain=False),
+            lambda s: ("11", s.id),
+            False,
+        ),
+        (matcher.suggest_needs("room"), matcher.suggest_needs("room", explain=False), lambda s: (s.id, "room"), False),
+        (
+            matcher.suggest_needs_for_offers(["room", "bus"]),
+            matcher.suggest_needs_for_offers(["room", "bus"], explain=False),
+            lambda s: (s.id, s.via_offer),
+            True,
+        ),
+    ):
+        assert [(s.id, s.score) for s in unexplained.items] == [(s.id, s.score) for s in explained.items]
+        assert all(s.reasons == () for s in unexplained.items)
+        asked = matcher.explain_pairs([pairs(s) for s in unexplained.items], via_offer=via)
+        assert [asked[pairs(s)] for s in unexplained.items] == [s.reasons for s in explained.items]
+        assert all(s.reasons for s in explained.items)
+    # A pair whose item has gone is left out, not an error.
+    matcher.remove_need("10")
+    assert matcher.explain_pairs([("10", "room"), ("11", "bus")]).keys() == {("11", "bus")}
+
+
 def test_incremental_updates_match_a_fresh_build(encoder, offers, make_need, make_offer):
     needs = [
         make_need("Room for a support group", "A meeting room one evening a month.", id="10", category="premises"),
