@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from marketplace.models import Need, Offer, Organisation, OrganisationKind, Role, User, Verification
@@ -280,9 +280,10 @@ def visibility_clause(model: type[Need] | type[Offer], viewer: User | None, with
     """
     if viewer is not None and viewer.role is Role.OFFICER:
         return True
-    public = (model.organisation.has(Organisation.verification == Verification.VERIFIED)) & (
-        model.status != withdrawn_status
-    )
+    # ``organisation_id IN (verified ids)`` rather than ``organisation.has(...)``: the same
+    # rows, but the need list's count then reads only the (status, organisation_id) index.
+    verified = select(Organisation.id).where(Organisation.verification == Verification.VERIFIED)
+    public = model.organisation_id.in_(verified) & (model.status != withdrawn_status)
     if viewer is None:
         return public
     return or_(public, model.organisation_id == viewer.organisation_id)
