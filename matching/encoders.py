@@ -263,7 +263,6 @@ def _char_grams(word: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=4096)
-@functools.lru_cache(maxsize=4096)
 def surface_words(text: str) -> dict[str, str]:
     """Map each content stem of a text to its first surface form (for explanations).
 

@@ -725,10 +725,9 @@ class Matcher:
         self,
         kind: str,
         ranked: list[tuple[str, float]],
-        explain: Callable[[str], tuple[str, ...]],
+        explain: Callable[[str], tuple[str, ...]] | None,
         titles: Callable[[str], str],
         via: Mapping[str, str] | None = None,
-        explained: bool = True,
     ) -> Suggestions:
         threshold = self._calibration().threshold
         items = tuple(
@@ -738,7 +737,7 @@ class Matcher:
                 title=titles(item_id),
                 score=round(score, 4),
                 good=score >= threshold,
-                reasons=explain(item_id) if explained else (),
+                reasons=explain(item_id) if explain is not None else (),
                 via_offer=(via or {}).get(item_id),
             )
             for item_id, score in ranked
@@ -772,11 +771,9 @@ class Matcher:
 
         def why(offer_id: str) -> tuple[str, ...]:
             i = self.offers.pos[offer_id]
-            offer = self.offers.docs[i]
-            assert isinstance(offer, Offer)
-            return reasons(doc, offer, float(cos[i]) if self.semantic else None, self._idf_weight)
+            return self._pair_reasons(doc, self.offers.docs[i], float(cos[i]))  # type: ignore[arg-type]
 
-        return self._answer("offer", ranked, why, lambda i: self.offer(i).title, explained=explain)  # type: ignore[union-attr]
+        return self._answer("offer", ranked, why if explain else None, lambda i: self.offer(i).title)  # type: ignore[union-attr]
 
     def suggest_needs(
         self, offer: Offer | str, limit: int | None = 10, today: dt.date | None = None, *, explain: bool = True
@@ -801,11 +798,9 @@ class Matcher:
 
         def why(need_id: str) -> tuple[str, ...]:
             i = self.needs.pos[need_id]
-            need = self.needs.docs[i]
-            assert isinstance(need, Need)
-            return reasons(need, doc, float(cos[i]) if self.semantic else None, self._idf_weight)
+            return self._pair_reasons(self.needs.docs[i], doc, float(cos[i]))  # type: ignore[arg-type]
 
-        return self._answer("need", ranked, why, lambda i: self.need(i).title, explained=explain)  # type: ignore[union-attr]
+        return self._answer("need", ranked, why if explain else None, lambda i: self.need(i).title)  # type: ignore[union-attr]
 
     def suggest_needs_for_offers(
         self,
@@ -851,13 +846,10 @@ class Matcher:
 
         def why(need_id: str) -> tuple[str, ...]:
             i = self.needs.pos[need_id]
-            need, offer = self.needs.docs[i], best_offer[i]
-            assert isinstance(need, Need)
-            because = reasons(need, offer, float(cosines[i]) if self.semantic else None, self._idf_weight)
-            return (_fits_offer(offer), *because)
+            return self._pair_reasons(self.needs.docs[i], best_offer[i], float(cosines[i]), via_offer=True)  # type: ignore[arg-type]
 
         via = {self.needs.docs[self.needs.pos[i]].id: best_offer[self.needs.pos[i]].id for i, _ in ranked}  # type: ignore[union-attr]
-        return self._answer("need", ranked, why, lambda i: self.need(i).title, via, explained=explain)  # type: ignore[union-attr]
+        return self._answer("need", ranked, why if explain else None, lambda i: self.need(i).title, via)  # type: ignore[union-attr]
 
     def explain_pairs(
         self, pairs: Iterable[tuple[str, str]], *, via_offer: bool = False
@@ -881,12 +873,20 @@ class Matcher:
             i, j = self.needs.pos.get(need_id), self.offers.pos.get(offer_id)
             if i is None or j is None:
                 continue
-            need, offer = self.needs.docs[i], self.offers.docs[j]
-            assert isinstance(need, Need) and isinstance(offer, Offer)
-            cosine = float(self.needs.vecs[i] @ self.offers.vecs[j]) if self.semantic else None
-            because = reasons(need, offer, cosine, self._idf_weight)
-            out[(need_id, offer_id)] = (_fits_offer(offer), *because) if via_offer else because
+            cosine = float(self.needs.vecs[i] @ self.offers.vecs[j]) if self.semantic else 0.0
+            out[(need_id, offer_id)] = self._pair_reasons(
+                self.needs.docs[i],  # type: ignore[arg-type]
+                self.offers.docs[j],  # type: ignore[arg-type]
+                cosine,
+                via_offer=via_offer,
+            )
         return out
+
+    def _pair_reasons(self, need: Need, offer: Offer, cosine: float, *, via_offer: bool = False) -> tuple[str, ...]:
+        # The one place a pairing is explained, for suggest_* and explain_pairs alike.
+        assert isinstance(need, Need) and isinstance(offer, Offer)
+        because = reasons(need, offer, cosine if self.semantic else None, self._idf_weight)
+        return (f"fits your offer “{offer.title}”", *because) if via_offer else because
 
     def suggest_needs_for_supplier(
         self, supplier: str, limit: int | None = 10, today: dt.date | None = None
@@ -916,10 +916,6 @@ class Matcher:
         if weight is None:
             weight = self._weights[stem_] = float(np.sqrt(idf2[self.lexical.word_index(stem_)]))
         return weight
-
-
-def _fits_offer(offer: Offer) -> str:
-    return f"fits your offer “{offer.title}”"
 
 
 def _unit(vec: np.ndarray) -> np.ndarray:

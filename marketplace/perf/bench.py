@@ -124,11 +124,10 @@ def build_store(
         session.commit()
     factory = make_session_factory(engine)
     suggestions = SuggestionEngine(factory, model)
-    suggestions.encoder()  # load the model before the clock starts, as a running server has
+    model = suggestions.encoder()  # loaded before the clock starts, as a running server has it
     index = SearchIndex(root / "index")
     say(f"loading {items:,} items through the services into {root}")
     bare = {"texts": 0, "seconds": 0.0}
-    model = suggestions.encoder()
     sampler = random.Random(3)
     chunks = {"seen": 0}
     # Every chunk at 10k, every eighth at 100k: about ENCODE_SAMPLE texts in all.
@@ -139,7 +138,7 @@ def build_store(
         # chunk's texts, so it sees the same spells of machine load as the load does. Whole
         # batches, so that it is not slowed by batches smaller than the load's.
         chunks["seen"] += 1
-        if model is None or not yardstick or (chunks["seen"] - 1) % stride:
+        if model is None or (chunks["seen"] - 1) % stride:
             return
         sample = sampler.sample(texts, min(len(texts), ENCODE_SLICE))
         started = time.perf_counter()
@@ -148,7 +147,7 @@ def build_store(
         bare["seconds"] += time.perf_counter() - started
 
     report = generate(
-        factory, index, suggestions, items, today=today, seed=seed, keep_texts=True, between_chunks=bare_encode
+        factory, index, suggestions, items, today=today, seed=seed, between_chunks=bare_encode if yardstick else None
     )
     index.close()
     say(

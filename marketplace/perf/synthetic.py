@@ -419,14 +419,14 @@ def _organisations(
 def _post_need(
     session: Session,
     rng: random.Random,
-    text: tuple[str, str],
+    wording: tuple[str, str],
     member: User,
     category: str,
     district: str,
     outcomes: list[str],
     today: date,
 ) -> Need:
-    title, description = text
+    title, description = wording
     # One in twenty-five is due tomorrow and expires at the end of the load.
     soon = rng.random() < 0.04
     fields: dict[str, object] = {
@@ -448,7 +448,7 @@ def _post_need(
 def _post_offer(
     session: Session,
     rng: random.Random,
-    text: tuple[str, str],
+    wording: tuple[str, str],
     member: User,
     category: str,
     served: list[str],
@@ -456,7 +456,7 @@ def _post_offer(
     measures: set[str],
     today: date,
 ) -> Offer:
-    title, description = text
+    title, description = wording
     fields: dict[str, object] = {
         "title": title,
         "description": description,
