@@ -30,7 +30,7 @@ from marketplace.services.accounts import password_fingerprint
 from marketplace.services.needs import expire_overdue_needs
 from marketplace.suggestions.engine import SuggestionEngine
 from marketplace.text import refuse_nul
-from marketplace.web.auth import PASSWORD_FINGERPRINT
+from marketplace.web.auth import PASSWORD_FINGERPRINT, SESSION_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,9 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
         # A session from before the password last changed has ended (see web.auth).
         fingerprint = session.get(PASSWORD_FINGERPRINT)
         if fingerprint is not None and fingerprint != password_fingerprint(user):
+            return None
+        # A session from before the person last signed out has ended too, wherever its cookie went.
+        if session.get(SESSION_VERSION, 0) != user.session_version:
             return None
         return user
 

@@ -4,6 +4,8 @@ bound to that transaction, and factories that create data through the services."
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from marketplace.clock import council_today
 from marketplace.config import Config, normalise_database_url
 from marketplace.db import make_engine
+from marketplace.logging_setup import JsonFormatter
 from marketplace.models import Need, Offer, User
 from marketplace.schema import upgrade
 from marketplace.services import accounts, needs, offers, organisations
@@ -29,6 +32,34 @@ PASSWORD = "correct horse battery"
 # Real argon2id, with cheap parameters so hundreds of test accounts take seconds, not minutes.
 accounts.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 POSTGRES_ENV = "MARKETPLACE_TEST_DATABASE_URL"
+
+
+class _StrictJsonHandler(logging.Handler):
+    """Formats every record as production does and lets any failure raise in the test.
+
+    A production handler swallows its own errors (``Handler.handleError``); here a record the
+    JSON formatter cannot write fails the test that logged it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.formatter = JsonFormatter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        json.loads(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _strict_logging() -> Iterator[None]:
+    """Every test logs at INFO through the JSON formatter, as the app does in production."""
+    handler = _StrictJsonHandler()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield
+    root.removeHandler(handler)
+    root.setLevel(level)
 
 
 def _create_postgres_database(base_url: str) -> tuple[str, Callable[[], None]]:
@@ -113,7 +144,9 @@ def config(tmp_path: Path, database_url: str) -> Config:
         index_dir=tmp_path / "index",
         check_schema=False,
         testing=True,
-        log_level="WARNING",
+        # As in production: INFO with the JSON formatter, so a log call that would raise
+        # there (an ``extra`` key the logging module reserves, say) raises in tests too.
+        log_level="INFO",
     )
 
 

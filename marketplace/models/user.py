@@ -47,6 +47,9 @@ class User(Base):
     # Set when the person closed their account: their personal data is erased, the
     # organisation's records stay with the person shown as a former member.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Kept in each signed-in session; signing out adds one, which ends every copy of that
+    # session's cookie on the server (see app.load_user).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_officer(self) -> bool:

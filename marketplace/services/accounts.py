@@ -170,6 +170,16 @@ def password_fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:20]
 
 
+def end_sessions(session: Session, user: User) -> None:
+    """End every signed-in browser session of this person, wherever its cookie has gone.
+
+    Each session carries the person's session version; a new number makes every earlier
+    session fail the check made on every request.
+    """
+    user.session_version = (user.session_version or 0) + 1
+    session.flush()
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """Return the user for these credentials, or None; never says which part was wrong."""
     user = _user_by_email(session, normalise_email(email))

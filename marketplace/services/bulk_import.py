@@ -300,7 +300,7 @@ def import_csv(
         if savepoint.is_active:
             savepoint.rollback()
         raise
-    log.info("bulk import", extra={"kind": kind, "created": len(created), "audit_id": entry.id})
+    log.info("bulk import", extra={"kind": kind, "items_created": len(created), "audit_id": entry.id})
     return ImportResult(kind=kind, items=created, audit_id=entry.id, warnings=warnings)
 
 

@@ -40,9 +40,12 @@ def _start_session(user: accounts.User) -> None:
     login_user(user)
     # Changing the password changes this, which ends every other session (see load_user).
     session[PASSWORD_FINGERPRINT] = accounts.password_fingerprint(user)
+    # Signing out changes this, which ends every copy of this session's cookie (see load_user).
+    session[SESSION_VERSION] = user.session_version
 
 
 PASSWORD_FINGERPRINT = "password_fingerprint"
+SESSION_VERSION = "session_version"
 REGISTERED_EMAIL = "registered_email"
 
 
@@ -77,6 +80,10 @@ def sign_out() -> object:
     """Sign out (a POST with a CSRF token, so another site cannot sign you out)."""
     form = ConfirmForm()
     if form.validate_on_submit():
+        actor = current_actor()
+        if actor is not None:
+            accounts.end_sessions(db_session(), actor)
+            commit()
         logout_user()
         session.clear()
         flash("You have signed out.", "success")

@@ -80,7 +80,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         instance_dir=folder,
         index_dir=folder / "index",
         testing=True,
-        log_level="WARNING",
+        log_level="INFO",
         # The suite signs in far more often than a person could; the limits have their own tests.
         rate_limits_enabled=False,
     )
