@@ -31,3 +31,20 @@ def test_signing_in_again_after_signing_out_works(app, make_user):
     browser.sign_out()
     browser.sign_in(user)
     assert browser.client.get("/account").status_code == 200
+
+
+def test_signed_in_pages_are_never_stored(app, make_user, session):
+    user = make_user("community")
+    public = app.test_client().get("/needs")
+    assert "no-store" not in public.headers.get("Cache-Control", "")
+    browser = Browser(app.test_client())
+    browser.sign_in(user)
+    for path in ("/account", "/account/tokens", "/needs"):
+        response = browser.client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+    page = browser.client.get("/account/tokens")
+    created = browser.submit("/account/tokens", {"name": "my script"}, form_url="/account/tokens")
+    assert page.status_code == 200
+    assert created.status_code == 200
+    assert created.headers["Cache-Control"] == "no-store"
