@@ -21,6 +21,7 @@ deterministic.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import threading
@@ -165,16 +166,27 @@ class LogTransport:
     """No SMTP server configured: write each e-mail to the log (the local and demo default)."""
 
     def send(self, message: EmailMessage) -> None:
-        """Log the e-mail as one structured record."""
+        """Log the e-mail as one structured record, with every link in it withheld.
+
+        A confirmation or reset link is a key to the account: whoever reads the log could use
+        it. The log says that a link was sent, never the link.
+        """
+        body, links = _LINK.subn(LINK_WITHHELD, message.get_content())
         log.info(
             "e-mail written to the log (no MARKETPLACE_SMTP_URL set)",
             extra={
                 "mail_to": message["To"],
                 "mail_from": message["From"],
                 "mail_subject": message["Subject"],
-                "mail_body": message.get_content(),
+                "mail_body": body,
+                "mail_links_withheld": links,
             },
         )
+
+
+# Any web address in an e-mail: the log transport writes a placeholder instead.
+_LINK = re.compile(r"https?://\S+")
+LINK_WITHHELD = "[link withheld from the log]"
 
 
 class SmtpTransport:

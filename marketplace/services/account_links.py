@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
+from marketplace.formatting import count
 from marketplace.models import User
 from marketplace.services import accounts
 from marketplace.services.errors import DomainError, ValidationFailed
@@ -134,6 +135,8 @@ def reset_password(session: Session, settings: LinkSettings, token: str, passwor
     """Set a new password from a reset link; the link stops working.
 
     Following the link proves the person reads the address's e-mail, so it also confirms it.
+    Someone who resets may have lost control of the account, so every API token is revoked
+    and every other signed-in session ends, and the e-mail says so.
 
     Raises:
         LinkNotValid: see ``user_for_reset_token``.
@@ -143,12 +146,20 @@ def reset_password(session: Session, settings: LinkSettings, token: str, passwor
     accounts.set_password(user, password, confirmation)
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
+    revoked = accounts.revoke_all_tokens(session, user)
+    accounts.end_sessions(session, user)
     session.flush()
+    tokens = (
+        f" Your {count(revoked, 'API token')} {'was' if revoked == 1 else 'were'} revoked: create new ones "
+        "on your account's API tokens page."
+        if revoked
+        else ""
+    )
     queue_email(
         session,
         [user.email],
         "Your password has been changed",
-        f"Hello {user.name},\n\nThe password of your Social Value Marketplace account has just been changed. "
+        f"Hello {user.name},\n\nThe password of your Social Value Marketplace account has just been changed.{tokens} "
         "If this was not you, reset it again at once and tell your council's social value team.",
     )
     log.info("password reset", extra={"user_id": user.id})

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow, writes_intended
+from marketplace.formatting import a_or_an
 from marketplace.models import ApiToken, Organisation, OrganisationKind, Role, User, Verification
 from marketplace.services.errors import Forbidden, NotFound, NotSignedIn, ValidationFailed
 
@@ -325,6 +326,23 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
     return token
 
 
+def revoke_all_tokens(session: Session, user: User) -> int:
+    """Revoke every API token of the user (a password reset does: the account may have been taken).
+
+    Returns:
+        How many tokens were still working.
+    """
+    now = utcnow()
+    revoked = 0
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
+        revoked += 1
+    session.flush()
+    if revoked:
+        log.info("api tokens revoked", extra={"user_id": user.id, "tokens_revoked": revoked})
+    return revoked
+
+
 def user_for_token(session: Session, plain: str) -> User | None:
     """The active user a bearer token belongs to, or None when it is unknown or revoked."""
     if not plain.startswith(TOKEN_PREFIX):
@@ -353,5 +371,5 @@ def require_role(actor: User | None, *roles: Role) -> User:
         raise NotSignedIn("Sign in to do this")
     if actor.role not in roles:
         wanted = " or ".join(r.value for r in roles)
-        raise Forbidden(f"Only a {wanted} account can do this")
+        raise Forbidden(f"Only {a_or_an(wanted)} account can do this")
     return actor

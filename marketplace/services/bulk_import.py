@@ -30,6 +30,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.formatting import count
+from marketplace.spreadsheets import looks_like_formula, unguard_cell, write_csv
 from marketplace.models import AuditEntry, Need, Offer, Organisation, OrganisationKind, Role, User
 from marketplace.services import needs as needs_service
 from marketplace.services import offers as offers_service
@@ -47,7 +49,6 @@ MAX_ROWS = 1000
 MAX_PROBLEMS = 500
 # Warnings kept with the import in the audit log, for its result page.
 MAX_KEPT_WARNINGS = 100
-FORMULA_START = ("=", "+", "-", "@")
 KINDS = ("needs", "offers")
 AUDIT_ACTION = {"needs": "bulk_import.needs", "offers": "bulk_import.offers"}
 
@@ -214,7 +215,7 @@ class ImportFailed(ValidationFailed):
         rows = {p.row for p in problems if p.row is not None}
         if rows:
             message = (
-                f"Nothing was imported: {_count(len(problems), 'problem')} in {_count(len(rows), 'row')}. "
+                f"Nothing was imported: {count(len(problems), 'problem')} in {count(len(rows), 'row')}. "
                 "Correct them in the spreadsheet and upload it again."
             )
         else:
@@ -241,10 +242,6 @@ class ImportResult:
     def ids(self) -> list[int]:
         """The new needs' or offers' ids, in file order."""
         return [item.id for item in self.items]
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def import_csv(
@@ -392,11 +389,7 @@ def get_import(session: Session, actor: User | None, audit_id: int) -> PastImpor
 def template_csv(kind: str) -> str:
     """A CSV file with the columns of ``kind`` and one example row, to fill in."""
     spec = KIND_BY_NAME[kind]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(spec.column_names)
-    writer.writerow([c.example for c in spec.columns])
-    return out.getvalue()
+    return write_csv(spec.column_names, [[c.example for c in spec.columns]])
 
 
 # Reading the file
@@ -522,9 +515,8 @@ def _row_data(
     for name, cell in zip(header, cells, strict=False):
         column = spec.column(name)
         value = cell.strip()
-        if len(value) >= 2 and value[0] == "'" and value[1] in FORMULA_START:
-            value = value[1:]  # the apostrophe our own downloads add; the text is what follows
-        if value[:1] in FORMULA_START and column.choice is None and not column.date:
+        value = unguard_cell(value)  # the apostrophe our own downloads add; the text is what follows
+        if looks_like_formula(value) and column.choice is None and not column.date:
             warnings.append(
                 Problem(
                     f"Starts with '{value[0]}', which a spreadsheet could run as a formula. It was kept as "

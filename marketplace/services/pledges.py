@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.db import utcnow
+from marketplace.formatting import amount
 from marketplace.models import (
     Contract,
     Measure,
@@ -207,11 +208,11 @@ def propose_pledge(session: Session, actor: User | None, data: Mapping[str, obje
     if offer is not None and offer.measure_code == measure.code:
         left = offer_remaining(session, offer)
         if left is not None and quantity > left:
-            raise InvalidTransition(f"This offer has {left.normalize():f} {measure.unit} left; pledge that or less")
+            raise InvalidTransition(f"This offer has {amount(left, measure.unit)} left; pledge that or less")
     if need.measure_code == measure.code:
         left = need_remaining(session, need)
         if left is not None and quantity > left:
-            raise InvalidTransition(f"This need has {left.normalize():f} {measure.unit} still to be pledged")
+            raise InvalidTransition(f"This need has {amount(left, measure.unit)} still to be pledged")
 
     pledge = Pledge(
         need=need,
@@ -233,7 +234,7 @@ def propose_pledge(session: Session, actor: User | None, data: Mapping[str, obje
         session,
         members_of(session, need.organisation_id),
         f"New pledge for “{need.title}”",
-        f"{supplier.name} has pledged {quantity.normalize():f} {measure.unit} ({measure.name}) towards your need "
+        f"{supplier.name} has pledged {amount(quantity, measure.unit)} ({measure.name}) towards your need "
         f"“{need.title}”.\n\nSign in to accept or decline it.",
     )
     log.info("pledge proposed", extra={"pledge_id": pledge.id, "need_id": need.id, "supplier_id": supplier.id})

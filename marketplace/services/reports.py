@@ -12,8 +12,6 @@ the outcome rows add up to the totals instead of counting the pledge once per ou
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -23,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.clock import COUNCIL_ZONE
+from marketplace.spreadsheets import write_csv
 from marketplace.models import (
     Contract,
     District,
@@ -518,22 +517,6 @@ def impact_summary(session: Session, recent: int = 10) -> Impact:
     )
 
 
-def _cell(value: object) -> object:
-    # A spreadsheet runs text starting with = + - @ as a formula: names come from users.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv(header: list[str], rows: Iterable[list[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-    return out.getvalue()
-
-
 def report_csv(report: Report) -> str:
     """A report as CSV: key, label, £ committed and delivered, pledges, then units per measure."""
     codes = list(report.measures)
@@ -548,7 +531,7 @@ def report_csv(report: Report) -> str:
             cells += [f"{amounts.committed:.2f}", f"{amounts.delivered:.2f}"]
         return cells
 
-    return _csv(header, (line(r.key, r.label, r.committed, r.delivered, r.pledges, r.units) for r in report.rows))
+    return write_csv(header, (line(r.key, r.label, r.committed, r.delivered, r.pledges, r.units) for r in report.rows))
 
 
 def impact_csv(rows: list[DeliveredPledge]) -> str:
@@ -557,7 +540,7 @@ def impact_csv(rows: list[DeliveredPledge]) -> str:
         "pledge_id", "confirmed_on", "supplier", "community_group", "need", "district", "outcomes",
         "measure", "measure_name", "unit", "quantity", "value",
     ]  # fmt: skip
-    return _csv(
+    return write_csv(
         header,
         (
             [

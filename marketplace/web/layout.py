@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from flask import Flask, request, url_for
 
+from marketplace import formatting
 from marketplace.clock import COUNCIL_ZONE
 from marketplace.models import Role
 from marketplace.request_scope import app_state, current_actor
@@ -48,23 +48,6 @@ def format_date(value: date | datetime | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
-def format_number(value: Decimal | float | int) -> str:
-    """A number with thousands separators and no needless decimals: 2,000 or 16.93."""
-    text = f"{Decimal(str(value)):,.2f}"
-    return text[:-3] if text.endswith(".00") else text
-
-
-def format_amount(value: Decimal | float | int, unit: str) -> str:
-    """An amount in a measure's unit, as a person would say it: £2,000 of hire value, 40 hours."""
-    number = format_number(value)
-    if unit.startswith("£"):
-        return f"£{number}{unit[1:]}"
-    first, _, rest = unit.partition(" ")
-    if Decimal(str(value)) != 1 and not first.endswith("s"):
-        first += "s"
-    return f"{number} {first}{' ' + rest if rest else ''}"
-
-
 def register_layout(app: Flask) -> None:
     """Add the layout's context and filters to every template."""
 
@@ -79,5 +62,6 @@ def register_layout(app: Flask) -> None:
         }
 
     app.add_template_filter(format_date, "govuk_date")
-    app.add_template_filter(format_number, "number")
-    app.add_template_filter(format_amount, "amount")
+    app.add_template_filter(formatting.number, "number")
+    app.add_template_filter(formatting.amount, "amount")
+    app.add_template_filter(formatting.count, "count")

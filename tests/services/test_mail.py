@@ -140,7 +140,7 @@ def test_a_pledge_reaches_every_group_member_through_smtp(session, mail_app, smt
         assert message["From"] == config.mail_sender
         assert message["Auto-Submitted"] == "auto-generated"
         body = message.get_content()
-        assert "Acme Facilities Ltd has pledged 50" in body
+        assert "Acme Facilities Ltd has pledged £50 of market rent" in body
         assert "Sign in to accept or decline it." in body
         (row,) = notifications_to(session, person.email)
         assert row.sent_at is not None and row.attempts == 1 and row.last_error is None
@@ -235,7 +235,7 @@ def test_without_an_smtp_url_emails_are_written_to_the_log(session, app, config,
     (record,) = [r for r in caplog.records if getattr(r, "mail_to", None) == member.email]
     assert record.mail_from == config.mail_sender
     assert record.mail_subject == "New pledge for “Room for our carers' group in Syston”"
-    assert "Acme Facilities Ltd has pledged 50" in record.mail_body
+    assert "Acme Facilities Ltd has pledged £50 of market rent" in record.mail_body
     (row,) = notifications_to(session, member.email)
     assert row.sent_at is not None and row.attempts == 1
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.web.conftest import Browser
+import logging
+
+from marketplace.logging_setup import JsonFormatter
+from marketplace.services import accounts
+from tests.web.conftest import Browser, emails_to, link_in_email
 
 
 def test_signing_out_ends_the_session_for_a_copied_cookie(app, make_user):
@@ -48,3 +52,30 @@ def test_signed_in_pages_are_never_stored(app, make_user, session):
     assert page.status_code == 200
     assert created.status_code == 200
     assert created.headers["Cache-Control"] == "no-store"
+
+
+def test_emailed_links_never_reach_the_log(browser, make_user, session, caplog):
+    user = make_user("community")
+    caplog.set_level(logging.INFO)
+    browser.submit("/forgot-password", {"email": user.email})
+    link = link_in_email(session, user.email)
+    logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)
+    assert link.split("/")[-1] not in logged
+    (record,) = [r for r in caplog.records if getattr(r, "mail_to", None) == user.email]
+    assert "[link withheld from the log]" in record.mail_body
+    assert record.mail_links_withheld == 1
+
+
+def test_a_password_reset_revokes_every_api_token_and_says_so(browser, make_user, session):
+    user = make_user("supplier")
+    _, plain = accounts.create_token(session, user, "my script")
+    session.flush()
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert browser.client.get("/api/v1/me", headers=headers).status_code == 200
+
+    browser.submit("/forgot-password", {"email": user.email})
+    link = link_in_email(session, user.email)
+    browser.submit(link, {"password": "a brand new password", "password_confirmation": "a brand new password"})
+
+    assert browser.client.get("/api/v1/me", headers=headers).status_code == 401
+    assert "Your 1 API token was revoked" in emails_to(session, user.email)[-1].body
