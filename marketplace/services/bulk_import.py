@@ -31,7 +31,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.formatting import count
-from marketplace.spreadsheets import looks_like_formula, unguard_cell, write_csv
 from marketplace.models import AuditEntry, Need, Offer, Organisation, OrganisationKind, Role, User
 from marketplace.services import needs as needs_service
 from marketplace.services import offers as offers_service
@@ -39,6 +38,7 @@ from marketplace.services.accounts import require_role
 from marketplace.services.audit import record
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.reference import ReferenceLists, holding_reference_lists
+from marketplace.spreadsheets import looks_like_formula, unguard_cell, write_csv
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.clock import COUNCIL_ZONE
-from marketplace.spreadsheets import write_csv
 from marketplace.models import (
     Contract,
     District,
@@ -41,6 +40,7 @@ from marketplace.models.pledge import COMMITTED, DELIVERED
 from marketplace.services.accounts import require_role
 from marketplace.services.contracts import ContractProgress, progress
 from marketplace.services.errors import ValidationFailed
+from marketplace.spreadsheets import write_csv
 
 GROUPS = ("contract", "supplier", "outcome", "district", "month")
 GROUP_LABELS = {
