@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict
 
 from flask import Flask, Response, current_app, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
@@ -45,12 +47,64 @@ def _submitted_email() -> str:
     return "email:" + hashlib.sha256(email.encode("utf-8")).hexdigest()
 
 
+class KnownTokens:
+    """Hashes of bearer tokens this process has seen authenticate, most recent last.
+
+    The API limit counts per token only for these; any other token (made up, mistyped,
+    revoked) counts against the caller's address, so inventing tokens neither escapes the
+    limit nor grows the limiter's storage. Bounded: the least recently used hash goes first.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._hashes: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, token: str) -> None:
+        """Note that ``token`` authenticated."""
+        key = token_hash(token)
+        with self._lock:
+            self._hashes[key] = None
+            self._hashes.move_to_end(key)
+            while len(self._hashes) > self.size:
+                self._hashes.popitem(last=False)
+
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            return key in self._hashes
+
+
+KNOWN_TOKENS = KnownTokens()
+
+
+def token_hash(token: str) -> str:
+    """A hash of a bearer token, so the token itself never sits in the limiter's storage (or Redis)."""
+    return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+
+
+def _authenticates(token: str) -> bool:
+    """True when ``token`` belongs to an active account (and remember it); False if unsure."""
+    from marketplace.request_scope import db_session
+    from marketplace.services.accounts import user_for_token
+
+    try:
+        user = user_for_token(db_session(), token.strip())
+    except Exception:  # the database is away: the request's own handling says so
+        return False
+    if user is None:
+        return False
+    KNOWN_TOKENS.remember(token)
+    return True
+
+
 def _api_caller() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        # A hash, so the token itself never sits in the limiter's storage (or Redis).
-        return "token:" + hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+        key = token_hash(token)
+        if key in KNOWN_TOKENS or _authenticates(token):
+            return "token:" + key
+    # No token, or one that has not authenticated: a failed attempt counts against the address.
     return "address:" + _client_address()
 
 

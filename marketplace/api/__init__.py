@@ -6,6 +6,7 @@ from flask import Blueprint, g, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from marketplace import rate_limits
 from marketplace.extensions import csrf
 from marketplace.request_scope import db_session
 from marketplace.services.accounts import user_for_token
@@ -26,6 +27,7 @@ def authenticate() -> object:
         if user is None:
             return error_response(401, "not_signed_in", "The bearer token is missing, unknown or revoked.")
         g.api_user = user
+        rate_limits.KNOWN_TOKENS.remember(token)
         return None
     # CSRF guards changes made with a signed-in browser's session. A request with neither a
     # token nor a signed-in session acts as nobody, so it gets 401 (not signed in), not 400.
