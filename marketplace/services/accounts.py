@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from marketplace.db import utcnow, writes_intended
 from marketplace.formatting import a_or_an
@@ -75,11 +77,37 @@ class Registration:
     company_number: str = ""
 
 
-def _check_password(password: str, fields: dict[str, str], field: str = "password") -> None:
+def _check_password(password: str, fields: dict[str, str], field: str = "password", about: Sequence[str] = ()) -> None:
+    """Refuse a password that is too short, too long, or easy to guess.
+
+    Args:
+        about: what the person told us (email, name, organisation): a password made of it is guessable.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         fields[field] = f"Password must be {MIN_PASSWORD_LENGTH} characters or more"
     elif len(password) > 200:
         fields[field] = "Password must be 200 characters or fewer"
+    elif not strong_enough(password, about):
+        fields[field] = WEAK_PASSWORD
+
+
+WEAK_PASSWORD = (
+    "Choose a password that is harder to guess, like three or four random words together. "
+    "Do not use a common password, your name, your organisation's name or your email address"
+)
+# zxcvbn's scale: 0 too guessable … 4 very unguessable; 3 is "safely unguessable" for an
+# online service with rate-limited sign-in.
+MIN_PASSWORD_SCORE = 3
+
+
+def strong_enough(password: str, about: Sequence[str] = ()) -> bool:
+    """True when zxcvbn (Dropbox's strength estimator: common passwords, words, keyboard
+    patterns, dates, repeats, and what the person told us) rates the password hard to guess.
+
+    zxcvbn reads at most 72 characters; a longer password is judged by its start.
+    """
+    hints = [part for value in about for part in re.split(r"[@.\s]+", value) if len(part) >= 3]
+    return zxcvbn(password[:72], user_inputs=[*about, *hints])["score"] >= MIN_PASSWORD_SCORE
 
 
 def register(session: Session, form: Registration, *, confirmed: bool = True) -> User:
@@ -105,7 +133,7 @@ def register(session: Session, form: Registration, *, confirmed: bool = True) ->
         fields["email"] = "Enter your email address"
     elif not EMAIL_PATTERN.match(email) or len(email) > 254:
         fields["email"] = "Enter an email address in the correct format, like name@example.com"
-    _check_password(form.password, fields)
+    _check_password(form.password, fields, about=(form.email, form.name, form.organisation_name))
     if "password" not in fields and form.password != form.password_confirmation:
         fields["password_confirmation"] = "The passwords do not match"
     if form.role not in (Role.COMMUNITY.value, Role.SUPPLIER.value):
@@ -154,7 +182,7 @@ def set_password(user: User, password: str, confirmation: str) -> None:
         ValidationFailed: when it is too short or too long, or the two do not match.
     """
     fields: dict[str, str] = {}
-    _check_password(password, fields)
+    _check_password(password, fields, about=(user.email, user.name, user.organisation.name))
     if "password" not in fields and password != confirmation:
         fields["password_confirmation"] = "The passwords do not match"
     if fields:
@@ -226,7 +254,7 @@ def create_user(
     except ValueError:
         fields["role"] = "Role must be community, supplier or officer"
         role_value = None
-    _check_password(password, fields)
+    _check_password(password, fields, about=(email, name, organisation_name))
     organisation_name = " ".join(organisation_name.split())
     if not organisation_name:
         fields["organisation"] = "Enter the organisation's name"

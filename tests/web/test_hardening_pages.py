@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+from sqlalchemy import select
+
 from marketplace.logging_setup import JsonFormatter
+from marketplace.models import User
 from marketplace.services import accounts
+from marketplace.services.errors import ValidationFailed
 from tests.web.conftest import Browser, emails_to, link_in_email
 
 
@@ -79,3 +84,30 @@ def test_a_password_reset_revokes_every_api_token_and_says_so(browser, make_user
 
     assert browser.client.get("/api/v1/me", headers=headers).status_code == 401
     assert "Your 1 API token was revoked" in emails_to(session, user.email)[-1].body
+
+
+@pytest.mark.parametrize("weak", ["password", "12345678", "qwertyuiop", "wigston repair cafe"])
+def test_registering_with_a_guessable_password_is_refused_with_advice(browser, session, weak):
+    page = browser.submit(
+        "/register",
+        {
+            "role": "community",
+            "organisation_name": "Wigston Repair Cafe",
+            "name": "Sam Lee",
+            "email": "sam@repair.example",
+            "password": weak,
+            "password_confirmation": weak,
+        },
+    ).get_data(as_text=True)
+    assert "There is a problem" in page
+    assert 'href="#password"' in page
+    assert "Choose a password that is harder to guess, like three or four random words together" in page
+    assert session.scalar(select(User).where(User.email == "sam@repair.example")) is None
+
+
+def test_a_guessable_password_is_refused_when_changing_it(make_user):
+    user = make_user("supplier")
+    with pytest.raises(ValidationFailed) as refused:
+        accounts.set_password(user, "password1", "password1")
+    assert refused.value.fields["password"] == accounts.WEAK_PASSWORD
+    accounts.set_password(user, "lorries all day long", "lorries all day long")
