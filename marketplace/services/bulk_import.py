@@ -39,11 +39,11 @@ from marketplace.services.audit import record
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.reference import ReferenceLists, holding_reference_lists
 from marketplace.spreadsheets import looks_like_formula, unguard_cell, write_csv
+from marketplace.validation import MAX_UPLOAD_BYTES, Code
 
 log = logging.getLogger(__name__)
 
-# The app refuses request bodies over 1 MiB; 1 MB of CSV leaves room for a form's own bytes.
-MAX_BYTES = 1_000_000
+MAX_BYTES = MAX_UPLOAD_BYTES
 MAX_ROWS = 1000
 # Row problems shown before the rest are summarised: a file that wrong needs fixing at source.
 MAX_PROBLEMS = 500
@@ -324,7 +324,7 @@ def _post_rows(
         try:
             item = spec.post(session, officer, data, today)
         except ValidationFailed as error:
-            row_problems.extend(_service_problems(spec, error.fields, row_number, data))
+            row_problems.extend(_service_problems(spec, error, row_number, data, lists))
         else:
             created.append(item)
         if organisation_problem:
@@ -604,31 +604,36 @@ def _organisation(
     )
 
 
-def _service_problems(spec: Kind, fields: Mapping[str, str], row: int, data: Mapping[str, object]) -> list[Problem]:
-    """The service's field messages as row problems, worded for a spreadsheet where a form's would confuse."""
+def _service_problems(
+    spec: Kind, error: ValidationFailed, row: int, data: Mapping[str, object], lists: ReferenceLists
+) -> list[Problem]:
+    """The service's field errors as row problems, worded for a spreadsheet where a form's would confuse.
+
+    Which wording fits is decided by each field's code (``marketplace.validation.Code``), never
+    by reading the service's message.
+    """
     problems = []
-    for name, message in fields.items():
+    for name, message in error.fields.items():
         if name == "organisation_id":
             continue  # the row's organisation is reported by name
         column = next((c for c in spec.columns if c.name == name), None)
         if column is not None and column.choice:
-            message = _choice_message(spec, column, message, data.get(name))
+            message = _choice_message(spec, column, error.codes.get(name, Code.INVALID), data.get(name), lists)
         problems.append(Problem(message, row, name if column is not None else None))
     return problems
 
 
-def _choice_message(spec: Kind, column: Column, message: str, value: object) -> str:
+def _choice_message(spec: Kind, column: Column, code: str, value: object, lists: ReferenceLists) -> str:
     """Name the unknown value; a form's "Select a category" means nothing in a spreadsheet."""
     noun = column.choice or ""
-    given = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]
-    if column.choice == "measure" and not message.endswith("from the list"):
+    if code == Code.NEEDS_A_MEASURE:
         amount = "quantity_needed" if spec.name == "needs" else "capacity"
         return f"Enter the measure code that {amount} is counted in"
-    unknown = re.search(r"\(not known: (.*)\)$", message)
-    if unknown:
-        return f"Unknown {noun}: {unknown.group(1)}. Use a code or name from the lists on the import page"
-    if given:
-        return f"Unknown {noun}: {', '.join(given)[:200]}. Use a code or name from the lists on the import page"
+    given = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]
+    known = {choice_code for choice_code, _ in _choices(noun, lists)}
+    unknown = [v for v in given if v not in known] or given
+    if code == Code.UNKNOWN_CHOICE and unknown:
+        return f"Unknown {noun}: {', '.join(unknown)[:200]}. Use a code or name from the lists on the import page"
     return (
         f"Enter {'at least one' if column.multiple else 'a'} {noun} (a code or name from the lists on the import page)"
     )

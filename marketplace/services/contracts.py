@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -16,8 +15,8 @@ from marketplace.models.pledge import COMMITTED, DELIVERED
 from marketplace.services.accounts import require_role
 from marketplace.services.audit import record
 from marketplace.services.errors import Forbidden, NotFound
-from marketplace.services.listings import FieldErrors, clean_text, row_id, unknown_fields
 from marketplace.services.paging import Page, paginate
+from marketplace.validation import Amount, FieldErrors, clean_decimal, clean_text, parse_date, row_id, unknown_fields
 
 log = logging.getLogger(__name__)
 
@@ -57,43 +56,13 @@ def contract_snapshot(contract: Contract) -> dict[str, object]:
     }
 
 
-def _pounds(
-    data: Mapping[str, object], name: str, label: str, errors: FieldErrors, *, required: bool
-) -> Decimal | None:
-    value = data.get(name)
-    if value is None or value == "":
-        if required:
-            errors[name] = f"Enter the {label} in pounds"
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        errors[name] = f"The {label} must be a number of pounds, like 250000"
-        return None
-    try:
-        number = Decimal(str(value).strip().lstrip("£").replace(",", ""))
-    except InvalidOperation:
-        errors[name] = f"The {label} must be a number of pounds, like 250000"
-        return None
-    if not number.is_finite() or number < 0 or number > MAX_POUNDS:
-        errors[name] = f"The {label} must be between £0 and £100,000,000,000"
-        return None
-    if number != number.quantize(Decimal("0.01")):
-        errors[name] = f"The {label} can have at most 2 decimal places (pence)"
-        return None
-    return number
-
-
-def _date(data: Mapping[str, object], name: str, label: str, errors: FieldErrors) -> date | None:
-    value = data.get(name)
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not value.strip():
-        errors[name] = f"Enter the {label}"
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        errors[name] = f"The {label} must be a real date, like 2027-03-31"
-        return None
+CONTRACT_VALUE = Amount(
+    "The contract value", example="250000", money=True, zero_allowed=True, maximum=MAX_POUNDS,
+    missing="Enter the contract value in pounds",
+)  # fmt: skip
+SOCIAL_VALUE_TARGET = Amount(
+    "The social value target", example="250000", money=True, zero_allowed=True, maximum=MAX_POUNDS
+)
 
 
 def _validate(session: Session, data: Mapping[str, object], *, current: Contract | None) -> dict[str, object]:
@@ -122,15 +91,14 @@ def _validate(session: Session, data: Mapping[str, object], *, current: Contract
             errors["supplier_id"] = "Select a supplier organisation"
         clean["supplier_id"] = supplier.id if supplier else None
     if wanted("value"):
-        clean["value"] = _pounds(data, "value", "contract value", errors, required=True)
+        clean["value"] = clean_decimal(data.get("value"), "value", CONTRACT_VALUE, errors, required=True)
     if wanted("social_value_target"):
-        clean["social_value_target"] = _pounds(
-            data, "social_value_target", "social value target", errors, required=False
-        )
+        target = data.get("social_value_target")
+        clean["social_value_target"] = clean_decimal(target, "social_value_target", SOCIAL_VALUE_TARGET, errors)
     if wanted("start_date"):
-        clean["start_date"] = _date(data, "start_date", "start date", errors)
+        clean["start_date"] = parse_date(data.get("start_date"), "start_date", "the start date", errors, required=True)
     if wanted("end_date"):
-        clean["end_date"] = _date(data, "end_date", "end date", errors)
+        clean["end_date"] = parse_date(data.get("end_date"), "end_date", "the end date", errors, required=True)
     start = clean.get("start_date", current.start_date if current else None)
     end = clean.get("end_date", current.end_date if current else None)
     if start and end and end < start and "end_date" not in errors:

@@ -48,9 +48,17 @@ class ValidationFailed(DomainError):
     code = "validation_failed"
     http_status = 422
 
-    def __init__(self, fields: dict[str, str], message: str = "Some of the details need correcting.") -> None:
+    def __init__(
+        self,
+        fields: dict[str, str],
+        message: str = "Some of the details need correcting.",
+        *,
+        codes: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.fields = fields
+        # A machine-readable code per field (see marketplace.validation.Code); "invalid" when unset.
+        self.codes = {name: (codes or {}).get(name, "invalid") for name in fields}
 
 
 class ServiceUnavailable(DomainError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,8 +14,16 @@ from marketplace.models import Measure, MeasureProxy, Outcome, Role, User
 from marketplace.services.accounts import require_role
 from marketplace.services.audit import record
 from marketplace.services.errors import InvalidTransition, NotFound
-from marketplace.services.listings import FieldErrors, clean_choices, clean_optional_text, clean_text, unknown_fields
 from marketplace.services.reference import reference_lists
+from marketplace.validation import (
+    Amount,
+    FieldErrors,
+    clean_choices,
+    clean_decimal,
+    clean_optional_text,
+    clean_text,
+    unknown_fields,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,25 +64,7 @@ def list_measures(session: Session, *, active_only: bool = False) -> list[Measur
     return list(session.scalars(query))
 
 
-def parse_proxy(value: object, errors: FieldErrors) -> Decimal | None:
-    """A £ proxy per unit: a positive number with at most 2 decimal places, or None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        errors["proxy_value"] = "The proxy value must be a number of pounds, like 16.93"
-        return None
-    try:
-        number = Decimal(str(value).strip().lstrip("£").replace(",", ""))
-    except InvalidOperation:
-        errors["proxy_value"] = "The proxy value must be a number of pounds, like 16.93"
-        return None
-    if not number.is_finite() or number <= 0 or number > Decimal("1000000"):
-        errors["proxy_value"] = "The proxy value must be more than £0 and at most £1,000,000"
-        return None
-    if number != number.quantize(Decimal("0.01")):
-        errors["proxy_value"] = "The proxy value can have at most 2 decimal places"
-        return None
-    return number
+PROXY_VALUE = Amount("The proxy value", example="16.93", money=True, maximum=Decimal("1000000"))
 
 
 def _validate(session: Session, data: Mapping[str, object], *, partial: bool) -> dict[str, object]:
@@ -98,7 +88,7 @@ def _validate(session: Session, data: Mapping[str, object], *, partial: bool) ->
     if wanted("unit"):
         clean["unit"] = clean_text(data, "unit", "unit", 1, 60, errors)
     if wanted("proxy_value"):
-        clean["proxy_value"] = parse_proxy(data.get("proxy_value"), errors)
+        clean["proxy_value"] = clean_decimal(data.get("proxy_value"), "proxy_value", PROXY_VALUE, errors)
     if wanted("outcomes"):
         clean["outcomes"] = clean_choices(
             data,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -36,15 +36,15 @@ from marketplace.models.pledge import DELIVERED, HOLDING
 from marketplace.services.accounts import require_role
 from marketplace.services.audit import record
 from marketplace.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
-from marketplace.services.listings import FieldErrors, is_owner, row_id, unknown_fields
+from marketplace.services.listings import is_owner
 from marketplace.services.needs import get_need
 from marketplace.services.notifications import members_of, officers, queue_email
 from marketplace.services.paging import Page, paginate
+from marketplace.validation import Amount, FieldErrors, clean_decimal, row_id, unknown_fields
 
 log = logging.getLogger(__name__)
 
 FIELDS = {"need_id", "offer_id", "contract_id", "measure", "quantity", "message", "supplier_id"}
-MAX_QUANTITY = Decimal("1000000000")
 MESSAGE_MAX = 2000
 EVIDENCE_MAX = 5000
 _ANY_ROLE = (Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
@@ -66,29 +66,8 @@ def pledge_snapshot(pledge: Pledge) -> dict[str, object]:
     }
 
 
-def parse_quantity(value: object, errors: FieldErrors, field: str = "quantity") -> Decimal | None:
-    """A positive number with at most 2 decimal places."""
-    if value is None or value == "":
-        errors[field] = "Enter a quantity"
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        errors[field] = "The quantity must be a number, like 40"
-        return None
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        errors[field] = "The quantity must be a number, like 40"
-        return None
-    if not number.is_finite() or number <= 0:
-        errors[field] = "The quantity must be more than 0"
-        return None
-    if number > MAX_QUANTITY:
-        errors[field] = "The quantity is too large"
-        return None
-    if number != number.quantize(Decimal("0.01")):
-        errors[field] = "The quantity can have at most 2 decimal places"
-        return None
-    return number
+QUANTITY = Amount("The quantity", missing="Enter a quantity")
+ACTUAL_QUANTITY = Amount("The quantity delivered")
 
 
 def _locked(session: Session, model: type, item_id: int):
@@ -152,7 +131,7 @@ def propose_pledge(session: Session, actor: User | None, data: Mapping[str, obje
     need_id = _id(data, "need_id", errors, required=True)
     offer_id = _id(data, "offer_id", errors, required=False)
     contract_id = _id(data, "contract_id", errors, required=False)
-    quantity = parse_quantity(data.get("quantity"), errors)
+    quantity = clean_decimal(data.get("quantity"), "quantity", QUANTITY, errors, required=True)
     message = data.get("message") or ""
     if not isinstance(message, str):
         errors["message"] = "The message must be text"
@@ -414,7 +393,7 @@ def deliver_pledge(
         errors["evidence"] = "Describe what was delivered, for example dates, hours or items"
     elif len(evidence) > EVIDENCE_MAX:
         errors["evidence"] = f"The evidence must be {EVIDENCE_MAX} characters or fewer"
-    actual = parse_quantity(actual_quantity, errors, "actual_quantity") if actual_quantity not in (None, "") else None
+    actual = clean_decimal(actual_quantity, "actual_quantity", ACTUAL_QUANTITY, errors)
     errors.raise_if_any()
     user, pledge, before = _transition(
         session, actor, pledge_id, action="deliver", allowed_from=(PledgeStatus.APPROVED,),

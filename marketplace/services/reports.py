@@ -41,6 +41,7 @@ from marketplace.services.accounts import require_role
 from marketplace.services.contracts import ContractProgress, progress
 from marketplace.services.errors import ValidationFailed
 from marketplace.spreadsheets import write_csv
+from marketplace.validation import Code, FieldErrors, parse_date
 
 GROUPS = ("contract", "supplier", "outcome", "district", "month")
 GROUP_LABELS = {
@@ -173,44 +174,18 @@ class _Fact:
         return self.status in DELIVERED
 
 
-def parse_date(value: object, name: str, label: str) -> date | None:
-    """A date from a ``date`` or ISO text (YYYY-MM-DD); blank means none.
-
-    Raises:
-        ValidationFailed: naming ``name`` when the value is not a real date.
-    """
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-        return value
-    if isinstance(value, str):
-        if not value.strip():
-            return None
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValidationFailed({name: f"The {label} must be a real date, like 2027-03-31"})
-
-
 def check_period(date_from: object, date_to: object) -> tuple[date | None, date | None]:
     """Both ends of a report's period, every problem reported at once.
 
     Raises:
         ValidationFailed: for a malformed date (``from``/``to``) or a period ending before it starts.
     """
-    fields: dict[str, str] = {}
-    start = end = None
-    try:
-        start = parse_date(date_from, "from", "start date")
-    except ValidationFailed as error:
-        fields.update(error.fields)
-    try:
-        end = parse_date(date_to, "to", "end date")
-    except ValidationFailed as error:
-        fields.update(error.fields)
+    errors = FieldErrors()
+    start = parse_date(date_from, "from", "the start date", errors)
+    end = parse_date(date_to, "to", "the end date", errors)
     if start and end and end < start:
-        fields["to"] = "The end date must be the same as or after the start date"
-    if fields:
-        raise ValidationFailed(fields)
+        errors.add("to", Code.OUT_OF_RANGE, "The end date must be the same as or after the start date")
+    errors.raise_if_any()
     return start, end
 
 
@@ -250,7 +225,7 @@ def _facts(
     )
     if start is not None:
         query = query.where(Pledge.approved_at >= _start_of(start))
-    if end is not None:
+    if end is not None and end < date.max:  # the last day there is has no day after it
         query = query.where(Pledge.approved_at < _start_of(end + timedelta(days=1)))
     facts = [
         _Fact(

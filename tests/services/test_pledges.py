@@ -90,7 +90,7 @@ def test_offer_capacity_is_never_over_promised(session, cast, make_need, make_us
     group, supplier, need, offer, officer = cast
     pledge(session, supplier, need, offer_id=offer.id, quantity=30)
     other_need = make_need(category="volunteering")
-    with pytest.raises(InvalidTransition, match="10 hour left"):
+    with pytest.raises(InvalidTransition, match="10 hours left"):
         pledge(session, supplier, other_need, offer_id=offer.id, quantity=11)
     last = pledge(session, supplier, other_need, offer_id=offer.id, quantity=10)
     pledges.cancel_pledge(session, supplier, last.id, "Staff off sick")
@@ -107,7 +107,7 @@ def test_need_quantity_is_never_over_promised_and_is_met_when_covered(session, m
         "measure": "volunteering-hours", "quantity_needed": 20}, today)  # fmt: skip
     first, second = make_user("supplier"), make_user("supplier")
     one = pledge(session, first, need, quantity=15)
-    with pytest.raises(InvalidTransition, match="5 hour still to be pledged"):
+    with pytest.raises(InvalidTransition, match="5 hours still to be pledged"):
         pledge(session, second, need, quantity=6)
     two = pledge(session, second, need, quantity=5)
     for made, supplier in ((one, first), (two, second)):
