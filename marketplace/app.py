@@ -11,6 +11,7 @@ from flask import Flask, g, request, session
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy.orm import sessionmaker
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -30,11 +31,11 @@ from marketplace.services.accounts import password_fingerprint
 from marketplace.services.needs import expire_overdue_needs
 from marketplace.suggestions.engine import SuggestionEngine
 from marketplace.text import refuse_nul
+from marketplace.validation import MAX_BODY_BYTES, MAX_ID
 from marketplace.web.auth import PASSWORD_FINGERPRINT, SESSION_VERSION
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
 EXPIRY_INTERVAL_SECONDS = 300
 
 
@@ -151,12 +152,10 @@ class DatabaseIdConverter(IntegerConverter):
     other methods when a conversion fails.
     """
 
-    MAX_ID = 2**31 - 1
-
     def to_python(self, value: str) -> int:
         """The id, or 0 when it cannot be one."""
         number = int(value)
-        return number if number <= self.MAX_ID else 0
+        return number if number <= MAX_ID else 0
 
 
 def _register_input_guard(app: Flask) -> None:
@@ -165,6 +164,17 @@ def _register_input_guard(app: Flask) -> None:
     No one types them, PostgreSQL cannot store them, and letting one through to a query
     would turn bad input into a server error.
     """
+
+    @app.before_request
+    def refuse_large_chunked_bodies() -> None:
+        # A chunked body has no Content-Length for MAX_CONTENT_LENGTH to judge, and the
+        # server cuts it at the limit; a body that reaches the limit is too large (413),
+        # not a malformed one (400) because its end is missing.
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if not chunked or request.content_length is not None:
+            return
+        if len(request.get_data(cache=True, parse_form_data=False)) >= MAX_BODY_BYTES:
+            raise RequestEntityTooLarge()
 
     @app.before_request
     def refuse_nul_characters() -> None:

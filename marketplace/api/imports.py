@@ -10,6 +10,7 @@ from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import bulk_import
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import DomainError, ValidationFailed
+from marketplace.validation import MAX_BODY_TEXT
 
 from . import api
 from .openapi import document, json_content, ref, responses
@@ -112,7 +113,7 @@ def _import_operation(kind: str, spec: bulk_import.Kind) -> dict[str, object]:
                 f"names the columns: {columns}. Lists (outcomes, districts) are separated by semicolons; "
                 f"categories, districts, outcomes and measures may be given by code or name; dates as "
                 f"2027-03-31 or 31/03/2027. The organisation column names an existing "
-                f"{spec.organisation_noun}. At most {bulk_import.MAX_ROWS:,} rows and 1 MB. Every row is "
+                f"{spec.organisation_noun}. At most {bulk_import.MAX_ROWS:,} rows and {MAX_BODY_TEXT}. Every row is "
                 f"checked as `POST /{kind}` checks one {spec.noun}; if any row is wrong, nothing is imported."
             ),
             "requestBody": {

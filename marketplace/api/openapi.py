@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 
 from marketplace.models import NeedStatus, OfferStatus, OrganisationKind, Verification
+from marketplace.validation import MAX_BODY_TEXT, MAX_ID
 
 from . import api
 
@@ -22,7 +23,7 @@ _ERROR_CODES = {
     "403": "Signed in, but not allowed to do this",
     "404": "No such item, or not visible to the caller",
     "409": "The item's status does not allow this",
-    "413": "The request body is larger than 1 MB",
+    "413": f"The request body is larger than {MAX_BODY_TEXT}",
     "422": "Validation failed; error.fields names each field",
     "429": "Too many requests: wait the number of seconds in Retry-After",
     "503": "A part of the service (such as the matching model) is unavailable; try again later",
@@ -93,7 +94,7 @@ def _query(name: str, description: str, schema: dict[str, object] | None = None)
 
 
 # Ids in addresses are database integers: anything else, or out of range, is a 404.
-_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _path_id(name: str) -> dict[str, object]:
@@ -247,6 +248,13 @@ _SCHEMAS: dict[str, object] = {
                     "code": {"type": "string"},
                     "message": {"type": "string"},
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "field_codes": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "A machine-readable code per field in fields: required, not_text, "
+                        "bad_characters, too_short, too_long, unknown_choice, not_a_list, not_a_date, in_the_past, "
+                        "not_a_number, out_of_range, too_precise, wrong_type, unknown_field, needs_a_measure, invalid",
+                    },
                 },
             }
         },

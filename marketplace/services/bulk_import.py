@@ -39,7 +39,7 @@ from marketplace.services.audit import record
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.reference import ReferenceLists, holding_reference_lists
 from marketplace.spreadsheets import looks_like_formula, unguard_cell, write_csv
-from marketplace.validation import MAX_UPLOAD_BYTES, Code
+from marketplace.validation import MAX_BODY_TEXT, MAX_UPLOAD_BYTES, Code
 
 log = logging.getLogger(__name__)
 
@@ -407,7 +407,7 @@ def _read_table(spec: Kind, content: bytes) -> tuple[list[str], list[tuple[int, 
 
     if len(content) > MAX_BYTES:
         raise refuse(
-            f"The file is {len(content):,} bytes; it must be 1 MB ({MAX_BYTES:,} bytes) or smaller. "
+            f"The file is {len(content):,} bytes; it must be {MAX_BODY_TEXT} ({MAX_BYTES:,} bytes) or smaller. "
             f"Split it into files of up to {MAX_ROWS:,} rows."
         )
     if content.startswith(b"PK\x03\x04") or content.startswith(b"\xd0\xcf\x11\xe0"):

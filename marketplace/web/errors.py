@@ -15,6 +15,7 @@ from marketplace.db import database_unavailable
 from marketplace.extensions import login_manager
 from marketplace.request_scope import discard_session
 from marketplace.services.errors import DomainError, NotSignedIn, ValidationFailed
+from marketplace.validation import MAX_BODY_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> object:
         if _wants_json():
-            fields = error.fields if isinstance(error, ValidationFailed) else None
-            return error_response(error.http_status, error.code, error.message, fields)
+            if isinstance(error, ValidationFailed):
+                return error_response(
+                    error.http_status, error.code, error.message, error.fields, field_codes=error.codes
+                )
+            return error_response(error.http_status, error.code, error.message)
         if isinstance(error, NotSignedIn):
             flash("Sign in to continue.", "info")
             return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
@@ -72,7 +76,7 @@ def register_error_handlers(app: Flask) -> None:
             404: "If you typed the web address, check it is correct. If you pasted it, check you copied "
             "the entire address.",
             405: "This address does not accept that kind of request.",
-            413: "The request must be smaller than 1 MB.",
+            413: f"The request must be smaller than {MAX_BODY_TEXT}.",
         }
         message = messages.get(status, error.description or "")
         # Keep what the error says about itself, such as the Allow header of a 405.

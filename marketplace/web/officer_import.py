@@ -15,6 +15,7 @@ from marketplace.services import bulk_import
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import DomainError
 from marketplace.services.reference import reference_lists
+from marketplace.validation import MAX_BODY_TEXT
 
 bp = Blueprint("officer_import", __name__, url_prefix="/officer/import")
 
@@ -34,7 +35,7 @@ class ImportForm(FlaskForm):
     file = FileField(
         "CSV file",
         widget=GovFileInput(),
-        description=f"Save the spreadsheet as 'CSV UTF-8'. Up to {bulk_import.MAX_ROWS:,} rows and 1 MB.",
+        description=f"Save the spreadsheet as 'CSV UTF-8'. Up to {bulk_import.MAX_ROWS:,} rows and {MAX_BODY_TEXT}.",
     )
     submit = SubmitField("Import", widget=GovSubmitInput())
 
@@ -102,7 +103,9 @@ def too_large(error: RequestEntityTooLarge) -> object:
         # An error handler must not raise (that would be a 500): the app's handler answers instead.
         return current_app.handle_user_exception(refused)
     form = ImportForm(formdata=None)
-    form.file.errors = [f"The file must be 1 MB or smaller. Split it into files of up to {bulk_import.MAX_ROWS:,} rows"]
+    form.file.errors = [
+        f"The file must be {MAX_BODY_TEXT} or smaller. Split it into files of up to {bulk_import.MAX_ROWS:,} rows"
+    ]
     return _page(form), 413
 
 

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
 from marketplace.app import create_app
-from marketplace.services import accounts
+from marketplace.models import Need
+from marketplace.services import accounts, needs
+from tests.conftest import need_fields, offer_fields
 
 
 def test_answers_to_a_token_are_never_stored(client, make_user, bearer):
@@ -33,3 +41,76 @@ def test_made_up_bearer_tokens_count_against_the_address(config, session_factory
     _, plain = accounts.create_token(session, make_user("community"), "a real script")
     session.flush()
     assert client.get("/api/v1/measures", headers={"Authorization": f"Bearer {plain}"}).status_code == 200
+
+
+def _post_raw(client, url, text, headers):
+    return client.post(url, data=text.encode("utf-8"), headers={**headers, "Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize("field", ["title", "description", "quantity"])
+def test_a_lone_surrogate_is_refused_naming_the_field(client, session, make_user, bearer, field):
+    headers = bearer(make_user("community"))
+    before = session.scalar(select(func.count()).select_from(Need))
+    body = json.dumps(need_fields()).replace('"' + field + '": "', '"' + field + '": "\\ud800', 1)
+    response = _post_raw(client, "/api/v1/needs", body, headers)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert field in error["fields"]
+    assert error["field_codes"][field] == "bad_characters"
+    assert session.scalar(select(func.count()).select_from(Need)) == before
+
+
+def test_a_lone_surrogate_in_a_patch_is_refused(client, make_user, bearer, session, today):
+    user = make_user("community")
+    need = needs.post_need(session, user, need_fields(), today)
+    session.flush()
+    response = _post_raw(client, f"/api/v1/needs/{need.id}", "", bearer(user))
+    response = client.patch(
+        f"/api/v1/needs/{need.id}",
+        data='{"title": "Tables \\udfff for us"}',
+        headers={**bearer(user), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "title" in response.get_json()["error"]["fields"]
+
+
+def test_json_numbers_are_read_as_decimals_not_floats(client, make_user, bearer):
+    headers = bearer(make_user("supplier"))
+    body = json.dumps(offer_fields()).replace('"capacity": 1200', '"capacity": 0.1000000000000000001')
+    response = _post_raw(client, "/api/v1/offers", body, headers)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["fields"]["capacity"] == "Capacity can have at most 2 decimal places"
+    assert error["field_codes"]["capacity"] == "too_precise"
+
+
+def test_a_number_in_quotes_is_refused_where_the_schema_says_number(client, make_user, bearer):
+    headers = bearer(make_user("supplier"))
+    response = client.post("/api/v1/offers", json=offer_fields(capacity="5"), headers=headers)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["fields"]["capacity"] == "capacity must be null or a number, like 40 (without quotes)"
+    assert error["field_codes"]["capacity"] == "wrong_type"
+    assert client.post("/api/v1/offers", json=offer_fields(capacity=5), headers=headers).status_code == 201
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_numbers(client, make_user, bearer, constant):
+    headers = bearer(make_user("supplier"))
+    body = json.dumps(offer_fields()).replace('"capacity": 1200', f'"capacity": {constant}')
+    response = _post_raw(client, "/api/v1/offers", body, headers)
+    assert response.status_code == 400
+    assert f"{constant} is not a number in JSON" in response.get_json()["error"]["message"]
+
+
+def test_a_chunked_body_over_1_mb_is_413(client, make_user, bearer):
+    headers = bearer(make_user("community"))
+    body = json.dumps(need_fields(description="x" * (1100 * 1024))).encode()
+    response = client.post(
+        "/api/v1/needs",
+        input_stream=io.BytesIO(body),
+        headers={**headers, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "too_large"
