@@ -6,8 +6,9 @@ import logging
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, g, request, session
+from flask import Flask, Response, g, request, session
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy.orm import sessionmaker
@@ -15,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from marketplace.api.errors import error_response
 from marketplace.clock import council_today
 from marketplace.config import PROJECT_ROOT, Config
 from marketplace.db import make_engine, make_session_factory, reset_write_intent, set_write_intent, write_intent
@@ -135,6 +137,7 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
 
     app.url_map.converters["int"] = DatabaseIdConverter
     app.teardown_appcontext(close_session)
+    _register_host_check(app, config)
     _register_read_only_requests(app)
     _register_input_guard(app)
     _register_expiry(app)
@@ -156,6 +159,39 @@ class DatabaseIdConverter(IntegerConverter):
         """The id, or 0 when it cannot be one."""
         number = int(value)
         return number if number <= MAX_ID else 0
+
+
+def _register_host_check(app: Flask, config: Config) -> None:
+    """Answer 400 to a request whose ``Host`` is not this site's, before anything else reads it.
+
+    Links in e-mails (confirmation, password reset) follow the request's host when
+    MARKETPLACE_BASE_URL is unset; a forged host must never reach them.
+    """
+    trusted = [host.strip("[]").lower() for host in config.trusted_hosts]
+
+    @app.before_request
+    def refuse_unknown_hosts() -> object:
+        if _host_name(request.environ.get("HTTP_HOST") or request.environ.get("SERVER_NAME", "")) in trusted:
+            return None
+        log.warning("request for an unknown host refused", extra={"path": request.path})
+        message = (
+            "This address is not one this service answers to. If you run it, set MARKETPLACE_BASE_URL "
+            "or MARKETPLACE_ALLOWED_HOSTS to the names people use."
+        )
+        if request.path.startswith("/api/"):
+            return error_response(400, "unknown_host", message)
+        return Response(message, status=400, mimetype="text/plain")
+
+    # First of all the checks: nothing else may build a link from a forged host.
+    app.before_request_funcs.setdefault(None, []).insert(0, app.before_request_funcs[None].pop())
+
+
+def _host_name(host: str) -> str | None:
+    """The name in a Host header, without its port: ``[::1]:5000`` is ``::1``; None if malformed."""
+    try:
+        return urlsplit("//" + host.strip()).hostname
+    except ValueError:
+        return None
 
 
 def _register_input_guard(app: Flask) -> None:

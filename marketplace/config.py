@@ -10,9 +10,12 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+# The names of local serving: the only hosts trusted when neither a base URL nor allowed hosts are set.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
 def normalise_database_url(url: str) -> str:
@@ -51,6 +54,9 @@ class Config:
     # The address people use to reach the site, for links in e-mails. Set it in production:
     # without it links are built from the request's Host header.
     base_url: str | None = None
+    # Host names requests may arrive under (MARKETPLACE_ALLOWED_HOSTS); any other Host header
+    # gets 400. Empty: the host of base_url when it is set, else only local serving's names.
+    allowed_hosts: tuple[str, ...] = ()
     rate_limits_enabled: bool = True
     # Where rate-limit counts are kept: memory (per process) unless a Redis URL is given.
     ratelimit_url: str | None = field(default=None, repr=False)
@@ -79,11 +85,24 @@ class Config:
             secure_cookies=_flag(env.get("MARKETPLACE_SECURE_COOKIES", "0")),
             log_level=env.get("MARKETPLACE_LOG_LEVEL", "INFO").upper(),
             base_url=(env.get("MARKETPLACE_BASE_URL") or "").rstrip("/") or None,
+            allowed_hosts=tuple(h.strip() for h in env.get("MARKETPLACE_ALLOWED_HOSTS", "").split(",") if h.strip()),
             rate_limits_enabled=_flag(env.get("MARKETPLACE_RATELIMIT_ENABLED", "1")),
             ratelimit_url=env.get("MARKETPLACE_RATELIMIT_URL") or None,
             api_rate_limit=_rate_limit(env.get("MARKETPLACE_API_RATE_LIMIT", "600 per minute")),
             proxy_hops=_whole_number(env.get("MARKETPLACE_PROXY_HOPS", "0"), "MARKETPLACE_PROXY_HOPS"),
         )
+
+    @property
+    def trusted_hosts(self) -> tuple[str, ...]:
+        """The host names requests may use: those configured, the base URL's, or local serving's.
+
+        Links in e-mails are built from the request's host when no base URL is set, so without
+        this a forged ``Host`` header would send a reset link to another site.
+        """
+        hosts = list(self.allowed_hosts)
+        if self.base_url:
+            hosts.append(urlsplit(self.base_url).hostname or "")
+        return tuple(h for h in hosts if h) or LOCAL_HOSTS
 
     def with_overrides(self, **changes: object) -> Config:
         """Return a copy with some settings changed (used by tests and the CLI)."""

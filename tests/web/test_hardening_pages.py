@@ -7,11 +7,12 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from marketplace.app import create_app
 from marketplace.logging_setup import JsonFormatter
 from marketplace.models import User
 from marketplace.services import accounts
 from marketplace.services.errors import ValidationFailed
-from tests.web.conftest import Browser, emails_to, link_in_email
+from tests.web.conftest import Browser, csrf_token, emails_to, link_in_email
 
 
 def test_signing_out_ends_the_session_for_a_copied_cookie(app, make_user):
@@ -111,3 +112,38 @@ def test_a_guessable_password_is_refused_when_changing_it(make_user):
         accounts.set_password(user, "password1", "password1")
     assert refused.value.fields["password"] == accounts.WEAK_PASSWORD
     accounts.set_password(user, "lorries all day long", "lorries all day long")
+
+
+def test_a_forged_host_gets_400_and_no_reset_link_follows_it(client, make_user, session):
+    user = make_user("community")
+    page = client.get("/forgot-password")
+    token = csrf_token(page.get_data(as_text=True))
+    response = client.post(
+        "/forgot-password",
+        data={"csrf_token": token, "email": user.email},
+        headers={"Host": "evil.example"},
+    )
+    assert response.status_code == 400
+    assert "MARKETPLACE_BASE_URL" in response.get_data(as_text=True)
+    assert emails_to(session, user.email) == []
+    api = client.get("/api/v1/needs", headers={"Host": "evil.example:5000"})
+    assert api.status_code == 400
+    assert api.get_json()["error"]["code"] == "unknown_host"
+
+
+def test_local_names_and_configured_hosts_are_answered(app, config, session_factory, make_user, session):
+    assert app.test_client().get("/", headers={"Host": "127.0.0.1:5000"}).status_code == 200
+    assert app.test_client().get("/", headers={"Host": "[::1]:5000"}).status_code == 200
+    deployed = create_app(
+        config.with_overrides(base_url="https://marketplace.example.gov.uk"), session_factory=session_factory
+    ).test_client()
+    assert deployed.get("/", headers={"Host": "marketplace.example.gov.uk"}).status_code == 200
+    assert deployed.get("/", headers={"Host": "localhost"}).status_code == 400
+    user = make_user("community")
+    page = deployed.get("/forgot-password", headers={"Host": "marketplace.example.gov.uk"})
+    deployed.post(
+        "/forgot-password",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "email": user.email},
+        headers={"Host": "marketplace.example.gov.uk"},
+    )
+    assert "https://marketplace.example.gov.uk/reset-password/" in emails_to(session, user.email)[-1].body

@@ -24,5 +24,5 @@ def test_no_page_has_an_inline_script_and_the_policy_allows_none(client):
 
 
 def test_hsts_over_https(client):
-    response = client.get("/", base_url="https://marketplace.example")
+    response = client.get("/", base_url="https://localhost")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
