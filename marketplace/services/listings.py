@@ -116,10 +116,27 @@ def can_see_unverified(viewer: User | None, organisation: Organisation) -> bool:
     return viewer is not None and (viewer.role is Role.OFFICER or viewer.organisation_id == organisation.id)
 
 
+# The one visibility rule for organisations: until the council verifies an organisation, its
+# name, needs and offers are shown only to its own members and to officers. Every view of an
+# organisation (pages, the API, the impact page and its open data) asks these two functions;
+# ``visibility_clause`` is the same rule as SQL.
+
+
+def can_see_organisation(viewer: User | None, organisation: Organisation) -> bool:
+    """True when ``viewer`` (None: the public) may see ``organisation``'s name and what it posts."""
+    return organisation.verification is Verification.VERIFIED or can_see_unverified(viewer, organisation)
+
+
+def organisation_name(viewer: User | None, organisation: Organisation, stand_in: str) -> str:
+    """The organisation's name if ``viewer`` may see it, else ``stand_in`` (like "A supplier")."""
+    return organisation.name if can_see_organisation(viewer, organisation) else stand_in
+
+
 def is_visible(viewer: User | None, listing: Need | Offer) -> bool:
     """The rule of ``visibility_clause`` for one loaded listing."""
-    hidden = not listing.organisation.verified or listing.status.value == "withdrawn"
-    return not hidden or can_see_unverified(viewer, listing.organisation)
+    if listing.status.value == "withdrawn" and not can_see_unverified(viewer, listing.organisation):
+        return False
+    return can_see_organisation(viewer, listing.organisation)
 
 
 def is_owner(viewer: User | None, listing: Need | Offer) -> bool:

@@ -26,7 +26,6 @@ from marketplace.models import (
     District,
     Measure,
     Need,
-    NeedStatus,
     Organisation,
     Outcome,
     Pledge,
@@ -35,11 +34,11 @@ from marketplace.models import (
     User,
 )
 from marketplace.models.need import need_outcome
-from marketplace.models.organisation import Verification
 from marketplace.models.pledge import COMMITTED, DELIVERED
 from marketplace.services.accounts import require_role
 from marketplace.services.contracts import ContractProgress, progress
 from marketplace.services.errors import ValidationFailed
+from marketplace.services.listings import is_visible, organisation_name
 from marketplace.spreadsheets import write_csv
 from marketplace.validation import Code, FieldErrors, parse_date
 
@@ -380,16 +379,16 @@ def social_value_report(
         ValidationFailed: for an unknown ``group_by`` or a malformed date.
     """
     require_role(actor, Role.OFFICER)
-    fields: dict[str, str] = {}
+    errors = FieldErrors()
     if group_by not in GROUPS:
-        fields["group_by"] = "Group by one of: " + ", ".join(GROUPS)
+        errors.add("group_by", Code.UNKNOWN_CHOICE, "Group by one of: " + ", ".join(GROUPS))
     start = end = None
     try:
         start, end = check_period(date_from, date_to)
     except ValidationFailed as error:
-        fields.update(error.fields)
-    if fields:
-        raise ValidationFailed(fields)
+        for name, message in error.fields.items():
+            errors.add(name, error.codes[name], message)
+    errors.raise_if_any()
     facts = _facts(session, COMMITTED, start, end)
     return Report(
         group_by=group_by,
@@ -424,16 +423,12 @@ def contracts_behind_target(session: Session, actor: User | None) -> list[Contra
     return sorted(behind, key=lambda s: (-s.shortfall, s.contract.reference))
 
 
-def _publishable(need: Need) -> bool:
-    # What the public may read about a need: the same rule as the need's own page.
-    return need.organisation.verification is Verification.VERIFIED and need.status is not NeedStatus.WITHDRAWN
-
-
 def delivered_pledges(session: Session, limit: int | None = None) -> list[DeliveredPledge]:
     """Confirmed pledges, newest confirmation first, as open data: organisations, never people.
 
     A need the public may not see (its group not yet verified, or withdrawn) is shown
-    without its title or group name, so the rows still add up to the totals.
+    without its title or group name, and a supplier the council has not verified without
+    its name, so the rows still add up to the totals (the rule of ``listings.is_visible``).
     """
     query = (
         select(Pledge)
@@ -452,12 +447,12 @@ def delivered_pledges(session: Session, limit: int | None = None) -> list[Delive
     rows = []
     for pledge in session.scalars(query):
         need, measure = pledge.need, pledge.measure
-        public = _publishable(need)
+        public = is_visible(None, need)
         rows.append(
             DeliveredPledge(
                 id=pledge.id,
                 confirmed_on=pledge.confirmed_at.astimezone(COUNCIL_ZONE).date() if pledge.confirmed_at else None,
-                supplier=pledge.supplier.name,
+                supplier=organisation_name(None, pledge.supplier, "A supplier"),
                 group=need.organisation.name if public else "A community group",
                 need_title=need.title if public else "A community need",
                 district=need.district.name,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
-from marketplace.models import OrganisationKind, Role
+from marketplace.models import OrganisationKind, Pledge, Role, User
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import contracts as contracts_service
 from marketplace.services import pledges as pledges_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
-from marketplace.services.listings import is_owner
+from marketplace.services.listings import is_owner, is_visible
 from marketplace.services.measures import list_measures
 from marketplace.services.needs import get_need
 from marketplace.services.organisations import list_organisations_of_kind
@@ -88,6 +88,15 @@ def new(need_id: int) -> object:
     )
 
 
+def _offer_title(actor: User | None, pledge: Pledge) -> str:
+    """The pledge's offer as the viewer may see it: a hidden offer's title stays hidden."""
+    if pledge.offer is None:
+        return "Not from an offer"
+    if not is_visible(actor, pledge.offer):
+        return "An offer that is not shown publicly"
+    return pledge.offer.title
+
+
 @bp.get("/pledges/<int:pledge_id>")
 def detail(pledge_id: int) -> str:
     """One pledge: what, who, its value and its history, with the actions the viewer may take."""
@@ -104,6 +113,7 @@ def detail(pledge_id: int) -> str:
         is_supplier=actor.role is Role.SUPPLIER and actor.organisation_id == pledge.supplier_id,
         contacts=pledges_service.contacts_for(session, actor, pledge),
         contacts_of=pledge.supplier.name if is_group_member else pledge.need.organisation.name,
+        offer_title=_offer_title(actor, pledge),
         progress=progress,
     )
 

@@ -114,3 +114,20 @@ def test_a_chunked_body_over_1_mb_is_413(client, make_user, bearer):
     )
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "too_large"
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("to=9999-12-31", 200),
+        ("from=0001-01-01&to=9999-12-31", 200),
+        ("to=9999-12-31&format=csv", 200),
+        ("to=10000-01-01", 422),
+        ("to=2026-02-30", 422),
+    ],
+)
+def test_any_real_date_works_in_reports_and_others_are_422(client, officer, bearer, query, status):
+    response = client.get(f"/api/v1/reports/social-value?{query}", headers=bearer(officer))
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    if status == 422:
+        assert response.get_json()["error"]["field_codes"]["to"] == "not_a_date"

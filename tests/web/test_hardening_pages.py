@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from marketplace.app import create_app
 from marketplace.logging_setup import JsonFormatter
-from marketplace.models import User
-from marketplace.services import accounts
+from marketplace.models import PledgeStatus, User
+from marketplace.services import accounts, offers, pledges
 from marketplace.services.errors import ValidationFailed
+from tests.conftest import offer_fields
+from tests.services.test_reports import pledge_to
 from tests.web.conftest import Browser, csrf_token, emails_to, link_in_email
 
 
@@ -147,3 +149,42 @@ def test_local_names_and_configured_hosts_are_answered(app, config, session_fact
         headers={"Host": "marketplace.example.gov.uk"},
     )
     assert "https://marketplace.example.gov.uk/reset-password/" in emails_to(session, user.email)[-1].body
+
+
+def test_impact_never_names_an_unverified_supplier(client, session, make_user, make_need, officer):
+    group = make_user("community", organisation="Melton Lunch Club")
+    hidden = make_user("supplier", organisation="Secret Start-up Ltd", verified=False)
+    need = make_need(by=group, title="Minibus for the lunch club", district="Melton")
+    pledge_to(session, PledgeStatus.CONFIRMED, need=need, group=group, supplier=hidden, officer=officer, quantity=20)
+
+    page = client.get("/impact").get_data(as_text=True)
+    open_csv = client.get("/impact.csv").get_data(as_text=True)
+    open_json = client.get("/impact.json").get_data(as_text=True)
+    for body in (page, open_csv, open_json):
+        assert "Secret Start-up Ltd" not in body
+        assert "A supplier" in body
+        assert "Melton Lunch Club" in body  # the verified group is still named
+
+
+def test_a_group_never_sees_the_title_of_an_unverified_suppliers_hidden_offer(
+    browser, session, make_user, make_need, today
+):
+    group = make_user("community")
+    hidden = make_user("supplier", verified=False)
+    need = make_need(by=group)
+    offer = offers.post_offer(session, hidden, offer_fields(title="Our confidential meeting room"), today)
+    pledge = pledges.propose_pledge(session, hidden, {"need_id": need.id, "offer_id": offer.id, "quantity": 10})
+    session.flush()
+
+    browser.sign_in(group)
+    page = browser.client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
+    assert "Our confidential meeting room" not in page
+    assert "An offer that is not shown publicly" in page
+
+
+def test_reports_accept_the_last_date_there_is(browser, make_user, officer):
+    browser.sign_in(officer)
+    page = browser.client.get("/officer/reports?from=2026-01-01&to=9999-12-31")
+    assert page.status_code == 200
+    early = browser.client.get("/officer/reports?from=0001-01-01&to=9999-12-31")
+    assert early.status_code == 200
