@@ -12,7 +12,7 @@ from flask import Flask, Response, g, request, session
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy.orm import sessionmaker
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge, RequestURITooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -33,7 +33,7 @@ from marketplace.services.accounts import password_fingerprint
 from marketplace.services.needs import expire_overdue_needs
 from marketplace.suggestions.engine import SuggestionEngine
 from marketplace.text import refuse_nul
-from marketplace.validation import MAX_BODY_BYTES, MAX_ID
+from marketplace.validation import MAX_BODY_BYTES, MAX_ID, MAX_REQUEST_LINE
 from marketplace.web.auth import PASSWORD_FINGERPRINT, SESSION_VERSION
 
 log = logging.getLogger(__name__)
@@ -200,6 +200,14 @@ def _register_input_guard(app: Flask) -> None:
     No one types them, PostgreSQL cannot store them, and letting one through to a query
     would turn bad input into a server error.
     """
+
+    @app.before_request
+    def refuse_long_request_lines() -> None:
+        # gunicorn refuses longer lines itself (gunicorn_conf.py); other servers answer the same.
+        environ = request.environ
+        target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+        if len(request.method) + len(target) + len(" HTTP/1.1 ") > MAX_REQUEST_LINE:
+            raise RequestURITooLarge()
 
     @app.before_request
     def refuse_large_chunked_bodies() -> None:

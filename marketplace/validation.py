@@ -25,6 +25,10 @@ MAX_BODY_BYTES = 1024 * 1024
 # A CSV file to import: 1 MB leaves room in a request for the form's own fields.
 MAX_UPLOAD_BYTES = 1_000_000
 MAX_BODY_TEXT = "1 MB"
+# The longest request line (method, address, protocol) answered, in bytes: gunicorn's largest
+# limit (marketplace/gunicorn_conf.py). The search box (256 characters) and every API filter
+# fit, even percent-encoded.
+MAX_REQUEST_LINE = 8190
 # The database's integer: an id beyond it can name no row.
 MAX_ID = 2**31 - 1
 # Amounts in a measure's unit (capacity, quantities).
@@ -64,6 +68,11 @@ class FieldErrors(dict[str, str]):
         """Record a problem with ``field``."""
         self[field] = message
         self.codes[field] = code
+
+    def merge(self, error: ValidationFailed) -> None:
+        """Add the fields (with their codes) of an error raised by another check."""
+        for name, message in error.fields.items():
+            self.add(name, error.codes.get(name, Code.INVALID), message)
 
     def code(self, field: str) -> str:
         """The code of ``field``'s problem (``invalid`` for one set without a code)."""

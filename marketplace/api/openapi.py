@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 
 from marketplace.models import NeedStatus, OfferStatus, OrganisationKind, Verification
-from marketplace.validation import MAX_BODY_TEXT, MAX_ID
+from marketplace.validation import MAX_BODY_TEXT, MAX_ID, MAX_REQUEST_LINE
 
 from . import api
 
@@ -24,14 +24,16 @@ _ERROR_CODES = {
     "404": "No such item, or not visible to the caller",
     "409": "The item's status does not allow this",
     "413": f"The request body is larger than {MAX_BODY_TEXT}",
+    "414": f"The request line (method and address) is longer than {MAX_REQUEST_LINE:,} bytes",
     "422": "Validation failed; error.fields names each field",
     "429": "Too many requests: wait the number of seconds in Retry-After",
     "503": "A part of the service (such as the matching model) is unavailable; try again later",
 }
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-# Any request can carry a bad token, a NUL in its address or be rate limited; any change can
-# carry a body that is not JSON, a session without its CSRF token, or more than 1 MB.
-_EVERY_OPERATION = ("401", "422", "429")
+# Any request can carry a bad token, a NUL in its address, an address too long or be rate
+# limited; any change can carry a body that is not JSON, a session without its CSRF token, or
+# more than 1 MB.
+_EVERY_OPERATION = ("401", "414", "422", "429")
 _EVERY_CHANGE = ("400", "413")
 _RETRY_AFTER = {
     "Retry-After": {

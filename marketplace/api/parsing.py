@@ -176,16 +176,15 @@ def list_arguments(lists: ReferenceLists, statuses: set[str]) -> tuple[Filters, 
     Raises:
         ValidationFailed: naming each bad parameter.
     """
-    fields: dict[str, str] = {}
+    errors = FieldErrors()
     filters, page, per_page = Filters(), 1, 20
     try:
         filters = check_filters(request.args, lists, statuses)
     except ValidationFailed as error:
-        fields.update(error.fields)
+        errors.merge(error)
     try:
         page, per_page = check_paging(request.args.get("page"), request.args.get("per_page"))
     except ValidationFailed as error:
-        fields.update(error.fields)
-    if fields:
-        raise ValidationFailed(fields)
+        errors.merge(error)
+    errors.raise_if_any()
     return filters, page, per_page

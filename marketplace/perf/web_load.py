@@ -333,10 +333,11 @@ class GunicornServer:
             "-m",
             "gunicorn",
             self.app,
+            # The production settings (README): threaded workers, so a request waiting on
+            # PostgreSQL leaves the worker's CPU to another (the hello yardstick runs the same way),
+            # and request lines up to gunicorn's largest limit.
+            "--config=python:marketplace.gunicorn_conf",
             f"--workers={self.workers}",
-            # Threaded workers, as the README runs production: a request waiting on PostgreSQL
-            # leaves the worker's CPU to another (the hello yardstick runs the same way).
-            "--worker-class=gthread",
             f"--threads={self.threads}",
             f"--bind={HOST}:{self.port}",
             "--timeout=600",  # workers build their matcher in the background; never kill one for it

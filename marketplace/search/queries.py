@@ -16,6 +16,7 @@ from marketplace.services.errors import ValidationFailed
 from marketplace.services.listings import visibility_clause
 from marketplace.services.paging import check_paging
 from marketplace.services.reference import reference_lists
+from marketplace.validation import Code, FieldErrors
 from search_index import ANY_STATUS, MAX_QUERY_CHARS, IndexUnavailable, SearchHit, SearchQuery, SearchResults, Viewer
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def parse_search(session: Session, args: Mapping[str, str]) -> SearchQuery:
         ValidationFailed: naming each unknown filter value or bad paging parameter.
     """
     lists = reference_lists(session)
-    fields: dict[str, str] = {}
+    errors = FieldErrors()
     allowed = {
         "kind": {"need", "offer"},
         "category": lists.category_codes,
@@ -60,16 +61,15 @@ def parse_search(session: Session, args: Mapping[str, str]) -> SearchQuery:
     for name, choices in allowed.items():
         value = args.get(name) or None
         if value is not None and value not in choices:
-            fields[name] = f"Unknown {name}: {value[:60]}"
+            errors.add(name, Code.UNKNOWN_CHOICE, f"Unknown {name}: {value[:60]}")
             value = None
         values[name] = value
     try:
         page, per_page = check_paging(args.get("page"), args.get("per_page"))
     except ValidationFailed as error:
-        fields.update(error.fields)
+        errors.merge(error)
         page, per_page = 1, 20
-    if fields:
-        raise ValidationFailed(fields)
+    errors.raise_if_any()
     status = values.pop("status")
     return SearchQuery(
         q=(args.get("q") or "")[: MAX_QUERY_CHARS * 2],

@@ -386,8 +386,7 @@ def social_value_report(
     try:
         start, end = check_period(date_from, date_to)
     except ValidationFailed as error:
-        for name, message in error.fields.items():
-            errors.add(name, error.codes[name], message)
+        errors.merge(error)
     errors.raise_if_any()
     facts = _facts(session, COMMITTED, start, end)
     return Report(

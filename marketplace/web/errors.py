@@ -77,12 +77,15 @@ def register_error_handlers(app: Flask) -> None:
             "the entire address.",
             405: "This address does not accept that kind of request.",
             413: f"The request must be smaller than {MAX_BODY_TEXT}.",
+            414: "The address is too long. Shorten the search or the filters and try again.",
         }
         message = messages.get(status, error.description or "")
         # Keep what the error says about itself, such as the Allow header of a 405.
         headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
         if _wants_json():
-            code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(status, "http_error")
+            code = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 414: "uri_too_long"}.get(
+                status, "http_error"
+            )
             return error_response(status, code, message, headers=headers)
         return (*_page(status, message), headers)
 
