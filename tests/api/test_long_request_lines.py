@@ -14,15 +14,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
 from marketplace.perf.web_load import GunicornServer
-from marketplace.schema import upgrade
-from marketplace.services.reference import seed_reference_data
-from tests.conftest import POSTGRES_ENV
-
-pytestmark = pytest.mark.skipif(os.environ.get(POSTGRES_ENV) is not None, reason="one server run is enough")
+from tests.faults import own_database
 
 
 def _get(port: int, target: str) -> tuple[int, str, str]:
@@ -40,24 +34,20 @@ def _get(port: int, target: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
+    """gunicorn with the production settings, serving a database of its own (SQLite or PostgreSQL)."""
     folder = tmp_path_factory.mktemp("gunicorn")
-    database = f"sqlite:///{folder / 'marketplace.sqlite3'}"
-    engine = create_engine(database)
-    upgrade(engine)
-    with Session(engine) as session:
-        seed_reference_data(session)
-        session.commit()
-    engine.dispose()
-    env = {
-        **os.environ,
-        "MARKETPLACE_DATABASE_URL": database,
-        "MARKETPLACE_INSTANCE_DIR": str(folder),
-        "MARKETPLACE_EMBEDDING_MODEL": "none",
-        "MARKETPLACE_SECRET_KEY": "test",
-        "PYTHONPATH": str(Path(__file__).parents[2]),
-    }
-    with GunicornServer("marketplace.app:create_app()", workers=1, log_path=folder / "server.log", env=env) as running:
-        yield running
+    with own_database(folder) as database:
+        env = {
+            **os.environ,
+            "MARKETPLACE_DATABASE_URL": database,
+            "MARKETPLACE_INSTANCE_DIR": str(folder),
+            "MARKETPLACE_EMBEDDING_MODEL": "none",
+            "MARKETPLACE_SECRET_KEY": "test",
+            "PYTHONPATH": str(Path(__file__).parents[2]),
+        }
+        log = folder / "server.log"
+        with GunicornServer("marketplace.app:create_app()", workers=1, log_path=log, env=env) as running:
+            yield running
 
 
 def test_the_search_box_and_api_filters_fit_at_their_limits(server):
