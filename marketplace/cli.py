@@ -177,7 +177,13 @@ def reindex(ctx: Context) -> None:
     with tqdm(total=total, desc="Indexing needs and offers", unit="item") as bar:
         # Large rebuilds use one indexing process per core (a CLI process can safely fork).
         workers = min(2, os.cpu_count() or 1) if total > PARALLEL_REBUILD_FROM else 1
-        rebuild(factory, _search_index(ctx), progress=lambda done: bar.update(done - bar.n), workers=workers)
+        rebuild(
+            factory,
+            _search_index(ctx),
+            progress=lambda done: bar.update(done - bar.n),
+            workers=workers,
+            replica=ctx.config.index_replica,
+        )
     click.echo(f"Search index rebuilt at {ctx.config.index_dir} ({total} needs and offers).")
     engine = SuggestionEngine(factory, ctx.config.embedding_model)
     try:
@@ -421,8 +427,9 @@ def import_(ctx: Context, file: Path, no_reindex: bool) -> None:
         return
     total = summary.rows.get("need", 0) + summary.rows.get("offer", 0)
     index = _search_index(ctx)
-    # Not search.sync.rebuild: that empties the listing-change outbox, and the imported rows should
-    # stay exactly as exported (the app replays the outbox later, which is harmless).
+    # Not search.sync.rebuild: that registers this server's index replica in the database, and the
+    # imported rows should stay exactly as exported. The folder records no replica position, so
+    # the app rebuilds it once more at its first start (see marketplace.search.replicas).
     with (
         tqdm(total=total, desc="Indexing needs and offers", unit="item") as bar,
         make_session_factory(ctx.engine)() as session,
