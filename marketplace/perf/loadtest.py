@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
@@ -343,18 +343,18 @@ def open_need_ids(database_url: str) -> list[int]:
 
 
 def wait_for_outbox(database_url: str, timeout: float) -> int:
-    """Wait until the servers' sync threads have drained the search outbox; the rows left."""
-    from marketplace.db import make_engine
-    from marketplace.models import ListingChange
+    """Wait until the servers' search index replica has applied the change log; the rows left."""
+    from marketplace.db import make_engine, make_session_factory
+    from marketplace.search.replicas import unapplied
 
     engine = make_engine(normalise_database_url(database_url))
     deadline = time.monotonic() + timeout
     try:
         while True:
-            with engine.connect() as connection:
-                left = connection.scalar(select(func.count()).select_from(ListingChange))
+            with make_session_factory(engine)() as session:
+                left = unapplied(session)
             if not left or time.monotonic() > deadline:
-                return int(left or 0)
+                return left
             time.sleep(0.5)
     finally:
         engine.dispose()

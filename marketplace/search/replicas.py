@@ -199,3 +199,11 @@ def prune(session: Session) -> int:
         .execution_options(synchronize_session=False)
     ).rowcount
     return int(removed or 0)
+
+
+def unapplied(session: Session) -> int:
+    """How many log rows the slowest replica has still to apply (all of them if none exists)."""
+    slowest = session.scalar(select(func.min(IndexReplica.applied_through)))
+    return int(
+        session.scalar(select(func.count()).select_from(ListingChange).where(ListingChange.id > (slowest or 0))) or 0
+    )
