@@ -439,6 +439,26 @@ def import_(ctx: Context, file: Path, no_reindex: bool) -> None:
     click.echo(f"Search index rebuilt at {ctx.config.index_dir} ({total} needs and offers).")
 
 
+def _performance_tools() -> None:
+    """Make the performance tooling (``benchmarks/perf`` in the source checkout) importable.
+
+    It is not part of the product a council runs, so the installed package does not carry it:
+    ``bench``, ``generate`` and ``loadtest`` work from a checkout (an editable install).
+    """
+    try:
+        import benchmarks.perf  # noqa: F401
+    except ImportError:
+        checkout = Path(__file__).resolve().parents[1]
+        if not (checkout / "benchmarks" / "perf" / "__init__.py").is_file():
+            click.echo(
+                "Error: the performance tools live in benchmarks/ of the source checkout; run this command "
+                "from a checkout installed with `pip install -e .`.",
+                err=True,
+            )
+            sys.exit(2)
+        sys.path.insert(0, str(checkout))
+
+
 @main.command()
 @click.option(
     "--database-url",
@@ -470,7 +490,8 @@ def loadtest(
     """
     import signal
 
-    from marketplace.perf.loadtest import run_loadtest
+    _performance_tools()
+    from benchmarks.perf.loadtest import run_loadtest
 
     # A plain kill stops the run like Ctrl-C: servers stopped, database dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -502,8 +523,9 @@ def generate(ctx: Context, items: int, seed: int) -> None:
     encoded in batches and the search index is updated after each chunk, with a progress
     bar. Run `marketplace init` first; the accounts' password is printed at the end.
     """
-    from marketplace.perf.synthetic import PASSWORD
-    from marketplace.perf.synthetic import generate as generate_items
+    _performance_tools()
+    from benchmarks.perf.synthetic import PASSWORD
+    from benchmarks.perf.synthetic import generate as generate_items
     from marketplace.services.errors import ServiceUnavailable
     from marketplace.suggestions.engine import SuggestionEngine
     from search_index import SearchIndex
@@ -543,8 +565,9 @@ def bench(
     run's own wall clock against its budget (5 minutes for --quick, 30 for the full run).
     Progress goes to standard error; see docs/PERFORMANCE.md for what each figure compares.
     """
-    from marketplace.perf import bench as suite
-    from marketplace.perf.results import results_json, results_table
+    _performance_tools()
+    from benchmarks.perf import bench as suite
+    from benchmarks.perf.results import results_json, results_table
 
     sizes = (items,) if items else suite.QUICK_SIZES if quick else suite.FULL_SIZES
     # The issue's time budget applies to the standard runs as specified (20-s web runs).

@@ -17,7 +17,7 @@ Then, at that size:
   ``SentenceTransformer.encode`` of a sample of the same texts, measured in slices
   between the load's chunks (so both see the same spells of machine load, and the slices
   are not counted in the load's time), and the web figures and worker memory from
-  :mod:`marketplace.perf.web_load`.
+  :mod:`benchmarks.perf.web_load`.
 
 Targets are attached to the figures at the largest size of the run (100k in the full run,
 10k with ``--quick``). Progress goes to standard error so ``--json`` stays parseable.
@@ -40,13 +40,13 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from benchmarks.perf.fts import build_fts, fts_search, percentile
+from benchmarks.perf.results import Result, Target
+from benchmarks.perf.synthetic import CHUNK, LoadReport, generate
 from marketplace.clock import council_today
 from marketplace.db import make_engine, make_session_factory, write_intent
 from marketplace.models import ListingEmbedding, Need, Offer, Organisation, User
 from marketplace.models.organisation import Verification
-from marketplace.perf.fts import build_fts, fts_search, percentile
-from marketplace.perf.results import Result, Target
-from marketplace.perf.synthetic import CHUNK, LoadReport, generate
 from marketplace.schema import upgrade
 from marketplace.search.documents import all_documents
 from marketplace.search.queries import search
@@ -409,7 +409,7 @@ def run_bench(
 
 def _web(store: Store, duration: float) -> list[Result]:
     # Built by the load-test work in web_load.py: gunicorn, 2 workers, 20 clients.
-    from marketplace.perf.web_load import measure_web
+    from benchmarks.perf.web_load import measure_web
 
     say(f"web: gunicorn with 2 workers and 20 clients, {duration:g} s per page, {store.items:,} items")
     env = {"MARKETPLACE_EMBEDDING_MODEL": store.engine.model} if store.engine.model else None

@@ -12,6 +12,9 @@ import pytest
 
 from tests.conftest import POSTGRES_ENV
 
+# Slow (real servers, real model): run with `pytest -m perf tests/perf`.
+pytestmark = pytest.mark.perf
+
 KEYS = {"name", "value", "unit", "yardstick", "ratio", "target", "met"}
 
 
@@ -60,7 +63,7 @@ def test_bench_json_has_every_figure_with_its_yardstick(tmp_path: Path) -> None:
     reason="bench builds its own SQLite databases whatever the configured database; the SQLite run covers it",
 )
 def test_a_run_with_a_budget_ends_with_its_own_wall_clock(tmp_path: Path) -> None:
-    from marketplace.perf.bench import run_bench
+    from benchmarks.perf.bench import run_bench
 
     results = run_bench((30, 60), web=False, workdir=tmp_path / "bench", queries=10, budget_minutes=30)
     names = [r.name for r in results]

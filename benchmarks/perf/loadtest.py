@@ -33,8 +33,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from marketplace.config import normalise_database_url
-from marketplace.perf.web_load import (
+from benchmarks.perf.web_load import (
     MARKETPLACE_APP,
     Client,
     GunicornServer,
@@ -44,6 +43,7 @@ from marketplace.perf.web_load import (
     marketplace_env,
     wait_for_matchers,
 )
+from marketplace.config import normalise_database_url
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_SEED_ITEMS = 300
@@ -250,10 +250,10 @@ def seed(database_url: str, index_dir: Path, users: int, seed_items: int, progre
     Every ninth user is an officer; the others alternate community group member and supplier,
     each in an organisation of their own that an officer has verified.
     """
+    from benchmarks.perf.synthetic import generate
     from marketplace.clock import council_today
     from marketplace.config import Config
     from marketplace.db import make_engine, make_session_factory
-    from marketplace.perf.synthetic import generate
     from marketplace.schema import upgrade
     from marketplace.services import accounts, organisations
     from marketplace.services.reference import seed_reference_data
