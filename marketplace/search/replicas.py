@@ -27,6 +27,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -50,6 +51,8 @@ KEEP_BEHIND = 100_000
 # Below PostgreSQL's deadlock_timeout (1 s), so if a writer ever waited on another writer
 # queued behind this lock, this wait gives up before any writer's transaction is aborted.
 HORIZON_WAIT_MS = 500
+_HORIZON_TRIES = 10
+_HORIZON_TRY_PAUSE = 0.02
 # Any constant: lets one process at a time prune the log.
 _PRUNE_LOCK = 0x5356_4D50
 _NAME_LENGTH = 200
@@ -109,7 +112,22 @@ def horizon(session: Session, wait_ms: int = HORIZON_WAIT_MS) -> int | None:
     if connection.dialect.name != "postgresql":
         return latest_change(session)  # one writer at a time: ids are in commit order
     # A session-level lock, released explicitly: a transaction-level one would last as long
-    # as the caller's outermost transaction.
+    # as the caller's outermost transaction. First a few tries that never wait (a request
+    # that waits would queue every new writer behind it), then one short wait.
+    for _ in range(_HORIZON_TRIES):
+        if session.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOG_WRITERS_LOCK}):
+            break
+        time.sleep(_HORIZON_TRY_PAUSE)
+    else:
+        if not _wait_for_log_writers(session, wait_ms):
+            return None
+    try:
+        return latest_change(session)
+    finally:
+        session.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOG_WRITERS_LOCK})
+
+
+def _wait_for_log_writers(session: Session, wait_ms: int) -> bool:
     try:
         with session.begin_nested():
             previous = session.scalar(text("SELECT current_setting('lock_timeout')"))
@@ -118,12 +136,9 @@ def horizon(session: Session, wait_ms: int = HORIZON_WAIT_MS) -> int | None:
             session.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": previous})
     except OperationalError as error:
         if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available
-            return None
+            return False
         raise
-    try:
-        return latest_change(session)
-    finally:
-        session.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOG_WRITERS_LOCK})
+    return True
 
 
 def register(session: Session, name: str) -> None:

@@ -27,8 +27,10 @@ from marketplace.clock import council_today
 from marketplace.db import make_engine, make_session_factory
 from marketplace.schema import upgrade
 from marketplace.search import replicas
+from marketplace.search.sync import check, drain
 from marketplace.services import accounts, needs, organisations
 from marketplace.services.reference import seed_reference_data
+from search_index import SearchIndex, SearchQuery, Viewer
 from tests.conftest import PASSWORD, POSTGRES_ENV, _create_postgres_database, need_fields
 
 pytestmark = pytest.mark.skipif(
@@ -254,3 +256,41 @@ def test_two_servers_share_every_change_survive_a_kill_and_a_lost_folder(databas
     for server in (first, second):
         report = server.check_index()
         assert f"Checked {LONG_RUN + 3} needs and offers." in report
+
+
+def test_a_replica_never_moves_past_a_change_whose_transaction_is_still_open(database, tmp_path):
+    # PostgreSQL hands out ids before commit: here id n is written by a transaction still open
+    # while id n + 1 commits. A replica that applied n + 1 and recorded it would never see n.
+    url, _ = database
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    index = SearchIndex(tmp_path / "index")
+    try:
+        drain(factory, index, replica="only")
+        with factory() as slow:
+            early = needs.post_need(
+                slow,
+                accounts.get_user_by_email(slow, "group@example.org"),
+                need_fields(title="Early lantern"),
+                council_today(),
+            )
+            slow.flush()
+            with factory() as quick:
+                late = needs.post_need(
+                    quick,
+                    accounts.get_user_by_email(quick, "group@example.org"),
+                    need_fields(title="Late lantern"),
+                    council_today(),
+                )
+                quick.commit()
+            assert early.id < late.id
+            assert drain(factory, index, replica="only") == 0  # waits for the open transaction
+            assert replicas.read_position(tmp_path / "index").applied_through < early.id
+            slow.commit()
+        drain(factory, index, replica="only")
+        hits = index.search(SearchQuery(q="lantern"), Viewer(is_officer=True)).hits
+        assert {hit.id for hit in hits} == {early.id, late.id}
+        assert check(factory, index, fix=False).ok
+    finally:
+        index.close()
+        engine.dispose()
