@@ -564,6 +564,8 @@ def bench(
     is not touched) at 1k, 10k and 100k items (--quick: 1k and 10k). The last row is the
     run's own wall clock against its budget (5 minutes for --quick, 30 for the full run).
     Progress goes to standard error; see docs/PERFORMANCE.md for what each figure compares.
+    The vectors of the synthetic texts are kept between runs in $MARKETPLACE_BENCH_CACHE
+    (default ~/.cache/marketplace-bench), so only the first run encodes the corpus.
     """
     _performance_tools()
     from benchmarks.perf import bench as suite
