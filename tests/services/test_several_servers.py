@@ -203,11 +203,7 @@ def _post_long_run(database_url: str, word: str) -> list[int]:
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
-            group = accounts.get_user_by_email(session, "group@example.org")
-            ids = [
-                needs.post_need(session, group, need_fields(title=f"{word} {number}"), council_today()).id
-                for number in range(LONG_RUN)
-            ]
+            ids = [_post_as_group(session, f"{word} {number}").id for number in range(LONG_RUN)]
             session.commit()
         return ids
     finally:
@@ -258,6 +254,11 @@ def test_two_servers_share_every_change_survive_a_kill_and_a_lost_folder(databas
         assert f"Checked {LONG_RUN + 3} needs and offers." in report
 
 
+def _post_as_group(session, title: str):
+    group = accounts.get_user_by_email(session, "group@example.org")
+    return needs.post_need(session, group, need_fields(title=title), council_today())
+
+
 def test_a_replica_never_moves_past_a_change_whose_transaction_is_still_open(database, tmp_path):
     # PostgreSQL hands out ids before commit: here id n is written by a transaction still open
     # while id n + 1 commits. A replica that applied n + 1 and recorded it would never see n.
@@ -268,20 +269,10 @@ def test_a_replica_never_moves_past_a_change_whose_transaction_is_still_open(dat
     try:
         drain(factory, index, replica="only")
         with factory() as slow:
-            early = needs.post_need(
-                slow,
-                accounts.get_user_by_email(slow, "group@example.org"),
-                need_fields(title="Early lantern"),
-                council_today(),
-            )
+            early = _post_as_group(slow, "Early lantern")
             slow.flush()
             with factory() as quick:
-                late = needs.post_need(
-                    quick,
-                    accounts.get_user_by_email(quick, "group@example.org"),
-                    need_fields(title="Late lantern"),
-                    council_today(),
-                )
+                late = _post_as_group(quick, "Late lantern")
                 quick.commit()
             assert early.id < late.id
             assert drain(factory, index, replica="only") == 0  # waits for the open transaction
