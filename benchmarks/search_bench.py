@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from marketplace.perf.fts import FACETS_SQL, build_fts, fts_search, percentile
+from benchmarks.perf.fts import FACETS_SQL, build_fts, fts_search, percentile
 from search_index import IndexedItem, SearchIndex, SearchQuery, Viewer
 
 CATEGORIES = {

@@ -95,7 +95,7 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
     engine = session_factory.kw["bind"]
     if config.check_schema:
         check_schema(engine)
-    search = SearchSync(session_factory, config.index_dir, background=not config.testing)
+    search = SearchSync(session_factory, config.index_dir, background=not config.testing, replica=config.index_replica)
     mail = MailSender(session_factory, config, background=not config.testing)
     app.extensions["marketplace"] = AppState(
         config=config,

@@ -177,7 +177,13 @@ def reindex(ctx: Context) -> None:
     with tqdm(total=total, desc="Indexing needs and offers", unit="item") as bar:
         # Large rebuilds use one indexing process per core (a CLI process can safely fork).
         workers = min(2, os.cpu_count() or 1) if total > PARALLEL_REBUILD_FROM else 1
-        rebuild(factory, _search_index(ctx), progress=lambda done: bar.update(done - bar.n), workers=workers)
+        rebuild(
+            factory,
+            _search_index(ctx),
+            progress=lambda done: bar.update(done - bar.n),
+            workers=workers,
+            replica=ctx.config.index_replica,
+        )
     click.echo(f"Search index rebuilt at {ctx.config.index_dir} ({total} needs and offers).")
     engine = SuggestionEngine(factory, ctx.config.embedding_model)
     try:
@@ -421,8 +427,9 @@ def import_(ctx: Context, file: Path, no_reindex: bool) -> None:
         return
     total = summary.rows.get("need", 0) + summary.rows.get("offer", 0)
     index = _search_index(ctx)
-    # Not search.sync.rebuild: that empties the listing-change outbox, and the imported rows should
-    # stay exactly as exported (the app replays the outbox later, which is harmless).
+    # Not search.sync.rebuild: that registers this server's index replica in the database, and the
+    # imported rows should stay exactly as exported. The folder records no replica position, so
+    # the app rebuilds it once more at its first start (see marketplace.search.replicas).
     with (
         tqdm(total=total, desc="Indexing needs and offers", unit="item") as bar,
         make_session_factory(ctx.engine)() as session,
@@ -430,6 +437,26 @@ def import_(ctx: Context, file: Path, no_reindex: bool) -> None:
         workers = min(2, os.cpu_count() or 1) if total > PARALLEL_REBUILD_FROM else 1
         index.rebuild(all_documents(session), progress=lambda done: bar.update(done - bar.n), workers=workers)
     click.echo(f"Search index rebuilt at {ctx.config.index_dir} ({total} needs and offers).")
+
+
+def _performance_tools() -> None:
+    """Make the performance tooling (``benchmarks/perf`` in the source checkout) importable.
+
+    It is not part of the product a council runs, so the installed package does not carry it:
+    ``bench``, ``generate`` and ``loadtest`` work from a checkout (an editable install).
+    """
+    try:
+        import benchmarks.perf  # noqa: F401
+    except ImportError:
+        checkout = Path(__file__).resolve().parents[1]
+        if not (checkout / "benchmarks" / "perf" / "__init__.py").is_file():
+            click.echo(
+                "Error: the performance tools live in benchmarks/ of the source checkout; run this command "
+                "from a checkout installed with `pip install -e .`.",
+                err=True,
+            )
+            sys.exit(2)
+        sys.path.insert(0, str(checkout))
 
 
 @main.command()
@@ -463,7 +490,8 @@ def loadtest(
     """
     import signal
 
-    from marketplace.perf.loadtest import run_loadtest
+    _performance_tools()
+    from benchmarks.perf.loadtest import run_loadtest
 
     # A plain kill stops the run like Ctrl-C: servers stopped, database dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -495,8 +523,9 @@ def generate(ctx: Context, items: int, seed: int) -> None:
     encoded in batches and the search index is updated after each chunk, with a progress
     bar. Run `marketplace init` first; the accounts' password is printed at the end.
     """
-    from marketplace.perf.synthetic import PASSWORD
-    from marketplace.perf.synthetic import generate as generate_items
+    _performance_tools()
+    from benchmarks.perf.synthetic import PASSWORD
+    from benchmarks.perf.synthetic import generate as generate_items
     from marketplace.services.errors import ServiceUnavailable
     from marketplace.suggestions.engine import SuggestionEngine
     from search_index import SearchIndex
@@ -535,9 +564,12 @@ def bench(
     is not touched) at 1k, 10k and 100k items (--quick: 1k and 10k). The last row is the
     run's own wall clock against its budget (5 minutes for --quick, 30 for the full run).
     Progress goes to standard error; see docs/PERFORMANCE.md for what each figure compares.
+    The vectors of the synthetic texts are kept between runs in $MARKETPLACE_BENCH_CACHE
+    (default ~/.cache/marketplace-bench), so only the first run encodes the corpus.
     """
-    from marketplace.perf import bench as suite
-    from marketplace.perf.results import results_json, results_table
+    _performance_tools()
+    from benchmarks.perf import bench as suite
+    from benchmarks.perf.results import results_json, results_table
 
     sizes = (items,) if items else suite.QUICK_SIZES if quick else suite.FULL_SIZES
     # The issue's time budget applies to the standard runs as specified (20-s web runs).

@@ -42,6 +42,9 @@ class Config:
     secret_key: str = field(repr=False)
     instance_dir: Path
     index_dir: Path
+    # The name of this server's search index replica (see README, "Several app servers");
+    # unset: the host name and the index folder's path.
+    index_replica: str | None = None
     smtp_url: str | None = field(default=None, repr=False)
     mail_sender: str = "marketplace@localhost"
     council_name: str = "Leicestershire County Council"
@@ -78,6 +81,7 @@ class Config:
             secret_key=secret_key,
             instance_dir=instance_dir,
             index_dir=Path(env.get("MARKETPLACE_INDEX_DIR", str(instance_dir / "search-index"))),
+            index_replica=env.get("MARKETPLACE_INDEX_REPLICA") or None,
             smtp_url=env.get("MARKETPLACE_SMTP_URL") or None,
             mail_sender=env.get("MARKETPLACE_MAIL_SENDER", "marketplace@localhost"),
             council_name=env.get("MARKETPLACE_COUNCIL_NAME", "Leicestershire County Council"),

@@ -3,6 +3,7 @@
 from marketplace.models.audit import AuditEntry
 from marketplace.models.contract import Contract
 from marketplace.models.embedding import ListingEmbedding
+from marketplace.models.index_replica import IndexReplica
 from marketplace.models.listing_change import ListingChange
 from marketplace.models.measure_proxy import MeasureProxy
 from marketplace.models.need import Need, NeedStatus
@@ -19,6 +20,7 @@ __all__ = [
     "Category",
     "Contract",
     "District",
+    "IndexReplica",
     "ListingChange",
     "ListingEmbedding",
     "Measure",

@@ -1,4 +1,4 @@
-"""The outbox of changed needs and offers, drained into the search index after commit."""
+"""The change log of needs and offers, applied by every app server's search index replica after commit."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ class ListingChange(Base):
     """A need or offer changed in some transaction; its index entry must be refreshed.
 
     Written in the same transaction as the change, so a crash between the commit and the
-    index write loses nothing: the row is still here for the next drain.
+    index write loses nothing: each replica applies the log in id order from where it got to,
+    and rows are pruned only behind the slowest replica (see ``marketplace.search.replicas``).
     """
 
     __tablename__ = "listing_change"

@@ -45,13 +45,21 @@ def _text_hash(document: matching.Need | matching.Offer) -> str:
 class SuggestionEngine:
     """Owns the process's matcher; thread-safe."""
 
-    def __init__(self, session_factory: sessionmaker, model: str | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker,
+        model: str | None = None,
+        *,
+        encoder: matching.SemanticEncoder | None = None,
+    ) -> None:
         self.session_factory = session_factory
         self.model = model
         self._lock = threading.RLock()
         self._matcher: matching.Matcher | None = None
-        self._encoder: matching.SemanticEncoder | None = None
-        self._encoder_loaded = False
+        # An encoder given here is used as it is (the bench passes one that remembers vectors
+        # between runs); otherwise the configured model is loaded on first use.
+        self._encoder: matching.SemanticEncoder | None = encoder
+        self._encoder_loaded = encoder is not None
         self._watermark: datetime | None = None
 
     @property

@@ -116,3 +116,28 @@ def test_writers_during_a_rebuild_lose_nothing(tmp_path, context):
     expected = _expected_keys(with_deletes=False) | {i.key for i in base}
     assert _indexed_keys(index) == expected
     index.close()
+
+
+def _commit_many(path: str, commits: int) -> None:
+    index = SearchIndex(Path(path), create=False, lock_timeout=120)
+    for number in range(commits):
+        index.apply([_item(7, number)])
+    index.close()
+
+
+def test_readers_opening_the_index_while_a_writer_commits_never_see_it_broken(tmp_path, context):
+    # Each commit deletes the previous table of contents (_MAIN_<n>.toc): a reader that listed
+    # the folder just before must try again, not report the index as unreadable.
+    path = tmp_path / "search"
+    SearchIndex(path).close()
+    writer = context.Process(target=_commit_many, args=(str(path), 80))
+    writer.start()
+    opened = 0
+    while writer.is_alive() or not opened:
+        reader = SearchIndex(path, create=False)
+        reader.verify()  # raises IndexUnavailable if a vanished file were taken for corruption
+        reader.close()
+        opened += 1
+    writer.join(timeout=120)
+    assert writer.exitcode == 0
+    assert SearchIndex(path, create=False).verify() == 80

@@ -24,6 +24,7 @@ from marketplace.db import Base, make_engine, make_session_factory
 from marketplace.demo import load_demo_data
 from marketplace.models import Need, User
 from marketplace.schema import head_revision, upgrade
+from marketplace.search import replicas
 from marketplace.services import accounts, measures, needs, offers
 from marketplace.services.data_transfer import (
     MalformedExport,
@@ -79,6 +80,9 @@ def _fill(engine: Engine, today: date) -> None:
         # Real vectors from the real model, for a few needs only: encoding all 90 would take long.
         few = session.scalars(select(Need).order_by(Need.id).limit(3)).all()
         SuggestionEngine(factory).store_vectors(session, "need", [need_document(need) for need in few])
+        session.commit()
+        # An app server's search index replica, as it records itself before its first rebuild.
+        replicas.register(session, "app-1:/srv/marketplace/search-index")
         session.commit()
 
 

@@ -1,10 +1,13 @@
 """The search index follows the database: after commit, never before, and recoverably."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 
-from marketplace.models import ListingChange
+from marketplace.db import utcnow
+from marketplace.models import IndexReplica, ListingChange
+from marketplace.search import replicas
 from marketplace.search.queries import database_search, search, viewer_of
+from marketplace.search.replicas import REPLICA_LIVE
 from marketplace.search.sync import SearchSync, check, drain, rebuild
 from marketplace.services import needs, offers, organisations
 from search_index import ANY_STATUS, SearchIndex, SearchQuery
@@ -35,12 +38,97 @@ def test_committed_changes_reach_the_index_and_rolled_back_ones_never_do(session
     assert found(index, "folding") == {("need", kept.id)}
 
 
-def test_outbox_is_emptied_by_a_drain(session, session_factory, make_need, index):
-    make_need()
+def log_ids(session):
+    session.expire_all()
+    return set(session.scalars(select(ListingChange.id)))
+
+
+def test_the_log_is_pruned_only_behind_the_slowest_replica(session, session_factory, make_need, tmp_path):
+    first = SearchIndex(tmp_path / "first")
+    second = SearchIndex(tmp_path / "second")
+    drain(session_factory, first, replica="first")
+    drain(session_factory, second, replica="second")
+    older = make_need(title="Folding tables for the scouts")
     session.commit()
-    assert session.scalar(select(func.count()).select_from(ListingChange)) > 0
-    drain(session_factory, index)
-    assert session.scalar(select(func.count()).select_from(ListingChange)) == 0
+    newer = make_need(title="Folding chairs for the scouts")
+    session.commit()
+    waiting = log_ids(session)
+    assert len(waiting) >= 2
+
+    drain(session_factory, first, replica="first")
+    # The second replica has not applied them yet: they stay for it.
+    assert log_ids(session) == waiting
+    assert found(first, "folding") == {("need", older.id), ("need", newer.id)}
+    assert found(second, "folding") == set()
+
+    drain(session_factory, second, replica="second")
+    assert found(second, "folding") == {("need", older.id), ("need", newer.id)}
+    # Both have them: only the newest row stays, as the log's high-water mark.
+    assert log_ids(session) == {max(waiting)}
+    positions = dict(session.execute(select(IndexReplica.name, IndexReplica.applied_through)).all())
+    assert positions == {"first": max(waiting), "second": max(waiting)}
+    first.close()
+    second.close()
+
+
+def test_a_replica_away_too_long_is_not_waited_for_and_rebuilds_when_it_returns(
+    session, session_factory, make_need, tmp_path
+):
+    first = SearchIndex(tmp_path / "first")
+    away = SearchIndex(tmp_path / "away")
+    drain(session_factory, first, replica="first")
+    drain(session_factory, away, replica="away")
+    session.execute(update(IndexReplica).where(IndexReplica.name == "away").values(seen_at=utcnow() - REPLICA_LIVE * 2))
+    session.commit()
+    need = make_need(title="Marquee for the carnival")
+    session.commit()
+    other = make_need(title="Bunting for the carnival")
+    session.commit()
+    drain(session_factory, first, replica="first")
+    # Pruned past the replica that was away, which is forgotten.
+    assert min(log_ids(session)) > replicas.read_position(tmp_path / "away").applied_through + 1
+    assert session.get(IndexReplica, "away", populate_existing=True) is None
+
+    drain(session_factory, away, replica="away")
+    assert found(away, "carnival") == {("need", need.id), ("need", other.id)}
+    assert check(session_factory, away, fix=False).ok
+    first.close()
+    away.close()
+
+
+def test_a_replica_more_than_the_bound_behind_rebuilds(session, session_factory, make_need, tmp_path, monkeypatch):
+    monkeypatch.setattr(replicas, "KEEP_BEHIND", 1)
+    first = SearchIndex(tmp_path / "first")
+    slow = SearchIndex(tmp_path / "slow")
+    drain(session_factory, first, replica="first")
+    drain(session_factory, slow, replica="slow")
+    titles = ["Gazebo for the fete", "Trestle tables for the fete", "Urn for the fete"]
+    made = [make_need(title=title) for title in titles]
+    session.commit()
+    drain(session_factory, first, replica="first")
+    assert session.get(IndexReplica, "slow", populate_existing=True) is None
+    drain(session_factory, slow, replica="slow")
+    assert found(slow, "fete") == {("need", need.id) for need in made}
+    assert session.get(IndexReplica, "slow", populate_existing=True) is not None
+    first.close()
+    slow.close()
+
+
+def test_a_batch_applied_twice_after_a_crash_leaves_the_index_right(session, session_factory, make_need, tmp_path):
+    index = SearchIndex(tmp_path / "index")
+    drain(session_factory, index, replica="only")
+    before = replicas.read_position(tmp_path / "index")
+    need = make_need(title="Defibrillator for the cricket club")
+    session.commit()
+    drain(session_factory, index, replica="only")
+    # As if the process died after the Whoosh commit but before recording its position.
+    replicas.write_position(tmp_path / "index", before)
+    need.title = "Defibrillator cabinet for the cricket club"
+    session.commit()
+    drain(session_factory, index, replica="only")
+    assert found(index, "cabinet") == {("need", need.id)}
+    assert check(session_factory, index, fix=False).ok
+    index.close()
 
 
 def test_withdrawn_and_expired_needs_leave_public_results(session, session_factory, make_user, make_need, index, today):

@@ -37,7 +37,7 @@ from urllib.parse import urlencode
 import numpy as np
 import psutil
 
-from marketplace.perf.results import Result, Target
+from benchmarks.perf.results import Result, Target
 
 T = TypeVar("T")
 THREADS_PER_WORKER = 4
@@ -49,7 +49,8 @@ SERVER_START_SECONDS = 180.0
 # Building the matcher reads (and, when missing, computes) every open item's vector.
 MATCHER_WARM_SECONDS = 1800.0
 MARKETPLACE_APP = "marketplace.app:create_app()"
-HELLO_APP = "marketplace.perf.hello:hello_app()"
+HELLO_APP = "benchmarks.perf.hello:hello_app()"
+CHECKOUT = Path(__file__).resolve().parents[2]
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 # Targets from issue #7.
@@ -343,6 +344,8 @@ class GunicornServer:
             "--timeout=600",  # workers build their matcher in the background; never kill one for it
             "--graceful-timeout=10",
             "--log-level=warning",
+            # The hello yardstick lives in benchmarks/, which the installed package does not carry.
+            f"--pythonpath={CHECKOUT}",
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

@@ -44,6 +44,9 @@ from search_index import SearchIndex
 
 PASSWORD = "synthetic-marketplace-2026"
 CHUNK = 1000
+# Bump whenever a change here alters the texts generated for a seed: the bench's vector cache
+# (benchmarks/perf/vectors.py) is keyed by it.
+GENERATOR_VERSION = 1
 NEED_SHARE = 0.6
 # Where each district's towns are, to keep a recombined text's places in its district.
 TOWNS = {

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.perf.web_load import measure_web
 from marketplace.cli import main
 from marketplace.clock import council_today
 from marketplace.db import make_engine, make_session_factory
-from marketplace.perf.web_load import measure_web
 from marketplace.schema import upgrade
 from marketplace.search.sync import rebuild
 from marketplace.services import accounts, needs, offers, organisations
@@ -25,6 +25,9 @@ from marketplace.suggestions.documents import need_document
 from marketplace.suggestions.engine import SuggestionEngine
 from search_index import SearchIndex
 from tests.conftest import PASSWORD, POSTGRES_ENV, _create_postgres_database, need_fields, offer_fields
+
+# Slow (real servers, real model): run with `pytest -m perf tests/perf`.
+pytestmark = pytest.mark.perf
 
 needs_postgres = pytest.mark.skipif(
     not os.environ.get(POSTGRES_ENV), reason=f"needs concurrent writers on PostgreSQL: set {POSTGRES_ENV}"

@@ -11,12 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import matching
+from benchmarks.perf.synthetic import Phrasebook, generate
 from marketplace.models import Category, District, ListingEmbedding, Need, Offer, Outcome, Pledge
-from marketplace.perf.synthetic import Phrasebook, generate
 from marketplace.search.documents import all_documents
 from marketplace.suggestions.documents import need_document
 from marketplace.suggestions.engine import SuggestionEngine
 from search_index import SearchIndex
+
+# Slow (real servers, real model): run with `pytest -m perf tests/perf`.
+pytestmark = pytest.mark.perf
 
 ITEMS = 150  # above 125, so the smaller load below has fewer organisations
 

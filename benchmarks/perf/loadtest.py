@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from marketplace.config import normalise_database_url
-from marketplace.perf.web_load import (
+from benchmarks.perf.web_load import (
     MARKETPLACE_APP,
     Client,
     GunicornServer,
@@ -44,6 +43,7 @@ from marketplace.perf.web_load import (
     marketplace_env,
     wait_for_matchers,
 )
+from marketplace.config import normalise_database_url
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_SEED_ITEMS = 300
@@ -250,10 +250,10 @@ def seed(database_url: str, index_dir: Path, users: int, seed_items: int, progre
     Every ninth user is an officer; the others alternate community group member and supplier,
     each in an organisation of their own that an officer has verified.
     """
+    from benchmarks.perf.synthetic import generate
     from marketplace.clock import council_today
     from marketplace.config import Config
     from marketplace.db import make_engine, make_session_factory
-    from marketplace.perf.synthetic import generate
     from marketplace.schema import upgrade
     from marketplace.services import accounts, organisations
     from marketplace.services.reference import seed_reference_data
@@ -343,18 +343,18 @@ def open_need_ids(database_url: str) -> list[int]:
 
 
 def wait_for_outbox(database_url: str, timeout: float) -> int:
-    """Wait until the servers' sync threads have drained the search outbox; the rows left."""
-    from marketplace.db import make_engine
-    from marketplace.models import ListingChange
+    """Wait until the servers' search index replica has applied the change log; the rows left."""
+    from marketplace.db import make_engine, make_session_factory
+    from marketplace.search.replicas import unapplied
 
     engine = make_engine(normalise_database_url(database_url))
     deadline = time.monotonic() + timeout
     try:
         while True:
-            with engine.connect() as connection:
-                left = connection.scalar(select(func.count()).select_from(ListingChange))
+            with make_session_factory(engine)() as session:
+                left = unapplied(session)
             if not left or time.monotonic() > deadline:
-                return int(left or 0)
+                return left
             time.sleep(0.5)
     finally:
         engine.dispose()
