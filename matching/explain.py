@@ -79,3 +79,28 @@ def reasons(
     elif semantic_cosine is not None and semantic_cosine >= 0.4:
         out.append("similar in meaning, in different words")
     return tuple(out)
+
+
+def pair_reasons(
+    need: Need,
+    offer: Offer,
+    semantic_cosine: float | None,
+    weight: Callable[[str], float] | None = None,
+    *,
+    via_offer: bool = False,
+) -> tuple[str, ...]:
+    """The reasons shown with one suggested pairing, in either direction.
+
+    Args:
+        need: the need.
+        offer: the offer.
+        semantic_cosine: the embedding cosine (None without a model).
+        weight: IDF-like weight per stem for ordering shared words.
+        via_offer: the pairing comes from a supplier-wide suggestion; the reasons then start
+            by naming the offer.
+
+    Returns:
+        The reasons, most specific first.
+    """
+    because = reasons(need, offer, semantic_cosine, weight)
+    return (f"fits your offer “{offer.title}”", *because) if via_offer else because

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.documents import LOCAL_CATEGORIES, Item, Need, Offer, covers, is_current
+from matching.documents import LOCAL_CATEGORIES, Need, Offer, covers, is_current
 
 PARAMS_PATH = Path(__file__).with_name("params.json")
 """Where the tuned parameters are shipped."""
@@ -165,19 +165,6 @@ def eligible(need: Need, offer: Offer, today: dt.date | None = None) -> bool:
         True when both are open and current and the district rule allows it.
     """
     return is_current(need, today) and is_current(offer, today) and district_ok(need, offer)
-
-
-def same_item(a: Item, b: Item) -> bool:
-    """Whether two documents are the same item (never suggest an item to itself).
-
-    Args:
-        a: a need or an offer.
-        b: a need or an offer.
-
-    Returns:
-        True when they are of the same kind and have the same id.
-    """
-    return type(a) is type(b) and a.id == b.id
 
 
 def raw_scores(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
-from matching.encoders import stem, words
+from matching.encoders import words
 
 # label -> signal words (surface forms; stemmed at import)
 CONCEPTS: dict[str, tuple[str, ...]] = {
@@ -385,15 +385,3 @@ def concept_tokens(text: str, categories: Iterable[str] = ()) -> str:
 
 
 _INDEX = {label: i for i, label in enumerate(CONCEPTS)}
-
-
-def stem_of(word: str) -> str:
-    """The stem used for vocabulary look-ups (exposed for explanations).
-
-    Args:
-        word: a lower-case word.
-
-    Returns:
-        Its stem.
-    """
-    return stem(word)
