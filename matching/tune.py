@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from matching import hubness
 from matching.encoders import SemanticEncoder, load_semantic_encoder
 from matching.evaluation import Dataset, hybrid_rankings, load_dataset, score_system
 from matching.matcher import Matcher, embed_items
@@ -148,7 +149,7 @@ def tune(
     params = best[1]
     if encoder is not None:
         probe = Matcher.build(dataset.needs, dataset.offers, *_by_id(dataset, vectors), params=params)
-        hubs = np.concatenate([probe.needs.hubs(0.0), probe.offers.hubs(0.0)])
+        hubs = np.concatenate([hubness.hubs(probe.needs, 0.0), hubness.hubs(probe.offers, 0.0)])
         params = replace(params, hub_prior=round(float(np.median(hubs)), 2) if hubs.size else params.hub_prior)
     raw, _ = _raw_rankings(dataset, params, encoder, vectors)
     hybrid = fit_calibration(dataset, raw, choose_cut(dataset, raw))
