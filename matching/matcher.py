@@ -16,7 +16,7 @@ This module ties them together behind the public API.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -340,15 +340,28 @@ class Matcher:
         return self._suggest(self.needs, need, limit, today, explain)
 
     def suggest_needs(
-        self, offer: Offer | str, limit: int | None = 10, today: dt.date | None = None, *, explain: bool = True
+        self,
+        offer: Offer | str,
+        limit: int | None = 10,
+        today: dt.date | None = None,
+        *,
+        explain: bool = True,
+        exclude: Collection[str] = (),
+        pledged: Collection[str] = (),
     ) -> Suggestions:
         """Needs an offer could meet, best first.
+
+        Among needs of similar fit, those that have waited longer and have no pledge yet
+        come first (see :func:`matching.ranking.fair_exposure`).
 
         Args:
             offer: a stored offer's id, or an offer (embedded if it is not stored as it is).
             limit: at most this many suggestions (None: every eligible need).
             today: the date to judge expiry by (default today).
             explain: give each suggestion its reasons (see :meth:`suggest_offers`).
+            exclude: ids of needs never to suggest (the supplier already pledged to, met or
+                declined them).
+            pledged: ids of needs that already have a live pledge.
 
         Returns:
             The ranked suggestions and whether there is no good match yet.
@@ -356,14 +369,24 @@ class Matcher:
         Raises:
             KeyError: an id that is not in the matcher.
         """
-        return self._suggest(self.offers, offer, limit, today, explain)
+        return self._suggest(self.offers, offer, limit, today, explain, exclude, pledged)
 
     def _suggest(
-        self, qside: Side, query: Item | str, limit: int | None, today: dt.date | None, explain: bool
+        self,
+        qside: Side,
+        query: Item | str,
+        limit: int | None,
+        today: dt.date | None,
+        explain: bool,
+        exclude: Collection[str] = (),
+        pledged: Collection[str] = (),
     ) -> Suggestions:
         # One direction or the other: the query's side and the side suggested from.
         cside = self._other(qside)
         doc, raw, cos, ok = self._raw(qside, cside, query, today)
+        if cside is self.needs and raw.size:
+            raw = raw + ranking.fair_exposure(self.needs, pledged, self.params, today)
+            ok = ranking.without(self.needs, ok, exclude)
         calibration = self._calibration()
         ranking_ = ranking.ranked(cside, raw, ok, limit, calibration)
 
@@ -389,17 +412,21 @@ class Matcher:
         today: dt.date | None = None,
         *,
         explain: bool = True,
+        exclude: Collection[str] = (),
+        pledged: Collection[str] = (),
     ) -> Suggestions:
         """Needs that best fit any of a supplier's open offers, combined.
 
         Each need is scored by the offer that fits it best; the suggestion names that offer
-        (``via_offer``) and its reasons start with it.
+        (``via_offer``) and its reasons start with it. Fair exposure as in :meth:`suggest_needs`.
 
         Args:
             offers: the supplier's offers (ids or documents); closed ones are ignored.
             limit: at most this many suggestions (None: all eligible needs).
             today: the date to judge expiry by.
             explain: give each suggestion its reasons (see :meth:`suggest_offers`).
+            exclude: ids of needs never to suggest (already pledged to, met or declined).
+            pledged: ids of needs that already have a live pledge.
 
         Returns:
             The combined ranked suggestions.
@@ -424,7 +451,9 @@ class Matcher:
             cosines = np.where(better, cos, cosines)
             any_ok |= ok
         calibration = self._calibration()
-        ranking_ = ranking.ranked(self.needs, best, any_ok & np.isfinite(best), limit, calibration)
+        best = best + ranking.fair_exposure(self.needs, pledged, self.params, today)
+        ok = ranking.without(self.needs, any_ok & np.isfinite(best), exclude)
+        ranking_ = ranking.ranked(self.needs, best, ok, limit, calibration)
 
         def why(need_id: str) -> tuple[str, ...]:
             i = self.needs.pos[need_id]

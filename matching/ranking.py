@@ -8,7 +8,7 @@ The formula itself is :func:`matching.scoring.raw_scores`; this module gathers i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,6 +162,43 @@ def score(
     raw = raw_scores(cos, qhub, chub, lex, same, params, semantic)
     raw = np.where(np.isfinite(raw), raw, -np.inf).astype(np.float32)
     return doc, raw, cos, ok
+
+
+def fair_exposure(needs: Side, pledged: Collection[str], params: MatchParams, today: dt.date | None) -> np.ndarray:
+    """The fairness term added to needs' raw scores when they are suggested to a supplier.
+
+    A need gains up to ``fairness_weight`` as it waits (full at ``fairness_days``) and loses
+    ``fairness_weight`` once it has a pledge, so among suggestions of similar fit the needs
+    nobody has answered yet come first. Small by design: it never lifts a poor fit over a
+    good one.
+
+    Args:
+        needs: the needs' side.
+        pledged: ids of needs that already have a live pledge.
+        params: the parameters (``fairness_weight``, ``fairness_days``).
+        today: the date waits are counted to.
+
+    Returns:
+        One value per slot (zeros when the weight is 0).
+    """
+    n = needs.n
+    if not params.fairness_weight:
+        return np.zeros(n, dtype=np.float32)
+    day = (today or dt.date.today()).toordinal()
+    waited = np.clip((day - needs.posted[:n]) / max(1, params.fairness_days), 0.0, 1.0).astype(np.float32)
+    slots = [needs.pos[i] for i in pledged if i in needs.pos]
+    waited[slots] -= 1.0
+    return params.fairness_weight * waited
+
+
+def without(side: Side, ok: np.ndarray, exclude: Collection[str]) -> np.ndarray:
+    """The eligible mask with the given ids taken out (needs a supplier has already answered)."""
+    slots = [side.pos[i] for i in exclude if i in side.pos]
+    if not slots:
+        return ok
+    ok = ok.copy()
+    ok[slots] = False
+    return ok
 
 
 def ranked(

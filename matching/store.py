@@ -90,6 +90,7 @@ class Side:
         self.county = np.zeros(cap, dtype=bool)
         self.bits = np.zeros(cap, dtype=np.int64)
         self.until = np.full(cap, NEVER, dtype=np.int64)
+        self.posted = np.full(cap, NEVER, dtype=np.int64)
         self.lex = LexicalRows(n_features)
 
     def grow(self, at_least: int = 0) -> None:
@@ -110,6 +111,7 @@ class Side:
         self.county = grow(self.county, False)
         self.bits = grow(self.bits, 0)
         self.until = grow(self.until, NEVER)
+        self.posted = grow(self.posted, NEVER)
 
     def append(self, doc: Item, vec: np.ndarray, row: sp.csr_matrix, codes: Codebook) -> int:
         """Store one item in a new slot and return the slot."""
@@ -150,6 +152,7 @@ class Side:
             self.county[i] = is_county_wide(doc.district)
             self.bits[i] = codes.bit(doc.district)
             self.until[i] = doc.needed_by.toordinal() if doc.needed_by else NEVER
+            self.posted[i] = doc.posted.toordinal() if doc.posted else NEVER
         else:
             self.cat2[i] = codes.code(MEASURE_CATEGORIES.get(doc.measure or ""))
             self.county[i] = any(is_county_wide(d) for d in doc.districts)
