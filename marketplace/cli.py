@@ -207,20 +207,27 @@ def evaluate_matching(ctx: Context, file: str, k: int, as_json: bool) -> None:
 
     Prints recall@5, recall@10, MRR, nDCG@10, no-match accuracy and false no-match rate
     for the hybrid matcher and three baselines computed in the same run: lexical only,
-    semantic only, and a plain fused reference.
+    semantic only, and a plain fused reference. Then fair exposure, with the fairness term
+    and without it: the share of needs in at least one supplier's top k, the Gini
+    coefficient of that exposure, and the share of needs pledged to when each supplier in
+    turn pledges to its best suggestion.
     """
     import json
 
     from matching import ModelUnavailable
-    from matching.evaluation import DatasetError, format_table, run_evaluation
+    from matching.evaluation import DatasetError, format_fairness, format_table, run_evaluation, run_fairness
 
     try:
         model = ctx.config.embedding_model
         results = run_evaluation(file, k=k, **({"encoder": model} if model else {}))
+        fairness = run_fairness(file, k=k, **({"encoder": model} if model else {}))
     except (DatasetError, ModelUnavailable, ValueError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
-    click.echo(json.dumps(results, indent=2) if as_json else format_table(results))
+    if as_json:
+        click.echo(json.dumps({**results, "fairness": fairness}, indent=2))
+    else:
+        click.echo(format_table(results) + "\n\n" + format_fairness(fairness))
 
 
 @main.command("check-index")

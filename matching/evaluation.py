@@ -25,7 +25,7 @@ import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ import numpy as np
 from matching.documents import LOCAL_CATEGORIES, Need, Offer, covers, item_text
 from matching.encoders import SemanticEncoder, load_semantic_encoder
 from matching.matcher import Matcher, embed_items
-from matching.scoring import MatchParams
+from matching.scoring import MatchParams, load_params
 
 METRICS = ("recall@5", "recall@10", "mrr", "ndcg@10", "no_match_accuracy", "false_no_match")
 """The keys of each system's result, in display order."""
@@ -470,6 +470,119 @@ def run_evaluation(
     return results
 
 
+FAIRNESS = ("share_exposed", "gini", "pledged_needs")
+"""The keys of each fairness row, in display order."""
+
+
+def gini(values: Sequence[float]) -> float:
+    """The Gini coefficient of non-negative values (0: all equal; near 1: one takes all).
+
+    Args:
+        values: e.g. how many suppliers see each need.
+
+    Returns:
+        0..1 (0 for an empty or all-zero list).
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    n, total = len(x), float(x.sum())
+    if not n or total == 0:
+        return 0.0
+    return float((2 * np.arange(1, n + 1) - n - 1).dot(x) / (n * total))
+
+
+def exposure(matcher: Matcher, dataset: Dataset, k: int = 10) -> dict[str, float]:
+    """Fair exposure as suppliers arrive one after another and each pledges to its best need.
+
+    Offers are grouped by supplier (an offer without one is its own supplier). In the set's
+    order each supplier is shown its top ``k`` needs across its offers, with the needs already
+    pledged to passed to the matcher, and pledges to its best good suggestion. Measured: the
+    share of needs that appear in at least one supplier's top ``k``, the Gini coefficient of
+    how many suppliers see each need, and the share of needs that end with a pledge.
+
+    Args:
+        matcher: the matcher, built on the set.
+        dataset: the set.
+        k: suggestion list length.
+
+    Returns:
+        ``{"share_exposed", "gini", "pledged_needs"}``.
+    """
+    suppliers: dict[str, list[str]] = {}
+    for offer in dataset.offers:
+        suppliers.setdefault(offer.supplier or f"offer:{offer.id}", []).append(offer.id)
+    seen = dict.fromkeys((n.id for n in dataset.needs), 0)
+    pledged: set[str] = set()
+    for offer_ids in suppliers.values():
+        answer = matcher.suggest_needs_for_offers(offer_ids, limit=k, explain=False, pledged=pledged)
+        for s in answer.items:
+            seen[s.id] += 1
+        if answer.good:
+            pledged.add(answer.good[0].id)
+    counts = list(seen.values())
+    total = max(1, len(counts))
+    return {
+        "share_exposed": round(sum(c > 0 for c in counts) / total, 4),
+        "gini": round(gini(counts), 4),
+        "pledged_needs": round(len(pledged) / total, 4),
+    }
+
+
+def run_fairness(
+    path_or_dataset: str | Path | Mapping[str, Any] | Dataset,
+    k: int = 10,
+    encoder: SemanticEncoder | str | object | None = _DEFAULT,
+    params: MatchParams | None = None,
+) -> dict[str, dict[str, float]]:
+    """Exposure figures (see :func:`exposure`) with the fairness term and without it.
+
+    Args:
+        path_or_dataset: the set.
+        k: suggestion list length.
+        encoder: as for :func:`run_evaluation`.
+        params: the parameters (default: the shipped ones).
+
+    Returns:
+        ``{"with fairness": {...}, "without": {...}}``.
+    """
+    dataset = load_dataset(path_or_dataset)
+    if encoder is _DEFAULT:
+        encoder = load_semantic_encoder(None)
+    elif isinstance(encoder, str):
+        encoder = load_semantic_encoder(encoder)
+    assert encoder is None or isinstance(encoder, SemanticEncoder)
+    params = params or load_params()
+    need_vecs = embed_items(dataset.needs, encoder) if encoder else None
+    offer_vecs = embed_items(dataset.offers, encoder) if encoder else None
+    out = {}
+    for name, p in (("with fairness", params), ("without", replace(params, fairness_weight=0.0))):
+        vectors = (need_vecs, offer_vecs) if need_vecs is not None else None
+        _, matcher = hybrid_rankings(dataset, encoder, p, vectors)
+        out[name] = exposure(matcher, dataset, k)
+    return out
+
+
+def format_fairness(results: Mapping[str, Mapping[str, float]]) -> str:
+    """A plain-text table of :func:`run_fairness` figures.
+
+    Args:
+        results: as returned by :func:`run_fairness`.
+
+    Returns:
+        The table (no trailing newline).
+    """
+    labels = {
+        "share_exposed": "needs in a top 10",
+        "gini": "gini of exposure",
+        "pledged_needs": "needs pledged to",
+    }
+    width = max(len("fair exposure"), *map(len, results))
+    head = "fair exposure".ljust(width) + "".join(f"  {labels[m]:>17}" for m in FAIRNESS)
+    lines = [head, "-" * len(head)]
+    for name, row in results.items():
+        lines.append(name.ljust(width) + "".join(f"  {row[m]:>17.3f}" for m in FAIRNESS))
+    return "\n".join(lines)
+
+
 def format_table(results: Mapping[str, Mapping[str, float]]) -> str:
     """A plain-text table of evaluation results, one row per system.
 
@@ -508,11 +621,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="embedding model (default: configured)")
     args = parser.parse_args(argv)
     try:
-        results = run_evaluation(args.file, k=args.k, encoder=args.model if args.model else _DEFAULT)
+        encoder = args.model if args.model else _DEFAULT
+        results = run_evaluation(args.file, k=args.k, encoder=encoder)
+        fairness = run_fairness(args.file, k=args.k, encoder=encoder)
     except (ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(results, indent=2) if args.json else format_table(results))
+    if args.json:
+        print(json.dumps({**results, "fairness": fairness}, indent=2))
+    else:
+        print(format_table(results) + "\n\n" + format_fairness(fairness))
     return 0
 
 

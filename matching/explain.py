@@ -1,4 +1,4 @@
-"""Short, checkable reasons for a suggestion ("both about meeting rooms", "covers Charnwood").
+"""Short, checkable reasons for a suggestion ("both mention minibus", "the offer covers Charnwood").
 
 Reasons are computed only for the suggestions actually shown, from the two documents and
 the lexical IDF weights, so they always describe something a person can verify by reading
@@ -7,12 +7,12 @@ the need and the offer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from matching.documents import COUNTY_WIDE, Need, Offer, covers, item_text
 from matching.encoders import surface_words
 from matching.scoring import needs_local_help
-from matching.vocabulary import MEASURE_CATEGORIES, concepts_in
+from matching.vocabulary import MEASURE_CATEGORIES, concept_words
 
 MAX_SHARED_WORDS = 4
 
@@ -39,13 +39,62 @@ def shared_words(
     return [a[s] for s in common[:limit]]
 
 
+def category_words(category: str) -> str:
+    """A category code in plain words (``skills-and-jobs`` → "skills and jobs")."""
+    return category.replace("-", " ").strip() or "other"
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return ", ".join(f"“{w}”" for w in words)
+
+
+def concept_reasons(need: Need, offer: Offer, limit: int = 2) -> list[tuple[str, tuple[str, ...]]]:
+    """Concepts both texts are about, in different words, with the words each text uses.
+
+    A concept is named only when each text has a word of it (never from a category), and
+    only when the texts use different words for it: the same word is a shared word instead.
+
+    Args:
+        need: the need.
+        offer: the offer.
+        limit: at most this many concepts.
+
+    Returns:
+        ``[(reason, words it names)]``.
+    """
+    mine = concept_words(item_text(need))
+    theirs = concept_words(item_text(offer))
+    # Words both texts use are said by "both mention"; a word names one concept at most.
+    said = {s for words in mine.values() for s in words} & {s for words in theirs.values() for s in words}
+    out = []
+    for label in sorted(set(mine) & set(theirs)):
+        if set(mine[label]) & set(theirs[label]):
+            continue
+        a = [(s, w) for s, w in mine[label].items() if s not in said][:2]
+        b = [(s, w) for s, w in theirs[label].items() if s not in said][:2]
+        if not a or not b:
+            continue
+        said |= {s for s, _ in a} | {s for s, _ in b}
+        need_words, offer_words = [w for _, w in a], [w for _, w in b]
+        out.append(
+            (
+                f"both about {label}: {_quoted(need_words)} in the need, {_quoted(offer_words)} in the offer",
+                (*need_words, *offer_words),
+            )
+        )
+    return out[:limit]
+
+
 def reasons(
     need: Need,
     offer: Offer,
     semantic_cosine: float | None = None,
     weight: Callable[[str], float] | None = None,
 ) -> tuple[str, ...]:
-    """Human-readable reasons for pairing a need with an offer.
+    """Human-readable reasons for pairing a need with an offer, each true of both texts.
+
+    Every reason states only what the two texts, their categories or their districts show,
+    in plain words (category codes are spelt out), and nothing is said twice.
 
     Args:
         need: the need.
@@ -57,25 +106,49 @@ def reasons(
         A few short phrases, most specific first.
     """
     out: list[str] = []
-    topics = sorted(concepts_in(item_text(need)) & concepts_in(item_text(offer)))
-    if topics:
-        out.append("both about " + " and ".join(topics[:2]))
-    if need.category == offer.category:
-        out.append(f"same category: {need.category}")
-    elif MEASURE_CATEGORIES.get(offer.measure or "") == need.category:
-        out.append(f"offer's measure fits a {need.category} need")
-    else:
-        out.append(f"different category ({offer.category} offer for a {need.category} need)")
-    if covers(offer.districts, need.district):
-        if COUNTY_WIDE in offer.districts:
-            out.append("offer is County-wide")
-        elif need.district != COUNTY_WIDE:
-            out.append(f"covers {need.district}")
-    elif not needs_local_help(need):
-        out.append(f"offered outside {need.district}, but this help need not be local")
     words = shared_words(need, offer, weight)
     if words:
-        out.append("shared words: " + ", ".join(words))
-    elif semantic_cosine is not None and semantic_cosine >= 0.4:
+        out.append("both mention " + ", ".join(words))
+    out += [text for text, _ in concept_reasons(need, offer)]
+    if not words and semantic_cosine is not None and semantic_cosine >= 0.4:
         out.append("similar in meaning, in different words")
+    need_cat, offer_cat = category_words(need.category), category_words(offer.category)
+    if need.category == offer.category:
+        out.append(f"both listed under {need_cat}")
+    elif MEASURE_CATEGORIES.get(offer.measure or "") == need.category:
+        out.append(f"the offer's social value measure counts as {need_cat}, the need's category")
+    else:
+        out.append(f"an offer for {offer_cat}; the need is listed under {need_cat}")
+    if covers(offer.districts, need.district):
+        if COUNTY_WIDE in offer.districts:
+            out.append("the offer covers the whole county")
+        elif need.district != COUNTY_WIDE:
+            out.append(f"the offer covers {need.district}, where the need is")
+    elif not needs_local_help(need):
+        out.append(f"offered outside {need.district}, but this help need not be local")
     return tuple(out)
+
+
+def pair_reasons(
+    need: Need,
+    offer: Offer,
+    semantic_cosine: float | None,
+    weight: Callable[[str], float] | None = None,
+    *,
+    via_offer: bool = False,
+) -> tuple[str, ...]:
+    """The reasons shown with one suggested pairing, in either direction.
+
+    Args:
+        need: the need.
+        offer: the offer.
+        semantic_cosine: the embedding cosine (None without a model).
+        weight: IDF-like weight per stem for ordering shared words.
+        via_offer: the pairing comes from a supplier-wide suggestion; the reasons then start
+            by naming the offer.
+
+    Returns:
+        The reasons, most specific first.
+    """
+    because = reasons(need, offer, semantic_cosine, weight)
+    return (f"fits your offer “{offer.title}”", *because) if via_offer else because

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.documents import LOCAL_CATEGORIES, Item, Need, Offer, covers, is_current
+from matching.documents import LOCAL_CATEGORIES, Need, Offer, covers, is_current
 
 PARAMS_PATH = Path(__file__).with_name("params.json")
 """Where the tuned parameters are shipped."""
@@ -71,6 +71,10 @@ class MatchParams:
         hybrid: calibration when sentence embeddings are available.
         lexical_only: calibration when the matcher runs without a model.
         lexical_only_weight: weight of the lexical cosine when there is no semantic term.
+        fairness_weight: when needs are suggested to a supplier, the raw score a need gains
+            for having waited ``fairness_days`` or more, and loses for already having a
+            pledge (fair exposure; small, so it only reorders suggestions of similar fit).
+        fairness_days: the wait at which the waiting bonus is full.
         tuned_on: description of the data the parameters were tuned on.
     """
 
@@ -81,6 +85,8 @@ class MatchParams:
     hybrid: Calibration = field(default_factory=Calibration)
     lexical_only: Calibration = field(default_factory=lambda: Calibration(8.0, 0.35, 0.5))
     lexical_only_weight: float = 1.5
+    fairness_weight: float = 0.05
+    fairness_days: int = 90
     tuned_on: str = "defaults"
 
     def to_json(self) -> str:
@@ -165,19 +171,6 @@ def eligible(need: Need, offer: Offer, today: dt.date | None = None) -> bool:
         True when both are open and current and the district rule allows it.
     """
     return is_current(need, today) and is_current(offer, today) and district_ok(need, offer)
-
-
-def same_item(a: Item, b: Item) -> bool:
-    """Whether two documents are the same item (never suggest an item to itself).
-
-    Args:
-        a: a need or an offer.
-        b: a need or an offer.
-
-    Returns:
-        True when they are of the same kind and have the same id.
-    """
-    return type(a) is type(b) and a.id == b.id
 
 
 def raw_scores(

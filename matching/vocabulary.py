@@ -1,18 +1,17 @@
 """A small, hand-written domain vocabulary: what people call the things they need and offer.
 
-Each concept is a label (used in explanations, e.g. "both about meeting rooms") and the
-words that signal it. It is deliberately general — the kinds of help any council's social
-value marketplace brokers — and is used to add concept tokens to the lexical features so
-that "hall" meets "venue" and "minibus" meets "transport". Categories map to concepts so a
-need's category expands its vocabulary too, and measure codes map to categories.
+Each concept is a label and the words that signal it. It no longer shapes any score (the
+lexical side reads the texts' own words, see :mod:`matching.lexical`); it only names what
+two texts are both about in a reason, and a reason names a concept only when each text
+has one of its words. Measure codes map to categories (an offer's measure may imply the
+need's category).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 
-from matching.encoders import stem, words
+from matching.encoders import surface_words, words
 
 # label -> signal words (surface forms; stemmed at import)
 CONCEPTS: dict[str, tuple[str, ...]] = {
@@ -317,19 +316,6 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-CATEGORY_CONCEPTS: dict[str, tuple[str, ...]] = {
-    "premises": ("meeting rooms and venues", "storage space"),
-    "advertising": ("publicity and advertising",),
-    "goods": ("furniture and equipment", "computers and IT", "food", "clothing and uniforms"),
-    "volunteering": ("volunteers",),
-    "expertise": ("professional advice", "training and skills"),
-    "skills-and-jobs": ("jobs and work experience", "training and skills"),
-    "environment": ("gardens and green spaces", "energy and environment"),
-    "transport": ("transport and vehicles",),
-    "funding": ("funding",),
-    "other": (),
-}
-
 MEASURE_CATEGORIES: dict[str, str] = {
     "volunteering-hours": "volunteering",
     "expert-hours": "expertise",
@@ -367,33 +353,17 @@ def concepts_in(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def concept_tokens(text: str, categories: Iterable[str] = ()) -> str:
-    """Concept tokens to append to a text's lexical features (query expansion).
+def concept_words(text: str) -> dict[str, dict[str, str]]:
+    """The words of a text that signal each concept.
 
     Args:
-        text: the item's text.
-        categories: the item's category (and any implied by its measure).
+        text: any text.
 
     Returns:
-        A space-separated string of tokens such as ``zzconcept3``, one per concept found in
-        the text or implied by a category; empty when none apply.
+        ``{concept label: {stem: word as written (lower case)}}``, for the concepts mentioned.
     """
-    labels = set(concepts_in(text))
-    for category in categories:
-        labels |= set(CATEGORY_CONCEPTS.get(category, ()))
-    return " ".join(f"zzconcept{_INDEX[label]}" for label in sorted(labels))
-
-
-_INDEX = {label: i for i, label in enumerate(CONCEPTS)}
-
-
-def stem_of(word: str) -> str:
-    """The stem used for vocabulary look-ups (exposed for explanations).
-
-    Args:
-        word: a lower-case word.
-
-    Returns:
-        Its stem.
-    """
-    return stem(word)
+    found: dict[str, dict[str, str]] = {}
+    for word_stem, word in surface_words(text).items():
+        for label in _STEM_CONCEPTS.get(word_stem, ()):
+            found.setdefault(label, {})[word_stem] = word
+    return found

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 import matching
-from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Role, User
+from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Pledge, PledgeStatus, Role, User
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import Forbidden, ValidationFailed
 from marketplace.services.listings import is_owner, visibility_clause
@@ -92,7 +92,9 @@ def _keep_visible(
             return int(s.id), int(s.via_offer or 0)
         return (query.id, int(s.id)) if isinstance(query, Need) else (int(s.id), query.id)
 
-    reasons = engine.explain([pair(s) for s in shown], via_offer=query is None)
+    # The page and the API name the supplier's offer in a field of their own ("via_offer"),
+    # so the reasons do not repeat it.
+    reasons = engine.explain([pair(s) for s in shown])
     items = [
         SuggestedItem(
             item=rows[int(s.id)],
@@ -104,6 +106,46 @@ def _keep_visible(
         for s in shown
     ]
     return SuggestionList(items=items, no_good_match=not any(item.good for item in items))
+
+
+LIVE_PLEDGES = (
+    PledgeStatus.PROPOSED,
+    PledgeStatus.ACCEPTED,
+    PledgeStatus.APPROVED,
+    PledgeStatus.DELIVERED,
+    PledgeStatus.CONFIRMED,
+)
+"""Pledges that count as an answer to a need (fair exposure puts needs without one first)."""
+
+
+@dataclass(frozen=True)
+class Attention:
+    """What fair exposure needs to know when needs are suggested to one supplier.
+
+    Attributes:
+        answered: needs this supplier has already pledged to, met or declined (any pledge,
+            whatever became of it): never suggested to it again.
+        pledged: open needs that already have a live pledge from anyone.
+    """
+
+    answered: frozenset[str]
+    pledged: frozenset[str]
+
+
+def attention(session: Session, organisation_id: int | None) -> Attention:
+    """The needs a supplier has answered and the open needs anyone has pledged to."""
+    answered = (
+        session.scalars(select(Pledge.need_id).where(Pledge.supplier_id == organisation_id).distinct())
+        if organisation_id is not None
+        else []
+    )
+    pledged = session.scalars(
+        select(Pledge.need_id)
+        .join(Need, Need.id == Pledge.need_id)
+        .where(Pledge.status.in_(LIVE_PLEDGES), Need.status == NeedStatus.OPEN)
+        .distinct()
+    )
+    return Attention(frozenset(str(i) for i in answered), frozenset(str(i) for i in pledged))
 
 
 def _over_fetch(limit: int) -> int:
@@ -133,7 +175,12 @@ def needs_for_offer(
         raise Forbidden("Only the supplier that posted this offer and council officers can see its suggestions")
     if offer.status is not OfferStatus.OPEN:
         return SuggestionList(items=[], no_good_match=True)
-    answer = engine.run(lambda m: m.suggest_needs(str(offer.id), _over_fetch(limit), today, explain=False))
+    seen = attention(session, offer.organisation_id)
+    answer = engine.run(
+        lambda m: m.suggest_needs(
+            str(offer.id), _over_fetch(limit), today, explain=False, exclude=seen.answered, pledged=seen.pledged
+        )
+    )
     return _keep_visible(session, engine, viewer, offer, Need, answer, limit)
 
 
@@ -149,7 +196,15 @@ def needs_for_supplier(
     )
     if not offer_ids:
         return SuggestionList(items=[], no_good_match=True)
+    seen = attention(session, supplier.organisation_id)
     answer = engine.run(
-        lambda m: m.suggest_needs_for_offers([str(i) for i in offer_ids], _over_fetch(limit), today, explain=False)
+        lambda m: m.suggest_needs_for_offers(
+            [str(i) for i in offer_ids],
+            _over_fetch(limit),
+            today,
+            explain=False,
+            exclude=seen.answered,
+            pledged=seen.pledged,
+        )
     )
     return _keep_visible(session, engine, supplier, None, Need, answer, limit)

@@ -18,6 +18,7 @@ def need_document(need: Need) -> matching.Need:
         quantity=need.quantity,
         status=need.status.value,
         needed_by=need.needed_by,
+        posted=need.created_at.date() if need.created_at else None,
     )
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from matching.encoders import LexicalEncoder, ModelUnavailable, load_semantic_encoder, stem, words
+from matching.encoders import LexicalEncoder, ModelUnavailable, SemanticEncoder, load_semantic_encoder, stem, words
 
 
 def test_embeddings_are_unit_float32_and_empty_text_is_zero(encoder):
@@ -17,6 +17,16 @@ def test_progress_is_reported(encoder):
     seen = []
     encoder.encode([f"progress test text {i}" for i in range(5)], progress=lambda d, t: seen.append((d, t)))
     assert seen[-1] == (5, 5)
+
+
+def test_text_cache_is_bounded_and_keeps_answers_the_same(encoder):
+    small = SemanticEncoder(encoder.model_name, encoder._model, cache_size=3)
+    texts = [f"a hall to hire for club number {i}" for i in range(5)]
+    first = small.encode(texts)
+    assert small.cached == 3  # only the three most recent texts are kept
+    again = small.encode(texts[:1])  # dropped from the cache: embedded afresh, same vector
+    np.testing.assert_allclose(again[0], first[0], atol=1e-5)
+    assert small.cached == 3
 
 
 def test_default_model_name_is_stored_with_vectors(encoder):

@@ -146,10 +146,29 @@ def test_reasons_mention_shared_words_district_and_topic(matcher, make_need):
     )
     top = matcher.suggest_offers(need).items[0]
     assert top.id == "bus"
-    text = " | ".join(top.reasons)
-    assert "shared words:" in text and "minibus" in text and "saturdays" in text
-    assert "covers Melton" in text
-    assert "both about transport and vehicles" in text
+    assert top.reasons[0].startswith("both mention ")
+    assert "minibus" in top.reasons[0] and "saturdays" in top.reasons[0] and "driver" in top.reasons[0]
+    assert "both listed under transport" in top.reasons
+    assert "the offer covers Melton, where the need is" in top.reasons
+    # Every word is said once: the shared words are not repeated as a topic.
+    assert not any(r.startswith("both about transport") for r in top.reasons)
+
+
+def test_reasons_name_a_topic_only_from_words_in_both_texts_in_plain_words(matcher, make_need):
+    need = make_need(
+        "Transport to the lunch club",
+        "Older people need a lift to our weekly lunch club.",
+        category="skills-and-jobs",
+        district="Charnwood",
+    )
+    why = matcher.explain_pairs([(need.id, "bus")])
+    assert why == {}  # a need not stored is not explained by id
+    matcher.upsert_need(need)
+    (reasons,) = matcher.explain_pairs([(need.id, "bus")]).values()
+    topic = next(r for r in reasons if r.startswith("both about transport and vehicles"))
+    assert "“transport”" in topic and "“minibus”" in topic
+    assert "an offer for transport; the need is listed under skills and jobs" in reasons
+    assert not any("skills-and-jobs" in r or " a skills" in r for r in reasons)
 
 
 def test_empty_corpus_means_no_good_match(encoder, make_need, make_offer):
@@ -158,7 +177,7 @@ def test_empty_corpus_means_no_good_match(encoder, make_need, make_offer):
     assert result.items == () and result.no_good_match
     result = matcher.suggest_needs(make_offer("A hall", "A big hall"))
     assert result.items == () and result.no_good_match
-    assert matcher.suggest_needs_for_supplier("Nobody").no_good_match
+    assert matcher.suggest_needs_for_offers(["no-such-offer"]).no_good_match
 
 
 def test_unrelated_offers_mean_no_good_match(matcher, make_need):
@@ -177,12 +196,10 @@ def test_supplier_gets_needs_fitting_any_of_its_offers(encoder, offers, make_nee
         make_need("Laptops for learners", "Computers for a digital skills class.", id="12", category="goods"),
     ]
     matcher = Matcher.build(needs, offers, encoder=encoder)
-    result = matcher.suggest_needs_for_supplier("Acme Offices")
+    result = matcher.suggest_needs_for_offers(["room", "bus", "no-such-offer"])
     top_two = {s.id: s.via_offer for s in result.items[:2]}
     assert top_two == {"10": "room", "11": "bus"}
-    assert result.items[0].reasons[0].startswith("fits your offer")
-    same = matcher.suggest_needs_for_offers(["room", "bus", "no-such-offer"])
-    assert [s.id for s in same.items] == [s.id for s in result.items]
+    assert result.items[0].reasons[0] == f"fits your offer “{matcher.offer(result.items[0].via_offer).title}”"
 
 
 def test_reasons_asked_for_afterwards_are_the_ones_given_with_the_suggestions(encoder, offers, make_need):

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.models import ListingEmbedding
-from marketplace.services import offers, suggestions
+from marketplace.services import offers, pledges, suggestions
 from marketplace.services.errors import Forbidden, NotSignedIn, ValidationFailed
 from marketplace.suggestions.engine import SuggestionEngine
 from tests.conftest import need_fields, offer_fields
@@ -145,6 +145,70 @@ def test_supplier_sees_needs_fitting_all_its_offers(
     top_two = {item.item.id for item in found.items[:2]}
     assert top_two == {minibus_need.id, laptops.id}
     assert all(item.via_offer is not None for item in found.items[:2])
+
+
+def test_a_need_the_supplier_already_answered_is_not_suggested_to_it_again(
+    session, matcher, make_user, make_offer, make_need, minibus_need, today
+):
+    supplier = make_user("supplier")
+    bus = make_offer(
+        by=supplier,
+        **offer_fields(
+            title="Minibus and driver on Thursdays",
+            category="transport",
+            districts=["County-wide"],
+            measure="transport-provided",
+        ),
+    )
+    twin = make_need(
+        title="Minibus to take older people to the lunch club",
+        description="We need a driver and a wheelchair accessible minibus on Thursdays to bring members to lunch.",
+        category="transport",
+        district="Melton",
+        outcomes=["wellbeing-and-opportunity"],
+    )
+    session.commit()
+    before = [item.item.id for item in suggestions.needs_for_offer(session, matcher, supplier, bus.id, 5, today).items]
+    assert set(before[:2]) == {minibus_need.id, twin.id}
+    pledges.propose_pledge(
+        session,
+        supplier,
+        {"need_id": minibus_need.id, "offer_id": bus.id, "quantity": 1, "measure": "transport-provided"},
+    )
+    session.commit()
+    for found in (
+        suggestions.needs_for_offer(session, matcher, supplier, bus.id, 5, today),
+        suggestions.needs_for_supplier(session, matcher, supplier, 5, today),
+    ):
+        shown = [item.item.id for item in found.items]
+        assert minibus_need.id not in shown  # already pledged to by this supplier
+        assert shown[0] == twin.id
+
+
+def test_among_equal_fits_a_need_nobody_has_pledged_to_comes_first(
+    session, matcher, make_user, make_offer, make_need, minibus_need, today
+):
+    bus = make_offer(
+        by=make_user("supplier"),
+        **offer_fields(title="Minibus and driver on Thursdays", category="transport", districts=["County-wide"]),
+    )
+    other = make_user("supplier")
+    make_offer(by=other, **offer_fields(title="Minibus hire", category="transport", districts=["County-wide"]))
+    twin = make_need(
+        title="Minibus to take older people to the lunch club",
+        description="We need a driver and a wheelchair accessible minibus on Thursdays to bring members to lunch.",
+        category="transport",
+        district="Melton",
+        outcomes=["wellbeing-and-opportunity"],
+    )
+    session.commit()
+    first = suggestions.needs_for_offer(session, matcher, make_user("officer"), bus.id, 5, today).items[0].item.id
+    answered = minibus_need if first == minibus_need.id else twin
+    pledges.propose_pledge(session, other, {"need_id": answered.id, "quantity": 1, "measure": "transport-provided"})
+    session.commit()
+    found = suggestions.needs_for_offer(session, matcher, make_user("officer"), bus.id, 5, today)
+    order = [item.item.id for item in found.items]
+    assert order.index(answered.id) > order.index((twin if answered is minibus_need else minibus_need).id)
 
 
 def test_vectors_are_stored_once_and_renewed_when_the_text_changes(

@@ -1,0 +1,239 @@
+"""Ranking: the raw score of one query against every stored item of the other side, the
+eligibility rules as vectorised masks, and the calibrated, ranked answer.
+
+The formula itself is :func:`matching.scoring.raw_scores`; this module gathers its inputs
+(cosines, hubness, lexical cosines, category agreement) for a whole side at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from matching import hubness
+from matching.documents import LOCAL_CATEGORIES, Item, Need, is_current
+from matching.lexical import LexicalIndex
+from matching.scoring import Calibration, MatchParams, raw_scores
+from matching.store import Codebook, Side, is_county_wide
+from matching.vocabulary import MEASURE_CATEGORIES
+
+RERANK_POOL = 500
+"""With embeddings, lexical similarity is computed for this many best semantic candidates."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One suggested pairing.
+
+    Attributes:
+        kind: ``"offer"`` when offers are suggested for a need, ``"need"`` the other way.
+        id: the suggested item's id.
+        title: the suggested item's title.
+        score: 0..1, comparable across queries.
+        good: whether the score reaches the no-good-match threshold.
+        reasons: short phrases a person can check.
+        via_offer: for supplier-wide suggestions, the supplier's offer that fits best.
+    """
+
+    kind: str
+    id: str
+    title: str
+    score: float
+    good: bool
+    reasons: tuple[str, ...] = ()
+    via_offer: str | None = None
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """A ranked answer.
+
+    Attributes:
+        items: suggestions, best first (weak ones included, marked ``good=False``).
+        no_good_match: True when no suggestion reaches the threshold ("no good match yet").
+        threshold: the calibrated threshold used.
+    """
+
+    items: tuple[Suggestion, ...]
+    no_good_match: bool
+    threshold: float
+
+    @property
+    def good(self) -> tuple[Suggestion, ...]:
+        """The suggestions at or above the threshold."""
+        return tuple(s for s in self.items if s.good)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a query brings to scoring: its document, vector, lexical row and stored slot."""
+
+    doc: Item
+    vec: np.ndarray
+    row: sp.csr_matrix
+    slot: int | None
+
+
+def eligible(doc: Item, cside: Side, codes: Codebook, today: dt.date | None) -> np.ndarray:
+    """Which slots of ``cside`` may be paired with ``doc`` at all (open, current, district rule).
+
+    Args:
+        doc: the query (a need or an offer).
+        cside: the other side.
+        codes: the shared codebook.
+        today: the date to judge expiry by.
+
+    Returns:
+        A boolean mask over the slots.
+    """
+    n = cside.n
+    if not is_current(doc, today):
+        return np.zeros(n, dtype=bool)
+    day = (today or dt.date.today()).toordinal()
+    ok = cside.alive[:n] & (cside.until[:n] >= day)
+    local = doc.category in LOCAL_CATEGORIES
+    if isinstance(doc, Need):
+        county = is_county_wide(doc.district)
+        bits = codes.known_bits([doc.district])
+    else:
+        county = any(is_county_wide(d) for d in doc.districts)
+        bits = codes.known_bits(doc.districts)
+    reach = cside.county[:n] | county | ((cside.bits[:n] & bits) != 0)
+    return ok & ((~cside.local[:n] & (not local)) | reach)
+
+
+def same_category(doc: Item, cside: Side, codes: Codebook) -> np.ndarray:
+    """Where the categories agree (an offer's measure may imply the need's category)."""
+    n = cside.n
+    code = codes.known_code(doc.category)
+    if isinstance(doc, Need):
+        return (cside.cat[:n] == code) | (cside.cat2[:n] == code)
+    code2 = codes.known_code(MEASURE_CATEGORIES.get(doc.measure or "", ""))
+    return (cside.cat[:n] == code) | (cside.cat[:n] == code2)
+
+
+def score(
+    query: Query,
+    qside: Side,
+    cside: Side,
+    codes: Codebook,
+    lexical: LexicalIndex,
+    params: MatchParams,
+    semantic: bool,
+    today: dt.date | None,
+) -> tuple[Item, np.ndarray, np.ndarray, np.ndarray]:
+    """Raw scores of one query against every slot of the other side, and the eligible mask.
+
+    Returns:
+        ``(query document, raw scores, cosines, eligible mask)``, one value per slot.
+    """
+    doc = query.doc
+    n = cside.n
+    if n == 0:
+        empty = np.zeros(0, dtype=np.float32)
+        return doc, empty, empty, np.zeros(0, dtype=bool)
+    idf2 = lexical.idf_sq()
+    if semantic:
+        cos = cside.vecs[:n] @ query.vec
+        prior = params.hub_prior
+        if query.slot is not None:
+            qhub = float(hubness.hubs(qside, prior)[query.slot])
+        else:
+            qhub = hubness.query_hub(cside, cos, params.hub_k, prior)
+        chub = hubness.hubs(cside, prior)
+    else:
+        cos = np.zeros(n, dtype=np.float32)
+        qhub, chub = 0.0, np.zeros(n, dtype=np.float32)
+    same = same_category(doc, cside, codes).astype(np.float32)
+    ok = eligible(doc, cside, codes, today)
+    if semantic and int(ok.sum()) > RERANK_POOL:
+        # Re-rank: the lexical term (bounded by lexical_weight) only reorders the best
+        # semantic candidates, so it is computed for those alone.
+        lex = np.zeros(n, dtype=np.float32)
+        first = np.where(ok, raw_scores(cos, qhub, chub, lex, same, params), -np.inf)
+        pool = np.argpartition(-first, RERANK_POOL - 1)[:RERANK_POOL]
+        lex[pool] = cside.lex.scores(query.row, idf2, lexical.version, pool)
+    else:
+        lex = cside.lex.scores(query.row, idf2, lexical.version)
+    raw = raw_scores(cos, qhub, chub, lex, same, params, semantic)
+    raw = np.where(np.isfinite(raw), raw, -np.inf).astype(np.float32)
+    return doc, raw, cos, ok
+
+
+def fair_exposure(needs: Side, pledged: Collection[str], params: MatchParams, today: dt.date | None) -> np.ndarray:
+    """The fairness term added to needs' raw scores when they are suggested to a supplier.
+
+    A need gains up to ``fairness_weight`` as it waits (full at ``fairness_days``) and loses
+    ``fairness_weight`` once it has a pledge, so among suggestions of similar fit the needs
+    nobody has answered yet come first. Small by design: it never lifts a poor fit over a
+    good one.
+
+    Args:
+        needs: the needs' side.
+        pledged: ids of needs that already have a live pledge.
+        params: the parameters (``fairness_weight``, ``fairness_days``).
+        today: the date waits are counted to.
+
+    Returns:
+        One value per slot (zeros when the weight is 0).
+    """
+    n = needs.n
+    if not params.fairness_weight:
+        return np.zeros(n, dtype=np.float32)
+    day = (today or dt.date.today()).toordinal()
+    waited = np.clip((day - needs.posted[:n]) / max(1, params.fairness_days), 0.0, 1.0).astype(np.float32)
+    slots = [needs.pos[i] for i in pledged if i in needs.pos]
+    waited[slots] -= 1.0
+    return params.fairness_weight * waited
+
+
+def without(side: Side, ok: np.ndarray, exclude: Collection[str]) -> np.ndarray:
+    """The eligible mask with the given ids taken out (needs a supplier has already answered)."""
+    slots = [side.pos[i] for i in exclude if i in side.pos]
+    if not slots:
+        return ok
+    ok = ok.copy()
+    ok[slots] = False
+    return ok
+
+
+def ranked(
+    side: Side, raw: np.ndarray, ok: np.ndarray, limit: int | None, calibration: Calibration
+) -> list[tuple[str, float]]:
+    """The eligible slots, best first, as ``(id, calibrated score)`` (at most ``limit``)."""
+    idx = np.flatnonzero(ok)
+    if limit is not None and idx.size > limit:
+        part = np.argpartition(-raw[idx], limit - 1)[:limit]
+        idx = idx[part]
+    idx = idx[np.argsort(-raw[idx], kind="stable")]
+    scores = calibration(raw[idx])
+    return [(side.docs[i].id, float(s)) for i, s in zip(idx, scores, strict=True)]  # type: ignore[union-attr]
+
+
+def answer(
+    kind: str,
+    ranking: list[tuple[str, float]],
+    calibration: Calibration,
+    titles: Callable[[str], str],
+    explain: Callable[[str], tuple[str, ...]] | None = None,
+    via: Mapping[str, str] | None = None,
+) -> Suggestions:
+    """The ranked suggestions, each marked good or not, with reasons when asked for."""
+    threshold = calibration.threshold
+    items = tuple(
+        Suggestion(
+            kind=kind,
+            id=item_id,
+            title=titles(item_id),
+            score=round(value, 4),
+            good=value >= threshold,
+            reasons=explain(item_id) if explain is not None else (),
+            via_offer=(via or {}).get(item_id),
+        )
+        for item_id, value in ranking
+    )
+    return Suggestions(items=items, no_good_match=not any(s.good for s in items), threshold=threshold)
