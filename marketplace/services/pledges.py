@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.db import utcnow
@@ -31,7 +31,7 @@ from marketplace.models import (
     Role,
     User,
 )
-from marketplace.models.pledge import DELIVERED, HOLDING
+from marketplace.models.pledge import DELIVERED
 from marketplace.services.accounts import require_role
 from marketplace.services.audit import record
 from marketplace.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -39,6 +39,7 @@ from marketplace.services.listings import FieldErrors, is_owner, row_id, unknown
 from marketplace.services.needs import get_need
 from marketplace.services.notifications import members_of, officers, queue_email
 from marketplace.services.paging import Page, paginate
+from marketplace.services.pledged import held_by_need, held_by_offer, pledged_quantity
 
 log = logging.getLogger(__name__)
 
@@ -97,26 +98,18 @@ def _locked(session: Session, model: type, item_id: int):
     )
 
 
-def _quantity(session: Session, statuses: tuple[PledgeStatus, ...], *conditions) -> Decimal:
-    """The summed quantity of pledges in these statuses matching the conditions."""
-    total = func.coalesce(func.sum(Pledge.quantity), 0)
-    return Decimal(session.scalar(select(total).where(Pledge.status.in_(statuses), *conditions)) or 0)
-
-
 def offer_remaining(session: Session, offer: Offer) -> Decimal | None:
     """Capacity left on an offer once its live pledges are counted (None: unlimited)."""
     if offer.capacity is None:
         return None
-    return offer.capacity - _quantity(session, HOLDING, Pledge.offer_id == offer.id)
+    return offer.capacity - held_by_offer(session, offer)
 
 
 def need_remaining(session: Session, need: Need) -> Decimal | None:
     """How much of a need's numeric quantity is not yet promised (None: not measured)."""
     if need.quantity_needed is None:
         return None
-    return need.quantity_needed - _quantity(
-        session, HOLDING, Pledge.need_id == need.id, Pledge.measure_code == need.measure_code
-    )
+    return need.quantity_needed - held_by_need(session, need)
 
 
 def _id(data: Mapping[str, object], name: str, errors: FieldErrors, *, required: bool) -> int | None:
@@ -448,7 +441,9 @@ def confirm_pledge(session: Session, actor: User | None, pledge_id: int) -> Pled
     session.flush()
     need = pledge.need
     if need.quantity_needed is not None and need.status is NeedStatus.OPEN:
-        confirmed = _quantity(session, DELIVERED, Pledge.need_id == need.id, Pledge.measure_code == need.measure_code)
+        confirmed = pledged_quantity(
+            session, DELIVERED, Pledge.need_id == need.id, Pledge.measure_code == need.measure_code
+        )
         if confirmed >= need.quantity_needed:
             need.status = NeedStatus.MET
             log.info("need met", extra={"need_id": need.id})
