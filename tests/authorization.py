@@ -157,15 +157,18 @@ def build_world(session: Session, make_user: Callable[..., User], officer: User,
             if step == "accept":
                 pledges.accept_pledge(session, member, made.id)
             elif step == "approve":
-                pledges.approve_pledge(session, officer, made.id)
+                pledges.approve_pledge(session, officer, made.id, "2099-01-31")
             elif step == "deliver":
-                pledges.deliver_pledge(session, supplier, made.id, "Four hours on Saturday")
+                pledges.deliver_pledge(session, supplier, made.id, "Four hours on Saturday", declaration=True)
+            elif step == "accept-evidence":
+                pledges.accept_evidence(session, officer, made.id)
         return made.id
 
     ids["pledge_proposed"] = pledge()
     ids["pledge_accepted"] = pledge("accept")
     ids["pledge_approved"] = pledge("accept", "approve")
     ids["pledge_delivered"] = pledge("accept", "approve", "deliver")
+    ids["pledge_checked"] = pledge("accept", "approve", "deliver", "accept-evidence")
     ids["token"] = accounts.create_token(session, member, "member's script")[0].id
     ids["import"] = bulk_import.import_csv(
         session, officer, "needs", import_csv("needs").encode(), today, filename="needs.csv"

@@ -43,12 +43,13 @@ def step(session, action, pledge_id, *, group, supplier, officer):
     if action == "decline":
         return pledges.decline_pledge(session, group, pledge_id, "not needed")
     if action == "approve":
-        return pledges.approve_pledge(session, officer, pledge_id)
+        return pledges.approve_pledge(session, officer, pledge_id, "2099-01-31")
     if action == "reject":
         return pledges.reject_pledge(session, officer, pledge_id, "not social value")
     if action == "deliver":
-        return pledges.deliver_pledge(session, supplier, pledge_id, "Delivered as promised")
+        return pledges.deliver_pledge(session, supplier, pledge_id, "Delivered as promised", declaration=True)
     if action == "confirm":
+        pledges.accept_evidence(session, officer, pledge_id)
         return pledges.confirm_pledge(session, group, pledge_id)
     if action == "cancel":
         return pledges.cancel_pledge(session, supplier, pledge_id, "changed plans")
