@@ -35,6 +35,9 @@ from marketplace.web.auth import PASSWORD_FINGERPRINT
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+# Evidence uploads are larger: one file of up to 10 MB through the API, up to ten through the
+# page. A little room above the limit lets an 11 MB file reach the check that names it.
+UPLOAD_BODY_BYTES = {"api.add_evidence": 12 * 1024 * 1024, "pledges.evidence": 101 * 1024 * 1024}
 EXPIRY_INTERVAL_SECONDS = 300
 
 
@@ -162,6 +165,12 @@ def _register_input_guard(app: Flask) -> None:
     No one types them, PostgreSQL cannot store them, and letting one through to a query
     would turn bad input into a server error.
     """
+
+    @app.url_value_preprocessor
+    def allow_evidence_uploads(endpoint: str | None, values: dict | None) -> None:
+        # Runs before every before_request (CSRF reads the form), so the larger limit applies.
+        if endpoint in UPLOAD_BODY_BYTES:
+            request.max_content_length = UPLOAD_BODY_BYTES[endpoint]
 
     @app.before_request
     def refuse_nul_characters() -> None:

@@ -178,7 +178,11 @@ def _reencode(data: bytes, kind: str) -> tuple[bytes, str]:
             return out.getvalue(), JPEG
     except ValidationFailed:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as error:
+        raise ValidationFailed(
+            {FIELD: "The photo has far too many pixels to be a real photo; send one of at most 50 million pixels"}
+        ) from error
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         log.info("photo refused", extra={"error": type(error).__name__})
         raise ValidationFailed(
             {FIELD: "The photo could not be read; it may be damaged. Save it again and retry"}
