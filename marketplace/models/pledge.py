@@ -42,6 +42,8 @@ HOLDING = (
 # Pledges that count as committed social value, and as delivered social value.
 COMMITTED = (PledgeStatus.APPROVED, PledgeStatus.DELIVERED, PledgeStatus.CONFIRMED)
 DELIVERED = (PledgeStatus.CONFIRMED,)
+# Pledges the supplier says it has delivered, whether or not confirmed yet.
+REPORTED = (PledgeStatus.DELIVERED, PledgeStatus.CONFIRMED)
 
 
 class EvidenceReview(enum.StrEnum):
