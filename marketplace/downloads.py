@@ -1,4 +1,6 @@
-"""How a stored evidence file is sent: always as a download, never sniffed, never cached.
+"""How evidence files are received and sent, for the pages and the API alike.
+
+A stored file is sent always as a download, never sniffed, never cached.
 
 The page and the API send evidence the same way, from here: ``Content-Disposition:
 attachment`` so a browser never renders it in the site's origin, ``nosniff`` so it is never
@@ -11,10 +13,19 @@ from __future__ import annotations
 import io
 
 from flask import Response, send_file
+from werkzeug.datastructures import FileStorage
 
 from marketplace.models import EvidenceFile
 from marketplace.request_scope import app_state
-from marketplace.services.evidence import evidence_bytes
+from marketplace.services.evidence import MAX_BYTES, Upload, evidence_bytes
+
+
+def read_upload(sent: FileStorage) -> Upload:
+    """An uploaded file's name and bytes (one byte over the limit, so the check can name it)."""
+    try:
+        return Upload(name=sent.filename or "", data=sent.read(MAX_BYTES + 1))
+    finally:
+        sent.close()  # a large upload is spooled to a temporary file: let it go at once
 
 
 def evidence_response(item: EvidenceFile) -> Response:

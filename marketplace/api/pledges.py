@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request, url_for
 
-from marketplace.downloads import evidence_response
+from marketplace.downloads import evidence_response, read_upload
 from marketplace.models import EvidenceReview, PledgeStatus, Role
 from marketplace.request_scope import app_state, commit, current_actor, db_session
 from marketplace.services import evidence as evidence_service
@@ -358,7 +358,7 @@ def _upload() -> Upload:
     sent = request.files.get("file")
     if sent is None:
         raise ValidationFailed({"file": "Send the file in the form field named 'file'"}, "There is no file.")
-    return Upload(name=sent.filename or "", data=sent.read(evidence_service.MAX_BYTES + 1))
+    return read_upload(sent)
 
 
 @api.post("/pledges/<int:pledge_id>/evidence")

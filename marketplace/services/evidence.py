@@ -253,38 +253,58 @@ def _visible_pledge(session: Session, viewer: User, pledge_id: int) -> Pledge:
 
 
 def add_evidence(session: Session, actor: User | None, pledge_id: int, upload: Upload, folder: Path) -> EvidenceFile:
-    """The supplier attaches a file to its approved (or delivered, awaiting more evidence) pledge.
+    """The supplier attaches a file to its approved (or delivered, awaiting review) pledge.
 
     Raises:
         NotFound: for anyone outside the pledge; Forbidden: for its other parties;
         InvalidTransition: when the pledge takes no evidence now, or has 10 files;
         ValidationFailed: the file itself; ServiceUnavailable: the store could not take it.
     """
+    return add_evidence_files(session, actor, pledge_id, [upload], folder)[0]
+
+
+def add_evidence_files(
+    session: Session, actor: User | None, pledge_id: int, uploads: list[Upload], folder: Path
+) -> list[EvidenceFile]:
+    """Attach several files, all or none: every file is checked before any is stored."""
     user = require_role(actor, Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
     pledge = _visible_pledge(session, user, pledge_id)
     if not (user.role is Role.SUPPLIER and user.organisation_id == pledge.supplier_id):
         raise Forbidden("Only the supplier that made this pledge can add evidence to it")
     if pledge.status not in _OPEN_FOR_EVIDENCE or pledge.evidence_review == "accepted":
         raise InvalidTransition(f"This pledge is {pledge.status.value}, so evidence can no longer be added")
-    if len(pledge.evidence_files) >= MAX_FILES:
-        raise InvalidTransition(f"A pledge can have at most {MAX_FILES} evidence files")
-    clean = check_file(upload)
-    key = secrets.token_hex(16)
-    _write_whole(folder, key, clean.data)
-    item = EvidenceFile(
-        pledge=pledge,
-        storage_key=key,
-        name=clean.name,
-        content_type=clean.content_type,
-        size=len(clean.data),
-        sha256=hashlib.sha256(clean.data).hexdigest(),
-        uploaded_by=user,
-    )
-    session.add(item)
+    if len(pledge.evidence_files) + len(uploads) > MAX_FILES:
+        raise ValidationFailed({FIELD: f"A pledge can have at most {MAX_FILES} evidence files"})
+    clean = [check_file(upload) for upload in uploads]
+    stored: list[str] = []
+    try:
+        for item in clean:
+            key = secrets.token_hex(16)
+            _write_whole(folder, key, item.data)
+            stored.append(key)
+    except ServiceUnavailable:
+        for key in stored:  # none of them, then
+            with contextlib.suppress(OSError):
+                (folder / key).unlink()
+        raise
+    added = []
+    for key, item in zip(stored, clean, strict=True):
+        row = EvidenceFile(
+            pledge=pledge,
+            storage_key=key,
+            name=item.name,
+            content_type=item.content_type,
+            size=len(item.data),
+            sha256=hashlib.sha256(item.data).hexdigest(),
+            uploaded_by=user,
+        )
+        session.add(row)
+        added.append(row)
     session.flush()
-    record(session, user, "evidence.add", "pledge", pledge.id, None, _snapshot(item))
-    log.info("evidence added", extra={"pledge_id": pledge.id, "evidence_id": item.id, "size": item.size})
-    return item
+    for row in added:
+        record(session, user, "evidence.add", "pledge", pledge.id, None, _snapshot(row))
+        log.info("evidence added", extra={"pledge_id": pledge.id, "evidence_id": row.id, "size": row.size})
+    return added
 
 
 def _snapshot(item: EvidenceFile) -> dict[str, object]:
