@@ -762,6 +762,23 @@ def list_pledges(
     return paginate(session, query.order_by(*order), page, per_page)
 
 
+def evidence_to_review(session: Session, actor: User | None, limit: int = 100) -> list[Pledge]:
+    """Delivered pledges waiting for an officer's evidence check (disputed ones too), oldest first."""
+    require_role(actor, Role.OFFICER)
+    return list(
+        session.scalars(
+            select(Pledge)
+            .where(
+                Pledge.status == PledgeStatus.DELIVERED,
+                Pledge.evidence_review.in_((EvidenceReview.WAITING.value, EvidenceReview.DISPUTED.value)),
+            )
+            .options(selectinload(Pledge.need), selectinload(Pledge.supplier), selectinload(Pledge.evidence_files))
+            .order_by(Pledge.updated_at, Pledge.id)
+            .limit(limit)
+        )
+    )
+
+
 def pledges_to_need(session: Session, actor: User | None, need: Need, limit: int = 50) -> list[Pledge]:
     """The newest pledges to a need that the actor may see, as ``list_pledges`` filters them.
 

@@ -274,7 +274,7 @@ class PledgeForm(FlaskForm):
     measure_checked = SelectMultipleField(
         "Measure check",
         widget=GovCheckboxesInput(),
-        choices=[("yes", "I have checked: this measure is the fair way to value this help")],
+        choices=[SelectChoice("yes", "I have checked: this measure is the fair way to value this help")],
         validate_choice=False,
     )
     submit = SubmitField("Make pledge", widget=GovSubmitInput())
@@ -314,8 +314,8 @@ class DeliverForm(FlaskForm):
     declaration = SelectMultipleField(
         "Declaration",
         widget=GovCheckboxesInput(),
-        choices=[("yes", "I declare this contribution is not reported as social value against any other contract, "
-                  "nor to any other council or public body")],
+        choices=[SelectChoice("yes", "I declare this contribution is not reported as social value against any other "
+                              "contract, nor to any other council or public body")],
         validate_choice=False,
     )  # fmt: skip
 
@@ -332,7 +332,10 @@ class AcceptEvidenceForm(FlaskForm):
     accept_change = RadioField(
         "The supplier reported more than was approved. Approve the new quantity?",
         widget=GovRadioInput(),
-        choices=[("yes", "Yes, approve the reported quantity"), ("no", "No, the approved quantity stands")],
+        choices=[
+            SelectChoice("yes", "Yes, approve the reported quantity"),
+            SelectChoice("no", "No, the approved quantity stands"),
+        ],
         validate_choice=False,
     )
 
@@ -343,7 +346,10 @@ class ConfirmDeliveryForm(FlaskForm):
     need_met = RadioField(
         "Is your need now met?",
         widget=GovRadioInput(),
-        choices=[("yes", "Yes, the need is met: take it off the marketplace"), ("no", "No, we still need help")],
+        choices=[
+            SelectChoice("yes", "Yes, the need is met: take it off the marketplace"),
+            SelectChoice("no", "No, we still need help"),
+        ],
         validate_choice=False,
     )
 

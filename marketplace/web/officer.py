@@ -16,6 +16,7 @@ from marketplace.services import organisations as organisations_service
 from marketplace.services import pledges as pledges_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
+from marketplace.services.measures import measure_fits
 from marketplace.services.organisations import list_organisations_of_kind
 from marketplace.services.paging import check_paging
 from marketplace.services.reference import reference_lists
@@ -102,6 +103,8 @@ def queue() -> str:
         progress=contracts_service.progress(session, contracts),
         form=ConfirmForm(),
         estimate=pledges_service.estimated_value,
+        fits=measure_fits,
+        reviews=pledges_service.evidence_to_review(session, actor),
     )
 
 
