@@ -151,6 +151,22 @@ def expire_needs(ctx: Context) -> None:
     click.echo(f"{count} needs expired.")
 
 
+@main.command("remind-deliveries")
+@pass_context
+def remind_deliveries(ctx: Context) -> None:
+    """E-mail suppliers whose approved pledges are due within a week or overdue (run daily from a scheduler).
+
+    Each pledge is reminded about at most once a week. The e-mails are then sent as
+    `send-notifications` does.
+    """
+    from marketplace.services.chasing import send_due_reminders
+
+    with ctx.session() as session:
+        run = send_due_reminders(session, council_today())
+    click.echo(f"{run.due_soon} reminders of pledges due within a week, {run.overdue} of overdue pledges.")
+    _send_mail(ctx)
+
+
 def _search_index(ctx: Context):
     from search_index import SearchIndex
 
