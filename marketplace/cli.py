@@ -391,6 +391,8 @@ def export_(ctx: Context, file: Path) -> None:
 
     The file is the same, byte for byte, for the same data, and `marketplace import` loads
     it into a new, empty database (SQLite or PostgreSQL) at the same schema revision.
+    Delivery evidence files are not in it: the evidence_file rows name them, and the command
+    says which folder (MARKETPLACE_EVIDENCE_DIR) to copy beside the file.
     """
     from marketplace.services.data_transfer import DataTransferError, export_database
 
@@ -406,6 +408,11 @@ def export_(ctx: Context, file: Path) -> None:
     click.echo(
         f"Exported {summary.total} rows of {len(summary.rows)} tables at schema revision {summary.revision} "
         f"to {file} ({size / 1_000_000:.1f} MB in {time.monotonic() - started:.1f} s)."
+    )
+    evidence = summary.rows.get("evidence_file", 0)
+    click.echo(
+        f"{evidence} delivery evidence files are not in the export: they are in {ctx.config.evidence_path}. "
+        "Copy that folder with the export, and set MARKETPLACE_EVIDENCE_DIR to it where you import."
     )
 
 
