@@ -38,6 +38,9 @@ from marketplace.web.auth import PASSWORD_FINGERPRINT, SESSION_VERSION
 
 log = logging.getLogger(__name__)
 
+# Evidence uploads are larger: one file of up to 10 MB through the API, up to ten through the
+# page. A little room above the limit lets an 11 MB file reach the check that names it.
+UPLOAD_BODY_BYTES = {"api.add_evidence": 12 * 1024 * 1024, "pledges.evidence": 101 * 1024 * 1024}
 EXPIRY_INTERVAL_SECONDS = 300
 
 
@@ -201,6 +204,12 @@ def _register_input_guard(app: Flask) -> None:
     would turn bad input into a server error.
     """
 
+    @app.url_value_preprocessor
+    def allow_evidence_uploads(endpoint: str | None, values: dict | None) -> None:
+        # Runs before every before_request (CSRF reads the form), so the larger limit applies.
+        if endpoint in UPLOAD_BODY_BYTES:
+            request.max_content_length = UPLOAD_BODY_BYTES[endpoint]
+
     @app.before_request
     def refuse_long_request_lines() -> None:
         # gunicorn refuses longer lines itself (gunicorn_conf.py); other servers answer the same.
@@ -217,7 +226,7 @@ def _register_input_guard(app: Flask) -> None:
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
         if not chunked or request.content_length is not None:
             return
-        if len(request.get_data(cache=True, parse_form_data=False)) >= MAX_BODY_BYTES:
+        if len(request.get_data(cache=True, parse_form_data=False)) >= (request.max_content_length or MAX_BODY_BYTES):
             raise RequestEntityTooLarge()
 
     @app.before_request

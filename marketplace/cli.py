@@ -151,6 +151,22 @@ def expire_needs(ctx: Context) -> None:
     click.echo(f"{count} needs expired.")
 
 
+@main.command("remind-deliveries")
+@pass_context
+def remind_deliveries(ctx: Context) -> None:
+    """E-mail suppliers whose approved pledges are due within a week or overdue (run daily from a scheduler).
+
+    Each pledge is reminded about at most once a week. The e-mails are then sent as
+    `send-notifications` does.
+    """
+    from marketplace.services.chasing import send_due_reminders
+
+    with ctx.session() as session:
+        run = send_due_reminders(session, council_today())
+    click.echo(f"{run.due_soon} reminders of pledges due within a week, {run.overdue} of overdue pledges.")
+    _send_mail(ctx)
+
+
 def _search_index(ctx: Context):
     from search_index import SearchIndex
 
@@ -388,6 +404,8 @@ def export_(ctx: Context, file: Path) -> None:
 
     The file is the same, byte for byte, for the same data, and `marketplace import` loads
     it into a new, empty database (SQLite or PostgreSQL) at the same schema revision.
+    Delivery evidence files are not in it: the evidence_file rows name them, and the command
+    says which folder (MARKETPLACE_EVIDENCE_DIR) to copy beside the file.
     """
     from marketplace.services.data_transfer import DataTransferError, export_database
 
@@ -403,6 +421,11 @@ def export_(ctx: Context, file: Path) -> None:
     click.echo(
         f"Exported {summary.total} rows of {len(summary.rows)} tables at schema revision {summary.revision} "
         f"to {file} ({size / 1_000_000:.1f} MB in {time.monotonic() - started:.1f} s)."
+    )
+    evidence = summary.rows.get("evidence_file", 0)
+    click.echo(
+        f"{evidence} delivery evidence files are not in the export: they are in {ctx.config.evidence_path}. "
+        "Copy that folder with the export, and set MARKETPLACE_EVIDENCE_DIR to it where you import."
     )
 
 

@@ -67,6 +67,8 @@ class Config:
     api_rate_limit: str = "600 per minute"
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: trust none).
     proxy_hops: int = 0
+    # Where delivery evidence files are kept (None: ``evidence`` under the instance folder).
+    evidence_dir: Path | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -94,6 +96,7 @@ class Config:
             ratelimit_url=env.get("MARKETPLACE_RATELIMIT_URL") or None,
             api_rate_limit=_rate_limit(env.get("MARKETPLACE_API_RATE_LIMIT", "600 per minute")),
             proxy_hops=_whole_number(env.get("MARKETPLACE_PROXY_HOPS", "0"), "MARKETPLACE_PROXY_HOPS"),
+            evidence_dir=Path(env["MARKETPLACE_EVIDENCE_DIR"]) if env.get("MARKETPLACE_EVIDENCE_DIR") else None,
         )
 
     @property
@@ -107,6 +110,11 @@ class Config:
         if self.base_url:
             hosts.append(urlsplit(self.base_url).hostname or "")
         return tuple(h for h in hosts if h) or LOCAL_HOSTS
+
+    @property
+    def evidence_path(self) -> Path:
+        """Where delivery evidence files are kept: outside the static folder, never served directly."""
+        return self.evidence_dir if self.evidence_dir is not None else self.instance_dir / "evidence"
 
     def with_overrides(self, **changes: object) -> Config:
         """Return a copy with some settings changed (used by tests and the CLI)."""

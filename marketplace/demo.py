@@ -178,9 +178,12 @@ def _load_contracts_and_pledges(session: Session, officer: User, members: dict[s
             if step == "accepted":
                 pledges.accept_pledge(session, owner, pledge.id)
             elif step == "approved":
-                pledges.approve_pledge(session, officer, pledge.id)
+                pledges.approve_pledge(session, officer, pledge.id, (today + timedelta(days=90)).isoformat())
             elif step == "delivered":
-                pledges.deliver_pledge(session, pledger, pledge.id, "Done as promised; photos sent to the group.")
+                pledges.deliver_pledge(
+                    session, pledger, pledge.id, "Done as promised; photos sent to the group.", declaration=True
+                )
             else:
+                pledges.accept_evidence(session, officer, pledge.id)
                 pledges.confirm_pledge(session, owner, pledge.id)
     session.flush()

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
@@ -30,7 +31,7 @@ from werkzeug.routing import Rule
 
 from marketplace.clock import council_today
 from marketplace.models import Notification, User
-from marketplace.services import account_links, accounts, bulk_import, contracts, needs, offers, pledges
+from marketplace.services import account_links, accounts, bulk_import, contracts, evidence, needs, offers, pledges
 from tests.conftest import PASSWORD, need_fields, offer_fields
 
 # The columns of every table, in order.
@@ -93,12 +94,24 @@ class World:
 
 
 SUPPLIER = "Matrix Builders Ltd"
+# A tiny plain PDF, as text, for evidence uploads.
+EVIDENCE_PDF = (
+    "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>"
+    "\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
 
 
-def build_world(session: Session, make_user: Callable[..., User], officer: User, secret_key: str) -> World:
+def build_world(
+    session: Session,
+    make_user: Callable[..., User],
+    officer: User,
+    secret_key: str,
+    evidence_folder: Path | None = None,
+) -> World:
     """People of two groups and two suppliers, an unverified group, and their objects in useful states.
 
     ``secret_key`` is the app's: the e-mailed confirmation and reset links are signed with it.
+    ``evidence_folder`` is the app's evidence store: the approved pledge gets an evidence file there.
     """
     member = make_user("community", organisation="Matrix Carers Group")
     other_member = make_user("community", organisation="Matrix Allotment Society")
@@ -157,15 +170,21 @@ def build_world(session: Session, make_user: Callable[..., User], officer: User,
             if step == "accept":
                 pledges.accept_pledge(session, member, made.id)
             elif step == "approve":
-                pledges.approve_pledge(session, officer, made.id)
+                pledges.approve_pledge(session, officer, made.id, "2099-01-31")
             elif step == "deliver":
-                pledges.deliver_pledge(session, supplier, made.id, "Four hours on Saturday")
+                pledges.deliver_pledge(session, supplier, made.id, "Four hours on Saturday", declaration=True)
+            elif step == "accept-evidence":
+                pledges.accept_evidence(session, officer, made.id)
         return made.id
 
     ids["pledge_proposed"] = pledge()
     ids["pledge_accepted"] = pledge("accept")
     ids["pledge_approved"] = pledge("accept", "approve")
     ids["pledge_delivered"] = pledge("accept", "approve", "deliver")
+    ids["pledge_checked"] = pledge("accept", "approve", "deliver", "accept-evidence")
+    if evidence_folder is not None:
+        upload = evidence.Upload("sign-in-sheet.pdf", EVIDENCE_PDF.encode())
+        ids["evidence"] = evidence.add_evidence(session, supplier, ids["pledge_approved"], upload, evidence_folder).id
     ids["token"] = accounts.create_token(session, member, "member's script")[0].id
     ids["import"] = bulk_import.import_csv(
         session, officer, "needs", import_csv("needs").encode(), today, filename="needs.csv"

@@ -555,12 +555,13 @@ def _pledges(
             elif step == "decline":
                 pledges.decline_pledge(session, owner, pledge.id, "We found help elsewhere.")
             elif step == "approve":
-                pledges.approve_pledge(session, officer, pledge.id)
+                pledges.approve_pledge(session, officer, pledge.id, (today + timedelta(days=90)).isoformat())
             elif step == "reject":
                 pledges.reject_pledge(session, officer, pledge.id, "Not within the contract's scope.")
             elif step == "deliver":
-                pledges.deliver_pledge(session, supplier, pledge.id, "Done as promised.")
+                pledges.deliver_pledge(session, supplier, pledge.id, "Done as promised.", declaration=True)
             elif step == "confirm":
+                pledges.accept_evidence(session, officer, pledge.id)
                 pledges.confirm_pledge(session, owner, pledge.id)
             else:
                 pledges.cancel_pledge(session, supplier, pledge.id, "Plans changed.")

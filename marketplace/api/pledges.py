@@ -4,18 +4,33 @@ from __future__ import annotations
 
 from flask import request, url_for
 
-from marketplace.models import PledgeStatus, Role
-from marketplace.request_scope import commit, current_actor, db_session
+from marketplace.downloads import evidence_response, read_upload
+from marketplace.models import EvidenceReview, PledgeStatus, Role
+from marketplace.request_scope import app_state, commit, current_actor, db_session
+from marketplace.services import evidence as evidence_service
 from marketplace.services import pledges as pledges_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
+from marketplace.services.evidence import Upload
 from marketplace.services.listings import FieldErrors, unknown_fields
 from marketplace.services.paging import check_paging
 
 from . import api
-from .openapi import DATE_TIME, PAGING, SIGNED_IN, body, document, page_of, path_id, query_param, ref, responses
+from .openapi import (
+    DATE_TIME,
+    PAGING,
+    SIGNED_IN,
+    body,
+    document,
+    error,
+    page_of,
+    path_id,
+    query_param,
+    ref,
+    responses,
+)
 from .parsing import json_body
-from .serializers import page_json, pledge_json
+from .serializers import evidence_json, page_json, pledge_json
 
 
 def _optional(body: dict[str, object], name: str) -> object:
@@ -27,23 +42,29 @@ def _optional(body: dict[str, object], name: str) -> object:
 _ACTIONS = {
     "accept": lambda s, a, i, body: pledges_service.accept_pledge(s, a, i),
     "decline": lambda s, a, i, body: pledges_service.decline_pledge(s, a, i, _optional(body, "reason")),
-    "approve": lambda s, a, i, body: pledges_service.approve_pledge(s, a, i),
+    "approve": lambda s, a, i, body: pledges_service.approve_pledge(s, a, i, body.get("deliver_by")),
     "reject": lambda s, a, i, body: pledges_service.reject_pledge(s, a, i, body.get("reason")),
     "deliver": lambda s, a, i, body: pledges_service.deliver_pledge(
-        s, a, i, body.get("evidence"), body.get("actual_quantity")
+        s, a, i, body.get("evidence"), body.get("actual_quantity"), body.get("declaration")
     ),
-    "confirm": lambda s, a, i, body: pledges_service.confirm_pledge(s, a, i),
+    "confirm": lambda s, a, i, body: pledges_service.confirm_pledge(s, a, i, body.get("need_met")),
+    "request-evidence": lambda s, a, i, body: pledges_service.request_evidence(s, a, i, body.get("reason")),
+    "accept-evidence": lambda s, a, i, body: pledges_service.accept_evidence(s, a, i, body.get("accept_change")),
+    "dispute": lambda s, a, i, body: pledges_service.dispute_pledge(s, a, i, body.get("reason")),
     "cancel": lambda s, a, i, body: pledges_service.cancel_pledge(s, a, i, _optional(body, "reason")),
 }
 # What each step's body may hold; anything else is named back, so a typo is not silently ignored.
 _ACTION_FIELDS = {
     "accept": set(),
     "decline": {"reason"},
-    "approve": set(),
+    "approve": {"deliver_by"},
     "reject": {"reason"},
-    "deliver": {"evidence", "actual_quantity"},
-    "confirm": set(),
+    "deliver": {"evidence", "actual_quantity", "declaration"},
+    "confirm": {"need_met"},
     "cancel": {"reason"},
+    "request-evidence": {"reason"},
+    "accept-evidence": {"accept_change"},
+    "dispute": {"reason"},
 }
 
 
@@ -94,7 +115,7 @@ def get_pledge(pledge_id: int) -> object:
     return pledge_json(pledges_service.get_pledge(db_session(), current_actor(), pledge_id))
 
 
-@api.post("/pledges/<int:pledge_id>/<any(accept, decline, approve, reject, deliver, confirm, cancel):action>")
+@api.post("/pledges/<int:pledge_id>/<any(" + ", ".join(f"'{a}'" for a in _ACTIONS) + "):action>")
 def change_pledge(pledge_id: int, action: str) -> object:
     """Move a pledge along its lifecycle; who may do which step is checked by the service."""
     actor = require_role(current_actor(), Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
@@ -127,6 +148,21 @@ _PLEDGE_OUTPUT = {
     "proxy_version": {"type": ["integer", "null"]},
     "message": {"type": "string"},
     "evidence": {"type": ["string", "null"], "description": "The supplier's account of the delivery"},
+    "deliver_by": {"type": ["string", "null"], "format": "date", "description": "Fixed at approval"},
+    "pending_quantity": {
+        "type": ["number", "null"],
+        "description": "A reported quantity above the approved one, waiting for an officer; "
+        "`quantity` and `value` stay the approved ones until then",
+    },
+    "committed_quantity": {"type": ["number", "null"], "description": "What the officer approved"},
+    "committed_value": {"type": ["number", "null"], "description": "£ committed at approval"},
+    "evidence_review": {"enum": [*[r.value for r in EvidenceReview], None]},
+    "review_note": {"type": ["string", "null"], "description": "What evidence is missing, or the group's dispute"},
+    "declaration": {"type": ["string", "null"], "description": "The supplier's no-double-counting declaration"},
+    "declared_at": {**DATE_TIME, "type": ["string", "null"]},
+    "delivered_at": {**DATE_TIME, "type": ["string", "null"]},
+    "measure_fits": {"type": "boolean", "description": "False: the measure does not usually fit the need's category"},
+    "evidence_files": {"type": "array", "items": ref("Evidence")},
     "reject_reason": {"type": ["string", "null"]},
     "assisted": {"type": "boolean", "description": "Recorded by an officer for the supplier"},
     "created_at": DATE_TIME,
@@ -166,6 +202,7 @@ _PLEDGE_INPUT = {
         "quantity": _QUANTITY,
         "message": {"type": ["string", "null"], "maxLength": 2000},
         "supplier_id": {"type": "integer", "description": "Officers only: the supplier it is recorded for"},
+        "deliver_by": {"type": ["string", "null"], "format": "date", "description": "The date proposed for delivery"},
     },
     "additionalProperties": False,
 }
@@ -173,8 +210,45 @@ _REASON = {"type": ["string", "null"], "maxLength": 2000}
 _NOTHING = {"type": "object", "additionalProperties": False, "description": "Nothing, or an empty object"}
 _ACTION_BODIES = {
     "accept": _NOTHING,
-    "approve": _NOTHING,
-    "confirm": _NOTHING,
+    "approve": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "deliver_by": {
+                "type": ["string", "null"],
+                "format": "date",
+                "description": "YYYY-MM-DD, today or later; without it the supplier's proposed date, "
+                "else the need's needed-by date, stands (one is required)",
+            }
+        },
+    },
+    "confirm": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"need_met": {"type": ["boolean", "null"], "description": "The need is now met"}},
+    },
+    "request-evidence": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["reason"],
+        "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 2000}},
+    },
+    "dispute": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["reason"],
+        "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 2000}},
+    },
+    "accept-evidence": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "accept_change": {
+                "type": ["boolean", "null"],
+                "description": "Required when the supplier reported more than approved: true approves the change",
+            }
+        },
+    },
     "decline": {
         "type": "object",
         "additionalProperties": False,
@@ -194,7 +268,7 @@ _ACTION_BODIES = {
     "deliver": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["evidence"],
+        "required": ["evidence", "declaration"],
         "properties": {
             "evidence": {
                 "type": "string",
@@ -205,10 +279,23 @@ _ACTION_BODIES = {
             "actual_quantity": {
                 **_QUANTITY,
                 "type": ["number", "null"],
-                "description": "Optional: the quantity actually delivered, if different",
+                "description": "Optional: the quantity actually delivered. Above the approved one it waits "
+                "for an officer (pending_quantity); below it, the delivery is partial",
+            },
+            "declaration": {
+                "const": True,
+                "description": "Required, true: not reported against another contract or to another council",
             },
         },
     },
+}
+_SUMMARIES = {
+    "approve": "Approve the pledge with a deliver-by date (officers)",
+    "deliver": "Report delivery, or send it again with more evidence (the supplier)",
+    "request-evidence": "Ask the supplier for more evidence, with a reason (officers)",
+    "accept-evidence": "Accept the delivery evidence, deciding any reported increase (officers)",
+    "dispute": "Say the delivery did not happen or has a problem (the group)",
+    "confirm": "Confirm delivery after the evidence was accepted, and say whether the need is met (the group)",
 }
 _pledge_id = path_id("pledge_id")
 _ID_FILTER = {"type": "integer", "minimum": 0, "maximum": 999_999_999}
@@ -247,9 +334,11 @@ document(
             f"/pledges/{{pledge_id}}/{action}": {
                 "parameters": [_pledge_id],
                 "post": {
-                    "summary": f"{action.capitalize()} the pledge",
+                    "summary": _SUMMARIES.get(action, f"{action.capitalize()} the pledge"),
                     "security": SIGNED_IN,
-                    "requestBody": body(_ACTION_BODIES[action], required=action in ("reject", "deliver")),
+                    "requestBody": body(
+                        _ACTION_BODIES[action], required=action in ("reject", "deliver", "request-evidence", "dispute")
+                    ),
                     "responses": responses("200", ref("Pledge"), "403", "404", "409"),
                 },
             }
@@ -257,4 +346,117 @@ document(
         },
     },
     {"Pledge": {"type": "object", "required": list(_PLEDGE_OUTPUT), "properties": _PLEDGE_OUTPUT}},
+)
+
+
+def _upload() -> Upload:
+    """The file from a multipart form's ``file`` field."""
+    if request.mimetype != "multipart/form-data":
+        raise ValidationFailed(
+            {"file": "Send the file as multipart/form-data in a field named 'file'"}, "There is no file."
+        )
+    sent = request.files.get("file")
+    if sent is None:
+        raise ValidationFailed({"file": "Send the file in the form field named 'file'"}, "There is no file.")
+    return read_upload(sent)
+
+
+@api.post("/pledges/<int:pledge_id>/evidence")
+def add_evidence(pledge_id: int) -> object:
+    """The supplier attaches an evidence file to its pledge."""
+    session, actor = db_session(), current_actor()
+    # Who may, before the file is read: others learn nothing about the file's checks.
+    pledges_service.pledge_for_step(session, actor, pledge_id, "deliver")
+    item = evidence_service.add_evidence(session, actor, pledge_id, _upload(), app_state().config.evidence_path)
+    commit()
+    return evidence_json(item), 201, {"Location": url_for("api.get_evidence", evidence_id=item.id)}
+
+
+@api.get("/pledges/<int:pledge_id>/evidence")
+def list_evidence(pledge_id: int) -> object:
+    """The pledge's evidence files, to its parties and officers."""
+    items = evidence_service.list_evidence(db_session(), current_actor(), pledge_id)
+    return {
+        "items": [evidence_json(i) for i in items],
+        "total": len(items),
+        "page": 1,
+        "per_page": evidence_service.MAX_FILES,
+    }
+
+
+@api.get("/evidence/<int:evidence_id>")
+def get_evidence(evidence_id: int) -> object:
+    """One evidence file's bytes, as an attachment; 404 to anyone outside its pledge."""
+    return evidence_response(evidence_service.get_evidence(db_session(), current_actor(), evidence_id))
+
+
+_EVIDENCE = {
+    "type": "object",
+    "required": ["id", "name", "content_type", "size"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string", "description": "The cleaned file name (photos end .jpg or .png once re-encoded)"},
+        "content_type": {"type": "string", "description": "Decided from the file's bytes"},
+        "size": {"type": "integer", "description": "Bytes as stored (photos re-encoded without EXIF)"},
+        "sha256": {"type": "string"},
+        "uploaded_at": DATE_TIME,
+        "url": {"type": "string"},
+    },
+}
+_FILE_HEADERS = {
+    "Content-Disposition": {"schema": {"type": "string"}, "description": "attachment; filename=..."},
+    "Cache-Control": {"schema": {"const": "private, no-store"}},
+    "X-Content-Type-Options": {"schema": {"const": "nosniff"}},
+}
+document(
+    {
+        "/pledges/{pledge_id}/evidence": {
+            "parameters": [_pledge_id],
+            "get": {
+                "summary": "The pledge's evidence files (its group, its supplier, officers)",
+                "security": SIGNED_IN,
+                "responses": responses("200", page_of("Evidence"), "404"),
+            },
+            "post": {
+                "summary": "Attach an evidence file (the supplier; up to 10 files of up to 10 MB)",
+                "description": (
+                    f"Accepted: {evidence_service.ACCEPTED_WORDS}. The type is decided from the file's bytes. "
+                    "Photos are re-encoded so EXIF and GPS are removed (HEIC becomes JPEG). Refused with 422: "
+                    "other types, empty files, files over 10 MB, PDFs with JavaScript or embedded files, "
+                    "office files with macros, photos over 50 million pixels, names with '/', '\\\\', '..' or "
+                    "control characters. 503 when the store cannot take the file: nothing is kept."
+                ),
+                "security": SIGNED_IN,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {"file": {"type": "string", "format": "binary"}},
+                            }
+                        }
+                    },
+                },
+                "responses": responses("201", ref("Evidence"), "403", "404", "409", "503"),
+            },
+        },
+        "/evidence/{evidence_id}": {
+            "parameters": [path_id("evidence_id")],
+            "get": {
+                "summary": "An evidence file, as an attachment (the pledge's parties and officers; 404 to others)",
+                "security": SIGNED_IN,
+                "responses": {
+                    "200": {
+                        "description": "The file",
+                        "headers": _FILE_HEADERS,
+                        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    "404": error("404"),
+                },
+            },
+        },
+    },
+    {"Evidence": _EVIDENCE},
 )

@@ -8,7 +8,7 @@ from flask import Response, request
 
 from marketplace.request_scope import current_actor, db_session
 from marketplace.services.errors import ValidationFailed
-from marketplace.services.reports import GROUPS, Report, UnitAmounts, report_csv, social_value_report
+from marketplace.services.reports import GROUPS, Report, ReportRow, UnitAmounts, report_csv, social_value_report
 
 from . import api
 from .openapi import SIGNED_IN, document, query_param, ref, responses
@@ -22,7 +22,30 @@ def _pounds(value: Decimal) -> float:
 
 
 def _units(units: dict[str, UnitAmounts]) -> dict[str, dict[str, float]]:
-    return {code: {"committed": _pounds(a.committed), "delivered": _pounds(a.delivered)} for code, a in units.items()}
+    return {
+        code: {
+            "committed": _pounds(a.committed),
+            "delivered": _pounds(a.delivered),
+            "reported_delivered": _pounds(a.reported),
+            "overdue": _pounds(a.overdue),
+        }
+        for code, a in units.items()
+    }
+
+
+def _rate(rate: Decimal | None) -> float | None:
+    return float(rate) if rate is not None else None
+
+
+def _words(item: Report | ReportRow) -> dict[str, object]:
+    """The fixed words, in £: committed, reported delivered, confirmed (delivered), overdue, and the rate."""
+    return {
+        "committed_value": _pounds(item.committed),
+        "reported_delivered_value": _pounds(item.reported),
+        "delivered_value": _pounds(item.delivered),
+        "overdue_value": _pounds(item.overdue),
+        "delivery_rate": _rate(item.delivery_rate),
+    }
 
 
 def report_json(report: Report) -> dict[str, object]:
@@ -39,6 +62,7 @@ def report_json(report: Report) -> dict[str, object]:
                 "delivered": _pounds(row.delivered),
                 "pledges": row.pledges,
                 "units": _units(row.units),
+                **_words(row),
             }
             for row in report.rows
         ],
@@ -47,6 +71,7 @@ def report_json(report: Report) -> dict[str, object]:
             "delivered": _pounds(report.delivered),
             "pledges": report.pledges,
             "units": _units(report.units),
+            **_words(report),
         },
         "measures": [
             {"code": m.code, "name": m.name, "unit": m.unit, "monetised": m.monetised} for m in report.measures.values()
@@ -93,9 +118,21 @@ _AMOUNTS = {
     "description": "Units per measure code",
     "additionalProperties": {
         "type": "object",
-        "required": ["committed", "delivered"],
-        "properties": {"committed": {"type": "number"}, "delivered": {"type": "number"}},
+        "required": ["committed", "delivered", "reported_delivered", "overdue"],
+        "properties": {
+            "committed": {"type": "number"},
+            "delivered": {"type": "number", "description": "Confirmed"},
+            "reported_delivered": {"type": "number"},
+            "overdue": {"type": "number"},
+        },
     },
+}
+_WORDS = {
+    "committed_value": {"type": "number", "description": "£ approved by an officer (approved, delivered, confirmed)"},
+    "reported_delivered_value": {"type": "number", "description": "£ the supplier says it delivered"},
+    "delivered_value": {"type": "number", "description": "£ confirmed: evidence accepted and the group confirmed"},
+    "overdue_value": {"type": "number", "description": "£ committed, still only approved after its deliver-by date"},
+    "delivery_rate": {"type": ["number", "null"], "description": "delivered_value / committed_value"},
 }
 
 document(
@@ -108,8 +145,10 @@ document(
                 "confirmed ones. £ is each pledge's value fixed at approval; unmonetised measures count in "
                 "units only. Grouped by outcome, a pledge serving several outcomes is split equally between "
                 "them so totals are not double counted. `format=csv` returns the rows as a CSV attachment "
-                "(key, label, committed, delivered, pledges, then committed_units:<measure> and "
-                "delivered_units:<measure> per measure).",
+                "(key, label, committed, delivered, pledges, reported_delivered, overdue, delivery_rate, then "
+                "committed_units:<measure> and delivered_units:<measure> per measure, then reported_units:<measure> "
+                "and overdue_units:<measure> per measure). Overdue is committed value still only approved after "
+                "its deliver-by date; delivered (confirmed) needs accepted evidence and the group's confirmation.",
                 "parameters": [
                     query_param("group_by", "How to group: " + ", ".join(GROUPS), {"enum": list(GROUPS)}),
                     query_param(
@@ -149,7 +188,7 @@ document(
                     "type": "array",
                     "items": {
                         "type": "object",
-                        "required": ["key", "label", "committed", "delivered", "pledges", "units"],
+                        "required": ["key", "label", "committed", "delivered", "pledges", "units", *_WORDS],
                         "properties": {
                             "key": {
                                 "type": ["integer", "string", "null"],
@@ -161,17 +200,19 @@ document(
                             "delivered": {"type": "number", "description": "£"},
                             "pledges": {"type": "integer"},
                             "units": _AMOUNTS,
+                            **_WORDS,
                         },
                     },
                 },
                 "totals": {
                     "type": "object",
-                    "required": ["committed", "delivered", "pledges", "units"],
+                    "required": ["committed", "delivered", "pledges", "units", *_WORDS],
                     "properties": {
                         "committed": {"type": "number"},
                         "delivered": {"type": "number"},
                         "pledges": {"type": "integer"},
                         "units": _AMOUNTS,
+                        **_WORDS,
                     },
                 },
                 "measures": {

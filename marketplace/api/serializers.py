@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from marketplace.models import Contract, Measure, Need, Offer, Organisation, Pledge, User
+from flask import url_for
+
+from marketplace.models import Contract, EvidenceFile, Measure, Need, Offer, Organisation, Pledge, User
+from marketplace.services.measures import measure_fits
 from marketplace.services.paging import Page
 
 
@@ -129,6 +132,17 @@ def pledge_json(pledge: Pledge) -> dict[str, object]:
         "evidence": pledge.evidence,
         "reject_reason": pledge.reject_reason,
         "assisted": pledge.assisted,
+        "deliver_by": pledge.deliver_by.isoformat() if pledge.deliver_by else None,
+        "pending_quantity": float(pledge.pending_quantity) if pledge.pending_quantity is not None else None,
+        "committed_quantity": float(pledge.committed_quantity) if pledge.committed_quantity is not None else None,
+        "committed_value": _money(pledge.committed_value),
+        "evidence_review": pledge.evidence_review,
+        "review_note": pledge.review_note,
+        "declaration": pledge.declaration,
+        "declared_at": _iso(pledge.declared_at),
+        "delivered_at": _iso(pledge.delivered_at),
+        "measure_fits": measure_fits(pledge.need.category_code, pledge.measure_code),
+        "evidence_files": [evidence_json(item) for item in pledge.evidence_files],
         "created_at": _iso(pledge.created_at),
         "updated_at": _iso(pledge.updated_at),
         "history": [
@@ -141,6 +155,19 @@ def pledge_json(pledge: Pledge) -> dict[str, object]:
             }
             for event in pledge.history
         ],
+    }
+
+
+def evidence_json(item: EvidenceFile) -> dict[str, object]:
+    """An evidence file's description (its bytes come from ``GET /evidence/<id>``)."""
+    return {
+        "id": item.id,
+        "name": item.name,
+        "content_type": item.content_type,
+        "size": item.size,
+        "sha256": item.sha256,
+        "uploaded_at": _iso(item.uploaded_at),
+        "url": url_for("api.get_evidence", evidence_id=item.id),
     }
 
 

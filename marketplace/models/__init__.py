@@ -10,7 +10,7 @@ from marketplace.models.need import Need, NeedStatus
 from marketplace.models.notification import Notification
 from marketplace.models.offer import Offer, OfferStatus
 from marketplace.models.organisation import Organisation, OrganisationKind, Verification
-from marketplace.models.pledge import Pledge, PledgeEvent, PledgeStatus
+from marketplace.models.pledge import EvidenceFile, EvidenceReview, Pledge, PledgeEvent, PledgeStatus
 from marketplace.models.reference import Category, District, Measure, Outcome
 from marketplace.models.user import ApiToken, Role, User
 
@@ -20,6 +20,8 @@ __all__ = [
     "Category",
     "Contract",
     "District",
+    "EvidenceFile",
+    "EvidenceReview",
     "IndexReplica",
     "ListingChange",
     "ListingEmbedding",

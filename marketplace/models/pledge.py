@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, UTCDateTime, utcnow
@@ -42,6 +42,17 @@ HOLDING = (
 # Pledges that count as committed social value, and as delivered social value.
 COMMITTED = (PledgeStatus.APPROVED, PledgeStatus.DELIVERED, PledgeStatus.CONFIRMED)
 DELIVERED = (PledgeStatus.CONFIRMED,)
+# Pledges the supplier says it has delivered, whether or not confirmed yet.
+REPORTED = (PledgeStatus.DELIVERED, PledgeStatus.CONFIRMED)
+
+
+class EvidenceReview(enum.StrEnum):
+    """Where the officers' check of a delivered pledge's evidence stands."""
+
+    WAITING = "waiting"  # the supplier reported delivery: an officer is to look
+    MORE_NEEDED = "more-needed"  # an officer asked for more evidence, with a reason
+    DISPUTED = "disputed"  # the group says it did not happen or there is a problem
+    ACCEPTED = "accepted"  # an officer accepted the evidence: the group may confirm
 
 
 class Pledge(Base):
@@ -83,6 +94,26 @@ class Pledge(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Proposed by the supplier, fixed by the officer at approval: when it is to be delivered.
+    deliver_by: Mapped[date | None] = mapped_column(nullable=True, index=True)
+    # What the officer approved. ``quantity`` and ``value`` may later go down (a partial
+    # delivery), so the honest gap between promised and delivered stays visible.
+    committed_quantity: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)
+    committed_value: Mapped[Decimal | None] = mapped_column(Numeric(16, 2), nullable=True)
+    # A reported delivery above the approved quantity waits here for an officer.
+    pending_quantity: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    evidence_review: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The officer's reason for wanting more evidence, or the group's reason for disputing.
+    review_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The supplier's declaration that this is not reported against another contract or council.
+    declaration: Mapped[str | None] = mapped_column(Text, nullable=True)
+    declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When a reminder about this pledge was last sent, so nobody is chased twice in a day.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    evidence_files: Mapped[list[EvidenceFile]] = relationship(
+        back_populates="pledge", order_by="EvidenceFile.id", cascade="all, delete-orphan"
+    )
     history: Mapped[list[PledgeEvent]] = relationship(
         back_populates="pledge", order_by="PledgeEvent.id", cascade="all, delete-orphan"
     )
@@ -102,3 +133,26 @@ class PledgeEvent(Base):
     actor: Mapped[User | None] = relationship()
     note: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EvidenceFile(Base):
+    """A file the supplier attached to show a pledge was delivered.
+
+    The bytes live on disk under the evidence folder, named by ``storage_key`` (random);
+    the name the supplier gave is kept only for display and the download's file name.
+    """
+
+    __tablename__ = "evidence_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledge.id", ondelete="CASCADE"), index=True)
+    pledge: Mapped[Pledge] = relationship(back_populates="evidence_files")
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Who uploaded it; erasing that person keeps their organisation's evidence.
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    uploaded_by: Mapped[User | None] = relationship()
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -164,3 +164,40 @@ def update_measure(session: Session, actor: User | None, code: str, data: Mappin
     record(session, officer, "measure.update", "measure", measure.code, before, measure_snapshot(measure))
     log.info("measure updated", extra={"measure": measure.code, "proxy_version": measure.proxy_version})
     return measure
+
+
+# Which measures can honestly value help of each category. A category that is not listed
+# here (a council's own addition) or a measure not listed fits anything: the rule only
+# warns where it knows better, e.g. first aid training valued as "£ of market rent".
+_FITTING_MEASURES: dict[str, frozenset[str]] = {
+    "premises": frozenset({"premises-provided"}),
+    "advertising": frozenset({"advertising-provided"}),
+    "goods": frozenset({"goods-donated"}),
+    "volunteering": frozenset({"volunteering-hours"}),
+    "expertise": frozenset({"expert-hours", "volunteering-hours"}),
+    "skills-and-jobs": frozenset(
+        {"work-placement-weeks", "apprenticeship-weeks", "expert-hours", "volunteering-hours"}
+    ),
+    "environment": frozenset({"carbon-saved", "volunteering-hours", "goods-donated"}),
+    "transport": frozenset({"transport-provided", "volunteering-hours"}),
+    "funding": frozenset({"funding-donated"}),
+}
+_KNOWN_MEASURES = frozenset().union(*_FITTING_MEASURES.values())
+
+
+def measure_fits(category_code: str | None, measure_code: str | None) -> bool:
+    """Whether a measure is a fair way to value help in this category of need.
+
+    Pledges, the officer's approval page and the demo data all ask this one function.
+    """
+    if not category_code or not measure_code:
+        return True
+    fitting = _FITTING_MEASURES.get(category_code)
+    if fitting is None or measure_code not in _KNOWN_MEASURES:
+        return True
+    return measure_code in fitting
+
+
+def fitting_measures(category_code: str | None) -> frozenset[str] | None:
+    """The measures that fit a category, or None when any measure may."""
+    return _FITTING_MEASURES.get(category_code or "")

@@ -50,6 +50,7 @@ from marketplace.services.listings import (
     visibility_clause,
 )
 from marketplace.services.paging import Page, paginate
+from marketplace.services.pledged import check_need_edit
 from marketplace.services.reference import reference_lists
 
 log = logging.getLogger(__name__)
@@ -213,6 +214,7 @@ def edit_need(session: Session, actor: User | None, need_id: int, data: Mapping[
     if need.status is not NeedStatus.OPEN:
         raise InvalidTransition(f"This need is {need.status.value}; only open needs can be changed")
     clean = _validate(session, data, today, partial=True, current=need)
+    check_need_edit(session, need, clean)
     _apply(session, need, clean)
     session.flush()
     log.info("need edited", extra={"need_id": need.id, "fields": sorted(clean)})

@@ -43,6 +43,7 @@ from marketplace.services.listings import (
     visibility_clause,
 )
 from marketplace.services.paging import Page, paginate
+from marketplace.services.pledged import check_offer_edit
 from marketplace.services.reference import reference_lists
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,7 @@ def edit_offer(session: Session, actor: User | None, offer_id: int, data: Mappin
     if offer.status is OfferStatus.WITHDRAWN:
         raise InvalidTransition("This offer was withdrawn and can no longer be changed")
     clean = _validate(session, data, today, partial=True, current=offer)
+    check_offer_edit(session, offer, clean)
     _apply(session, offer, clean)
     session.flush()
     log.info("offer edited", extra={"offer_id": offer.id, "fields": sorted(clean)})

@@ -11,15 +11,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from marketplace.clock import council_today
 from marketplace.db import utcnow
 from marketplace.formatting import amount
 from marketplace.models import (
     Contract,
+    EvidenceReview,
     Measure,
     Need,
     NeedStatus,
@@ -32,21 +35,28 @@ from marketplace.models import (
     Role,
     User,
 )
-from marketplace.models.pledge import DELIVERED, HOLDING
+from marketplace.models.pledge import DELIVERED
 from marketplace.services.accounts import require_role
 from marketplace.services.audit import record
 from marketplace.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.services.listings import is_owner
+from marketplace.services.measures import measure_fits
 from marketplace.services.needs import get_need
 from marketplace.services.notifications import members_of, officers, queue_email
 from marketplace.services.paging import Page, paginate
-from marketplace.validation import Amount, FieldErrors, clean_decimal, row_id, unknown_fields
+from marketplace.services.pledged import held_by_need, held_by_offer, pledged_quantity
+from marketplace.validation import Amount, FieldErrors, clean_decimal, clean_future_date, row_id, unknown_fields
 
 log = logging.getLogger(__name__)
 
-FIELDS = {"need_id", "offer_id", "contract_id", "measure", "quantity", "message", "supplier_id"}
+FIELDS = {"need_id", "offer_id", "contract_id", "measure", "quantity", "message", "supplier_id", "deliver_by"}
 MESSAGE_MAX = 2000
 EVIDENCE_MAX = 5000
+# What a supplier declares when marking a pledge delivered, kept word for word with the pledge.
+DECLARATION = (
+    "This contribution is not reported as social value against any other contract, "
+    "nor to any other council or public body."
+)
 _ANY_ROLE = (Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
 
 
@@ -63,11 +73,21 @@ def pledge_snapshot(pledge: Pledge) -> dict[str, object]:
         "value": str(pledge.value) if pledge.value is not None else None,
         "proxy_value": str(pledge.proxy_value) if pledge.proxy_value is not None else None,
         "proxy_version": pledge.proxy_version,
+        "deliver_by": pledge.deliver_by.isoformat() if pledge.deliver_by else None,
+        "committed_quantity": _text(pledge.committed_quantity),
+        "committed_value": _text(pledge.committed_value),
+        "pending_quantity": _text(pledge.pending_quantity),
+        "evidence_review": pledge.evidence_review,
+        "declaration": pledge.declaration,
     }
 
 
 QUANTITY = Amount("The quantity", missing="Enter a quantity")
 ACTUAL_QUANTITY = Amount("The quantity delivered")
+
+
+def _text(number: Decimal | None) -> str | None:
+    return str(number) if number is not None else None
 
 
 def _locked(session: Session, model: type, item_id: int):
@@ -77,26 +97,18 @@ def _locked(session: Session, model: type, item_id: int):
     )
 
 
-def _quantity(session: Session, statuses: tuple[PledgeStatus, ...], *conditions) -> Decimal:
-    """The summed quantity of pledges in these statuses matching the conditions."""
-    total = func.coalesce(func.sum(Pledge.quantity), 0)
-    return Decimal(session.scalar(select(total).where(Pledge.status.in_(statuses), *conditions)) or 0)
-
-
 def offer_remaining(session: Session, offer: Offer) -> Decimal | None:
     """Capacity left on an offer once its live pledges are counted (None: unlimited)."""
     if offer.capacity is None:
         return None
-    return offer.capacity - _quantity(session, HOLDING, Pledge.offer_id == offer.id)
+    return offer.capacity - held_by_offer(session, offer)
 
 
 def need_remaining(session: Session, need: Need) -> Decimal | None:
     """How much of a need's numeric quantity is not yet promised (None: not measured)."""
     if need.quantity_needed is None:
         return None
-    return need.quantity_needed - _quantity(
-        session, HOLDING, Pledge.need_id == need.id, Pledge.measure_code == need.measure_code
-    )
+    return need.quantity_needed - held_by_need(session, need)
 
 
 def _id(data: Mapping[str, object], name: str, errors: FieldErrors, *, required: bool) -> int | None:
@@ -138,6 +150,7 @@ def propose_pledge(session: Session, actor: User | None, data: Mapping[str, obje
         message = ""
     elif len(message.strip()) > MESSAGE_MAX:
         errors["message"] = f"The message must be {MESSAGE_MAX} characters or fewer"
+    deliver_by = clean_future_date(data, "deliver_by", "the deliver-by date", council_today(), errors)
     if pledger.is_officer:
         supplier_id = _id(data, "supplier_id", errors, required=True)
         supplier = session.get(Organisation, supplier_id) if supplier_id else None
@@ -204,6 +217,7 @@ def propose_pledge(session: Session, actor: User | None, data: Mapping[str, obje
         message=message.strip(),
         status=PledgeStatus.PROPOSED,
         assisted=pledger.is_officer,
+        deliver_by=deliver_by,
     )
     session.add(pledge)
     _add_event(pledge, pledger, None, "recorded by an officer for the supplier" if pledger.is_officer else "")
@@ -251,6 +265,9 @@ _STEP_BY = {
     "reject": "officer",
     "deliver": "supplier",
     "cancel": "supplier",
+    "dispute": "need owner",
+    "request-evidence": "officer",
+    "accept-evidence": "officer",
 }
 
 
@@ -285,6 +302,8 @@ def _transition(
     allowed_from: tuple[PledgeStatus, ...],
     to: PledgeStatus,
     note: str = "",
+    review_from: tuple[str | None, ...] | None = None,
+    refused: str = "",
 ) -> tuple[User, Pledge, dict[str, object]]:
     user, pledge = pledge_for_step(session, actor, pledge_id, action)
     # Lock the row: two officers approving at once must not both count it.
@@ -293,6 +312,9 @@ def _transition(
     )
     if pledge.status not in allowed_from:
         raise InvalidTransition(f"This pledge is {pledge.status.value}, so it cannot be {to.value}")
+    # Read after the lock: of two officers reviewing at once, the second is told what the first did.
+    if review_from is not None and pledge.evidence_review not in review_from:
+        raise InvalidTransition(refused or _review_words(pledge))
     before = pledge_snapshot(pledge)
     previous = pledge.status
     pledge.status = to
@@ -340,24 +362,53 @@ def decline_pledge(session: Session, actor: User | None, pledge_id: int, reason:
     return _finish(session, user, pledge, "decline", before)
 
 
-def approve_pledge(session: Session, actor: User | None, pledge_id: int) -> Pledge:
-    """An officer approves an accepted pledge: it becomes a commitment, valued now."""
+def parse_deliver_by(value: object, errors: FieldErrors) -> date | None:
+    """A deliver-by date sent as ``YYYY-MM-DD`` (or a date), today or later."""
+    return clean_future_date({"deliver_by": value}, "deliver_by", "the deliver-by date", council_today(), errors)
+
+
+def approve_pledge(session: Session, actor: User | None, pledge_id: int, deliver_by: object = None) -> Pledge:
+    """An officer approves an accepted pledge: it becomes a commitment, valued now, due by a date.
+
+    The date is the officer's; without one, the date the supplier proposed, else the need's
+    needed-by date, stands. A commitment without a date cannot be chased, so one is required.
+    """
+    pledge_for_step(session, actor, pledge_id, "approve")  # who may, before what they sent
+    errors = FieldErrors()
+    due = parse_deliver_by(deliver_by, errors) if deliver_by not in (None, "") else None
+    errors.raise_if_any()
     user, pledge, before = _transition(
         session, actor, pledge_id, action="approve", allowed_from=(PledgeStatus.ACCEPTED,),
         to=PledgeStatus.APPROVED,
     )  # fmt: skip
+    today = council_today()
+    for candidate in (due, pledge.deliver_by, pledge.need.needed_by):
+        if candidate is not None and candidate >= today:
+            due = candidate
+            break
+    else:
+        raise ValidationFailed({"deliver_by": "Enter the date by which the pledge is to be delivered"})
+    pledge.deliver_by = due
     measure = pledge.measure
     pledge.proxy_value = measure.proxy_value
     pledge.proxy_version = measure.proxy_version
     pledge.value = _value(pledge.quantity, measure.proxy_value)
+    pledge.committed_quantity = pledge.quantity
+    pledge.committed_value = pledge.value
     pledge.approved_at = utcnow()
+    pledge.history[-1].note = f"to be delivered by {due.isoformat()}" + (
+        ""
+        if measure_fits(pledge.need.category_code, pledge.measure_code)
+        else "; approved although the measure does not usually fit the need's category"
+    )
     queue_email(
         session,
         members_of(session, pledge.supplier_id),
         f"Pledge approved: “{pledge.need.title}”",
         f"The council approved your pledge for “{pledge.need.title}”. It now counts as a social value commitment"
         + (f" on contract {pledge.contract.reference}" if pledge.contract else "")
-        + ".\n\nMark it delivered when you have done it.",
+        + f", to be delivered by {due.strftime('%-d %B %Y')}."
+        "\n\nMark it delivered, with evidence, when you have done it.",
     )
     return _finish(session, user, pledge, "approve", before)
 
@@ -384,9 +435,21 @@ def reject_pledge(session: Session, actor: User | None, pledge_id: int, reason: 
 
 
 def deliver_pledge(
-    session: Session, actor: User | None, pledge_id: int, evidence: object, actual_quantity: object = None
+    session: Session,
+    actor: User | None,
+    pledge_id: int,
+    evidence: object,
+    actual_quantity: object = None,
+    declaration: object = None,
 ) -> Pledge:
-    """The supplier says it has delivered, with evidence and optionally the actual quantity."""
+    """The supplier says it has delivered: what it did, optionally the actual quantity, and its
+    declaration that the contribution is not counted elsewhere. Officers then review the evidence.
+
+    Also how the supplier resubmits after an officer asked for more evidence or the group
+    disputed the delivery. An actual quantity above the approved one waits for an officer
+    (the approved value stands until then); below it, the delivery is partial and the value
+    goes down.
+    """
     pledge_for_step(session, actor, pledge_id, "deliver")  # who may, before what they sent
     errors = FieldErrors()
     if not isinstance(evidence, str) or len(evidence.strip()) < 5:
@@ -394,43 +457,207 @@ def deliver_pledge(
     elif len(evidence) > EVIDENCE_MAX:
         errors["evidence"] = f"The evidence must be {EVIDENCE_MAX} characters or fewer"
     actual = clean_decimal(actual_quantity, "actual_quantity", ACTUAL_QUANTITY, errors)
+    if declaration is not True:
+        errors["declaration"] = (
+            "Declare that this contribution is not reported against another contract or to another council"
+        )
     errors.raise_if_any()
     user, pledge, before = _transition(
-        session, actor, pledge_id, action="deliver", allowed_from=(PledgeStatus.APPROVED,),
+        session, actor, pledge_id, action="deliver", allowed_from=(PledgeStatus.APPROVED, PledgeStatus.DELIVERED),
         to=PledgeStatus.DELIVERED,
+        review_from=(None, EvidenceReview.MORE_NEEDED.value, EvidenceReview.DISPUTED.value),
+        refused="This pledge's evidence is with the council already; wait for its review",
     )  # fmt: skip
+    resubmitted = before["status"] == PledgeStatus.DELIVERED.value
     pledge.evidence = evidence.strip()
-    if actual is not None and actual != pledge.quantity:
-        pledge.history[-1].note = f"quantity changed from {pledge.quantity.normalize():f} to {actual.normalize():f}"
+    pledge.declaration = DECLARATION
+    pledge.declared_at = utcnow()
+    pledge.delivered_at = pledge.delivered_at or utcnow()
+    pledge.evidence_review = EvidenceReview.WAITING.value
+    notes = ["more evidence sent"] if resubmitted else []
+    committed = pledge.committed_quantity if pledge.committed_quantity is not None else pledge.quantity
+    pledge.pending_quantity = None
+    if actual is not None and actual > committed:
+        pledge.pending_quantity = actual
+        notes.append(
+            f"reported {actual.normalize():f}, more than the approved {committed.normalize():f}: "
+            "waiting for an officer to approve the change"
+        )
+    elif actual is not None and actual != pledge.quantity:
+        notes.append(f"partial delivery: {actual.normalize():f} of the approved {committed.normalize():f}")
         pledge.quantity = actual
         # The proxy in force at approval still applies: only the quantity changed.
         pledge.value = _value(actual, pledge.proxy_value)
+    pledge.history[-1].note = "; ".join(notes)
+    files = len(pledge.evidence_files)
+    queue_email(
+        session,
+        officers(session),
+        f"Delivery evidence to review: {pledge.supplier.name}",
+        f"{pledge.supplier.name} says it has delivered its pledge for “{pledge.need.title}”"
+        f" with {files} evidence file{'s' if files != 1 else ''}."
+        + (f"\n\nIt reports {pledge.pending_quantity.normalize():f} {pledge.measure.unit}, more than approved."
+           if pledge.pending_quantity is not None else "")
+        + "\n\nIt is waiting in the officers' evidence queue.",
+    )  # fmt: skip
     queue_email(
         session,
         members_of(session, pledge.need.organisation_id),
-        f"Please confirm delivery: “{pledge.need.title}”",
+        f"Delivery reported: “{pledge.need.title}”",
         f"{pledge.supplier.name} says it has delivered its pledge for “{pledge.need.title}”:\n\n{pledge.evidence}"
-        "\n\nSign in to confirm it was delivered.",
+        "\n\nOnce the council has checked the evidence you will be asked to confirm it. "
+        "If it did not happen, or there is a problem, sign in and tell the council.",
     )
     return _finish(session, user, pledge, "deliver", before)
 
 
-def confirm_pledge(session: Session, actor: User | None, pledge_id: int) -> Pledge:
-    """The need's group confirms delivery; the pledge counts as delivered social value.
+def _review_words(pledge: Pledge) -> str:
+    return {
+        None: "No delivery has been reported for this pledge yet",
+        EvidenceReview.WAITING.value: "This pledge's evidence is waiting for an officer's review",
+        EvidenceReview.MORE_NEEDED.value: "An officer has already asked for more evidence; it is with the supplier",
+        EvidenceReview.DISPUTED.value: "The group has disputed this delivery; an officer must review it first",
+        EvidenceReview.ACCEPTED.value: "The evidence for this pledge has already been accepted",
+    }.get(pledge.evidence_review, f"This pledge's evidence is {pledge.evidence_review}")
 
-    When the need has a numeric quantity that confirmed pledges now cover, it is met.
+
+def _reason(reason: object, what: str) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationFailed({"reason": f"Enter {what}"})
+    if len(reason) > MESSAGE_MAX:
+        raise ValidationFailed({"reason": f"The reason must be {MESSAGE_MAX} characters or fewer"})
+    return reason.strip()
+
+
+def request_evidence(session: Session, actor: User | None, pledge_id: int, reason: object) -> Pledge:
+    """An officer asks the supplier for more evidence, saying what is missing."""
+    pledge_for_step(session, actor, pledge_id, "request-evidence")
+    why = _reason(reason, "what evidence is missing")
+    user, pledge, before = _transition(
+        session, actor, pledge_id, action="request-evidence", allowed_from=(PledgeStatus.DELIVERED,),
+        to=PledgeStatus.DELIVERED, note=f"more evidence needed: {why}",
+        review_from=(EvidenceReview.WAITING.value, EvidenceReview.DISPUTED.value),
+    )  # fmt: skip
+    pledge.evidence_review = EvidenceReview.MORE_NEEDED.value
+    pledge.review_note = why
+    queue_email(
+        session,
+        members_of(session, pledge.supplier_id),
+        f"More evidence needed: “{pledge.need.title}”",
+        f"The council needs more evidence that your pledge for “{pledge.need.title}” was delivered.\n\n"
+        f"What is missing: {why}\n\nSign in, add the evidence and send the delivery again.",
+    )
+    return _finish(session, user, pledge, "request-evidence", before)
+
+
+def accept_evidence(session: Session, actor: User | None, pledge_id: int, accept_change: object = None) -> Pledge:
+    """An officer accepts the delivery evidence; the group is then asked to confirm.
+
+    When the supplier reported more than was approved, the officer also decides the change:
+    ``accept_change`` true makes the reported quantity the commitment (valued at the proxy of
+    the approval), false keeps the approved one.
     """
+    pledge_for_step(session, actor, pledge_id, "accept-evidence")
+    if accept_change is not None and not isinstance(accept_change, bool):
+        raise ValidationFailed({"accept_change": "Say whether the reported quantity is approved: true or false"})
+    user, pledge, before = _transition(
+        session, actor, pledge_id, action="accept-evidence", allowed_from=(PledgeStatus.DELIVERED,),
+        to=PledgeStatus.DELIVERED,
+        review_from=(EvidenceReview.WAITING.value, EvidenceReview.DISPUTED.value),
+    )  # fmt: skip
+    note = "evidence accepted"
+    if pledge.pending_quantity is not None:
+        if accept_change is None:
+            raise ValidationFailed(
+                {"accept_change": "The supplier reported more than was approved: approve or refuse the change"}
+            )
+        reported, approved = pledge.pending_quantity, pledge.committed_quantity or pledge.quantity
+        if accept_change:
+            _check_room_for(session, pledge, reported - pledge.quantity)
+            pledge.quantity = reported
+            pledge.value = _value(reported, pledge.proxy_value)
+            pledge.committed_quantity, pledge.committed_value = pledge.quantity, pledge.value
+            note += f"; change from {approved.normalize():f} to {reported.normalize():f} approved"
+        else:
+            note += f"; change to {reported.normalize():f} refused, {approved.normalize():f} stands"
+        pledge.pending_quantity = None
+    pledge.evidence_review = EvidenceReview.ACCEPTED.value
+    pledge.review_note = None
+    pledge.history[-1].note = note
+    queue_email(
+        session,
+        members_of(session, pledge.need.organisation_id),
+        f"Please confirm delivery: “{pledge.need.title}”",
+        f"The council has checked {pledge.supplier.name}'s evidence for “{pledge.need.title}”."
+        "\n\nSign in to confirm it was delivered, or to tell the council if it was not.",
+    )
+    return _finish(session, user, pledge, "accept-evidence", before)
+
+
+def _check_room_for(session: Session, pledge: Pledge, extra: Decimal) -> None:
+    """An approved increase must still fit the offer's capacity and the need's quantity."""
+    if extra <= 0:
+        return
+    unit = pledge.measure.unit
+    if pledge.offer is not None and pledge.offer.measure_code == pledge.measure_code:
+        left = offer_remaining(session, pledge.offer)
+        if left is not None and extra > left:
+            raise InvalidTransition(f"The offer has only {left.normalize():f} {unit} left for this increase")
+    if pledge.need.measure_code == pledge.measure_code:
+        left = need_remaining(session, pledge.need)
+        if left is not None and extra > left:
+            raise InvalidTransition(f"The need has only {left.normalize():f} {unit} left for this increase")
+
+
+def dispute_pledge(session: Session, actor: User | None, pledge_id: int, reason: object) -> Pledge:
+    """The group says the delivery did not happen, or there is a problem; it goes to the officers."""
+    pledge_for_step(session, actor, pledge_id, "dispute")
+    why = _reason(reason, "what did not happen or what the problem is")
+    user, pledge, before = _transition(
+        session, actor, pledge_id, action="dispute", allowed_from=(PledgeStatus.DELIVERED,),
+        to=PledgeStatus.DELIVERED, note=f"disputed by the group: {why}",
+        review_from=(EvidenceReview.WAITING.value, EvidenceReview.ACCEPTED.value, EvidenceReview.MORE_NEEDED.value),
+        refused="The council is already looking at this delivery's dispute",
+    )  # fmt: skip
+    pledge.evidence_review = EvidenceReview.DISPUTED.value
+    pledge.review_note = why
+    queue_email(
+        session,
+        officers(session),
+        f"Delivery disputed: “{pledge.need.title}”",
+        f"{pledge.need.organisation.name} says {pledge.supplier.name}'s delivery for “{pledge.need.title}” "
+        f"did not happen or has a problem:\n\n{why}\n\nIt is waiting in the officers' evidence queue.",
+    )
+    return _finish(session, user, pledge, "dispute", before)
+
+
+def confirm_pledge(session: Session, actor: User | None, pledge_id: int, need_met: object = None) -> Pledge:
+    """The need's group confirms delivery, after an officer accepted the evidence; the pledge
+    now counts as delivered social value. ``need_met`` true says the need is now met.
+
+    A need with a numeric quantity that confirmed pledges now cover is met as well.
+    """
+    pledge_for_step(session, actor, pledge_id, "confirm")
+    if need_met is not None and not isinstance(need_met, bool):
+        raise ValidationFailed({"need_met": "Say whether the need is now met: true or false"})
     user, pledge, before = _transition(
         session, actor, pledge_id, action="confirm", allowed_from=(PledgeStatus.DELIVERED,),
-        to=PledgeStatus.CONFIRMED,
+        to=PledgeStatus.CONFIRMED, review_from=(EvidenceReview.ACCEPTED.value,),
+        refused="The council has not accepted the evidence for this delivery yet; you can confirm it once it has",
     )  # fmt: skip
     pledge.confirmed_at = utcnow()
     session.flush()
     need = pledge.need
-    if need.quantity_needed is not None and need.status is NeedStatus.OPEN:
-        confirmed = _quantity(session, DELIVERED, Pledge.need_id == need.id, Pledge.measure_code == need.measure_code)
-        if confirmed >= need.quantity_needed:
+    if need.status is NeedStatus.OPEN:
+        covered = False
+        if need.quantity_needed is not None:
+            confirmed = pledged_quantity(
+                session, DELIVERED, Pledge.need_id == need.id, Pledge.measure_code == need.measure_code
+            )
+            covered = confirmed >= need.quantity_needed
+        if need_met or covered:
             need.status = NeedStatus.MET
+            pledge.history[-1].note = "the group says the need is now met" if need_met else "the need is now met"
             log.info("need met", extra={"need_id": need.id})
     return _finish(session, user, pledge, "confirm", before)
 
@@ -513,6 +740,23 @@ def list_pledges(
             query = query.where(column == value)
     order = (Pledge.updated_at, Pledge.id) if oldest_first else (Pledge.created_at.desc(), Pledge.id.desc())
     return paginate(session, query.order_by(*order), page, per_page)
+
+
+def evidence_to_review(session: Session, actor: User | None, limit: int = 100) -> list[Pledge]:
+    """Delivered pledges waiting for an officer's evidence check (disputed ones too), oldest first."""
+    require_role(actor, Role.OFFICER)
+    return list(
+        session.scalars(
+            select(Pledge)
+            .where(
+                Pledge.status == PledgeStatus.DELIVERED,
+                Pledge.evidence_review.in_((EvidenceReview.WAITING.value, EvidenceReview.DISPUTED.value)),
+            )
+            .options(selectinload(Pledge.need), selectinload(Pledge.supplier), selectinload(Pledge.evidence_files))
+            .order_by(Pledge.updated_at, Pledge.id)
+            .limit(limit)
+        )
+    )
 
 
 def pledges_to_need(session: Session, actor: User | None, need: Need, limit: int = 50) -> list[Pledge]:

@@ -1,8 +1,12 @@
 """Social value reports for officers, and the public impact figures.
 
-Committed social value is the pledges an officer approved and that are still going
-(approved, delivered, confirmed); delivered social value is the confirmed ones. Each
-pledge's £ value was fixed at approval, so a report never re-prices anything; units are
+The words are fixed: *committed* is what an officer approved (pledges approved, delivered
+or confirmed, at their approved quantity and value); *reported delivered* is what suppliers
+say they delivered (delivered or confirmed pledges, at the delivered quantity); *confirmed*
+(delivered social value) is evidence accepted and the group's confirmation; *overdue* is
+committed value still only approved after its deliver-by date. The delivery rate is
+confirmed £ over committed £. Each pledge's £ value was fixed at approval, so a report never
+re-prices anything (a partial delivery lowers the delivered value, never the committed); units are
 always reported beside £, because a £ proxy undervalues much community benefit and some
 measures have no proxy at all (their £ value is 0 and they count in units only).
 
@@ -20,7 +24,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.clock import COUNCIL_ZONE
+from marketplace.clock import COUNCIL_ZONE, council_today
 from marketplace.models import (
     Contract,
     District,
@@ -34,7 +38,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.models.need import need_outcome
-from marketplace.models.pledge import COMMITTED, DELIVERED
+from marketplace.models.pledge import COMMITTED, DELIVERED, REPORTED
 from marketplace.services.accounts import require_role
 from marketplace.services.contracts import ContractProgress, progress
 from marketplace.services.errors import ValidationFailed
@@ -70,10 +74,19 @@ class MeasureInfo:
 
 @dataclass
 class UnitAmounts:
-    """Units of one measure committed and delivered."""
+    """Units of one measure committed, reported delivered, confirmed delivered and overdue."""
 
     committed: Decimal = ZERO
     delivered: Decimal = ZERO
+    reported: Decimal = ZERO
+    overdue: Decimal = ZERO
+
+
+def delivery_rate(delivered: Decimal, committed: Decimal) -> Decimal | None:
+    """Confirmed £ over committed £, as a fraction to 4 places (None when nothing is committed)."""
+    if committed <= 0:
+        return None
+    return (delivered / committed).quantize(Decimal("0.0001"))
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,13 @@ class ReportRow:
     delivered: Decimal
     pledges: int
     units: dict[str, UnitAmounts]
+    reported: Decimal = ZERO
+    overdue: Decimal = ZERO
+
+    @property
+    def delivery_rate(self) -> Decimal | None:
+        """Confirmed £ over committed £."""
+        return delivery_rate(self.delivered, self.committed)
 
 
 @dataclass(frozen=True)
@@ -101,6 +121,13 @@ class Report:
     pledges: int
     units: dict[str, UnitAmounts]
     measures: dict[str, MeasureInfo]
+    reported: Decimal = ZERO
+    overdue: Decimal = ZERO
+
+    @property
+    def delivery_rate(self) -> Decimal | None:
+        """Confirmed £ over committed £, over all rows."""
+        return delivery_rate(self.delivered, self.committed)
 
     @property
     def split_between_outcomes(self) -> bool:
@@ -166,11 +193,18 @@ class _Fact:
     need_id: int
     district_code: str
     approved_at: datetime | None
+    committed_value: Decimal = ZERO
+    committed_quantity: Decimal = ZERO
+    overdue: bool = False
     outcomes: list[str] = field(default_factory=list)
 
     @property
     def delivered(self) -> bool:
         return self.status in DELIVERED
+
+    @property
+    def reported(self) -> bool:
+        return self.status in REPORTED
 
 
 def check_period(date_from: object, date_to: object) -> tuple[date | None, date | None]:
@@ -218,6 +252,9 @@ def _facts(
             Pledge.need_id,
             Need.district_code,
             Pledge.approved_at,
+            Pledge.committed_value,
+            Pledge.committed_quantity,
+            Pledge.deliver_by,
         )
         .join(Need, Pledge.need_id == Need.id)
         .where(Pledge.status.in_(tuple(statuses)))
@@ -226,6 +263,7 @@ def _facts(
         query = query.where(Pledge.approved_at >= _start_of(start))
     if end is not None and end < date.max:  # the last day there is has no day after it
         query = query.where(Pledge.approved_at < _start_of(end + timedelta(days=1)))
+    today = council_today()
     facts = [
         _Fact(
             id=row.id,
@@ -238,6 +276,14 @@ def _facts(
             need_id=row.need_id,
             district_code=row.district_code,
             approved_at=row.approved_at,
+            # Pledges approved before committed amounts were kept committed what they still hold.
+            committed_value=Decimal(
+                row.committed_value if row.committed_value is not None else row.value or 0
+            ).quantize(PENNY),
+            committed_quantity=Decimal(
+                row.committed_quantity if row.committed_quantity is not None else row.quantity
+            ).quantize(PENNY),
+            overdue=row.status is PledgeStatus.APPROVED and row.deliver_by is not None and row.deliver_by < today,
         )
         for row in session.execute(query.order_by(Pledge.id))
     ]
@@ -264,21 +310,41 @@ def _measures(session: Session, codes: Iterable[str]) -> dict[str, MeasureInfo]:
     return {m.code: MeasureInfo(m.code, m.name, m.unit, m.proxy_value is not None) for m in found}
 
 
-def _shares(fact: _Fact, group_by: str) -> list[tuple[Key, Decimal, Decimal]]:
-    """The group keys a pledge counts under, with its £ value and quantity for each."""
-    if group_by == "contract":
-        return [(fact.contract_id, fact.value, fact.quantity)]
-    if group_by == "supplier":
-        return [(fact.supplier_id, fact.value, fact.quantity)]
-    if group_by == "district":
-        return [(fact.district_code, fact.value, fact.quantity)]
-    if group_by == "month":
-        month = fact.approved_at.astimezone(COUNCIL_ZONE).strftime("%Y-%m") if fact.approved_at else None
-        return [(month, fact.value, fact.quantity)]
-    keys: list[Key] = list(fact.outcomes) or [None]
-    values = split_evenly(fact.value, len(keys))
-    quantities = split_evenly(fact.quantity, len(keys))
-    return list(zip(keys, values, quantities, strict=True))
+@dataclass(frozen=True)
+class _Share:
+    """The part of one pledge that counts under one group key."""
+
+    key: Key
+    committed: Decimal
+    committed_quantity: Decimal
+    value: Decimal
+    quantity: Decimal
+
+
+def _shares(fact: _Fact, group_by: str) -> list[_Share]:
+    """The group keys a pledge counts under, with its £ and quantities for each."""
+    if group_by == "outcome":
+        keys: list[Key] = list(fact.outcomes) or [None]
+    elif group_by == "contract":
+        keys = [fact.contract_id]
+    elif group_by == "supplier":
+        keys = [fact.supplier_id]
+    elif group_by == "district":
+        keys = [fact.district_code]
+    else:
+        keys = [fact.approved_at.astimezone(COUNCIL_ZONE).strftime("%Y-%m") if fact.approved_at else None]
+    parts = len(keys)
+    return [
+        _Share(*share)
+        for share in zip(
+            keys,
+            split_evenly(fact.committed_value, parts),
+            split_evenly(fact.committed_quantity, parts),
+            split_evenly(fact.value, parts),
+            split_evenly(fact.quantity, parts),
+            strict=True,
+        )
+    ]
 
 
 def _labels(session: Session, group_by: str, keys: set[Key]) -> dict[Key, tuple[object, str]]:
@@ -317,42 +383,53 @@ def _labels(session: Session, group_by: str, keys: set[Key]) -> dict[Key, tuple[
 
 
 def _group(session: Session, facts: list[_Fact], group_by: str) -> list[ReportRow]:
-    committed: dict[Key, Decimal] = {}
-    delivered: dict[Key, Decimal] = {}
+    sums: dict[Key, dict[str, Decimal]] = {}
     counts: dict[Key, int] = {}
     units: dict[Key, dict[str, UnitAmounts]] = {}
     for fact in facts:
-        for key, value, quantity in _shares(fact, group_by):
-            committed[key] = committed.get(key, ZERO) + value
-            counts[key] = counts.get(key, 0) + 1
-            amounts = units.setdefault(key, {}).setdefault(fact.measure_code, UnitAmounts())
-            amounts.committed += quantity
-            if fact.delivered:
-                delivered[key] = delivered.get(key, ZERO) + value
-                amounts.delivered += quantity
-    labels = _labels(session, group_by, set(committed))
+        for share in _shares(fact, group_by):
+            row = sums.setdefault(share.key, {"committed": ZERO, "delivered": ZERO, "reported": ZERO, "overdue": ZERO})
+            counts[share.key] = counts.get(share.key, 0) + 1
+            _add(row, units.setdefault(share.key, {}).setdefault(fact.measure_code, UnitAmounts()), fact, share)
+    labels = _labels(session, group_by, set(sums))
     rows = [
         ReportRow(
             key=key,
             label=labels.get(key, ((2, str(key)), str(key)))[1],
-            committed=committed[key],
-            delivered=delivered.get(key, ZERO),
+            committed=amounts["committed"],
+            delivered=amounts["delivered"],
+            reported=amounts["reported"],
+            overdue=amounts["overdue"],
             pledges=counts[key],
             units=dict(sorted(units[key].items())),
         )
-        for key in committed
+        for key, amounts in sums.items()
     ]
     rows.sort(key=lambda row: labels.get(row.key, ((2, str(row.key)), ""))[0])
     return rows
 
 
+def _add(pounds: dict[str, Decimal], amounts: UnitAmounts, fact: _Fact, share: _Share) -> None:
+    """Count one share of a pledge in £ and in units, under each word that applies to it."""
+    pounds["committed"] += share.committed
+    amounts.committed += share.committed_quantity
+    if fact.reported:
+        pounds["reported"] += share.value
+        amounts.reported += share.quantity
+    if fact.delivered:
+        pounds["delivered"] += share.value
+        amounts.delivered += share.quantity
+    if fact.overdue:
+        pounds["overdue"] += share.committed
+        amounts.overdue += share.committed_quantity
+
+
 def _total_units(facts: list[_Fact]) -> dict[str, UnitAmounts]:
     totals: dict[str, UnitAmounts] = {}
     for fact in facts:
-        amounts = totals.setdefault(fact.measure_code, UnitAmounts())
-        amounts.committed += fact.quantity
-        if fact.delivered:
-            amounts.delivered += fact.quantity
+        pounds = {"committed": ZERO, "delivered": ZERO, "reported": ZERO, "overdue": ZERO}
+        share = _Share(None, fact.committed_value, fact.committed_quantity, fact.value, fact.quantity)
+        _add(pounds, totals.setdefault(fact.measure_code, UnitAmounts()), fact, share)
     return dict(sorted(totals.items()))
 
 
@@ -394,8 +471,10 @@ def social_value_report(
         date_from=start,
         date_to=end,
         rows=_group(session, facts, group_by),
-        committed=sum((f.value for f in facts), ZERO),
+        committed=sum((f.committed_value for f in facts), ZERO),
         delivered=sum((f.value for f in facts if f.delivered), ZERO),
+        reported=sum((f.value for f in facts if f.reported), ZERO),
+        overdue=sum((f.committed_value for f in facts if f.overdue), ZERO),
         pledges=len(facts),
         units=_total_units(facts),
         measures=_measures(session, (f.measure_code for f in facts)),
@@ -489,18 +568,27 @@ def impact_summary(session: Session, recent: int = 10) -> Impact:
 def report_csv(report: Report) -> str:
     """A report as CSV: key, label, £ committed and delivered, pledges, then units per measure."""
     codes = list(report.measures)
-    header = ["key", "label", "committed", "delivered", "pledges"]
+    header = ["key", "label", "committed", "delivered", "pledges", "reported_delivered", "overdue", "delivery_rate"]
     for code in codes:
         header += [f"committed_units:{code}", f"delivered_units:{code}"]
+    for code in codes:
+        header += [f"reported_units:{code}", f"overdue_units:{code}"]
 
-    def line(key: object, label: str, committed: Decimal, delivered: Decimal, pledges: int, units) -> list[object]:
-        cells: list[object] = ["" if key is None else key, label, f"{committed:.2f}", f"{delivered:.2f}", pledges]
+    def line(row: ReportRow) -> list[object]:
+        rate = row.delivery_rate
+        cells: list[object] = [
+            "" if row.key is None else row.key, row.label, f"{row.committed:.2f}", f"{row.delivered:.2f}",
+            row.pledges, f"{row.reported:.2f}", f"{row.overdue:.2f}", "" if rate is None else f"{rate:.4f}",
+        ]  # fmt: skip
         for code in codes:
-            amounts = units.get(code, UnitAmounts())
+            amounts = row.units.get(code, UnitAmounts())
             cells += [f"{amounts.committed:.2f}", f"{amounts.delivered:.2f}"]
+        for code in codes:
+            amounts = row.units.get(code, UnitAmounts())
+            cells += [f"{amounts.reported:.2f}", f"{amounts.overdue:.2f}"]
         return cells
 
-    return write_csv(header, (line(r.key, r.label, r.committed, r.delivered, r.pledges, r.units) for r in report.rows))
+    return write_csv(header, (line(r) for r in report.rows))
 
 
 def impact_csv(rows: list[DeliveredPledge]) -> str:

@@ -267,6 +267,16 @@ class PledgeForm(FlaskForm):
         "Message to the group (optional)", widget=GovTextArea(), description="What you will do, and when"
     )
     supplier_id = SelectField("Which supplier is this pledge from?", widget=GovSelect(), validate_choice=False)
+    deliver_by = LenientDateField(
+        "When will you deliver it by? (optional)",
+        description="The council sets the deliver-by date when it approves your pledge. For example, 27 3 2027",
+    )
+    measure_checked = SelectMultipleField(
+        "Measure check",
+        widget=GovCheckboxesInput(),
+        choices=[SelectChoice("yes", "I have checked: this measure is the fair way to value this help")],
+        validate_choice=False,
+    )
     submit = SubmitField("Make pledge", widget=GovSubmitInput())
 
     def service_data(self, need_id: int, *, on_behalf: bool) -> dict[str, object]:
@@ -277,6 +287,9 @@ class PledgeForm(FlaskForm):
             "quantity": (self.quantity.data or "").strip(),
             "message": self.message.data or "",
         }
+        deliver_by = self.deliver_by.iso_value()
+        if deliver_by:
+            data["deliver_by"] = deliver_by
         for name in ("offer_id", "contract_id") + (("supplier_id",) if on_behalf else ()):
             raw = getattr(self, name).data
             if raw:
@@ -293,8 +306,56 @@ class DeliverForm(FlaskForm):
         description="For example the dates, hours, items or a reference the group can check",
     )
     actual_quantity = StringField(
-        "Actual quantity (optional)", widget=GovTextInput(), description="Only if it differs from what you pledged"
+        "Actual quantity (optional)",
+        widget=GovTextInput(),
+        description="Only if it differs from what you pledged. More than approved goes to the council to approve; "
+        "less is recorded as a partial delivery",
     )
+    declaration = SelectMultipleField(
+        "Declaration",
+        widget=GovCheckboxesInput(),
+        choices=[SelectChoice("yes", "I declare this contribution is not reported as social value against any other "
+                              "contract, nor to any other council or public body")],
+        validate_choice=False,
+    )  # fmt: skip
+
+
+class ApproveForm(FlaskForm):
+    """An officer's approval: the date the pledge is to be delivered by."""
+
+    deliver_by = LenientDateField("Deliver by", description="For example, 27 3 2027")
+
+
+class AcceptEvidenceForm(FlaskForm):
+    """An officer accepts delivery evidence, deciding any reported increase."""
+
+    accept_change = RadioField(
+        "The supplier reported more than was approved. Approve the new quantity?",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice("yes", "Yes, approve the reported quantity"),
+            SelectChoice("no", "No, the approved quantity stands"),
+        ],
+        validate_choice=False,
+    )
+
+
+class ConfirmDeliveryForm(FlaskForm):
+    """The group confirms delivery and says whether its need is now met."""
+
+    need_met = RadioField(
+        "Is your need now met?",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice("yes", "Yes, the need is met: take it off the marketplace"),
+            SelectChoice("no", "No, we still need help"),
+        ],
+        validate_choice=False,
+    )
+
+
+class EvidenceForm(FlaskForm):
+    """Evidence files: photos, PDFs, office documents."""
 
 
 class ReasonForm(FlaskForm):

@@ -9,6 +9,7 @@ from marketplace.clock import council_today
 from marketplace.models import OrganisationKind, Role, Verification
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import audit as audit_service
+from marketplace.services import chasing as chasing_service
 from marketplace.services import contracts as contracts_service
 from marketplace.services import measures as measures_service
 from marketplace.services import needs as needs_service
@@ -16,6 +17,7 @@ from marketplace.services import organisations as organisations_service
 from marketplace.services import pledges as pledges_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
+from marketplace.services.measures import measure_fits
 from marketplace.services.organisations import list_organisations_of_kind
 from marketplace.services.paging import check_paging
 from marketplace.services.reference import reference_lists
@@ -44,7 +46,19 @@ def dashboard() -> str:
         waiting=organisations_service.count_waiting(session),
         awaiting_approval=awaiting.total,
         unhelped=needs_service.needs_without_pledges(session, actor, council_today(), limit=10),
+        chasing=chasing_service.delivery_chasing(session, actor, council_today()),
+        form=ConfirmForm(),
     )
+
+
+@bp.post("/pledges/<int:pledge_id>/remind")
+def remind(pledge_id: int) -> object:
+    """One click: remind whoever has the pledge's next step."""
+    if ConfirmForm().validate_on_submit():
+        pledge, who = chasing_service.remind(db_session(), current_actor(), pledge_id, council_today())
+        commit()
+        flash(f"A reminder about “{pledge.need.title}” was sent to the {who}.", "success")
+    return redirect(url_for("officer.dashboard"))
 
 
 @bp.get("/organisations")
@@ -102,6 +116,8 @@ def queue() -> str:
         progress=contracts_service.progress(session, contracts),
         form=ConfirmForm(),
         estimate=pledges_service.estimated_value,
+        fits=measure_fits,
+        reviews=pledges_service.evidence_to_review(session, actor),
     )
 
 

@@ -5,18 +5,31 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
-from marketplace.models import OrganisationKind, Pledge, Role, User
-from marketplace.request_scope import commit, current_actor, db_session
+from marketplace.downloads import evidence_response, read_upload
+from marketplace.models import Offer, OrganisationKind, Pledge, Role, User
+from marketplace.request_scope import app_state, commit, current_actor, db_session
 from marketplace.services import contracts as contracts_service
+from marketplace.services import evidence as evidence_service
 from marketplace.services import pledges as pledges_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.listings import is_owner, is_visible
-from marketplace.services.measures import list_measures
+from marketplace.services.measures import list_measures, measure_fits
 from marketplace.services.needs import get_need
 from marketplace.services.organisations import list_organisations_of_kind
 from marketplace.services.paging import check_paging
-from marketplace.web.forms import ConfirmForm, DeliverForm, PledgeForm, ReasonForm, error_list, show_errors
+from marketplace.web.forms import (
+    AcceptEvidenceForm,
+    ApproveForm,
+    ConfirmDeliveryForm,
+    ConfirmForm,
+    DeliverForm,
+    EvidenceForm,
+    PledgeForm,
+    ReasonForm,
+    error_list,
+    show_errors,
+)
 from marketplace.web.listing_pages import pagination
 
 bp = Blueprint("pledges", __name__)
@@ -28,17 +41,29 @@ _DONE = {
     "decline": "You declined the pledge.",
     "reject": "The pledge was rejected. The supplier has been told why.",
     "cancel": "Your pledge is cancelled.",
-    "deliver": "The group has been asked to confirm delivery.",
+    "deliver": "Your delivery and its evidence have gone to the council to check.",
+    "request-evidence": "The supplier has been asked for more evidence.",
+    "accept-evidence": "The evidence is accepted. The group has been asked to confirm delivery.",
+    "dispute": "The council has been told. An officer will look into it.",
 }
 _SIMPLE = {
     "accept": pledges_service.accept_pledge,
-    "approve": pledges_service.approve_pledge,
-    "confirm": pledges_service.confirm_pledge,
 }
 _WITH_REASON = {
     "decline": (pledges_service.decline_pledge, "Decline this pledge?", "Decline pledge", False),
     "reject": (pledges_service.reject_pledge, "Reject this pledge?", "Reject pledge", True),
     "cancel": (pledges_service.cancel_pledge, "Cancel your pledge?", "Cancel pledge", False),
+    "request-evidence": (pledges_service.request_evidence, "Ask for more evidence", "Ask for more evidence", True),
+    "dispute": (
+        pledges_service.dispute_pledge,
+        "Tell the council about a problem with this delivery",
+        "Tell the council",
+        True,
+    ),
+}
+_REASON_HINTS = {
+    "request-evidence": "Say what is missing. The supplier will see this",
+    "dispute": "Say what did not happen or what the problem is. The council and the supplier will see this",
 }
 
 
@@ -73,9 +98,19 @@ def new(need_id: int) -> object:
     _fill_choices(form, supplier_id, on_behalf=on_behalf)
     if not form.is_submitted() and request.args.get("offer_id", "").isdigit():
         form.offer_id.data = request.args["offer_id"]
+    fits = True
     if form.validate_on_submit():
+        data = form.service_data(need.id, on_behalf=on_behalf)
+        measure_code = _pledged_measure(session, data)
+        fits = measure_fits(need.category.code, measure_code)
         try:
-            pledge = pledges_service.propose_pledge(session, actor, form.service_data(need.id, on_behalf=on_behalf))
+            if not fits and "yes" not in (form.measure_checked.data or []):
+                # Ask again: first aid training valued as "£ of market rent" is not social value.
+                raise ValidationFailed(
+                    {"measure": f"This measure does not usually fit a {need.category.name.lower()} need. "
+                     "Choose a measure that fits, or tick the box to say you have checked it"}
+                )  # fmt: skip
+            pledge = pledges_service.propose_pledge(session, actor, data)
         except ValidationFailed as error:
             show_errors(form, error)
         else:
@@ -84,7 +119,13 @@ def new(need_id: int) -> object:
             return redirect(url_for("pledges.detail", pledge_id=pledge.id))
     measures = list_measures(session, active_only=True)
     return render_template(
-        "pledges/form.html", form=form, need=need, errors=error_list(form), on_behalf=on_behalf, measures=measures
+        "pledges/form.html",
+        form=form,
+        need=need,
+        errors=error_list(form),
+        on_behalf=on_behalf,
+        measures=measures,
+        ask_measure_check=not fits,
     )
 
 
@@ -95,6 +136,17 @@ def _offer_title(actor: User | None, pledge: Pledge) -> str:
     if not is_visible(actor, pledge.offer):
         return "An offer that is not shown publicly"
     return pledge.offer.title
+
+
+def _pledged_measure(session, data: dict[str, object]) -> str | None:
+    """The measure a pledge would be counted in: its offer's, else the one chosen."""
+    offer_id = data.get("offer_id")
+    if isinstance(offer_id, int):
+        offer = session.get(Offer, offer_id)
+        if offer is not None and offer.measure_code:
+            return offer.measure_code
+    measure = data.get("measure")
+    return measure if isinstance(measure, str) else None
 
 
 @bp.get("/pledges/<int:pledge_id>")
@@ -111,6 +163,9 @@ def detail(pledge_id: int) -> str:
         form=ConfirmForm(),
         is_group=actor.role is Role.COMMUNITY and is_owner(actor, pledge.need),
         is_supplier=actor.role is Role.SUPPLIER and actor.organisation_id == pledge.supplier_id,
+        accept_form=AcceptEvidenceForm(),
+        confirm_form=ConfirmDeliveryForm(),
+        measure_fits=measure_fits(pledge.need.category_code, pledge.measure_code),
         contacts=pledges_service.contacts_for(session, actor, pledge),
         contacts_of=pledge.supplier.name if is_group_member else pledge.need.organisation.name,
         offer_title=_offer_title(actor, pledge),
@@ -118,9 +173,9 @@ def detail(pledge_id: int) -> str:
     )
 
 
-@bp.post("/pledges/<int:pledge_id>/<any(accept, approve, confirm):action>")
+@bp.post("/pledges/<int:pledge_id>/<any(accept):action>")
 def simple_action(pledge_id: int, action: str) -> object:
-    """Accept, approve or confirm, from a button on the pledge page."""
+    """Accept, from a button on the pledge page."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     _SIMPLE[action](db_session(), current_actor(), pledge_id)
@@ -129,9 +184,12 @@ def simple_action(pledge_id: int, action: str) -> object:
     return redirect(url_for("pledges.detail", pledge_id=pledge_id))
 
 
-@bp.route("/pledges/<int:pledge_id>/<any(decline, reject, cancel):action>", methods=["GET", "POST"])
+@bp.route(
+    "/pledges/<int:pledge_id>/<any(decline, reject, cancel, 'request-evidence', dispute):action>",
+    methods=["GET", "POST"],
+)
 def with_reason(pledge_id: int, action: str) -> object:
-    """Decline, reject or cancel, with a reason (required to reject)."""
+    """Decline, reject, cancel, ask for more evidence or dispute, with a reason (required for the last three)."""
     session, actor = db_session(), current_actor()
     # Only the party whose step it is sees the form.
     _, pledge = pledges_service.pledge_for_step(session, actor, pledge_id, action)
@@ -153,8 +211,108 @@ def with_reason(pledge_id: int, action: str) -> object:
         title=title,
         button=button,
         required=required,
+        hint=_REASON_HINTS.get(action),
         errors=error_list(form),
     )
+
+
+@bp.route("/pledges/<int:pledge_id>/approve", methods=["GET", "POST"])
+def approve(pledge_id: int) -> object:
+    """An officer approves an accepted pledge, fixing the date it is to be delivered by."""
+    session, actor = db_session(), current_actor()
+    _, pledge = pledges_service.pledge_for_step(session, actor, pledge_id, "approve")
+    form = ApproveForm()
+    if not form.is_submitted():
+        form.deliver_by.data = pledge.deliver_by or pledge.need.needed_by
+    if form.validate_on_submit():
+        try:
+            pledges_service.approve_pledge(session, actor, pledge_id, form.deliver_by.iso_value())
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            commit()
+            flash(_DONE["approve"], "success")
+            return redirect(url_for("pledges.detail", pledge_id=pledge_id))
+    return render_template(
+        "pledges/approve.html",
+        form=form,
+        pledge=pledge,
+        estimated=pledges_service.estimated_value(pledge),
+        measure_fits=measure_fits(pledge.need.category_code, pledge.measure_code),
+        errors=error_list(form),
+    )
+
+
+@bp.post("/pledges/<int:pledge_id>/accept-evidence")
+def accept_evidence(pledge_id: int) -> object:
+    """An officer accepts the delivery evidence, deciding any reported increase."""
+    session, actor = db_session(), current_actor()
+    form = AcceptEvidenceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    choice = {"yes": True, "no": False}.get(form.accept_change.data or "")
+    try:
+        pledges_service.accept_evidence(session, actor, pledge_id, choice)
+    except ValidationFailed as error:
+        flash(next(iter(error.fields.values()), error.message), "error")
+        return redirect(url_for("pledges.detail", pledge_id=pledge_id))
+    commit()
+    flash(_DONE["accept-evidence"], "success")
+    return redirect(url_for("pledges.detail", pledge_id=pledge_id))
+
+
+@bp.post("/pledges/<int:pledge_id>/confirm")
+def confirm(pledge_id: int) -> object:
+    """The group confirms delivery, saying whether its need is now met."""
+    form = ConfirmDeliveryForm()
+    if not form.validate_on_submit():
+        abort(400)
+    pledges_service.confirm_pledge(db_session(), current_actor(), pledge_id, form.need_met.data == "yes")
+    commit()
+    flash(_DONE["confirm"] + (" Your need is now shown as met." if form.need_met.data == "yes" else ""), "success")
+    return redirect(url_for("pledges.detail", pledge_id=pledge_id))
+
+
+@bp.route("/pledges/<int:pledge_id>/evidence", methods=["GET", "POST"])
+def evidence(pledge_id: int) -> object:
+    """The pledge's evidence files; its supplier adds photos, PDFs and documents here."""
+    session, actor = db_session(), current_actor()
+    pledge = pledges_service.get_pledge(session, actor, pledge_id)
+    is_supplier = actor.role is Role.SUPPLIER and actor.organisation_id == pledge.supplier_id
+    form = EvidenceForm()
+    errors: list[dict[str, str]] = []
+    if form.is_submitted():
+        pledges_service.pledge_for_step(session, actor, pledge_id, "deliver")
+        if not form.validate_on_submit():
+            abort(400)
+        sent = [read_upload(f) for f in request.files.getlist("file") if f.filename]
+        try:
+            if not sent:
+                raise ValidationFailed({"file": "Choose one or more files to add"})
+            evidence_service.add_evidence_files(session, actor, pledge_id, sent, app_state().config.evidence_path)
+        except ValidationFailed as error:
+            errors = [{"text": message, "href": "#file"} for message in error.fields.values()]
+        else:
+            commit()
+            flash(f"{len(sent)} file{'s' if len(sent) != 1 else ''} added.", "success")
+            return redirect(url_for("pledges.evidence", pledge_id=pledge_id))
+    return render_template(
+        "pledges/evidence.html",
+        form=form,
+        pledge=pledge,
+        is_supplier=is_supplier,
+        can_add=is_supplier
+        and pledge.status.value in ("approved", "delivered")
+        and pledge.evidence_review != "accepted",
+        errors=errors,
+        accepted=evidence_service.ACCEPTED_WORDS,
+    )
+
+
+@bp.get("/evidence/<int:evidence_id>")
+def download_evidence(evidence_id: int) -> object:
+    """One evidence file, as a download, to the pledge's parties and officers only."""
+    return evidence_response(evidence_service.get_evidence(db_session(), current_actor(), evidence_id))
 
 
 @bp.route("/pledges/<int:pledge_id>/deliver", methods=["GET", "POST"])
@@ -166,7 +324,12 @@ def deliver(pledge_id: int) -> object:
     if form.validate_on_submit():
         try:
             pledges_service.deliver_pledge(
-                session, actor, pledge_id, form.evidence.data or "", form.actual_quantity.data
+                session,
+                actor,
+                pledge_id,
+                form.evidence.data or "",
+                form.actual_quantity.data,
+                "yes" in (form.declaration.data or []),
             )
         except ValidationFailed as error:
             show_errors(form, error)
@@ -174,6 +337,8 @@ def deliver(pledge_id: int) -> object:
             commit()
             flash(_DONE["deliver"], "success")
             return redirect(url_for("pledges.detail", pledge_id=pledge_id))
+    elif not form.is_submitted() and pledge.evidence:
+        form.evidence.data = pledge.evidence  # sending it again: start from what was said
     return render_template("pledges/deliver.html", form=form, pledge=pledge, errors=error_list(form))
 
 

@@ -19,11 +19,15 @@ row here.
 from __future__ import annotations
 
 import pytest
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from tests.authorization import (
+    EVIDENCE_PDF,
     ROLES,
     SKIP_INVALID,
     Row,
+    Upload,
     build_world,
     client_address,
     coverage_problems,
@@ -103,8 +107,20 @@ ROWS: list[Row] = [
     row("POST",  "/api/v1/pledges/{pledge_accepted}/reject",         401,  403,   404,    403,     404,    200,
         body={"reason": "Not a council contract"}),
     row("POST",  "/api/v1/pledges/{pledge_approved}/deliver",        401,  403,   404,    200,     404,    403,
-        body={"evidence": "Three hours on Saturday"}),
-    row("POST",  "/api/v1/pledges/{pledge_delivered}/confirm",       401,  200,   404,    403,     404,    403),
+        body={"evidence": "Three hours on Saturday", "declaration": True}),
+    row("POST",  "/api/v1/pledges/{pledge_delivered}/confirm",       401,  409,   404,    403,     404,    403),
+    row("POST",  "/api/v1/pledges/{pledge_checked}/confirm",         401,  200,   404,    403,     404,    403,
+        body={"need_met": True}),
+    row("POST",  "/api/v1/pledges/{pledge_delivered}/request-evidence", 401, 403, 404,    403,     404,    200,
+        body={"reason": "Add the sign-in sheet"}),
+    row("POST",  "/api/v1/pledges/{pledge_delivered}/accept-evidence", 401, 403,  404,    403,     404,    200),
+    row("POST",  "/api/v1/pledges/{pledge_delivered}/dispute",       401,  200,   404,    403,     404,    403,
+        body={"reason": "Nobody came"}),
+    # Evidence files: the pledge's parties and officers; to anyone else they do not exist
+    row("GET",   "/api/v1/pledges/{pledge_approved}/evidence",       401,  200,   404,    200,     404,    200),
+    row("POST",  "/api/v1/pledges/{pledge_approved}/evidence",       401,  403,   404,    201,     404,    403,
+        body={"file": Upload(EVIDENCE_PDF, "attendance.pdf")}),
+    row("GET",   "/api/v1/evidence/{evidence}",                      401,  200,   404,    200,     404,    200),
     # Contracts: officers, and the supplier holding one (contract references are public record)
     row("GET",   "/api/v1/contracts",                                401,  403,   403,    200,     200,    200),
     row("POST",  "/api/v1/contracts",                                401,  403,   403,    403,     403,    201, body=CONTRACT),
@@ -145,7 +161,7 @@ def config(config):
 
 @pytest.fixture
 def world(session, make_user, officer, config):
-    return build_world(session, make_user, officer, config.secret_key)
+    return build_world(session, make_user, officer, config.secret_key, config.evidence_path)
 
 
 def test_every_api_route_is_in_the_table(app):
@@ -165,6 +181,10 @@ def test_every_caller_gets_the_status_the_table_says_on_every_api_route(app, wor
             return client.get(path, headers=headers[role])
         if isinstance(body, str):  # a CSV file
             return client.open(path, method=item.method, data=body, content_type="text/csv", headers=headers[role])
+        if body and any(isinstance(value, FileStorage) for value in body.values()):  # an evidence file
+            boundary, encoded = encode_multipart(MultiDict(body))
+            return client.open(path, method=item.method, data=encoded, headers=headers[role],
+                               content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
         return client.open(path, method=item.method, json=body, headers=headers[role])
 
     failures = run_matrix(ROWS, world.ids, connection, send, api=True)

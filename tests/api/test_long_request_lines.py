@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from marketplace.perf.web_load import GunicornServer
+from benchmarks.perf.web_load import GunicornServer
 from tests.faults import own_database
 
 

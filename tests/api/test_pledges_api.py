@@ -35,14 +35,16 @@ def test_journey_need_offer_pledge_accept_approve_deliver_confirm(client, make_u
     approved = client.post(f"{url}/approve", headers=as_officer).get_json()
     assert approved["status"] == "approved" and approved["value"] == 300.0
     assert client.post(f"{url}/approve", headers=as_officer).status_code == 409
-    delivered = client.post(f"{url}/deliver", json={"evidence": "Delivered on 2 June", "actual_quantity": 280},
-                            headers=as_supplier).get_json()  # fmt: skip
-    assert delivered["quantity"] == 280.0 and delivered["value"] == 280.0
+    delivered = client.post(f"{url}/deliver", json={"evidence": "Delivered on 2 June", "actual_quantity": 280,
+                                                 "declaration": True}, headers=as_supplier).get_json()  # fmt: skip
+    assert delivered["quantity"] == 280.0 and delivered["value"] == 280.0  # a partial delivery
+    assert delivered["committed_value"] == 300.0
+    assert client.post(f"{url}/accept-evidence", headers=as_officer).status_code == 200
     confirmed = client.post(f"{url}/confirm", headers=as_group).get_json()
     assert confirmed["status"] == "confirmed"
     assert [(h["from"], h["to"]) for h in confirmed["history"]] == [
         (None, "proposed"), ("proposed", "accepted"), ("accepted", "approved"),
-        ("approved", "delivered"), ("delivered", "confirmed"),
+        ("approved", "delivered"), ("delivered", "delivered"), ("delivered", "confirmed"),
     ]  # fmt: skip
     progress = client.get(f"/api/v1/contracts/{contract['id']}", headers=as_supplier).get_json()
     assert progress["committed"] == 280.0 and progress["delivered"] == 280.0 and progress["behind_target"] is True

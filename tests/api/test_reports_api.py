@@ -41,9 +41,14 @@ def test_officer_gets_json_grouped_by_contract(client, bearer, officer, pledged)
             "delivered": 303.0,
             "pledges": 2,
             "units": {
-                "expert-hours": {"committed": 3.0, "delivered": 3.0},
-                "volunteering-hours": {"committed": 100.0, "delivered": 0.0},
+                "expert-hours": {"committed": 3.0, "delivered": 3.0, "reported_delivered": 3.0, "overdue": 0.0},
+                "volunteering-hours": {"committed": 100.0, "delivered": 0.0, "reported_delivered": 0.0, "overdue": 0.0},
             },
+            "committed_value": 1996.0,
+            "reported_delivered_value": 303.0,
+            "delivered_value": 303.0,
+            "overdue_value": 0.0,
+            "delivery_rate": 0.1518,
         },
         {
             "key": None,
@@ -51,12 +56,19 @@ def test_officer_gets_json_grouped_by_contract(client, bearer, officer, pledged)
             "committed": 0.0,
             "delivered": 0.0,
             "pledges": 1,
-            "units": {"work-placement-weeks": {"committed": 4.0, "delivered": 4.0}},
+            "units": {
+                "work-placement-weeks": {"committed": 4.0, "delivered": 4.0, "reported_delivered": 4.0, "overdue": 0.0}
+            },
+            "committed_value": 0.0,
+            "reported_delivered_value": 0.0,
+            "delivered_value": 0.0,
+            "overdue_value": 0.0,
+            "delivery_rate": None,
         },
     ]
     assert body["totals"]["committed"] == 1996.0
     assert body["totals"]["delivered"] == 303.0
-    assert body["totals"]["units"]["work-placement-weeks"] == {"committed": 4.0, "delivered": 4.0}
+    assert body["totals"]["units"]["work-placement-weeks"]["delivered"] == 4.0
 
 
 def test_outcome_rows_are_split_and_add_up(client, bearer, officer, pledged):
@@ -76,7 +88,14 @@ def test_date_filters_apply_to_approval(client, bearer, officer, pledged):
         "committed": 1693.0,
         "delivered": 0.0,
         "pledges": 1,
-        "units": {"volunteering-hours": {"committed": 100.0, "delivered": 0.0}},
+        "units": {
+            "volunteering-hours": {"committed": 100.0, "delivered": 0.0, "reported_delivered": 0.0, "overdue": 0.0}
+        },
+        "committed_value": 1693.0,
+        "reported_delivered_value": 0.0,
+        "delivered_value": 0.0,
+        "overdue_value": 0.0,
+        "delivery_rate": 0.0,
     }
 
 

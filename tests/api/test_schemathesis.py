@@ -118,8 +118,8 @@ def world(session, make_user, make_need, make_offer, officer) -> World:
     for pledge in (accepted, approved, delivered):
         pledges.accept_pledge(session, group, pledge.id)
     for pledge in (approved, delivered):
-        pledges.approve_pledge(session, officer, pledge.id)
-    pledges.deliver_pledge(session, supplier, delivered.id, "Six desks delivered on 2 June")
+        pledges.approve_pledge(session, officer, pledge.id, "2099-01-31")
+    pledges.deliver_pledge(session, supplier, delivered.id, "Six desks delivered on 2 June", declaration=True)
     assert proposed.status.value == "proposed"
     session.flush()
 

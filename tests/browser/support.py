@@ -129,9 +129,14 @@ def create_pledges(session: Session, today: date) -> PledgeIds:
     assert contract is not None, "the demo data has no contract for the demo supplier"
     steps = {
         "accepted": lambda p: pledges.accept_pledge(session, community, p),
-        "approved": lambda p: pledges.approve_pledge(session, officer, p),
-        "delivered": lambda p: pledges.deliver_pledge(session, supplier, p, "Six volunteers painted it on 3 May."),
-        "confirmed": lambda p: pledges.confirm_pledge(session, community, p),
+        "approved": lambda p: pledges.approve_pledge(session, officer, p, today.replace(year=today.year + 1)),
+        "delivered": lambda p: pledges.deliver_pledge(
+            session, supplier, p, "Six volunteers painted it on 3 May.", declaration=True
+        ),
+        "confirmed": lambda p: (
+            pledges.accept_evidence(session, officer, p),
+            pledges.confirm_pledge(session, community, p),
+        ),
     }
     path = {
         "proposed": [],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -22,10 +23,10 @@ from marketplace.cli import Context, main
 from marketplace.clock import council_today
 from marketplace.db import Base, make_engine, make_session_factory
 from marketplace.demo import load_demo_data
-from marketplace.models import Need, User
+from marketplace.models import Need, Pledge, PledgeStatus, User
 from marketplace.schema import head_revision, upgrade
 from marketplace.search import replicas
-from marketplace.services import accounts, measures, needs, offers
+from marketplace.services import accounts, evidence, measures, needs, offers
 from marketplace.services.data_transfer import (
     MalformedExport,
     RevisionMismatch,
@@ -76,6 +77,11 @@ def _fill(engine: Engine, today: date) -> None:
         measures.update_measure(session, officer, "volunteering-hours", {"proxy_value": "17.15"})
         needs.post_need(session, community, need_fields(title="Tea urn for the Café", description=AWKWARD), today)
         offers.post_offer(session, supplier, offer_fields(), today)  # the demo offers name no outcomes
+        approved = session.scalar(select(Pledge).where(Pledge.status == PledgeStatus.APPROVED).limit(1))
+        assert approved is not None, "the demo should have an approved pledge"
+        pledger = session.scalar(select(User).where(User.organisation_id == approved.supplier_id).limit(1))
+        upload = evidence.Upload("sign-in.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n")
+        evidence.add_evidence(session, pledger, approved.id, upload, Path(tempfile.mkdtemp()))
         session.commit()
         # Real vectors from the real model, for a few needs only: encoding all 90 would take long.
         few = session.scalars(select(Need).order_by(Need.id).limit(3)).all()

@@ -31,14 +31,18 @@ def test_the_whole_journey_values_the_pledge_at_approval(session, cast):
     made = pledge(session, supplier, need, offer_id=offer.id, quantity=12, message="Two Saturdays in May")
     assert made.status is PledgeStatus.PROPOSED and made.value is None
     pledges.accept_pledge(session, group, made.id)
-    pledges.approve_pledge(session, officer, made.id)
+    pledges.approve_pledge(session, officer, made.id, "2099-01-31")
     assert made.value == Decimal("203.16")  # 12 hours × £16.93
     assert (made.proxy_value, made.proxy_version) == (Decimal("16.93"), 1)
-    pledges.deliver_pledge(session, supplier, made.id, "Painted the hall on 3 and 10 May", None)
+    pledges.deliver_pledge(session, supplier, made.id, "Painted the hall on 3 and 10 May", None, True)
+    pledges.accept_evidence(session, officer, made.id)
     pledges.confirm_pledge(session, group, made.id)
     assert made.status is PledgeStatus.CONFIRMED and made.confirmed_at is not None
-    assert [e.to_status for e in made.history] == ["proposed", "accepted", "approved", "delivered", "confirmed"]
-    assert [e.actor_id for e in made.history] == [supplier.id, group.id, officer.id, supplier.id, group.id]
+    assert [e.to_status for e in made.history] == [
+        "proposed", "accepted", "approved", "delivered", "delivered", "confirmed"
+    ]  # fmt: skip
+    assert [e.actor_id for e in made.history] == [supplier.id, group.id, officer.id, supplier.id, officer.id, group.id]
+    assert made.history[4].note == "evidence accepted"
 
 
 @pytest.mark.parametrize(
@@ -66,12 +70,12 @@ def test_illegal_transitions_are_refused_with_the_current_state(session, cast):
     group, supplier, need, offer, officer = cast
     made = pledge(session, supplier, need)
     with pytest.raises(InvalidTransition, match="proposed"):
-        pledges.approve_pledge(session, officer, made.id)
+        pledges.approve_pledge(session, officer, made.id, "2099-01-31")
     pledges.accept_pledge(session, group, made.id)
-    pledges.approve_pledge(session, officer, made.id)
+    pledges.approve_pledge(session, officer, made.id, "2099-01-31")
     value = made.value
     with pytest.raises(InvalidTransition, match="approved"):
-        pledges.approve_pledge(session, officer, made.id)
+        pledges.approve_pledge(session, officer, made.id, "2099-01-31")
     assert made.value == value
     assert len([e for e in made.history if e.to_status == "approved"]) == 1
 
@@ -112,8 +116,9 @@ def test_need_quantity_is_never_over_promised_and_is_met_when_covered(session, m
     two = pledge(session, second, need, quantity=5)
     for made, supplier in ((one, first), (two, second)):
         pledges.accept_pledge(session, group, made.id)
-        pledges.approve_pledge(session, officer, made.id)
-        pledges.deliver_pledge(session, supplier, made.id, "Sorted donations all week", None)
+        pledges.approve_pledge(session, officer, made.id, "2099-01-31")
+        pledges.deliver_pledge(session, supplier, made.id, "Sorted donations all week", None, True)
+        pledges.accept_evidence(session, officer, made.id)
         pledges.confirm_pledge(session, group, made.id)
     assert need.status is NeedStatus.MET
 
@@ -157,11 +162,11 @@ def test_a_new_proxy_value_never_rewrites_an_approved_pledge(session, cast, make
     group, supplier, need, offer, officer = cast
     approved = pledge(session, supplier, need, quantity=10)
     pledges.accept_pledge(session, group, approved.id)
-    pledges.approve_pledge(session, officer, approved.id)
+    pledges.approve_pledge(session, officer, approved.id, "2099-01-31")
     measures.update_measure(session, officer, "volunteering-hours", {"proxy_value": "20.00", "source": "2027 review"})
     later = pledge(session, supplier, need, quantity=10)
     pledges.accept_pledge(session, group, later.id)
-    pledges.approve_pledge(session, officer, later.id)
+    pledges.approve_pledge(session, officer, later.id, "2099-01-31")
     assert (approved.value, approved.proxy_version) == (Decimal("169.30"), 1)
     assert (later.value, later.proxy_version) == (Decimal("200.00"), 2)
 
@@ -173,7 +178,7 @@ def test_unmonetised_measures_count_in_units_with_no_pounds(session, make_user, 
         session, supplier, {"need_id": need.id, "quantity": 6, "measure": "work-placement-weeks"}
     )
     pledges.accept_pledge(session, group, made.id)
-    pledges.approve_pledge(session, officer, made.id)
+    pledges.approve_pledge(session, officer, made.id, "2099-01-31")
     assert made.value == Decimal("0.00") and made.proxy_value is None
 
 
@@ -190,7 +195,7 @@ def test_each_step_is_audited_and_the_right_people_are_emailed(session, cast):
     group, supplier, need, offer, officer = cast
     made = pledge(session, supplier, need)
     pledges.accept_pledge(session, group, made.id)
-    pledges.approve_pledge(session, officer, made.id)
+    pledges.approve_pledge(session, officer, made.id, "2099-01-31")
     session.flush()
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == str(made.id))).all()
     assert actions == ["pledge.propose", "pledge.accept", "pledge.approve"]

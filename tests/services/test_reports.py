@@ -43,12 +43,13 @@ def step(session, action, pledge_id, *, group, supplier, officer):
     if action == "decline":
         return pledges.decline_pledge(session, group, pledge_id, "not needed")
     if action == "approve":
-        return pledges.approve_pledge(session, officer, pledge_id)
+        return pledges.approve_pledge(session, officer, pledge_id, "2099-01-31")
     if action == "reject":
         return pledges.reject_pledge(session, officer, pledge_id, "not social value")
     if action == "deliver":
-        return pledges.deliver_pledge(session, supplier, pledge_id, "Delivered as promised")
+        return pledges.deliver_pledge(session, supplier, pledge_id, "Delivered as promised", declaration=True)
     if action == "confirm":
+        pledges.accept_evidence(session, officer, pledge_id)
         return pledges.confirm_pledge(session, group, pledge_id)
     if action == "cancel":
         return pledges.cancel_pledge(session, supplier, pledge_id, "changed plans")
@@ -270,9 +271,11 @@ def test_report_csv_has_units_columns_per_measure(session, make_need, people):
     pledge_to(session, PledgeStatus.CONFIRMED, quantity=3, **kw)
     lines = report_csv(social_value_report(session, officer, "supplier")).splitlines()
     assert lines[0] == (
-        "key,label,committed,delivered,pledges,committed_units:volunteering-hours,delivered_units:volunteering-hours"
+        "key,label,committed,delivered,pledges,reported_delivered,overdue,delivery_rate,"
+        "committed_units:volunteering-hours,delivered_units:volunteering-hours,"
+        "reported_units:volunteering-hours,overdue_units:volunteering-hours"
     )
-    assert lines[1] == f"{supplier.organisation_id},Acme Builders,50.79,50.79,1,3.00,3.00"
+    assert lines[1] == f"{supplier.organisation_id},Acme Builders,50.79,50.79,1,50.79,0.00,1.0000,3.00,3.00,3.00,0.00"
 
 
 def test_impact_counts_confirmed_pledges_only_and_names_no_people(session, make_need, people):

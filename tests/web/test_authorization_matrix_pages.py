@@ -24,6 +24,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from tests.authorization import (
+    EVIDENCE_PDF,
     ROLES,
     SIGN_IN,
     Row,
@@ -56,7 +57,8 @@ OFFER_FORM = {
     "districts": ["Charnwood"],
     "outcomes": ["great-communities"],
 }
-PLEDGE_FORM = {"measure": "volunteering-hours", "quantity": "3"}
+# The need is for premises: volunteering hours do not usually fit, so the supplier ticks that it checked.
+PLEDGE_FORM = {"measure": "volunteering-hours", "quantity": "3", "measure_checked": "yes"}
 CONTRACT_FORM = {
     "reference": "MX-0001",
     "title": "Street lighting",
@@ -140,7 +142,8 @@ ROWS: list[Row] = [
     row("GET",  "/offers/new",                                    L,    403,   403,    200,     200,    403),
     row("POST", "/offers/new",                                    L,    403,   403,    302,     302,    403, body=OFFER_FORM),
     row("GET",  "/offers/{offer}/edit",                           L,    403,   403,    200,     403,    403),
-    row("POST", "/offers/{offer}/edit",                           L,    403,   403,    302,     403,    403, body=OFFER_FORM),
+    row("POST", "/offers/{offer}/edit",                           L,    403,   403,    302,     403,    403,
+        body={**OFFER_FORM, "measure": "volunteering-hours", "capacity": "500"}),  # pledges hold it: same measure
     row("POST", "/offers/{offer_withdrawn}/edit",                 L,    403,   403,    409,     404,    403, body=OFFER_FORM),
     row("GET",  "/offers/{offer}/pause",                          L,    403,   403,    200,     403,    403),
     row("POST", "/offers/{offer}/pause",                          L,    403,   403,    302,     403,    403),
@@ -158,13 +161,28 @@ ROWS: list[Row] = [
     row("POST", "/pledges/{pledge_proposed}/cancel",              L,    403,   404,    302,     404,    403),
     row("POST", "/pledges/{pledge_proposed}/approve",             L,    403,   404,    403,     404,    409),
     row("POST", "/pledges/{pledge_accepted}/approve",             L,    403,   404,    403,     404,    302),
+    row("GET",  "/pledges/{pledge_accepted}/approve",             L,    403,   404,    403,     404,    200),
+    # Evidence of delivery: only the pledge's parties and officers know it exists
+    row("GET",  "/pledges/{pledge_approved}/evidence",            L,    200,   404,    200,     404,    200),
+    row("POST", "/pledges/{pledge_approved}/evidence",            L,    403,   404,    302,     404,    403,
+        body={"file": Upload(EVIDENCE_PDF, "attendance.pdf")}),
+    row("GET",  "/evidence/{evidence}",                           L,    200,   404,    200,     404,    200),
+    row("GET",  "/pledges/{pledge_delivered}/request-evidence",   L,    403,   404,    403,     404,    200),
+    row("POST", "/pledges/{pledge_delivered}/request-evidence",   L,    403,   404,    403,     404,    302,
+        body={"reason": "Add the sign-in sheet"}),
+    row("POST", "/pledges/{pledge_delivered}/accept-evidence",    L,    403,   404,    403,     404,    302),
+    row("GET",  "/pledges/{pledge_delivered}/dispute",            L,    200,   404,    403,     404,    403),
+    row("POST", "/pledges/{pledge_delivered}/dispute",            L,    302,   404,    403,     404,    403,
+        body={"reason": "Nobody came"}),
+    row("POST", "/pledges/{pledge_checked}/confirm",              L,    302,   404,    403,     404,    403,
+        body={"need_met": "yes"}),
     row("GET",  "/pledges/{pledge_accepted}/reject",              L,    403,   404,    403,     404,    200),
     row("POST", "/pledges/{pledge_accepted}/reject",              L,    403,   404,    403,     404,    302,
         body={"reason": "Not a council contract"}),
     row("GET",  "/pledges/{pledge_approved}/deliver",             L,    403,   404,    200,     404,    403),
     row("POST", "/pledges/{pledge_approved}/deliver",             L,    403,   404,    302,     404,    403,
-        body={"evidence": "Three hours on Saturday"}),
-    row("POST", "/pledges/{pledge_delivered}/confirm",            L,    302,   404,    403,     404,    403),
+        body={"evidence": "Three hours on Saturday", "declaration": "yes"}),
+    row("POST", "/pledges/{pledge_delivered}/confirm",            L,    409,   404,    403,     404,    403),
     row("GET",  "/pledges/{pledge_delivered}/confirm",            405,  405,   405,    405,     405,    405),
     # The signed-in area
     row("GET",  "/account",                                       L,    200,   200,    200,     200,    200),
@@ -229,7 +247,7 @@ def config(config):
 
 @pytest.fixture
 def world(session, make_user, officer, config):
-    return build_world(session, make_user, officer, config.secret_key)
+    return build_world(session, make_user, officer, config.secret_key, config.evidence_path)
 
 
 def test_every_page_route_is_in_the_table(app):

@@ -1,6 +1,10 @@
 """The pledge journey through the pages, as three people."""
 
+import io
+
 from tests.conftest import PASSWORD
+from tests.evidence_files import photo_with_gps, plain_pdf
+from tests.web.conftest import csrf_token
 
 
 def test_pledge_journey_through_the_pages(app, make_user, make_need, make_offer, officer):
@@ -35,10 +39,35 @@ def test_pledge_journey_through_the_pages(app, make_user, make_need, make_offer,
     text = as_officer.submit(f"{pledge_url}/approve", form_url=pledge_url).get_data(as_text=True)
     assert "approved and counts as a commitment" in text and "£338.60" in text
 
+    page = as_supplier.client.get(f"{pledge_url}/evidence")
+    token = csrf_token(page.get_data(as_text=True))
+    text = as_supplier.client.post(
+        f"{pledge_url}/evidence",
+        data={"csrf_token": token, "file": [(io.BytesIO(photo_with_gps()), "bags.jpg"),
+                                            (io.BytesIO(plain_pdf()), "route.pdf")]},
+        content_type="multipart/form-data", follow_redirects=True,
+    ).get_data(as_text=True)  # fmt: skip
+    assert "2 files added" in text and "bags.jpg" in text and "route.pdf" in text
     text = as_supplier.submit(f"{pledge_url}/deliver", {"evidence": "Picked 14 bags on 5 May"}).get_data(as_text=True)
-    assert "asked to confirm delivery" in text
-    text = as_group.submit(f"{pledge_url}/confirm", form_url=pledge_url).get_data(as_text=True)
-    assert "confirmed as delivered" in text and "Confirmed" in text
+    assert "There is a problem" in text and "another contract" in text  # the declaration is required
+    text = as_supplier.submit(
+        f"{pledge_url}/deliver", {"evidence": "Picked 14 bags on 5 May", "declaration": "yes"}
+    ).get_data(as_text=True)
+    assert "gone to the council to check" in text
+
+    assert "Confirm it was delivered" not in as_group.client.get(pledge_url).get_data(as_text=True)
+    text = as_officer.submit(f"{pledge_url}/request-evidence", {"reason": "Add a photo of the canal"}).get_data(
+        as_text=True
+    )
+    assert "asked for more evidence" in text and "Add a photo of the canal" in text
+    text = as_supplier.submit(
+        f"{pledge_url}/deliver", {"evidence": "Picked 14 bags on 5 May; photo attached", "declaration": "yes"}
+    ).get_data(as_text=True)
+    assert "gone to the council to check" in text
+    text = as_officer.submit(f"{pledge_url}/accept-evidence", form_url=pledge_url).get_data(as_text=True)
+    assert "evidence is accepted" in text
+    text = as_group.submit(f"{pledge_url}/confirm", {"need_met": "yes"}, form_url=pledge_url).get_data(as_text=True)
+    assert "confirmed as delivered" in text and "Confirmed" in text and "shown as met" in text
 
 
 def test_pledge_form_errors_are_shown_and_nothing_saved(browser, make_user, make_need):
