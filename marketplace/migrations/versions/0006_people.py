@@ -21,6 +21,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("user_account") as batch_op:
         batch_op.add_column(sa.Column("email_preference", sa.String(length=20), server_default="each", nullable=False))
+    with op.batch_alter_table("notification") as batch_op:
+        batch_op.add_column(sa.Column("summary", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_table(
         "offer_request",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -111,5 +113,7 @@ def downgrade() -> None:
     op.drop_index("ix_offer_request_offer_id", table_name="offer_request")
     op.drop_index("ix_offer_request_need_id", table_name="offer_request")
     op.drop_table("offer_request")
+    with op.batch_alter_table("notification") as batch_op:
+        batch_op.drop_column("summary")
     with op.batch_alter_table("user_account") as batch_op:
         batch_op.drop_column("email_preference")
