@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marketplace.services.errors import ValidationFailed
 
 
@@ -30,3 +32,20 @@ def refuse_nul(*values: object) -> None:
         raise ValidationFailed(
             {"input": "Text must not contain NUL characters"}, "Text must not contain NUL characters."
         )
+
+
+def number(value: Decimal | float | int) -> str:
+    """A number with thousands separators and no needless decimals: 2,000 or 16.93."""
+    text = f"{Decimal(str(value)):,.2f}"
+    return text[:-3] if text.endswith(".00") else text
+
+
+def amount(value: Decimal | float | int, unit: str) -> str:
+    """An amount in a measure's unit, as a person would say it: £480 of market rent, 2.5 hours."""
+    text = number(value)
+    if unit.startswith("£"):
+        return f"£{text}{unit[1:]}"
+    first, _, rest = unit.partition(" ")
+    if Decimal(str(value)) != 1 and not first.endswith("s"):
+        first += "s"
+    return f"{text} {first}{' ' + rest if rest else ''}"

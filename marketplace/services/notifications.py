@@ -56,9 +56,8 @@ def queue_email(
     addresses = list(dict.fromkeys(a for a in to if a))
     held: set[str] = set()
     if not essential and addresses:
-        preferences = dict(
-            session.execute(select(User.email, User.email_preference).where(User.email.in_(addresses))).tuples()
-        )
+        rows = session.execute(select(User.email, User.email_preference).where(User.email.in_(addresses)))
+        preferences = {email: preference for email, preference in rows}
         addresses = [a for a in addresses if preferences.get(a) != ESSENTIAL_ONLY]
         held = {a for a in addresses if preferences.get(a) == DAILY_SUMMARY}
     notifications = [

@@ -10,6 +10,7 @@ from flask import Flask, request, url_for
 from marketplace.clock import COUNCIL_ZONE
 from marketplace.models import Role
 from marketplace.request_scope import app_state, current_actor
+from marketplace.text import amount, number
 
 
 def _navigation() -> list[dict[str, object]]:
@@ -49,20 +50,13 @@ def format_date(value: date | datetime | None) -> str:
 
 
 def format_number(value: Decimal | float | int) -> str:
-    """A number with thousands separators and no needless decimals: 2,000 or 16.93."""
-    text = f"{Decimal(str(value)):,.2f}"
-    return text[:-3] if text.endswith(".00") else text
+    """A number with thousands separators and no needless decimals (see ``marketplace.text.number``)."""
+    return number(value)
 
 
 def format_amount(value: Decimal | float | int, unit: str) -> str:
-    """An amount in a measure's unit, as a person would say it: £2,000 of hire value, 40 hours."""
-    number = format_number(value)
-    if unit.startswith("£"):
-        return f"£{number}{unit[1:]}"
-    first, _, rest = unit.partition(" ")
-    if Decimal(str(value)) != 1 and not first.endswith("s"):
-        first += "s"
-    return f"{number} {first}{' ' + rest if rest else ''}"
+    """An amount in a measure's unit (see ``marketplace.text.amount``): £2,000 of hire value, 40 hours."""
+    return amount(value, unit)
 
 
 def register_layout(app: Flask) -> None:
