@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
+from marketplace.models import JoinRequest
 from marketplace.request_scope import app_state, commit, current_actor, db_session
 from marketplace.services import account_links, accounts
 from marketplace.services.account_links import LinkNotValid, LinkSettings
@@ -128,6 +129,8 @@ def confirm_email(token: str) -> object:
     except LinkNotValid as error:
         return render_template("auth/link_not_valid.html", message=error.message, reset=False), 400
     commit()
+    if isinstance(user, JoinRequest):
+        return render_template("auth/join_requested.html", join=user)
     _start_session(user)
     flash(
         f"Your e-mail address is confirmed and your account is ready. The council will check "
