@@ -20,6 +20,7 @@ from marketplace.mail import MailSender
 from marketplace.models import User
 from marketplace.search.outbox import ENQUEUED
 from marketplace.search.sync import SearchSync
+from marketplace.services.account_links import LinkSettings
 from marketplace.services.notifications import MAIL_QUEUED, SITE_URL
 from marketplace.suggestions.engine import SuggestionEngine
 
@@ -95,3 +96,9 @@ def current_actor() -> User | None:
         return g.api_user
     user = current_user._get_current_object() if current_user else None
     return user if isinstance(user, User) else None
+
+
+def link_settings() -> LinkSettings:
+    """Signing key and site address for links in e-mails (MARKETPLACE_BASE_URL when set)."""
+    config = app_state().config
+    return LinkSettings(secret_key=config.secret_key, base_url=config.base_url or request.url_root)

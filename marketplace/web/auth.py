@@ -8,9 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import login_user, logout_user
 
 from marketplace.models import JoinRequest
-from marketplace.request_scope import app_state, commit, current_actor, db_session
+from marketplace.request_scope import commit, current_actor, db_session, link_settings
 from marketplace.services import account_links, accounts
-from marketplace.services.account_links import LinkNotValid, LinkSettings
+from marketplace.services.account_links import LinkNotValid
 from marketplace.services.errors import ValidationFailed
 from marketplace.web.forms import (
     ConfirmForm,
@@ -45,12 +45,6 @@ def _start_session(user: accounts.User) -> None:
 
 PASSWORD_FINGERPRINT = "password_fingerprint"
 REGISTERED_EMAIL = "registered_email"
-
-
-def link_settings() -> LinkSettings:
-    """Signing key and site address for links in e-mails (MARKETPLACE_BASE_URL when set)."""
-    config = app_state().config
-    return LinkSettings(secret_key=config.secret_key, base_url=config.base_url or request.url_root)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
