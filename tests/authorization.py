@@ -30,7 +30,7 @@ from werkzeug.routing import Rule
 
 from marketplace.clock import council_today
 from marketplace.models import Notification, User
-from marketplace.services import account_links, accounts, bulk_import, contracts, needs, offers, pledges
+from marketplace.services import account_links, accounts, bulk_import, contracts, needs, offer_requests, offers, pledges
 from tests.conftest import PASSWORD, need_fields, offer_fields
 
 # The columns of every table, in order.
@@ -167,6 +167,10 @@ def build_world(session: Session, make_user: Callable[..., User], officer: User,
     ids["pledge_approved"] = pledge("accept", "approve")
     ids["pledge_delivered"] = pledge("accept", "approve", "deliver")
     ids["token"] = accounts.create_token(session, member, "member's script")[0].id
+    ids["request"] = offer_requests.ask_for_offer(
+        session, member, ids["offer"], {"need_id": ids["need"], "message": "Could you help us in May?"}
+    ).id
+    ids["colleague"] = make_user("community", organisation="Matrix Carers Group").id
     ids["import"] = bulk_import.import_csv(
         session, officer, "needs", import_csv("needs").encode(), today, filename="needs.csv"
     ).audit_id
