@@ -142,7 +142,12 @@ def list_requests(
     return paginate(session, query.order_by(OfferRequest.created_at.desc(), OfferRequest.id.desc()), page, per_page)
 
 
-def _for_supplier(session: Session, actor: User | None, request_id: int, step: str) -> tuple[User, OfferRequest]:
+def supplier_request(session: Session, actor: User | None, request_id: int, step: str) -> tuple[User, OfferRequest]:
+    """The request, when the actor is of the supplier whose offer was asked for.
+
+    Raises:
+        NotSignedIn; NotFound: the actor may not see it; Forbidden: they may, but are not that supplier.
+    """
     user = require_role(actor, *_ANY_ROLE)
     item = get_request(session, user, request_id)
     if user.role is not Role.SUPPLIER or user.organisation_id != item.offer.organisation_id:
@@ -157,7 +162,7 @@ def decline_request(session: Session, actor: User | None, request_id: int, reaso
         NotFound, Forbidden (see ``_for_supplier``); ValidationFailed: no reason;
         InvalidTransition: the request was already answered.
     """
-    user, item = _for_supplier(session, actor, request_id, "decline")
+    user, item = supplier_request(session, actor, request_id, "decline")
     errors = FieldErrors()
     text = clean_text({"reason": reason}, "reason", "reason for declining", 1, REASON_MAX, errors)
     errors.raise_if_any()
@@ -190,7 +195,7 @@ def request_for_pledge(session: Session, actor: User, request_id: object) -> Off
     number = row_id(request_id)
     if number is None:
         raise ValidationFailed({"request_id": "request_id must be a whole number"})
-    _, item = _for_supplier(session, actor, number, "pledge from")
+    _, item = supplier_request(session, actor, number, "pledge from")
     item = session.scalar(
         select(OfferRequest)
         .where(OfferRequest.id == item.id)

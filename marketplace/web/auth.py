@@ -35,7 +35,8 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _start_session(user: accounts.User) -> None:
+def start_session(user: accounts.User) -> None:
+    """Sign the person in, in a fresh session."""
     # A fresh session at sign-in, so a session id planted before sign-in is worthless.
     session.clear()
     login_user(user)
@@ -60,7 +61,7 @@ def sign_in() -> object:
             return render_template("auth/check_email.html", email=user.email, reminder=True)
         if user is not None:
             commit()
-            _start_session(user)
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")))
         form.email.errors = ["Enter the email address and password of your account"]
         form.password.errors = ["Enter the email address and password of your account"]
@@ -125,7 +126,7 @@ def confirm_email(token: str) -> object:
     commit()
     if isinstance(user, JoinRequest):
         return render_template("auth/join_requested.html", join=user)
-    _start_session(user)
+    start_session(user)
     flash(
         f"Your e-mail address is confirmed and your account is ready. The council will check "
         f"{user.organisation.name}; until then only your organisation and council officers can see what you post.",
@@ -168,7 +169,7 @@ def reset_password(token: str) -> object:
             show_errors(form, error)
         else:
             commit()
-            _start_session(user)
+            start_session(user)
             flash("Your password has been changed and you are signed in.", "success")
             return redirect(url_for("account.overview"))
     return render_template("auth/reset_password.html", form=form, errors=error_list(form))

@@ -8,6 +8,8 @@ from wtforms import SelectChoice
 from marketplace.models import OrganisationKind, Role
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import contracts as contracts_service
+from marketplace.services import messages as messages_service
+from marketplace.services import offer_requests
 from marketplace.services import pledges as pledges_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
@@ -16,7 +18,15 @@ from marketplace.services.measures import list_measures
 from marketplace.services.needs import get_need
 from marketplace.services.organisations import list_organisations_of_kind
 from marketplace.services.paging import check_paging
-from marketplace.web.forms import ConfirmForm, DeliverForm, PledgeForm, ReasonForm, error_list, show_errors
+from marketplace.web.forms import (
+    ConfirmForm,
+    DeliverForm,
+    MessageForm,
+    PledgeForm,
+    ReasonForm,
+    error_list,
+    show_errors,
+)
 from marketplace.web.listing_pages import pagination
 
 bp = Blueprint("pledges", __name__)
@@ -73,9 +83,22 @@ def new(need_id: int) -> object:
     _fill_choices(form, supplier_id, on_behalf=on_behalf)
     if not form.is_submitted() and request.args.get("offer_id", "").isdigit():
         form.offer_id.data = request.args["offer_id"]
+    # Turning a group's request into a pledge: the offer and the message start from the request.
+    raw_request = request.values.get("request_id", "")
+    asked = None
+    if raw_request.isdigit() and len(raw_request) < 10:
+        _, asked = offer_requests.supplier_request(session, actor, int(raw_request), "pledge from")
+        if asked.need_id != need.id:
+            return redirect(url_for("pledges.new", need_id=asked.need_id, request_id=asked.id))
+        if not form.is_submitted():
+            form.offer_id.data = str(asked.offer_id)
     if form.validate_on_submit():
         try:
-            pledge = pledges_service.propose_pledge(session, actor, form.service_data(need.id, on_behalf=on_behalf))
+            pledge = pledges_service.propose_pledge(
+                session,
+                actor,
+                form.service_data(need.id, on_behalf=on_behalf, request_id=asked.id if asked else None),
+            )
         except ValidationFailed as error:
             show_errors(form, error)
         else:
@@ -84,16 +107,45 @@ def new(need_id: int) -> object:
             return redirect(url_for("pledges.detail", pledge_id=pledge.id))
     measures = list_measures(session, active_only=True)
     return render_template(
-        "pledges/form.html", form=form, need=need, errors=error_list(form), on_behalf=on_behalf, measures=measures
+        "pledges/form.html",
+        form=form,
+        need=need,
+        errors=error_list(form),
+        on_behalf=on_behalf,
+        measures=measures,
+        asked=asked,
     )
 
 
 @bp.get("/pledges/<int:pledge_id>")
-def detail(pledge_id: int) -> str:
+def detail(pledge_id: int) -> object:
     """One pledge: what, who, its value and its history, with the actions the viewer may take."""
+    return _detail_page(pledge_id, MessageForm(formdata=None))
+
+
+@bp.post("/pledges/<int:pledge_id>/messages")
+def post_message(pledge_id: int) -> object:
+    """Write a message on a pledge."""
+    session, actor = db_session(), current_actor()
+    about = messages_service.conversation(session, actor, pledge_id=pledge_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            messages_service.post_message(session, actor, about, form.body.data)
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            commit()
+            flash("Your message has been sent.", "success")
+            return redirect(url_for("pledges.detail", pledge_id=pledge_id, _anchor="messages"))
+    return _detail_page(pledge_id, form, 422)
+
+
+def _detail_page(pledge_id: int, message_form: MessageForm, status: int = 200) -> tuple[str, int]:
     session = db_session()
     actor = current_actor()
     pledge = pledges_service.get_pledge(session, actor, pledge_id)
+    about = messages_service.Conversation(pledge, None)
     progress = contracts_service.progress(session, [pledge.contract])[pledge.contract.id] if pledge.contract else None
     is_group_member = actor.organisation_id == pledge.need.organisation_id
     return render_template(
@@ -105,7 +157,11 @@ def detail(pledge_id: int) -> str:
         contacts=pledges_service.contacts_for(session, actor, pledge),
         contacts_of=pledge.supplier.name if is_group_member else pledge.need.organisation.name,
         progress=progress,
-    )
+        messages=messages_service.list_messages(session, about),
+        message_form=message_form,
+        message_action=url_for("pledges.post_message", pledge_id=pledge.id),
+        errors=error_list(message_form),
+    ), status
 
 
 @bp.post("/pledges/<int:pledge_id>/<any(accept, approve, confirm):action>")
