@@ -176,16 +176,16 @@ def remove_member(user_id: int) -> object:
     return redirect(url_for("people.team"))
 
 
-@bp.post("/account/team/requests/<int:join_id>/<any(let-in, refuse):answer>")
+@bp.post("/account/team/requests/<int:join_id>/<any(admit, refuse):answer>")
 def answer_join(join_id: int, answer: str) -> object:
     """Let someone who asked to join in, or refuse."""
     actor = require_role(current_actor(), Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
     if ConfirmForm().validate_on_submit():
-        join = teams.answer_join_request(db_session(), link_settings(), actor, join_id, let_in=answer == "let-in")
+        join = teams.answer_join_request(db_session(), link_settings(), actor, join_id, let_in=answer == "admit")
         commit()
         flash(
             f"{join.name} is now a member and has been told by e-mail."
-            if answer == "let-in"
+            if answer == "admit"
             else f"You refused {join.name}'s request. They have been told by e-mail.",
             "success",
         )
