@@ -93,15 +93,19 @@ def test_a_supplier_declines_a_request_with_a_reason(client, session, make_user,
         f"/api/v1/offers/{offer.id}/requests", json={"need_id": need.id, "message": "Please"}, headers=as_group
     ).get_json()["id"]
     assert client.post(f"/api/v1/requests/{request_id}/decline", json={}, headers=as_supplier).status_code == 422
-    assert client.post(f"/api/v1/requests/{request_id}/decline", json={"reason": "x"}, headers=as_group).status_code == 403
+    assert (
+        client.post(f"/api/v1/requests/{request_id}/decline", json={"reason": "x"}, headers=as_group).status_code == 403
+    )
     declined = client.post(
         f"/api/v1/requests/{request_id}/decline", json={"reason": "Booked until September"}, headers=as_supplier
     )
     assert declined.status_code == 200 and declined.get_json()["decline_reason"] == "Booked until September"
-    assert client.post("/api/v1/pledges", json={"request_id": request_id, "quantity": 1}, headers=as_supplier).status_code == 409
-    assert session.scalars(select(Notification.subject).where(Notification.to_email == group.email)).all() == [
-        f"Request declined: “{offer.title}”"
-    ]
+    assert (
+        client.post("/api/v1/pledges", json={"request_id": request_id, "quantity": 1}, headers=as_supplier).status_code
+        == 409
+    )
+    subjects = session.scalars(select(Notification.subject).where(Notification.to_email == group.email)).all()
+    assert [s for s in subjects if s.startswith("Request")] == [f"Request declined: “{offer.title}”"]
 
 
 def test_bad_requests_and_messages_change_nothing(client, session, make_user, make_need, make_offer, bearer):
@@ -116,9 +120,12 @@ def test_bad_requests_and_messages_change_nothing(client, session, make_user, ma
     assert answer.status_code == 409 and "paused" in answer.get_json()["error"]["message"]
     missing = client.post(f"/api/v1/offers/{offer.id}/requests", json={"need_id": need.id}, headers=as_group)
     assert missing.status_code == 422 and "message" in missing.get_json()["error"]["fields"]
-    assert client.post(
-        f"/api/v1/offers/{offer.id}/requests", json={"need_id": need.id, "message": "Hi"}, headers=as_supplier
-    ).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/offers/{offer.id}/requests", json={"need_id": need.id, "message": "Hi"}, headers=as_supplier
+        ).status_code
+        == 403
+    )
     assert session.scalar(select(OfferRequest.id)) is None
 
     pledge = client.post(

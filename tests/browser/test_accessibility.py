@@ -266,6 +266,10 @@ VISITS = [
     Visit(
         "officer-reject", "officer", "/officer/organisations/{d.waiting_organisation}/reject", re.compile(r"^Reject ")
     ),
+    Visit("officer-organisation", "officer", "/officer/organisations/{d.waiting_organisation}", re.compile(".")),
+    Visit(
+        "officer-verify", "officer", "/officer/organisations/{d.waiting_organisation}/verify", re.compile(r"^Verify ")
+    ),
     Visit(
         "officer-dashboard-unhelped-needs",
         "officer",

@@ -211,6 +211,8 @@ ROWS: list[Row] = [
     # The officer's area
     row("GET",  "/officer",                                       L,    403,   403,    403,     403,    200),
     row("GET",  "/officer/organisations",                         L,    403,   403,    403,     403,    200),
+    row("GET",  "/officer/organisations/{org_pending}",           L,    403,   403,    403,     403,    200),
+    row("GET",  "/officer/organisations/{org_pending}/verify",    L,    403,   403,    403,     403,    200),
     row("POST", "/officer/organisations/{org_pending}/verify",    L,    403,   403,    403,     403,    302),
     row("GET",  "/officer/organisations/{org_pending}/reject",    L,    403,   403,    403,     403,    200),
     row("POST", "/officer/organisations/{org_pending}/reject",    L,    403,   403,    403,     403,    302,

@@ -35,9 +35,7 @@ def test_a_group_asks_the_supplier_pledges_and_they_talk(app, session, make_user
     firm.sign_in(supplier)
 
     offer_page = group.client.get(f"/offers/{offer.id}").get_data(as_text=True)
-    assert (
-        "Ask for this offer" in offer_page and "Still available: <strong>40 hours</strong> of 40 hours" in offer_page
-    )
+    assert "Ask for this offer" in offer_page and "Still available: <strong>40 hours</strong> of 40 hours" in offer_page
     refused = group.submit(f"/offers/{offer.id}/ask", {"need_id": str(need.id), "message": ""})
     assert refused.status_code == 422 and 'href="#message"' in refused.get_data(as_text=True)
     page = group.submit(f"/offers/{offer.id}/ask", {"need_id": str(need.id), "message": "Four of you in May?"})
@@ -164,3 +162,25 @@ def test_a_second_member_joins_by_the_e_mailed_invitation(config, session_factor
     assert "Sam Patel" in team and first.name in team
     sam = session.scalar(select(User).where(User.email == "sam.patel@example.org"))
     assert sam.organisation_id == first.organisation_id and sam.role.value == "supplier"
+
+
+def test_officers_see_the_organisation_before_they_verify_and_its_members_hear(
+    app, session, make_user, make_need, officer
+):
+    waiting = make_user("community", organisation="Anstey Allotment Society", verified=False)
+    waiting.organisation.charity_number = "1234567"
+    make_need(by=waiting, title="Tools for our allotment")
+    session.commit()
+    browser = browser_for(app)
+    browser.sign_in(officer)
+    assert "organisation_to_verify" in tasks_on_home(browser)
+    page = browser.client.get(f"/officer/organisations/{waiting.organisation_id}").get_data(as_text=True)
+    assert f"{waiting.name} ({waiting.email})" in page and "Tools for our allotment" in page
+    assert "https://register-of-charities.charitycommission.gov.uk/charity-search/-/charity-details/1234567" in page
+    confirm = browser.client.get(f"/officer/organisations/{waiting.organisation_id}/verify").get_data(as_text=True)
+    assert "Verify Anstey Allotment Society?" in confirm
+    browser.submit(f"/officer/organisations/{waiting.organisation_id}/verify",
+                   form_url=f"/officer/organisations/{waiting.organisation_id}/verify")  # fmt: skip
+    (mail,) = emails_to(session, waiting.email)
+    assert mail.subject == "The council has verified Anstey Allotment Society"
+    assert "suppliers can find your needs" in mail.body and "http://localhost/account" in mail.body
