@@ -142,6 +142,7 @@ def audit() -> str:
     return render_template(
         "officer/audit.html",
         page=page,
+        sentences=audit_service.audit_sentences(session, page.items),
         actions=actions,
         entity_types=ENTITY_TYPES,
         action=action,
@@ -151,7 +152,7 @@ def audit() -> str:
     )
 
 
-ENTITY_TYPES = ("pledge", "contract", "measure", "organisation")
+ENTITY_TYPES = ("pledge", "contract", "measure", "organisation", "request")
 
 
 @bp.route("/needs/new", methods=["GET", "POST"])

@@ -184,3 +184,24 @@ def test_officers_see_the_organisation_before_they_verify_and_its_members_hear(
     (mail,) = emails_to(session, waiting.email)
     assert mail.subject == "The council has verified Anstey Allotment Society"
     assert "suppliers can find your needs" in mail.body and "http://localhost/account" in mail.body
+
+
+def test_the_audit_log_reads_as_sentences_with_the_raw_change_behind_details(
+    app, session, make_user, make_need, make_offer, officer
+):
+    from marketplace.services import pledges
+
+    group = make_user("community", organisation="Hathern Village Hall")
+    supplier = make_user("supplier", organisation="Midshires Build")
+    need = make_need(by=group, title="Volunteers to paint our village hall")
+    offer = make_offer(by=supplier, category="volunteering", measure="volunteering-hours", capacity=40)
+    made = pledges.propose_pledge(session, supplier, {"need_id": need.id, "offer_id": offer.id, "quantity": 16})
+    session.commit()
+    browser = browser_for(app)
+    browser.sign_in(officer)
+    page = browser.client.get("/officer/audit?entity_type=pledge").get_data(as_text=True)
+    sentence = (
+        f"{supplier.name} (Midshires Build) proposed a pledge of 16 hours to ‘Volunteers to paint our village hall’"
+    )
+    assert f'<a class="govuk-link" href="/pledges/{made.id}">{sentence}</a>' in page
+    assert 'govuk-details__summary-text">Details' in page and "pledge.propose pledge" in page
