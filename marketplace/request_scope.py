@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -20,7 +20,8 @@ from marketplace.mail import MailSender
 from marketplace.models import User
 from marketplace.search.outbox import ENQUEUED
 from marketplace.search.sync import SearchSync
-from marketplace.services.notifications import MAIL_QUEUED
+from marketplace.services.account_links import LinkSettings
+from marketplace.services.notifications import MAIL_QUEUED, SITE_URL
 from marketplace.suggestions.engine import SuggestionEngine
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ def db_session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
         g.db_session = app_state().session_factory()
+        # Links in e-mails queued during this request start here (see notifications.site_link).
+        g.db_session.info[SITE_URL] = app_state().config.base_url or (request.url_root if has_request_context() else "")
     return g.db_session
 
 
@@ -93,3 +96,9 @@ def current_actor() -> User | None:
         return g.api_user
     user = current_user._get_current_object() if current_user else None
     return user if isinstance(user, User) else None
+
+
+def link_settings() -> LinkSettings:
+    """Signing key and site address for links in e-mails (MARKETPLACE_BASE_URL when set)."""
+    config = app_state().config
+    return LinkSettings(secret_key=config.secret_key, base_url=config.base_url or request.url_root)

@@ -30,8 +30,20 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Rule
 
 from marketplace.clock import council_today
-from marketplace.models import Notification, User
-from marketplace.services import account_links, accounts, bulk_import, contracts, evidence, needs, offers, pledges
+from marketplace.db import utcnow
+from marketplace.models import JoinRequest, Notification, User
+from marketplace.services import (
+    account_links,
+    accounts,
+    bulk_import,
+    contracts,
+    evidence,
+    needs,
+    offer_requests,
+    offers,
+    pledges,
+    teams,
+)
 from tests.conftest import PASSWORD, need_fields, offer_fields
 
 # The columns of every table, in order.
@@ -186,6 +198,11 @@ def build_world(
         upload = evidence.Upload("sign-in-sheet.pdf", EVIDENCE_PDF.encode())
         ids["evidence"] = evidence.add_evidence(session, supplier, ids["pledge_approved"], upload, evidence_folder).id
     ids["token"] = accounts.create_token(session, member, "member's script")[0].id
+    ids["request"] = offer_requests.ask_for_offer(
+        session, member, ids["offer"], {"need_id": ids["need"], "message": "Could you help us in May?"}
+    ).id
+    ids["colleague"] = make_user("community", organisation="Matrix Carers Group").id
+    ids["join"], ids["invite_link"] = _joining(session, member, secret_key)
     ids["import"] = bulk_import.import_csv(
         session, officer, "needs", import_csv("needs").encode(), today, filename="needs.csv"
     ).audit_id
@@ -230,6 +247,25 @@ def _emailed_links(session: Session, spare: User, secret_key: str) -> tuple[str,
         return found[0]
 
     return token(registration.email, "/confirm-email"), token(spare.email, "/reset-password")
+
+
+def _joining(session: Session, member: User, secret_key: str) -> tuple[int, str]:
+    """A confirmed request to join the member's group, and the token of an invitation to it."""
+    settings = account_links.LinkSettings(secret_key=secret_key, base_url="http://localhost")
+    join = JoinRequest(
+        organisation_id=member.organisation_id,
+        name="Asking To Join",
+        email="asking.to.join@example.org",
+        password_hash=accounts.hash_password(PASSWORD),
+        confirmed_at=utcnow(),
+    )
+    session.add(join)
+    teams.invite(session, settings, member, member.organisation_id, "invited.colleague@example.org")
+    session.flush()
+    body = session.scalar(select(Notification.body).where(Notification.to_email == "invited.colleague@example.org"))
+    found = re.search(r"http://localhost/join/(\S+)", body or "")
+    assert found, "an invitation link is e-mailed"
+    return join.id, found.group(1)
 
 
 # --- which rules a table covers -------------------------------------------------------------

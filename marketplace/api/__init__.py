@@ -43,4 +43,17 @@ def authenticate() -> object:
     return None
 
 
-from . import accounts, contracts, imports, needs, offers, openapi, pledges, reference, reports, search, suggestions  # noqa: E402, F401  (register routes)
+from . import (  # noqa: E402, F401  (register routes)
+    accounts,
+    contracts,
+    imports,
+    needs,
+    offers,
+    openapi,
+    people,
+    pledges,
+    reference,
+    reports,
+    search,
+    suggestions,
+)

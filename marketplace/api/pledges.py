@@ -190,9 +190,13 @@ _QUANTITY = {
 }
 _PLEDGE_INPUT = {
     "type": "object",
-    "required": ["need_id", "quantity"],
+    "required": ["quantity"],
     "properties": {
-        "need_id": {"type": "integer"},
+        "need_id": {"type": "integer", "description": "Required unless request_id is given"},
+        "request_id": {
+            "type": ["integer", "null"],
+            "description": "A group's open request for one of the supplier's offers: fills need_id and offer_id",
+        },
         "offer_id": {"type": ["integer", "null"], "description": "One of the supplier's open offers"},
         "contract_id": {"type": ["integer", "null"], "description": "One of the supplier's contracts"},
         "measure": {

@@ -6,9 +6,12 @@ from marketplace.models.embedding import ListingEmbedding
 from marketplace.models.index_replica import IndexReplica
 from marketplace.models.listing_change import ListingChange
 from marketplace.models.measure_proxy import MeasureProxy
+from marketplace.models.membership import Invitation, JoinRequest
+from marketplace.models.message import Message
 from marketplace.models.need import Need, NeedStatus
 from marketplace.models.notification import Notification
 from marketplace.models.offer import Offer, OfferStatus
+from marketplace.models.offer_request import OfferRequest, RequestStatus
 from marketplace.models.organisation import Organisation, OrganisationKind, Verification
 from marketplace.models.pledge import EvidenceFile, EvidenceReview, Pledge, PledgeEvent, PledgeStatus
 from marketplace.models.reference import Category, District, Measure, Outcome
@@ -23,14 +26,18 @@ __all__ = [
     "EvidenceFile",
     "EvidenceReview",
     "IndexReplica",
+    "Invitation",
+    "JoinRequest",
     "ListingChange",
     "ListingEmbedding",
     "Measure",
     "MeasureProxy",
+    "Message",
     "Need",
     "NeedStatus",
     "Notification",
     "Offer",
+    "OfferRequest",
     "OfferStatus",
     "Organisation",
     "OrganisationKind",
@@ -38,6 +45,7 @@ __all__ = [
     "Pledge",
     "PledgeEvent",
     "PledgeStatus",
+    "RequestStatus",
     "Role",
     "User",
     "Verification",

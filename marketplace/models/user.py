@@ -41,6 +41,9 @@ class User(Base):
     # Suppliers: a daily e-mail of new needs that fit their open offers (they can switch it off).
     digest_enabled: Mapped[bool] = mapped_column(default=True)
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Which e-mails about their work the person gets: "each" event, a "daily" summary, or
+    # "essential" only (links to confirm, reset, invitations are always sent).
+    email_preference: Mapped[str] = mapped_column(String(20), default="each", server_default="each")
     # Registering through the site needs the link e-mailed to the address; accounts made by
     # the command line, by an officer or before confirmation existed are confirmed already.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.formatting import count
-from marketplace.models import User
+from marketplace.models import JoinRequest, Organisation, User
 from marketplace.services import accounts
 from marketplace.services.errors import DomainError, ValidationFailed
-from marketplace.services.notifications import queue_email
+from marketplace.services.notifications import members_of, officers, queue_email
 
 log = logging.getLogger(__name__)
 
@@ -178,12 +178,26 @@ def start_registration(session: Session, settings: LinkSettings, form: accounts.
     try:
         user = accounts.register(session, form, confirmed=False)
     except ValidationFailed as error:
-        if error.fields.get("email") != accounts.EMAIL_IN_USE:
-            raise
-        others = {field: message for field, message in error.fields.items() if field != "email"}
-        if others:
-            raise ValidationFailed(others) from error
-        _tell_owner_of_address(session, settings, accounts.normalise_email(form.email))
+        # Neither an address with an account nor an organisation that exists is said on the page.
+        in_use = error.fields.get("email") == accounts.EMAIL_IN_USE
+        existing = (
+            accounts.organisation_by_name(session, form.organisation_name)
+            if error.fields.get("organisation_name") == accounts.ORGANISATION_EXISTS
+            else None
+        )
+        others = {
+            field: message
+            for field, message in error.fields.items()
+            if not (field == "email" and in_use) and not (field == "organisation_name" and existing is not None)
+        }
+        if others or not (in_use or existing is not None):
+            raise ValidationFailed(others or error.fields) from error
+        if in_use:
+            _tell_owner_of_address(session, settings, accounts.normalise_email(form.email))
+            return
+        assert existing is not None
+        join = _request_to_join(session, existing, form)
+        _send_confirmation_link(session, settings, {"join": join.id, "email": join.email}, join.name, existing.name)
         return
     send_confirmation(session, settings, user)
 
@@ -205,21 +219,36 @@ def _tell_owner_of_address(session: Session, settings: LinkSettings, email: str)
 
 def send_confirmation(session: Session, settings: LinkSettings, user: User) -> None:
     """E-mail a link that confirms the person's address."""
-    token = _serializer(settings, _CONFIRM_SALT).dumps({"user": user.id, "email": user.email})
-    link = settings.url(f"/confirm-email/{token}")
-    queue_email(
-        session,
-        [user.email],
-        "Confirm your e-mail address",
-        f"Hello {user.name},\n\nThank you for registering {user.organisation.name} on the Social Value "
-        f"Marketplace. To finish, open this link within 3 days:\n\n{link}\n\n"
-        "If you did not register, ignore this e-mail and no account will be used.",
+    _send_confirmation_link(
+        session, settings, {"user": user.id, "email": user.email}, user.name, user.organisation.name
     )
     log.info("confirmation link sent", extra={"user_id": user.id})
 
 
-def confirm_email(session: Session, settings: LinkSettings, token: str) -> User:
+def _send_confirmation_link(
+    session: Session, settings: LinkSettings, payload: dict[str, object], name: str, organisation: str
+) -> None:
+    # The same words for a new organisation and for a request to join one that exists.
+    token = _serializer(settings, _CONFIRM_SALT).dumps(payload)
+    link = settings.url(f"/confirm-email/{token}")
+    email = payload["email"]
+    assert isinstance(email, str)
+    queue_email(
+        session,
+        [email],
+        "Confirm your e-mail address",
+        f"Hello {name},\n\nThank you for registering {organisation} on the Social Value "
+        f"Marketplace. To finish, open this link within 3 days:\n\n{link}\n\n"
+        "If you did not register, ignore this e-mail and no account will be used.",
+    )
+
+
+def confirm_email(session: Session, settings: LinkSettings, token: str) -> User | JoinRequest:
     """Confirm the address a confirmation link was sent to.
+
+    Returns:
+        The person, now confirmed; or, when they registered naming an organisation that
+        exists, their request to join it, which its members are now asked to answer.
 
     Raises:
         LinkNotValid: when the link is unknown, expired or was used already.
@@ -231,6 +260,12 @@ def confirm_email(session: Session, settings: LinkSettings, token: str) -> User:
         CONFIRM_MAX_AGE_SECONDS,
         "This link has expired. Sign in and we will send you a new one.",
     )
+    if "join" in payload:
+        join = session.get(JoinRequest, payload["join"]) if isinstance(payload["join"], int) else None
+        if join is None or join.email != payload.get("email"):
+            raise LinkNotValid(NOT_VALID)
+        _confirm_join_request(session, settings, join)
+        return join
     user = session.get(User, payload.get("user")) if isinstance(payload.get("user"), int) else None
     if not _can_use_links(user) or user.email != payload.get("email"):
         raise LinkNotValid(NOT_VALID)
@@ -240,3 +275,37 @@ def confirm_email(session: Session, settings: LinkSettings, token: str) -> User:
     session.flush()
     log.info("email confirmed", extra={"user_id": user.id})
     return user
+
+
+def _request_to_join(session: Session, organisation: Organisation, form: accounts.Registration) -> JoinRequest:
+    """Keep a registration that named an existing organisation until its members answer.
+
+    The same confirmation link a new organisation gets is e-mailed next.
+    """
+    join = JoinRequest(
+        organisation=organisation,
+        name=form.name.strip(),
+        email=accounts.normalise_email(form.email),
+        password_hash=accounts.hash_password(form.password),
+    )
+    session.add(join)
+    session.flush()
+    log.info("request to join kept until the address is confirmed", extra={"join_request_id": join.id})
+    return join
+
+
+def _confirm_join_request(session: Session, settings: LinkSettings, join: JoinRequest) -> None:
+    """The registrant confirmed their address: ask the organisation's members (and officers) to let them in."""
+    if join.confirmed_at is not None:
+        raise LinkNotValid("Your e-mail address is already confirmed. We will e-mail you when you are let in.")
+    join.confirmed_at = utcnow()
+    session.flush()
+    queue_email(
+        session,
+        members_of(session, join.organisation_id) or officers(session),
+        f"{join.name} asks to join {join.organisation.name}",
+        f"{join.name} ({join.email}) registered on the Social Value Marketplace naming {join.organisation.name} "
+        "as their organisation.\n\nWhat happens next: if you know them, let them in; if not, refuse. "
+        f"Answer here:\n{settings.url('/account/team')}",
+    )
+    log.info("request to join confirmed", extra={"join_request_id": join.id})

@@ -44,6 +44,9 @@ MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "svm_"
 TOKEN_USE_RECORDED_EVERY = timedelta(minutes=1)
 EMAIL_IN_USE = "An account already uses this email address. Sign in instead"
+ORGANISATION_EXISTS = (
+    "An organisation with this name is already registered. Ask one of its members or the council to add you to it"
+)
 
 ROLE_FOR_KIND = {
     OrganisationKind.COMMUNITY: Role.COMMUNITY,
@@ -143,10 +146,7 @@ def register(session: Session, form: Registration, *, confirmed: bool = True) ->
     elif len(organisation_name) > 200:
         fields["organisation_name"] = "The organisation name must be 200 characters or fewer"
     elif _organisation_by_name(session, organisation_name) is not None:
-        fields["organisation_name"] = (
-            "An organisation with this name is already registered. Ask one of its members "
-            "or the council to add you to it"
-        )
+        fields["organisation_name"] = ORGANISATION_EXISTS
     for field, value in (("charity_number", form.charity_number), ("company_number", form.company_number)):
         if len(value.strip()) > 20:
             fields[field] = "This number must be 20 characters or fewer"
@@ -304,6 +304,11 @@ def get_user_by_email(session: Session, email: str) -> User:
 
 def _user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email))
+
+
+def organisation_by_name(session: Session, name: str) -> Organisation | None:
+    """The organisation of this name (any case, spaces collapsed), if there is one."""
+    return _organisation_by_name(session, " ".join(name.split()))
 
 
 def _organisation_by_name(session: Session, name: str) -> Organisation | None:

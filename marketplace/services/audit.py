@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.models import AuditEntry, Role, User
+from marketplace.formatting import amount
+from marketplace.models import AuditEntry, OfferRequest, Organisation, Pledge, Role, User
 from marketplace.services.accounts import require_role
 from marketplace.services.paging import Page, paginate
 
@@ -44,7 +47,11 @@ def list_audit(
 ) -> Page[AuditEntry]:
     """The audit log, newest first, for officers, optionally filtered."""
     require_role(actor, Role.OFFICER)
-    query = select(AuditEntry).options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc())
+    query = (
+        select(AuditEntry)
+        .options(selectinload(AuditEntry.actor).selectinload(User.organisation))
+        .order_by(AuditEntry.id.desc())
+    )
     if action:
         query = query.where(AuditEntry.action == action)
     if entity_type:
@@ -57,3 +64,80 @@ def list_audit(
 def audit_actions(session: Session) -> list[str]:
     """The actions recorded so far, for the filter list."""
     return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+
+
+@dataclass(frozen=True)
+class AuditSentence:
+    """An audit entry as a person reads it: who did what to which thing, and where that thing is."""
+
+    text: str
+    url: str | None
+
+
+_PLEDGE_VERBS = {
+    "pledge.propose": "proposed a pledge of {amount} to ‘{need}’",
+    "pledge.accept": "accepted {supplier}'s pledge of {amount} to ‘{need}’",
+    "pledge.decline": "declined {supplier}'s pledge of {amount} to ‘{need}’",
+    "pledge.approve": "approved {supplier}'s pledge of {amount} to ‘{need}’",
+    "pledge.reject": "rejected {supplier}'s pledge of {amount} to ‘{need}’",
+    "pledge.deliver": "marked as delivered the pledge of {amount} to ‘{need}’",
+    "pledge.confirm": "confirmed delivery of {supplier}'s pledge of {amount} to ‘{need}’",
+    "pledge.cancel": "cancelled the pledge of {amount} to ‘{need}’",
+}
+_REQUEST_VERBS = {
+    "request.create": "asked {supplier} for ‘{offer}’ for ‘{need}’",
+    "request.decline": "declined {group}'s request for ‘{offer}’",
+    "request.pledge": "turned {group}'s request for ‘{offer}’ into a pledge",
+}
+_ORGANISATION_VERBS = {
+    "organisation.invite": "invited a colleague to join {organisation}",
+    "organisation.join": "joined {organisation}",
+    "organisation.remove_member": "removed a member from {organisation}",
+}
+
+
+def _who(entry: AuditEntry) -> str:
+    if entry.actor is None:
+        return "The system"
+    return f"{entry.actor.name} ({entry.actor.organisation.name})"
+
+
+def audit_sentences(session: Session, entries: list[AuditEntry]) -> dict[int, AuditSentence]:
+    """Each entry as a sentence with names and a link, e.g. “Sam Patel (Midshires Build) proposed a
+    pledge of 16 hours to ‘Volunteers to paint our village hall’”.
+    """
+    ids = {kind: {int(e.entity_id) for e in entries if e.entity_type == kind and e.entity_id.isdigit()}
+           for kind in ("pledge", "request", "organisation")}  # fmt: skip
+    found_pledges = {p.id: p for p in session.scalars(select(Pledge).where(Pledge.id.in_(ids["pledge"])))}
+    found_requests = {r.id: r for r in session.scalars(select(OfferRequest).where(OfferRequest.id.in_(ids["request"])))}
+    found_organisations = {
+        o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(ids["organisation"])))
+    }
+    sentences: dict[int, AuditSentence] = {}
+    for entry in entries:
+        number = int(entry.entity_id) if entry.entity_id.isdigit() else None
+        pledge = found_pledges.get(number) if entry.entity_type == "pledge" else None
+        asked = found_requests.get(number) if entry.entity_type == "request" else None
+        organisation = found_organisations.get(number) if entry.entity_type == "organisation" else None
+        if pledge is not None and entry.action in _PLEDGE_VERBS:
+            what = _PLEDGE_VERBS[entry.action].format(
+                amount=amount(pledge.quantity, pledge.measure.unit),
+                need=pledge.need.title,
+                supplier=pledge.supplier.name,
+            )
+            sentences[entry.id] = AuditSentence(f"{_who(entry)} {what}", f"/pledges/{pledge.id}")
+        elif asked is not None and entry.action in _REQUEST_VERBS:
+            what = _REQUEST_VERBS[entry.action].format(
+                supplier=asked.offer.organisation.name, offer=asked.offer.title, need=asked.need.title,
+                group=asked.organisation.name,
+            )  # fmt: skip
+            sentences[entry.id] = AuditSentence(f"{_who(entry)} {what}", f"/requests/{asked.id}")
+        elif organisation is not None and entry.action in _ORGANISATION_VERBS:
+            what = _ORGANISATION_VERBS[entry.action].format(organisation=organisation.name)
+            sentences[entry.id] = AuditSentence(f"{_who(entry)} {what}", f"/officer/organisations/{organisation.id}")
+        else:
+            action = entry.action.replace(".", ": ").replace("_", " ")
+            sentences[entry.id] = AuditSentence(
+                f"{_who(entry)}: {action} ({entry.entity_type} {entry.entity_id})", None
+            )
+    return sentences

@@ -66,3 +66,10 @@ class ServiceUnavailable(DomainError):
 
     code = "unavailable"
     http_status = 503
+
+
+class RateLimited(DomainError):
+    """The person did this too often in a short time; they can try again later."""
+
+    code = "rate_limited"
+    http_status = 429

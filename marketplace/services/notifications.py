@@ -6,24 +6,70 @@ mail server that is down never loses or blocks the change itself.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.db import utcnow
 from marketplace.models import Notification, Role, User
+from marketplace.services.errors import ValidationFailed
+
+log = logging.getLogger(__name__)
 
 # Set in ``session.info`` when e-mails were queued, so the commit point knows to wake the sender.
 MAIL_QUEUED = "marketplace.mail_queued"
+# Set in ``session.info`` by the request scope (MARKETPLACE_BASE_URL, or the request's host):
+# the address e-mailed links start with.
+SITE_URL = "marketplace.site_url"
+
+# What a person may choose to get (see ``User.email_preference``).
+EACH_EVENT = "each"
+DAILY_SUMMARY = "daily"
+ESSENTIAL_ONLY = "essential"
+EMAIL_PREFERENCES = {
+    EACH_EVENT: "An e-mail for each thing that happens",
+    DAILY_SUMMARY: "One e-mail a day summarising what happened",
+    ESSENTIAL_ONLY: "Only essential e-mails (sign-in links, invitations, decisions about your organisation)",
+}
 
 SIGN_OFF = "\n\n— The Social Value Marketplace\nYou get this e-mail because of your account on the marketplace."
 
 
-def queue_email(session: Session, to: Iterable[str], subject: str, body: str) -> list[Notification]:
-    """Queue one e-mail per recipient (duplicates and blanks dropped)."""
+def site_link(session: Session, path: str) -> str:
+    """An absolute link to a page of the site, for an e-mail; the bare path when the address is unknown."""
+    base = session.info.get(SITE_URL) or ""
+    return base.rstrip("/") + path
+
+
+def queue_email(
+    session: Session, to: Iterable[str], subject: str, body: str, *, essential: bool = True
+) -> list[Notification]:
+    """Queue one e-mail per recipient (duplicates and blanks dropped).
+
+    ``essential=False`` marks news about someone's work (a pledge, a request, a message):
+    it follows each recipient's e-mail preference, so it is dropped for those who want only
+    essential e-mails and held for the daily summary of those who chose one.
+    """
+    addresses = list(dict.fromkeys(a for a in to if a))
+    held: set[str] = set()
+    if not essential and addresses:
+        rows = session.execute(select(User.email, User.email_preference).where(User.email.in_(addresses)))
+        preferences = {email: preference for email, preference in rows}
+        addresses = [a for a in addresses if preferences.get(a) != ESSENTIAL_ONLY]
+        held = {a for a in addresses if preferences.get(a) == DAILY_SUMMARY}
     notifications = [
-        Notification(to_email=address, subject=subject[:200], body=body + SIGN_OFF)
-        for address in dict.fromkeys(a for a in to if a)
+        Notification(
+            to_email=address,
+            subject=subject[:200],
+            body=body if address in held else body + SIGN_OFF,
+            summary=address in held,
+            # Held for the daily summary: the sender leaves it alone (see ``send_daily_summaries``).
+            next_attempt_at=FAR_FUTURE if address in held else utcnow(),
+        )
+        for address in addresses
     ]
     session.add_all(notifications)
     if notifications:
@@ -43,3 +89,50 @@ def members_of(session: Session, organisation_id: int) -> list[str]:
 def officers(session: Session) -> list[str]:
     """E-mail addresses of the council's active officers."""
     return list(session.scalars(select(User.email).where(User.role == Role.OFFICER, User.active).order_by(User.id)))
+
+
+# Held e-mails wait here until the daily summary gathers them.
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def set_email_preference(session: Session, user: User, preference: str) -> None:
+    """Choose which e-mails the person gets.
+
+    Raises:
+        ValidationFailed: for anything but the choices offered.
+    """
+    if preference not in EMAIL_PREFERENCES:
+        raise ValidationFailed({"email_preference": "Select which e-mails you want to get"})
+    user.email_preference = preference
+    session.flush()
+    log.info("e-mail preference changed", extra={"user_id": user.id, "preference": preference})
+
+
+def send_daily_summaries(session: Session) -> int:
+    """Gather each person's held e-mails into one summary e-mail; returns how many were queued."""
+    held = list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.summary, Notification.sent_at.is_(None))
+            .order_by(Notification.to_email, Notification.id)
+        )
+    )
+    by_address: dict[str, list[Notification]] = {}
+    for item in held:
+        by_address.setdefault(item.to_email, []).append(item)
+    now = utcnow()
+    for address, items in by_address.items():
+        parts = [f"{n.subject}\n{'-' * min(len(n.subject), 60)}\n{n.body}" for n in items]
+        count = "1 thing" if len(items) == 1 else f"{len(items)} things"
+        queue_email(
+            session,
+            [address],
+            f"Your daily summary: {count} happened on the marketplace",
+            "Hello,\n\nThis is your daily summary. You can choose to get an e-mail for each event, or only "
+            f"essential ones, on your account page: {site_link(session, '/account')}\n\n" + "\n\n".join(parts),
+        )
+        for item in items:
+            item.sent_at = now  # delivered inside the summary
+    session.flush()
+    log.info("daily summaries queued", extra={"summaries": len(by_address), "held": len(held)})
+    return len(by_address)

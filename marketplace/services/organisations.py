@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from urllib.parse import quote
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
-from marketplace.models import Organisation, OrganisationKind, Role, User, Verification
+from marketplace.models import JoinRequest, Need, Offer, Organisation, OrganisationKind, Role, User, Verification
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import InvalidTransition, NotFound, ValidationFailed
+from marketplace.services.notifications import members_of, queue_email, site_link
 from marketplace.services.paging import Page, paginate
 
 log = logging.getLogger(__name__)
@@ -78,6 +81,19 @@ def verify_organisation(session: Session, actor: User | None, organisation_id: i
     organisation.verification_note = None
     organisation.verified_at = utcnow()
     session.flush()
+    queue_email(
+        session,
+        members_of(session, organisation.id),
+        f"The council has verified {organisation.name}",
+        f"The council has checked and verified {organisation.name} on the Social Value Marketplace.\n\n"
+        "What happens next: everything your organisation posts is now public, so "
+        + (
+            "suppliers can find your needs and pledge to them."
+            if organisation.kind.value == "community"
+            else "groups can find your offers and ask for them."
+        )
+        + f" Go to your account:\n{site_link(session, '/account')}",
+    )
     log.info("organisation verified", extra={"organisation_id": organisation.id, "officer_id": officer.id})
     return organisation
 
@@ -100,6 +116,16 @@ def reject_organisation(session: Session, actor: User | None, organisation_id: i
     organisation.verification_note = reason or None
     organisation.verified_at = None
     session.flush()
+    queue_email(
+        session,
+        members_of(session, organisation.id),
+        f"The council could not verify {organisation.name}",
+        f"The council could not verify {organisation.name} on the Social Value Marketplace."
+        + (f"\n\nThe reason: {reason}" if reason else "")
+        + "\n\nWhat happens next: until it is verified, only your organisation and council officers see what "
+        f"you post. Contact the council's social value team if you think this is a mistake. Your account:\n"
+        f"{site_link(session, '/account')}",
+    )
     log.info("organisation rejected", extra={"organisation_id": organisation.id, "officer_id": officer.id})
     return organisation
 
@@ -107,3 +133,68 @@ def reject_organisation(session: Session, actor: User | None, organisation_id: i
 def list_organisations_of_kind(session: Session, kind: OrganisationKind) -> list[Organisation]:
     """Every organisation of one kind, by name (for officers' pick lists)."""
     return list(session.scalars(select(Organisation).where(Organisation.kind == kind).order_by(Organisation.name)))
+
+
+@dataclass(frozen=True)
+class OrganisationProfile:
+    """What an officer reads before deciding about an organisation."""
+
+    organisation: Organisation
+    members: list[User]
+    needs: list[Need]
+    offers: list[Offer]
+    joining: list[JoinRequest]
+
+    @property
+    def registered_by(self) -> User | None:
+        """The first person of the organisation: the one who registered it."""
+        return min(self.members, key=lambda m: (m.created_at, m.id), default=None)
+
+    @property
+    def charity_register_url(self) -> str | None:
+        """The Charity Commission's page for its charity number."""
+        number = (self.organisation.charity_number or "").strip()
+        if not number:
+            return None
+        return (
+            f"https://register-of-charities.charitycommission.gov.uk/charity-search/-/charity-details/{quote(number)}"
+        )
+
+    @property
+    def company_register_url(self) -> str | None:
+        """Companies House's page for its company number."""
+        number = (self.organisation.company_number or "").strip().upper()
+        if not number:
+            return None
+        return f"https://find-and-update.company-information.service.gov.uk/company/{quote(number)}"
+
+
+def organisation_profile(session: Session, actor: User | None, organisation_id: int) -> OrganisationProfile:
+    """Who registered an organisation, its members, what it posted and who asks to join (officers only).
+
+    Raises:
+        NotSignedIn, Forbidden: not an officer; NotFound: no such organisation.
+    """
+    require_role(actor, Role.OFFICER)
+    organisation = get_organisation(session, organisation_id)
+    members = list(session.scalars(select(User).where(User.organisation_id == organisation.id).order_by(User.id)))
+    needs = list(
+        session.scalars(
+            select(Need).where(Need.organisation_id == organisation.id).order_by(Need.created_at.desc()).limit(50)
+        )
+    )
+    offers = list(
+        session.scalars(
+            select(Offer).where(Offer.organisation_id == organisation.id).order_by(Offer.created_at.desc()).limit(50)
+        )
+    )
+    joining = list(
+        session.scalars(
+            select(JoinRequest).where(
+                JoinRequest.organisation_id == organisation.id,
+                JoinRequest.confirmed_at.is_not(None),
+                JoinRequest.decision.is_(None),
+            )
+        )
+    )
+    return OrganisationProfile(organisation, members, needs, offers, joining)

@@ -36,20 +36,23 @@ from marketplace.models import (
     User,
 )
 from marketplace.models.pledge import DELIVERED
+from marketplace.services import offer_requests
 from marketplace.services.accounts import require_role
 from marketplace.services.audit import record
 from marketplace.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.services.listings import is_owner
 from marketplace.services.measures import measure_fits
 from marketplace.services.needs import get_need
-from marketplace.services.notifications import members_of, officers, queue_email
+from marketplace.services.notifications import members_of, officers, queue_email, site_link
 from marketplace.services.paging import Page, paginate
 from marketplace.services.pledged import held_by_need, held_by_offer, pledged_quantity
 from marketplace.validation import Amount, FieldErrors, clean_decimal, clean_future_date, row_id, unknown_fields
 
 log = logging.getLogger(__name__)
 
-FIELDS = {"need_id", "offer_id", "contract_id", "measure", "quantity", "message", "supplier_id", "deliver_by"}
+FIELDS = {
+    "need_id", "offer_id", "contract_id", "measure", "quantity", "message", "supplier_id", "deliver_by", "request_id",
+}  # fmt: skip
 MESSAGE_MAX = 2000
 EVIDENCE_MAX = 5000
 # What a supplier declares when marking a pledge delivered, kept word for word with the pledge.
@@ -138,6 +141,11 @@ def propose_pledge(session: Session, actor: User | None, data: Mapping[str, obje
         the quantity exceeds what is left of the offer or the need.
     """
     pledger = require_role(actor, Role.SUPPLIER, Role.OFFICER)
+    asked = None
+    if data.get("request_id") is not None:
+        # A request for an offer fills the need and the offer; the supplier adds the rest.
+        asked = offer_requests.request_for_pledge(session, pledger, data["request_id"])
+        data = {**data, "need_id": asked.need_id, "offer_id": asked.offer_id}
     errors = FieldErrors()
     unknown_fields(data, FIELDS if pledger.is_officer else FIELDS - {"supplier_id"}, errors)
     need_id = _id(data, "need_id", errors, required=True)
@@ -223,15 +231,24 @@ def propose_pledge(session: Session, actor: User | None, data: Mapping[str, obje
     _add_event(pledge, pledger, None, "recorded by an officer for the supplier" if pledger.is_officer else "")
     session.flush()
     record(session, pledger, "pledge.propose", "pledge", pledge.id, None, pledge_snapshot(pledge))
+    if asked is not None:
+        offer_requests.mark_pledged(session, pledger, asked, pledge)
     queue_email(
         session,
         members_of(session, need.organisation_id),
         f"New pledge for “{need.title}”",
         f"{supplier.name} has pledged {amount(quantity, measure.unit)} ({measure.name}) towards your need "
-        f"“{need.title}”.\n\nSign in to accept or decline it.",
+        f"“{need.title}”.\n\nWhat happens next: accept or decline it. Once you accept, the council checks "
+        f"and approves it. Open the pledge:\n{pledge_link(session, pledge)}",
+        essential=False,
     )
     log.info("pledge proposed", extra={"pledge_id": pledge.id, "need_id": need.id, "supplier_id": supplier.id})
     return pledge
+
+
+def pledge_link(session: Session, pledge: Pledge) -> str:
+    """The absolute link to a pledge's page, for e-mails."""
+    return site_link(session, f"/pledges/{pledge.id}")
 
 
 def can_view(viewer: User, pledge: Pledge) -> bool:
@@ -339,8 +356,19 @@ def accept_pledge(session: Session, actor: User | None, pledge_id: int) -> Pledg
         session,
         officers(session),
         f"Pledge waiting for approval: {pledge.supplier.name}",
-        f"{pledge.need.organisation.name} accepted a pledge from {pledge.supplier.name} for “{pledge.need.title}”."
-        "\n\nIt is waiting in the officers' approval queue.",
+        f"{pledge.need.organisation.name} accepted a pledge from {pledge.supplier.name} of "
+        f"{amount(pledge.quantity, pledge.measure.unit)} for “{pledge.need.title}”."
+        f"\n\nWhat happens next: approve or reject it. Open the pledge:\n{pledge_link(session, pledge)}",
+        essential=False,
+    )
+    queue_email(
+        session,
+        members_of(session, pledge.supplier_id),
+        f"Pledge accepted: “{pledge.need.title}”",
+        f"{pledge.need.organisation.name} accepted your pledge of {amount(pledge.quantity, pledge.measure.unit)} "
+        f"for “{pledge.need.title}”. You can now see their contact details.\n\nWhat happens next: the council "
+        f"checks and approves it; then you deliver it. Open the pledge:\n{pledge_link(session, pledge)}",
+        essential=False,
     )
     return _finish(session, user, pledge, "accept", before)
 
@@ -357,7 +385,9 @@ def decline_pledge(session: Session, actor: User | None, pledge_id: int, reason:
         members_of(session, pledge.supplier_id),
         f"Pledge declined: “{pledge.need.title}”",
         f"{pledge.need.organisation.name} declined your pledge for “{pledge.need.title}”."
-        + (f"\n\nTheir reason: {reason.strip()}" if reason.strip() else ""),
+        + (f"\n\nTheir reason: {reason.strip()}" if reason.strip() else "")
+        + f"\n\nOpen the pledge:\n{pledge_link(session, pledge)}",
+        essential=False,
     )
     return _finish(session, user, pledge, "decline", before)
 
@@ -408,7 +438,19 @@ def approve_pledge(session: Session, actor: User | None, pledge_id: int, deliver
         f"The council approved your pledge for “{pledge.need.title}”. It now counts as a social value commitment"
         + (f" on contract {pledge.contract.reference}" if pledge.contract else "")
         + f", to be delivered by {due.strftime('%-d %B %Y')}."
-        "\n\nMark it delivered, with evidence, when you have done it.",
+        + "\n\nWhat happens next: deliver it, then mark it delivered with evidence. Open the pledge:\n"
+        f"{pledge_link(session, pledge)}",
+        essential=False,
+    )
+    queue_email(
+        session,
+        members_of(session, pledge.need.organisation_id),
+        f"The council approved the pledge for “{pledge.need.title}”",
+        f"The council approved {pledge.supplier.name}'s pledge of {amount(pledge.quantity, pledge.measure.unit)} "
+        f"for your need “{pledge.need.title}”, to be delivered by {due.strftime('%-d %B %Y')}.\n\n"
+        f"What happens next: {pledge.supplier.name} delivers it; you will be asked to confirm it was delivered. "
+        f"Open the pledge:\n{pledge_link(session, pledge)}",
+        essential=False,
     )
     return _finish(session, user, pledge, "approve", before)
 
@@ -429,7 +471,9 @@ def reject_pledge(session: Session, actor: User | None, pledge_id: int, reason: 
         session,
         members_of(session, pledge.supplier_id),
         f"Pledge not approved: “{pledge.need.title}”",
-        f"The council did not approve your pledge for “{pledge.need.title}”.\n\nThe reason: {reason.strip()}",
+        f"The council did not approve your pledge for “{pledge.need.title}”.\n\nThe reason: {reason.strip()}"
+        f"\n\nOpen the pledge:\n{pledge_link(session, pledge)}",
+        essential=False,
     )
     return _finish(session, user, pledge, "reject", before)
 
@@ -505,8 +549,10 @@ def deliver_pledge(
         members_of(session, pledge.need.organisation_id),
         f"Delivery reported: “{pledge.need.title}”",
         f"{pledge.supplier.name} says it has delivered its pledge for “{pledge.need.title}”:\n\n{pledge.evidence}"
-        "\n\nOnce the council has checked the evidence you will be asked to confirm it. "
-        "If it did not happen, or there is a problem, sign in and tell the council.",
+        "\n\nWhat happens next: the council checks the evidence, then you will be asked to confirm it. "
+        "If it did not happen, or there is a problem, tell the council on the pledge's page:\n"
+        f"{pledge_link(session, pledge)}",
+        essential=False,
     )
     return _finish(session, user, pledge, "deliver", before)
 
@@ -675,7 +721,9 @@ def cancel_pledge(session: Session, actor: User | None, pledge_id: int, reason: 
         members_of(session, pledge.need.organisation_id),
         f"Pledge cancelled: “{pledge.need.title}”",
         f"{pledge.supplier.name} cancelled its pledge for “{pledge.need.title}”."
-        + (f"\n\nTheir reason: {reason.strip()}" if reason.strip() else ""),
+        + (f"\n\nTheir reason: {reason.strip()}" if reason.strip() else "")
+        + f"\n\nYour need stays open for other pledges. Open the pledge:\n{pledge_link(session, pledge)}",
+        essential=False,
     )
     return _finish(session, user, pledge, "cancel", before)
 

@@ -16,5 +16,8 @@ def register_web(app: Flask) -> None:
     for module in (pages, auth, needs, offers, pledges, account, officer, search, suggestions, reports):
         app.register_blueprint(module.bp)
     app.register_blueprint(officer_import_bp)
+    from marketplace.web import people
+
+    app.register_blueprint(people.bp)
     register_layout(app)
     register_error_handlers(app)

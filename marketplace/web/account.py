@@ -17,9 +17,18 @@ from marketplace.services.accounts import require_role
 from marketplace.services.digest import set_digest
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.needs import list_own_needs
+from marketplace.services.notifications import EMAIL_PREFERENCES, set_email_preference
 from marketplace.services.offers import list_own_offers
 from marketplace.services.paging import check_paging
-from marketplace.web.forms import CloseAccountForm, ConfirmForm, TokenForm, error_list, show_errors
+from marketplace.services.tasks import tasks_for
+from marketplace.web.forms import (
+    CloseAccountForm,
+    ConfirmForm,
+    EmailPreferenceForm,
+    TokenForm,
+    error_list,
+    show_errors,
+)
 from marketplace.web.listing_pages import PER_PAGE, pagination
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -48,11 +57,43 @@ def _digest_form(user: User) -> DigestForm | None:
     return DigestForm(formdata=None, data={"digest": "on" if user.digest_enabled else "off"})
 
 
+def _preference_form(user: User, formdata: object = None) -> EmailPreferenceForm:
+    form = EmailPreferenceForm(formdata=formdata, data={"email_preference": user.email_preference})
+    form.email_preference.choices = [SelectChoice(value, text) for value, text in EMAIL_PREFERENCES.items()]
+    return form
+
+
+def _overview(actor: User, **forms: object) -> str:
+    return render_template(
+        "account/overview.html",
+        user=actor,
+        form=ConfirmForm(),
+        digest_form=forms.get("digest_form", _digest_form(actor)),
+        preference_form=forms.get("preference_form", _preference_form(actor)),
+        tasks=tasks_for(db_session(), actor),
+        errors=forms.get("errors"),
+    )
+
+
 @bp.get("")
 def overview() -> str:
-    """The person, their organisation and where to go next."""
+    """The person's home: what is waiting for them, their organisation and where to go next."""
     actor = require_role(current_actor(), *_ANY_ROLE)
-    return render_template("account/overview.html", user=actor, form=ConfirmForm(), digest_form=_digest_form(actor))
+    return _overview(actor)
+
+
+@bp.post("/email-preference")
+def email_preference() -> object:
+    """Choose which e-mails about your work you get: each event, a daily summary, or essential only."""
+    actor = require_role(current_actor(), *_ANY_ROLE)
+    form = _preference_form(actor, request.form)
+    if form.validate_on_submit() and form.email_preference.data in EMAIL_PREFERENCES:
+        set_email_preference(db_session(), actor, form.email_preference.data)
+        commit()
+        flash(f"Saved. You will get: {EMAIL_PREFERENCES[form.email_preference.data].lower()}.", "success")
+        return redirect(url_for("account.overview"))
+    form.email_preference.errors = ["Select which e-mails you want to get"]
+    return _overview(actor, preference_form=form, errors=error_list(form)), 400
 
 
 @bp.post("/digest")
@@ -73,9 +114,7 @@ def digest_setting() -> object:
         return redirect(url_for("account.overview"))
     if form.digest.data not in ("on", "off"):
         form.digest.errors = ["Select whether you want the daily e-mail"]
-    return render_template(
-        "account/overview.html", user=actor, form=ConfirmForm(), digest_form=form, errors=error_list(form)
-    ), 400
+    return _overview(actor, digest_form=form, errors=error_list(form)), 400
 
 
 def _page_number() -> int:

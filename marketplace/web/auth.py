@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
-from marketplace.request_scope import app_state, commit, current_actor, db_session
+from marketplace.models import JoinRequest
+from marketplace.request_scope import commit, current_actor, db_session, link_settings
 from marketplace.services import account_links, accounts
-from marketplace.services.account_links import LinkNotValid, LinkSettings
+from marketplace.services.account_links import LinkNotValid
 from marketplace.services.errors import ValidationFailed
 from marketplace.web.forms import (
     ConfirmForm,
@@ -34,7 +35,8 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _start_session(user: accounts.User) -> None:
+def start_session(user: accounts.User) -> None:
+    """Sign the person in, in a fresh session."""
     # A fresh session at sign-in, so a session id planted before sign-in is worthless.
     session.clear()
     login_user(user)
@@ -47,12 +49,6 @@ def _start_session(user: accounts.User) -> None:
 PASSWORD_FINGERPRINT = "password_fingerprint"
 SESSION_VERSION = "session_version"
 REGISTERED_EMAIL = "registered_email"
-
-
-def link_settings() -> LinkSettings:
-    """Signing key and site address for links in e-mails (MARKETPLACE_BASE_URL when set)."""
-    config = app_state().config
-    return LinkSettings(secret_key=config.secret_key, base_url=config.base_url or request.url_root)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -68,7 +64,7 @@ def sign_in() -> object:
             return render_template("auth/check_email.html", email=user.email, reminder=True)
         if user is not None:
             commit()
-            _start_session(user)
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")))
         form.email.errors = ["Enter the email address and password of your account"]
         form.password.errors = ["Enter the email address and password of your account"]
@@ -135,7 +131,9 @@ def confirm_email(token: str) -> object:
     except LinkNotValid as error:
         return render_template("auth/link_not_valid.html", message=error.message, reset=False), 400
     commit()
-    _start_session(user)
+    if isinstance(user, JoinRequest):
+        return render_template("auth/join_requested.html", join=user)
+    start_session(user)
     flash(
         f"Your e-mail address is confirmed and your account is ready. The council will check "
         f"{user.organisation.name}; until then only your organisation and council officers can see what you post.",
@@ -178,7 +176,7 @@ def reset_password(token: str) -> object:
             show_errors(form, error)
         else:
             commit()
-            _start_session(user)
+            start_session(user)
             flash("Your password has been changed and you are signed in.", "success")
             return redirect(url_for("account.overview"))
     return render_template("auth/reset_password.html", form=form, errors=error_list(form))

@@ -279,8 +279,8 @@ class PledgeForm(FlaskForm):
     )
     submit = SubmitField("Make pledge", widget=GovSubmitInput())
 
-    def service_data(self, need_id: int, *, on_behalf: bool) -> dict[str, object]:
-        """The values in the shape the pledges service expects."""
+    def service_data(self, need_id: int, *, on_behalf: bool, request_id: int | None = None) -> dict[str, object]:
+        """The values in the shape the pledges service expects (``request_id``: made from a group's request)."""
         data: dict[str, object] = {
             "need_id": need_id,
             "measure": self.measure.data or None,
@@ -294,6 +294,8 @@ class PledgeForm(FlaskForm):
             raw = getattr(self, name).data
             if raw:
                 data[name] = int(raw) if str(raw).isdigit() else raw
+        if request_id is not None:
+            data["request_id"] = request_id
         return data
 
 
@@ -444,3 +446,58 @@ class CloseAccountForm(FlaskForm):
 
     password = PasswordField("Your current password", widget=GovPasswordInput())
     submit = SubmitField("Close my account", widget=GovSubmitInput())
+
+
+class AskForOfferForm(FlaskForm):
+    """A group asks a supplier for an offer, for one of its needs."""
+
+    need_id = SelectField("Which of your needs is this for?", widget=GovSelect(), validate_choice=False)
+    message = StringField(
+        "What do you need from this offer?",
+        widget=GovTextArea(),
+        description="For example how much, when and where. The supplier will see this",
+    )
+    submit = SubmitField("Send request", widget=GovSubmitInput())
+
+
+class MessageForm(FlaskForm):
+    """A message on a pledge or a request."""
+
+    body = StringField(
+        "Your message",
+        widget=GovTextArea(),
+        description="Plain text. Everyone taking part in this, and council officers, can read it",
+    )
+    submit = SubmitField("Send message", widget=GovSubmitInput())
+
+
+class InviteForm(FlaskForm):
+    """Invite a colleague by e-mail."""
+
+    email = StringField(
+        "Their e-mail address",
+        widget=GovTextInput(),
+        description="We will e-mail them a link to join. It works for 7 days",
+    )
+    submit = SubmitField("Send invitation", widget=GovSubmitInput())
+
+
+class JoinForm(FlaskForm):
+    """Accept an invitation: a name and a password."""
+
+    name = StringField("Your full name", widget=GovTextInput())
+    password = PasswordField("Create a password", widget=GovPasswordInput(), description="Use 8 characters or more")
+    password_confirmation = PasswordField("Confirm your password", widget=GovPasswordInput())
+    submit = SubmitField("Join", widget=GovSubmitInput())
+
+
+class EmailPreferenceForm(FlaskForm):
+    """Which e-mails a person gets about their work."""
+
+    email_preference = RadioField(
+        "Which e-mails about pledges, requests and messages do you want?",
+        choices=[],
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    submit = SubmitField("Save e-mail choice", widget=GovSubmitInput())

@@ -8,8 +8,9 @@ from flask import Flask, request, url_for
 
 from marketplace import formatting
 from marketplace.clock import COUNCIL_ZONE
-from marketplace.models import Role
-from marketplace.request_scope import app_state, current_actor
+from marketplace.models import Role, User
+from marketplace.request_scope import app_state, current_actor, db_session
+from marketplace.services.tasks import tasks_for
 
 
 def _navigation() -> list[dict[str, object]]:
@@ -27,7 +28,7 @@ def _navigation() -> list[dict[str, object]]:
         items.append(("Officer dashboard", "officer.dashboard"))
         items.append(("Reports", "reports.officer_reports"))
     if actor is not None:
-        items.append(("Your account", "account.overview"))
+        items.append((_account_label(actor), "account.overview"))
     else:
         items.extend([("Sign in", "auth.sign_in"), ("Register", "auth.register")])
     links = [(text, url_for(endpoint)) for text, endpoint in items]
@@ -36,6 +37,12 @@ def _navigation() -> list[dict[str, object]]:
     current = max(matches, key=len, default=None)
     nav = [{"text": text, "href": href, "active": href == current} for text, href in links]
     return nav
+
+
+def _account_label(actor: User) -> str:
+    # The navigation shows how many steps are waiting for the person, on every page.
+    waiting = tasks_for(db_session(), actor).total
+    return f"Your account ({waiting} waiting)" if waiting else "Your account"
 
 
 def format_date(value: date | datetime | None) -> str:

@@ -12,6 +12,7 @@ from marketplace.services import suggestions as suggestions_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.listings import is_owner
+from marketplace.services.pledges import offer_remaining
 from marketplace.services.reference import reference_lists
 from marketplace.web.forms import ConfirmForm, OfferForm, error_list, show_errors
 from marketplace.web.listing_pages import PER_PAGE, pagination, read_browse_args
@@ -58,7 +59,13 @@ def detail(offer_id: int) -> str:
         ),
         show=owner or (actor is not None and actor.is_officer),
     )
-    return render_template("offers/detail.html", offer=offer, owner=owner, suggestions=suggestions)
+    return render_template(
+        "offers/detail.html",
+        offer=offer,
+        owner=owner,
+        suggestions=suggestions,
+        remaining=offer_remaining(session, offer),
+    )
 
 
 def _fill(form: OfferForm, offer: offers_service.Offer) -> None:

@@ -72,9 +72,20 @@ def organisations() -> str:
     return render_template("officer/organisations.html", waiting=waiting, rejected=rejected, form=ConfirmForm())
 
 
-@bp.post("/organisations/<int:organisation_id>/verify")
+@bp.get("/organisations/<int:organisation_id>")
+def organisation(organisation_id: int) -> str:
+    """Everything an officer reads before verifying: who registered, their e-mail, what they posted, registers."""
+    profile = organisations_service.organisation_profile(db_session(), current_actor(), organisation_id)
+    return render_template("officer/organisation.html", profile=profile, form=ConfirmForm())
+
+
+@bp.route("/organisations/<int:organisation_id>/verify", methods=["GET", "POST"])
 def verify(organisation_id: int) -> object:
-    """Verify an organisation."""
+    """Ask for confirmation, then verify an organisation."""
+    if request.method == "GET":
+        require_role(current_actor(), Role.OFFICER)
+        organisation = organisations_service.get_organisation(db_session(), organisation_id)
+        return render_template("officer/verify.html", organisation=organisation, form=ConfirmForm())
     if ConfirmForm().validate_on_submit():
         organisation = organisations_service.verify_organisation(db_session(), current_actor(), organisation_id)
         commit()
@@ -147,6 +158,7 @@ def audit() -> str:
     return render_template(
         "officer/audit.html",
         page=page,
+        sentences=audit_service.audit_sentences(session, page.items),
         actions=actions,
         entity_types=ENTITY_TYPES,
         action=action,
@@ -156,7 +168,7 @@ def audit() -> str:
     )
 
 
-ENTITY_TYPES = ("pledge", "contract", "measure", "organisation")
+ENTITY_TYPES = ("pledge", "contract", "measure", "organisation", "request")
 
 
 @bp.route("/needs/new", methods=["GET", "POST"])

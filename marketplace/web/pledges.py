@@ -10,6 +10,8 @@ from marketplace.models import Offer, OrganisationKind, Pledge, Role, User
 from marketplace.request_scope import app_state, commit, current_actor, db_session
 from marketplace.services import contracts as contracts_service
 from marketplace.services import evidence as evidence_service
+from marketplace.services import messages as messages_service
+from marketplace.services import offer_requests
 from marketplace.services import pledges as pledges_service
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
@@ -25,6 +27,7 @@ from marketplace.web.forms import (
     ConfirmForm,
     DeliverForm,
     EvidenceForm,
+    MessageForm,
     PledgeForm,
     ReasonForm,
     error_list,
@@ -99,8 +102,17 @@ def new(need_id: int) -> object:
     if not form.is_submitted() and request.args.get("offer_id", "").isdigit():
         form.offer_id.data = request.args["offer_id"]
     fits = True
+    # Turning a group's request into a pledge: the offer and the message start from the request.
+    raw_request = request.values.get("request_id", "")
+    asked = None
+    if raw_request.isdigit() and len(raw_request) < 10:
+        _, asked = offer_requests.supplier_request(session, actor, int(raw_request), "pledge from")
+        if asked.need_id != need.id:
+            return redirect(url_for("pledges.new", need_id=asked.need_id, request_id=asked.id))
+        if not form.is_submitted():
+            form.offer_id.data = str(asked.offer_id)
     if form.validate_on_submit():
-        data = form.service_data(need.id, on_behalf=on_behalf)
+        data = form.service_data(need.id, on_behalf=on_behalf, request_id=asked.id if asked else None)
         measure_code = _pledged_measure(session, data)
         fits = measure_fits(need.category.code, measure_code)
         try:
@@ -126,6 +138,7 @@ def new(need_id: int) -> object:
         on_behalf=on_behalf,
         measures=measures,
         ask_measure_check=not fits,
+        asked=asked,
     )
 
 
@@ -150,11 +163,34 @@ def _pledged_measure(session, data: dict[str, object]) -> str | None:
 
 
 @bp.get("/pledges/<int:pledge_id>")
-def detail(pledge_id: int) -> str:
+def detail(pledge_id: int) -> object:
     """One pledge: what, who, its value and its history, with the actions the viewer may take."""
+    return _detail_page(pledge_id, MessageForm(formdata=None))
+
+
+@bp.post("/pledges/<int:pledge_id>/messages")
+def post_message(pledge_id: int) -> object:
+    """Write a message on a pledge."""
+    session, actor = db_session(), current_actor()
+    about = messages_service.conversation(session, actor, pledge_id=pledge_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            messages_service.post_message(session, actor, about, form.body.data)
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            commit()
+            flash("Your message has been sent.", "success")
+            return redirect(url_for("pledges.detail", pledge_id=pledge_id, _anchor="messages"))
+    return _detail_page(pledge_id, form, 422)
+
+
+def _detail_page(pledge_id: int, message_form: MessageForm, status: int = 200) -> tuple[str, int]:
     session = db_session()
     actor = current_actor()
     pledge = pledges_service.get_pledge(session, actor, pledge_id)
+    about = messages_service.Conversation(pledge, None)
     progress = contracts_service.progress(session, [pledge.contract])[pledge.contract.id] if pledge.contract else None
     is_group_member = actor.organisation_id == pledge.need.organisation_id
     return render_template(
@@ -170,7 +206,11 @@ def detail(pledge_id: int) -> str:
         contacts_of=pledge.supplier.name if is_group_member else pledge.need.organisation.name,
         offer_title=_offer_title(actor, pledge),
         progress=progress,
-    )
+        messages=messages_service.list_messages(session, about),
+        message_form=message_form,
+        message_action=url_for("pledges.post_message", pledge_id=pledge.id),
+        errors=error_list(message_form),
+    ), status
 
 
 @bp.post("/pledges/<int:pledge_id>/<any(accept):action>")

@@ -98,6 +98,9 @@ ROWS: list[Row] = [
     row("POST",  "/api/v1/pledges",                                  401,  403,   403,    201,     403,    201,
         body={**PLEDGE, "offer_id": "{offer}"}, invalid=SKIP_INVALID,
         body_for={"officer": {**PLEDGE, "offer_id": "{offer}", "supplier_id": "{supplier_org}"}}),
+    # Pledging from a group's request: only the supplier whose offer was asked for.
+    row("POST",  "/api/v1/pledges",                                  401,  403,   403,    201,     404,    403,
+        body={"request_id": "{request}", "quantity": 2}, invalid=SKIP_INVALID),
     row("GET",   "/api/v1/pledges/{pledge_proposed}",                401,  200,   404,    200,     404,    200),
     row("POST",  "/api/v1/pledges/{pledge_proposed}/accept",         401,  200,   404,    403,     404,    403),
     row("POST",  "/api/v1/pledges/{pledge_proposed}/decline",        401,  200,   404,    403,     404,    403),
@@ -121,6 +124,29 @@ ROWS: list[Row] = [
     row("POST",  "/api/v1/pledges/{pledge_approved}/evidence",       401,  403,   404,    201,     404,    403,
         body={"file": Upload(EVIDENCE_PDF, "attendance.pdf")}),
     row("GET",   "/api/v1/evidence/{evidence}",                      401,  200,   404,    200,     404,    200),
+    # Messages on a pledge or a request: its group, its supplier and officers
+    row("GET",   "/api/v1/pledges/{pledge_proposed}/messages",       401,  200,   404,    200,     404,    200),
+    row("POST",  "/api/v1/pledges/{pledge_proposed}/messages",       401,  201,   404,    201,     404,    201,
+        body={"body": "Which Saturday suits you?"}),
+    # Requests for an offer: a group asks; the supplier pledges from it or declines
+    # (the member has asked for this offer for this need already: a second open request is a conflict)
+    row("POST",  "/api/v1/offers/{offer}/requests",                  401,  409,   422,    403,     403,    403,
+        body={"need_id": "{need}", "message": "Could you help us in June?"}),
+    row("POST",  "/api/v1/offers/{offer_paused}/requests",           401,  409,   422,    403,     403,    403,
+        body={"need_id": "{need}", "message": "Could you help us in June?"}),
+    row("GET",   "/api/v1/requests",                                 401,  200,   200,    200,     200,    200),
+    row("GET",   "/api/v1/requests/{request}",                       401,  200,   404,    200,     404,    200),
+    row("POST",  "/api/v1/requests/{request}/decline",               401,  403,   404,    200,     404,    403,
+        body={"reason": "Booked until September"}),
+    row("GET",   "/api/v1/requests/{request}/messages",              401,  200,   404,    200,     404,    200),
+    row("POST",  "/api/v1/requests/{request}/messages",              401,  201,   404,    201,     404,    201,
+        body={"body": "Which Saturday suits you?"}),
+    # Teams: an organisation's members (and officers) see who is in it; members invite
+    row("GET",   "/api/v1/organisations/{member_org}/members",       401,  200,   404,    404,     404,    200),
+    row("POST",  "/api/v1/organisations/{member_org}/invitations",   401,  201,   404,    404,     404,    403,
+        body={"email": "invitee@example.org"}),
+    row("DELETE", "/api/v1/organisations/{member_org}/members/{colleague}", 401, 204, 404,  404,     404,    204),
+    row("GET",   "/api/v1/me/tasks",                                 401,  200,   200,    200,     200,    200),
     # Contracts: officers, and the supplier holding one (contract references are public record)
     row("GET",   "/api/v1/contracts",                                401,  403,   403,    200,     200,    200),
     row("POST",  "/api/v1/contracts",                                401,  403,   403,    403,     403,    201, body=CONTRACT),

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
-from marketplace.models import Contract, Notification, User
-from marketplace.services import needs, pledges
+from marketplace.models import Contract, Notification, Offer, OfferStatus, User
+from marketplace.services import needs, offer_requests, pledges
 
 EMAIL_BY_ROLE = {account.role: account.email for account in DEMO_ACCOUNTS}
 
@@ -106,6 +106,7 @@ class PledgeIds:
     confirmed: int
     rejected: int
     contract: int  # a contract of the demo supplier (the approved pledge counts towards it)
+    request: int = 0  # the demo group's open request for an offer of the demo supplier, for this need
 
 
 def create_pledges(session: Session, today: date) -> PledgeIds:
@@ -166,5 +167,12 @@ def create_pledges(session: Session, today: date) -> PledgeIds:
     )
     pledges.accept_pledge(session, community, rejected.id)
     pledges.reject_pledge(session, officer, rejected.id, "The contract does not cover volunteering in Charnwood.")
+    own_offer = session.scalar(
+        select(Offer.id).where(Offer.organisation_id == supplier.organisation_id, Offer.status == OfferStatus.OPEN)
+    )
+    assert own_offer is not None, "the demo data has no open offer of the demo supplier"
+    asked = offer_requests.ask_for_offer(
+        session, community, own_offer, {"need_id": need.id, "message": "Could your team help us in May?"}
+    )
     session.commit()
-    return PledgeIds(need=need.id, need_title=title, rejected=rejected.id, contract=contract, **ids)
+    return PledgeIds(need=need.id, need_title=title, rejected=rejected.id, contract=contract, request=asked.id, **ids)

@@ -172,6 +172,14 @@ def _redirected_to_sign_in(page: Page, _: DemoIds) -> None:
     expect(page.get_by_text("Sign in to continue.")).to_be_visible()
 
 
+def _invite_and_open_the_link(page: Page, _: DemoIds) -> None:
+    email = f"colleague-{uuid.uuid4().hex[:8]}@example.org"
+    page.get_by_label("Their e-mail address").fill(email)
+    page.get_by_role("button", name="Send invitation").click()
+    page.context.clear_cookies()
+    page.goto(confirmation_link(email, "join"))
+
+
 VISITS = [
     # Public pages
     Visit("start", None, "/", "Give and get help in your community"),
@@ -257,6 +265,10 @@ VISITS = [
     Visit("officer-organisations", "officer", "/officer/organisations", "Organisations to check"),
     Visit(
         "officer-reject", "officer", "/officer/organisations/{d.waiting_organisation}/reject", re.compile(r"^Reject ")
+    ),
+    Visit("officer-organisation", "officer", "/officer/organisations/{d.waiting_organisation}", re.compile(".")),
+    Visit(
+        "officer-verify", "officer", "/officer/organisations/{d.waiting_organisation}/verify", re.compile(r"^Verify ")
     ),
     Visit(
         "officer-dashboard-unhelped-needs",
@@ -390,6 +402,45 @@ VISITS = [
     Visit("account-pledges-supplier", "supplier", "/account/pledges", "Pledges you made"),
     Visit("account-pledges-group", "community", "/account/pledges", "Pledges to your group"),
     Visit("supplier-contracts", "supplier", "/supplier/contracts", "Your contracts"),
+    # Requests for offers, messages and teams
+    Visit("offer-ask", "community", "/offers/{d.own_offer}/ask", re.compile(r"^Ask for “")),
+    Visit(
+        "offer-ask-errors",
+        "community",
+        "/offers/{d.own_offer}/ask",
+        re.compile(r"^Ask for “"),
+        then=_click("Send request"),
+    ),
+    Visit("request-supplier", "supplier", "/requests/{p.request}", re.compile(r"^Request for “")),
+    Visit("request-group", "community", "/requests/{p.request}", re.compile(r"^Request for “")),
+    Visit(
+        "request-message-errors",
+        "supplier",
+        "/requests/{p.request}",
+        re.compile(r"^Request for “"),
+        then=_click("Send message"),
+    ),
+    Visit("request-decline", "supplier", "/requests/{p.request}/decline", "Decline this request?"),
+    Visit(
+        "request-decline-errors",
+        "supplier",
+        "/requests/{p.request}/decline",
+        "Decline this request?",
+        then=_click("Decline request"),
+    ),
+    Visit("requests-supplier", "supplier", "/account/requests", "Requests for your offers"),
+    Visit("requests-group", "community", "/account/requests", "Your requests for offers"),
+    Visit(
+        "pledge-message-errors",
+        "community",
+        "/pledges/{p.proposed}",
+        re.compile(r"^Pledge to “"),
+        then=_click("Send message"),
+    ),
+    Visit("team", "community", "/account/team", "Your team"),
+    Visit("team-errors", "supplier", "/account/team", "Your team", then=_click("Send invitation")),
+    Visit("join", "supplier", "/account/team", re.compile(r"^Join "), then=_invite_and_open_the_link, fresh=True),
+    Visit("join-link-not-valid", None, "/join/not-a-real-link", "This link does not work", status=400),
     # Reports and the public impact page
     Visit("officer-reports", "officer", "/officer/reports", "Social value reports"),
     Visit("officer-reports-by-outcome", "officer", "/officer/reports?group_by=outcome", "Social value reports"),
@@ -424,6 +475,9 @@ FORM_PAGES = [
         "officer-contract-new",
         "officer-measure-new",
         "officer-assisted-need",
+        "offer-ask",
+        "team",
+        "account-community",
     }
 ]
 

@@ -26,7 +26,18 @@ from marketplace.demo import load_demo_data
 from marketplace.models import Need, Pledge, PledgeStatus, User
 from marketplace.schema import head_revision, upgrade
 from marketplace.search import replicas
-from marketplace.services import accounts, evidence, measures, needs, offers
+from marketplace.services import (
+    account_links,
+    accounts,
+    evidence,
+    measures,
+    messages,
+    needs,
+    offer_requests,
+    offers,
+    teams,
+)
+from marketplace.services.account_links import LinkSettings
 from marketplace.services.data_transfer import (
     MalformedExport,
     RevisionMismatch,
@@ -75,13 +86,27 @@ def _fill(engine: Engine, today: date) -> None:
         assert officer is not None and community is not None and supplier is not None
         accounts.create_token(session, community, "laptop")
         measures.update_measure(session, officer, "volunteering-hours", {"proxy_value": "17.15"})
-        needs.post_need(session, community, need_fields(title="Tea urn for the Café", description=AWKWARD), today)
-        offers.post_offer(session, supplier, offer_fields(), today)  # the demo offers name no outcomes
         approved = session.scalar(select(Pledge).where(Pledge.status == PledgeStatus.APPROVED).limit(1))
         assert approved is not None, "the demo should have an approved pledge"
         pledger = session.scalar(select(User).where(User.organisation_id == approved.supplier_id).limit(1))
         upload = evidence.Upload("sign-in.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n")
         evidence.add_evidence(session, pledger, approved.id, upload, Path(tempfile.mkdtemp()))
+        urn = needs.post_need(session, community, need_fields(title="Tea urn for the Café", description=AWKWARD), today)
+        room = offers.post_offer(session, supplier, offer_fields(), today)  # the demo offers name no outcomes
+        # Requests, messages, invitations and requests to join (issue 14).
+        asked = offer_requests.ask_for_offer(session, community, room.id, {"need_id": urn.id, "message": AWKWARD})
+        talk = messages.conversation(session, community, request_id=asked.id)
+        messages.post_message(session, community, talk, "Café on Tuesdays? — thank you")
+        links = LinkSettings(secret_key="transfer test", base_url="http://localhost")
+        teams.invite(session, links, community, community.organisation_id, "new.colleague@example.org")
+        account_links.start_registration(
+            session,
+            links,
+            accounts.Registration(
+                name="Would Join", email="would.join@example.org", password="Quiet lantern orchard 47", role="community",
+                password_confirmation="Quiet lantern orchard 47", organisation_name=community.organisation.name,
+            ),
+        )  # fmt: skip
         session.commit()
         # Real vectors from the real model, for a few needs only: encoding all 90 would take long.
         few = session.scalars(select(Need).order_by(Need.id).limit(3)).all()

@@ -132,7 +132,7 @@ def notifications_to(session, address):
 
 def test_a_pledge_reaches_every_group_member_through_smtp(session, mail_app, smtp_server, pledge_setup, config):
     member, other_member, need, _supplier, offer = pledge_setup
-    propose_in_request(mail_app, pledge_setup[3], need, offer)
+    pledge_id = propose_in_request(mail_app, pledge_setup[3], need, offer)
 
     for person in (member, other_member):
         (message,) = smtp_server.inbox.to(person.email)
@@ -140,8 +140,10 @@ def test_a_pledge_reaches_every_group_member_through_smtp(session, mail_app, smt
         assert message["From"] == config.mail_sender
         assert message["Auto-Submitted"] == "auto-generated"
         body = message.get_content()
+        # Named as people write it, what happens next, and a link straight to the pledge.
         assert "Acme Facilities Ltd has pledged £50 of market rent" in body
-        assert "Sign in to accept or decline it." in body
+        assert "What happens next: accept or decline it." in body
+        assert f"http://localhost/pledges/{pledge_id}\r\n" in body
         (row,) = notifications_to(session, person.email)
         assert row.sent_at is not None and row.attempts == 1 and row.last_error is None
     assert all(mail_from == config.mail_sender for mail_from, _ in smtp_server.inbox.envelopes)

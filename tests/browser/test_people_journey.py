@@ -1,0 +1,109 @@
+"""Through a real browser: a group asks for an offer, the supplier turns the request into a pledge,
+they exchange messages, and each person's "waiting for you" shows the steps that are theirs."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from marketplace.clock import council_today
+from marketplace.models import User
+from marketplace.services import needs, offers
+from tests.browser.support import EMAIL_BY_ROLE, LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+def _tasks(page: Page):
+    page.goto("/account")
+    return page.locator(".app-task")
+
+
+def test_ask_pledge_talk_and_each_persons_next_step(
+    page_as: Callable[[str | None], Page], live_server: LiveServer
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    need_title, offer_title = f"Paint our village hall {tag}", f"Staff volunteering days {tag}"
+    with live_server.session() as session:
+        people = {
+            role: session.scalar(select(User).where(User.email == email)) for role, email in EMAIL_BY_ROLE.items()
+        }
+        needs.post_need(
+            session,
+            people["community"],
+            {"title": need_title, "description": "The hall's walls and windows need painting before the summer fete.",
+             "category": "volunteering", "district": "Charnwood", "outcomes": ["great-communities"]},
+            council_today(),
+        )  # fmt: skip
+        offer = offers.post_offer(
+            session,
+            people["supplier"],
+            {"title": offer_title, "description": "Our staff can give volunteering days to local community projects.",
+             "category": "volunteering", "districts": ["Charnwood"], "outcomes": ["great-communities"],
+             "measure": "volunteering-hours", "capacity": 40},
+            council_today(),
+        )  # fmt: skip
+        session.commit()
+        offer_id = offer.id
+        supplier_name, group_name = people["supplier"].organisation.name, people["community"].organisation.name
+
+    group, supplier, officer = page_as("community"), page_as("supplier"), page_as("officer")
+
+    # The group asks for the offer.
+    group.goto(f"/offers/{offer_id}")
+    expect(group.get_by_text("Still available: 40 hours of 40 hours.")).to_be_visible()
+    group.get_by_role("link", name="Ask for this offer").click()
+    group.get_by_label("Which of your needs is this for?").select_option(label=need_title)
+    group.get_by_label("What do you need from this offer?").fill("Could four of you paint the hall in May?")
+    group.get_by_role("button", name="Send request").click()
+    expect(group.get_by_text(f"Your request has been sent to {supplier_name}.")).to_be_visible()
+    expect(group.get_by_text("Waiting for the supplier", exact=True)).to_be_visible()
+
+    # The supplier's next step is to answer it; it leads to the request, then to a pledge.
+    answer = _tasks(supplier).filter(has_text=f"request for “{offer_title}”")
+    expect(answer).to_have_count(1)
+    expect(supplier.get_by_role("link", name=re.compile(r"^Your account \(\d+ waiting\)$"))).to_be_visible()
+    answer.get_by_role("link").click()
+    expect(supplier.get_by_text("Your turn: answer")).to_be_visible()
+    supplier.get_by_role("link", name="Turn into a pledge").click()
+    expect(supplier.get_by_text("You are answering")).to_be_visible()
+    supplier.get_by_label("How much, in that unit?").fill("16")
+    supplier.get_by_role("button", name="Make pledge").click()
+    expect(supplier.get_by_role("heading", name=f"Pledge to “{need_title}”", level=1)).to_be_visible()
+    pledge_url = supplier.url
+    expect(_tasks(supplier).filter(has_text=offer_title)).to_have_count(0)
+
+    # They talk on the pledge.
+    supplier.goto(pledge_url)
+    supplier.get_by_label("Your message").fill("Which Saturday suits you? <3")
+    supplier.get_by_role("button", name="Send message").click()
+    expect(supplier.get_by_text("Your message has been sent.")).to_be_visible()
+    expect(supplier.locator(".app-message__body")).to_have_text(["Which Saturday suits you? <3"])
+
+    steps = _tasks(group).filter(has_text=need_title)
+    expect(steps).to_have_count(1)  # accept or decline the pledge
+    expect(steps).to_contain_text(f"Accept or decline 16 hours from {supplier_name}")
+    reply = _tasks(group).filter(has_text="Reply to Demo supplier about a pledge")
+    expect(reply).to_have_count(1)
+    reply.get_by_role("link").click()
+    group.get_by_label("Your message").fill("The 10th, any time after 9.")
+    group.get_by_role("button", name="Send message").click()
+    expect(group.locator(".app-message__body")).to_have_text(
+        ["Which Saturday suits you? <3", "The 10th, any time after 9."]
+    )
+    expect(_tasks(group).filter(has_text="Reply to Demo supplier")).to_have_count(0)
+    expect(_tasks(supplier).filter(has_text="Reply to Demo community about a pledge")).to_have_count(1)
+
+    # The group accepts; the officer's next step is to approve.
+    group.goto(pledge_url)
+    group.get_by_role("button", name="Accept pledge").click()
+    expect(_tasks(group).filter(has_text=need_title)).to_have_count(0)
+    expect(
+        _tasks(officer).filter(has_text=f"Approve or reject 16 hours from {supplier_name} for “{need_title}”")
+    ).to_have_count(1)
+    assert group_name  # the group is the demo community group

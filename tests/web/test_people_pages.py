@@ -1,0 +1,207 @@
+"""Pages that lead people to their next step: asking for an offer, requests, messages, tasks,
+teams, joining by invitation (with the e-mail taken from a real SMTP server) and registering
+with an organisation that exists."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from marketplace.models import JoinRequest, Message, OfferRequest, Pledge, User
+from tests.conftest import PASSWORD
+from tests.services.test_mail import SmtpServer
+from tests.web.conftest import Browser, csrf_token, emails_to, link_in_email
+
+
+def browser_for(app) -> Browser:
+    return Browser(app.test_client())
+
+
+def tasks_on_home(browser: Browser) -> list[str]:
+    page = browser.client.get("/account").get_data(as_text=True)
+    return re.findall(r'class="app-task" data-kind="([a-z_]+)"', page)
+
+
+def test_a_group_asks_the_supplier_pledges_and_they_talk(app, session, make_user, make_need, make_offer):
+    member, supplier = make_user("community"), make_user("supplier")
+    need = make_need(by=member, title="Paint our village hall")
+    offer = make_offer(by=supplier, title="Staff volunteering days", category="volunteering",
+                       measure="volunteering-hours", capacity=40)  # fmt: skip
+    session.commit()
+    group, firm = browser_for(app), browser_for(app)
+    group.sign_in(member)
+    firm.sign_in(supplier)
+
+    offer_page = group.client.get(f"/offers/{offer.id}").get_data(as_text=True)
+    assert "Ask for this offer" in offer_page and "Still available: <strong>40 hours</strong> of 40 hours" in offer_page
+    refused = group.submit(f"/offers/{offer.id}/ask", {"need_id": str(need.id), "message": ""})
+    assert refused.status_code == 422 and 'href="#message"' in refused.get_data(as_text=True)
+    page = group.submit(f"/offers/{offer.id}/ask", {"need_id": str(need.id), "message": "Four of you in May?"})
+    assert "Your request has been sent" in page.get_data(as_text=True)
+    item = session.scalar(select(OfferRequest))
+    assert tasks_on_home(firm) == ["request_to_answer"] and tasks_on_home(group) == []
+    nav = firm.client.get("/needs").get_data(as_text=True)
+    assert "Your account (1 waiting)" in nav
+
+    form = firm.client.get(f"/requests/{item.id}").get_data(as_text=True)
+    assert "Your turn: answer" in form and "Turn into a pledge" in form
+    pledge_form = firm.client.get(f"/needs/{need.id}/pledge?request_id={item.id}").get_data(as_text=True)
+    assert f'<option selected value="{offer.id}">' in pledge_form or f'value="{offer.id}" selected' in pledge_form
+    page = firm.submit(
+        f"/needs/{need.id}/pledge",
+        {"request_id": str(item.id), "offer_id": str(offer.id), "quantity": "16", "measure": ""},
+        form_url=f"/needs/{need.id}/pledge?request_id={item.id}",
+    )
+    assert page.status_code == 200
+    pledge = session.scalar(select(Pledge))
+    session.refresh(item)
+    assert item.status.value == "pledged" and item.pledge_id == pledge.id
+    assert tasks_on_home(firm) == [] and tasks_on_home(group) == ["pledge_to_answer"]
+
+    markup = firm.submit(f"/pledges/{pledge.id}/messages", {"body": "<b>Hi</b>"}, form_url=f"/pledges/{pledge.id}")
+    assert markup.status_code == 422 and "plain text" in markup.get_data(as_text=True)
+    firm.submit(
+        f"/pledges/{pledge.id}/messages", {"body": "Is 10 May ok? 5 > 4 & all"}, form_url=f"/pledges/{pledge.id}"
+    )
+    shown = group.client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
+    assert "Is 10 May ok? 5 &gt; 4 &amp; all" in shown
+    assert tasks_on_home(group) == ["message", "pledge_to_answer"]
+    group.submit(f"/pledges/{pledge.id}/messages", {"body": "Yes, thank you"}, form_url=f"/pledges/{pledge.id}")
+    assert tasks_on_home(group) == ["pledge_to_answer"] and tasks_on_home(firm) == ["message"]
+    assert len(session.scalars(select(Message.id)).all()) == 2
+    # The other side is e-mailed a link straight to the conversation.
+    (mail,) = [m for m in emails_to(session, member.email) if m.subject.startswith("New message")]
+    assert f"http://localhost/pledges/{pledge.id}#messages" in mail.body
+
+
+def test_visitors_are_told_how_to_start_and_come_back(client, session, make_need, make_offer):
+    need, offer = make_need(), make_offer()
+    session.commit()
+    need_page = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert f'href="/sign-in?next=/needs/{need.id}">Sign in to pledge' in need_page
+    assert "register your organisation to pledge" in need_page
+    offer_page = client.get(f"/offers/{offer.id}").get_data(as_text=True)
+    assert f'href="/sign-in?next=/offers/{offer.id}">Sign in to ask for this' in offer_page
+    assert "register your organisation to ask for this" in offer_page
+
+
+def test_registration_answers_the_same_for_an_existing_and_a_new_organisation(app, session, make_user):
+    """Issue 12, finding 9c: the page must not say whether an organisation of that name exists."""
+    existing = make_user("community", organisation="Syston Carers Group")
+    session.commit()
+    answers = []
+    for name, email in (("Syston Carers Group", "sam@example.org"), ("Brand New Group", "kim@example.org")):
+        browser = browser_for(app)
+        form = {"role": "community", "organisation_name": name, "name": "Someone", "email": email,
+                "password": "a long password", "password_confirmation": "a long password"}  # fmt: skip
+        response = browser.submit("/register", form)
+        page = response.get_data(as_text=True).replace(email, "EMAIL")
+        answers.append((response.status_code, re.sub(r'value="[^"]+"', "", page)))
+        (mail,) = emails_to(session, email)
+        answers.append(mail.subject)
+    assert answers[0] == answers[2] and answers[1] == answers[3]
+    assert "already registered" not in answers[0][1]
+    assert session.scalar(select(User).where(User.email == "sam@example.org")) is None
+
+    # Sam confirms; the group's members are asked; a member admits Sam, who can then sign in.
+    sam = browser_for(app)
+    confirmed = sam.client.get(link_in_email(session, "sam@example.org")).get_data(as_text=True)
+    assert "We have asked them to let you in" in confirmed
+    member = browser_for(app)
+    member.sign_in(existing)
+    assert tasks_on_home(member) == ["join_request"]
+    join = session.scalar(select(JoinRequest))
+    member.submit(f"/account/team/requests/{join.id}/admit", form_url="/account/team")
+    assert "Syston Carers Group" in sam.submit("/sign-in", {"email": "sam@example.org",
+                                                            "password": "a long password"}).get_data(as_text=True)  # fmt: skip
+    assert (
+        session.scalar(select(User).where(User.email == "sam@example.org")).organisation_id == existing.organisation_id
+    )
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_second_member_joins_by_the_e_mailed_invitation(config, session_factory, session, make_user, smtp_server):
+    from marketplace.app import create_app
+
+    app = create_app(
+        config.with_overrides(smtp_url=smtp_server.url, base_url="https://market.example.gov.uk"),
+        session_factory=session_factory,
+    )
+    first = make_user("supplier", organisation="Midshires Build")
+    outsider = make_user("community")
+    session.commit()
+    browser = browser_for(app)
+    browser.sign_in(first)
+    taken = browser.submit("/account/team", {"email": outsider.email})
+    assert taken.status_code == 422 and "another organisation" in taken.get_data(as_text=True)
+    browser.submit("/account/team", {"email": "sam.patel@example.org"})
+
+    (mail,) = smtp_server.inbox.to("sam.patel@example.org")
+    assert mail["Subject"].endswith("invites you to join Midshires Build on the Social Value Marketplace")
+    link = re.search(r"https://market\.example\.gov\.uk(/join/\S+)", mail.get_content()).group(1)
+    newcomer = browser_for(app)
+    page = newcomer.client.get(link).get_data(as_text=True)
+    assert "Join Midshires Build" in page
+    weak = newcomer.client.post(link, data={"csrf_token": csrf_token(page), "name": "Sam Patel", "password": "short",
+                                            "password_confirmation": "short"})  # fmt: skip
+    assert weak.status_code == 422
+    joined = newcomer.submit(link, {"name": "Sam Patel", "password": PASSWORD, "password_confirmation": PASSWORD})
+    assert "Welcome to Midshires Build" in joined.get_data(as_text=True)
+    # The link works once.
+    assert browser_for(app).client.get(link).status_code == 400
+    team = browser.client.get("/account/team").get_data(as_text=True)
+    assert "Sam Patel" in team and first.name in team
+    sam = session.scalar(select(User).where(User.email == "sam.patel@example.org"))
+    assert sam.organisation_id == first.organisation_id and sam.role.value == "supplier"
+
+
+def test_officers_see_the_organisation_before_they_verify_and_its_members_hear(
+    app, session, make_user, make_need, officer
+):
+    waiting = make_user("community", organisation="Anstey Allotment Society", verified=False)
+    waiting.organisation.charity_number = "1234567"
+    make_need(by=waiting, title="Tools for our allotment")
+    session.commit()
+    browser = browser_for(app)
+    browser.sign_in(officer)
+    assert "organisation_to_verify" in tasks_on_home(browser)
+    page = browser.client.get(f"/officer/organisations/{waiting.organisation_id}").get_data(as_text=True)
+    assert f"{waiting.name} ({waiting.email})" in page and "Tools for our allotment" in page
+    assert "https://register-of-charities.charitycommission.gov.uk/charity-search/-/charity-details/1234567" in page
+    confirm = browser.client.get(f"/officer/organisations/{waiting.organisation_id}/verify").get_data(as_text=True)
+    assert "Verify Anstey Allotment Society?" in confirm
+    browser.submit(f"/officer/organisations/{waiting.organisation_id}/verify",
+                   form_url=f"/officer/organisations/{waiting.organisation_id}/verify")  # fmt: skip
+    (mail,) = emails_to(session, waiting.email)
+    assert mail.subject == "The council has verified Anstey Allotment Society"
+    assert "suppliers can find your needs" in mail.body and "http://localhost/account" in mail.body
+
+
+def test_the_audit_log_reads_as_sentences_with_the_raw_change_behind_details(
+    app, session, make_user, make_need, make_offer, officer
+):
+    from marketplace.services import pledges
+
+    group = make_user("community", organisation="Hathern Village Hall")
+    supplier = make_user("supplier", organisation="Midshires Build")
+    need = make_need(by=group, title="Volunteers to paint our village hall")
+    offer = make_offer(by=supplier, category="volunteering", measure="volunteering-hours", capacity=40)
+    made = pledges.propose_pledge(session, supplier, {"need_id": need.id, "offer_id": offer.id, "quantity": 16})
+    session.commit()
+    browser = browser_for(app)
+    browser.sign_in(officer)
+    page = browser.client.get("/officer/audit?entity_type=pledge").get_data(as_text=True)
+    sentence = (
+        f"{supplier.name} (Midshires Build) proposed a pledge of 16 hours to ‘Volunteers to paint our village hall’"
+    )
+    assert f'<a class="govuk-link" href="/pledges/{made.id}">{sentence}</a>' in page
+    assert 'govuk-details__summary-text">Details' in page and "pledge.propose pledge" in page
