@@ -151,6 +151,23 @@ def expire_needs(ctx: Context) -> None:
     click.echo(f"{count} needs expired.")
 
 
+@main.command()
+@pass_context
+def purge(ctx: Context) -> None:
+    """Delete what the privacy notice says is kept no longer (run daily from a scheduler).
+
+    E-mails sent more than 90 days ago, e-mails that could not be sent for 30 days, the
+    erased e-mail records of accounts closed 30 days ago, registrations never confirmed
+    within 30 days, API tokens revoked 30 days ago and feedback older than two years.
+    """
+    from marketplace.db import utcnow
+    from marketplace.services.retention import purge as purge_records
+
+    with ctx.session() as session:
+        counts = purge_records(session, utcnow())
+    click.echo(counts.describe())
+
+
 def _search_index(ctx: Context):
     from search_index import SearchIndex
 

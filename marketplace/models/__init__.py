@@ -11,6 +11,7 @@ from marketplace.models.offer import Offer, OfferStatus
 from marketplace.models.organisation import Organisation, OrganisationKind, Verification
 from marketplace.models.pledge import Pledge, PledgeEvent, PledgeStatus
 from marketplace.models.reference import Category, District, Measure, Outcome
+from marketplace.models.site_content import Feedback, PageText
 from marketplace.models.user import ApiToken, Role, User
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Category",
     "Contract",
     "District",
+    "Feedback",
     "ListingChange",
     "ListingEmbedding",
     "Measure",
@@ -31,6 +33,7 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "Outcome",
+    "PageText",
     "Pledge",
     "PledgeEvent",
     "PledgeStatus",
