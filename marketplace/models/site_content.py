@@ -23,9 +23,7 @@ class PageText(Base):
     slug: Mapped[str] = mapped_column(String(40), primary_key=True)
     body: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
-    )
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
     updated_by: Mapped[User | None] = relationship()
 
 

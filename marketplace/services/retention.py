@@ -68,8 +68,8 @@ class PurgeCounts:
     def describe(self) -> str:
         """One line for the command's output."""
         return (
-            f"Deleted {self.sent_emails} sent e-mails, {self.unsent_emails} e-mails that could not be sent, "
-            f"{self.closed_account_emails} e-mail records of closed accounts, "
+            f"Deleted {self.sent_emails} sent emails, {self.unsent_emails} emails that could not be sent, "
+            f"{self.closed_account_emails} email records of closed accounts, "
             f"{self.unconfirmed_accounts} accounts never confirmed, {self.revoked_tokens} revoked API tokens "
             f"and {self.feedback} old feedback comments."
         )
@@ -122,9 +122,7 @@ def purge(session: Session, now: datetime, retention: Retention = RETENTION) -> 
         session,
         delete(Notification).where(
             Notification.to_email.like(closed_domain),
-            Notification.to_email.in_(
-                select(User.email).where(User.closed_at < ago(retention.closed_account_days))
-            ),
+            Notification.to_email.in_(select(User.email).where(User.closed_at < ago(retention.closed_account_days))),
         ),
     )
     sent_emails = _deleted(

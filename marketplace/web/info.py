@@ -1,5 +1,6 @@
-"""The pages about the service itself: accessibility statement, privacy notice, cookies, help,
-the API guide, feedback, and the officer's pages to edit that wording and read the feedback."""
+"""The pages about the service itself: accessibility statement, privacy notice, cookies, help, the API guide
+and feedback, and the officer's pages to change that wording and read the feedback.
+"""
 
 from __future__ import annotations
 
