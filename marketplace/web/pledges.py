@@ -94,7 +94,13 @@ def detail(pledge_id: int) -> str:
     session = db_session()
     actor = current_actor()
     pledge = pledges_service.get_pledge(session, actor, pledge_id)
-    progress = contracts_service.progress(session, [pledge.contract])[pledge.contract.id] if pledge.contract else None
+    # How a contract stands against its target is between the council and its supplier.
+    sees_progress = actor.is_officer or actor.organisation_id == pledge.supplier_id
+    progress = (
+        contracts_service.progress(session, [pledge.contract])[pledge.contract.id]
+        if pledge.contract and sees_progress
+        else None
+    )
     is_group_member = actor.organisation_id == pledge.need.organisation_id
     return render_template(
         "pledges/detail.html",
