@@ -52,10 +52,15 @@ WIDER_THAN_WINDOW = """() => {
     if (document.documentElement.scrollWidth > width) {
         problems.push(`the page is ${document.documentElement.scrollWidth} px wide in a ${width} px window`);
     }
+    // Visually hidden text (for screen readers) is clipped to a pixel: what is inside it is never seen.
+    const hidden = [...document.body.querySelectorAll('*')].filter(element => {
+        const style = getComputedStyle(element);
+        return style.position === 'absolute' && (style.clip !== 'auto' || style.clipPath !== 'none');
+    });
     for (const element of document.body.querySelectorAll('*')) {
+        if (hidden.some(root => root.contains(element))) continue;
         const box = element.getBoundingClientRect();
         const style = getComputedStyle(element);
-        if (style.position === 'absolute' && (style.clip !== 'auto' || style.clipPath !== 'none')) continue;
         if (box.width === 0 || box.height === 0) continue;
         const scrolls = element.scrollWidth > element.clientWidth + 1 && ['auto', 'scroll'].includes(style.overflowX);
         if (box.right > width + 1 || scrolls) {
