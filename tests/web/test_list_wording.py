@@ -54,3 +54,20 @@ def test_filters_are_behind_a_toggle_that_is_open_when_a_filter_is_on(client):
     assert '<details class="govuk-details app-filters">' in plain
     assert '<details class="govuk-details app-filters" open>' in filtered
     assert "Filter and sort (filters on)" in filtered
+
+
+def test_a_search_with_no_results_suggests_what_to_try_and_offers_to_post_a_need(client, browser, make_user):
+    html = client.get("/search?q=zzqqxx+trampoline&district=Melton").get_data(as_text=True)
+    assert "No needs or offers match “zzqqxx trampoline”" in html
+    assert "checking your spelling" in html
+    assert "removing the filters" in html
+    assert 'href="/register">Register your group</a> and post a need' in html
+
+    browser.sign_in(make_user("community"))
+    html = client.get("/search?q=zzqqxx").get_data(as_text=True)
+    assert 'href="/needs/new">Post a need</a>' in html
+
+
+def test_the_header_search_box_has_a_visible_label(client):
+    html = client.get("/needs").get_data(as_text=True)
+    assert '<label class="govuk-label govuk-!-font-size-16 govuk-!-margin-bottom-1" for="site-search">' in html
