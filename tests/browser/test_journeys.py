@@ -254,7 +254,7 @@ def test_a_need_is_pledged_approved_delivered_and_confirmed_by_three_people(
     supplier.get_by_role("link", name="Pledge to meet this need").click()
     expect(supplier.get_by_role("heading", name=f"Pledge to “{title}”", level=1)).to_be_visible()
     valuation = supplier.locator("#valuation")
-    expect(valuation).to_have_text("The value is worked out as quantity × the measure's £ proxy value.")
+    expect(valuation).to_have_text("The £ value is the amount × the council’s £ value of one unit of the measure.")
     supplier.get_by_label("How is it measured?").select_option(
         label="Employee volunteering time on a community project (hour)"
     )
