@@ -65,6 +65,34 @@ def format_amount(value: Decimal | float | int, unit: str) -> str:
     return f"{number} {first}{' ' + rest if rest else ''}"
 
 
+# How an audit action reads on a page: "pledge.approve" is "Pledge approved".
+_DONE = {
+    "propose": "proposed",
+    "accept": "accepted",
+    "decline": "declined",
+    "approve": "approved",
+    "reject": "rejected",
+    "deliver": "delivered",
+    "confirm": "confirmed",
+    "cancel": "cancelled",
+    "create": "created",
+    "update": "changed",
+    "change": "changed",
+    "close": "closed",
+    "reset": "put back to the shipped wording",
+    "import": "imported",
+    "verify": "verified",
+    "withdraw": "withdrawn",
+}
+
+
+def audit_words(action: str) -> str:
+    """An audit action in words: ``pledge.approve`` → "Pledge approved"; unknown ones readably as they are."""
+    noun, _, verb = action.partition(".")
+    noun = noun.replace("_", " ").capitalize()
+    return f"{noun} {_DONE.get(verb, verb.replace('_', ' '))}".strip()
+
+
 def register_layout(app: Flask) -> None:
     """Add the layout's context and filters to every template."""
 
@@ -81,3 +109,4 @@ def register_layout(app: Flask) -> None:
     app.add_template_filter(format_date, "govuk_date")
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_amount, "amount")
+    app.add_template_filter(audit_words, "audit_words")
