@@ -24,7 +24,7 @@ from marketplace.db import Base, make_engine, make_session_factory
 from marketplace.demo import load_demo_data
 from marketplace.models import Need, User
 from marketplace.schema import head_revision, upgrade
-from marketplace.services import accounts, measures, needs, offers
+from marketplace.services import accounts, measures, needs, offers, site_pages
 from marketplace.services.data_transfer import (
     MalformedExport,
     RevisionMismatch,
@@ -75,6 +75,8 @@ def _fill(engine: Engine, today: date) -> None:
         measures.update_measure(session, officer, "volunteering-hours", {"proxy_value": "17.15"})
         needs.post_need(session, community, need_fields(title="Tea urn for the Café", description=AWKWARD), today)
         offers.post_offer(session, supplier, offer_fields(), today)  # the demo offers name no outcomes
+        site_pages.send_feedback(session, "satisfied", "Quick to find a room", "/needs")
+        site_pages.save_page(session, officer, "help", "## Call us\n\nRing the social value team.")
         session.commit()
         # Real vectors from the real model, for a few needs only: encoding all 90 would take long.
         few = session.scalars(select(Need).order_by(Need.id).limit(3)).all()
