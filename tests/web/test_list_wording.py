@@ -71,3 +71,34 @@ def test_a_search_with_no_results_suggests_what_to_try_and_offers_to_post_a_need
 def test_the_header_search_box_has_a_visible_label(client):
     html = client.get("/needs").get_data(as_text=True)
     assert '<label class="govuk-label govuk-!-font-size-16 govuk-!-margin-bottom-1" for="site-search">' in html
+
+
+def test_a_group_never_sees_how_the_suppliers_contract_stands(app, session, make_user, make_need, officer):
+    from marketplace.services import contracts, pledges
+    from tests.web.conftest import Browser
+
+    group, supplier = make_user("community"), make_user("supplier")
+    contract = contracts.create_contract(
+        session,
+        officer,
+        {
+            "reference": "LCC-TEST-1",
+            "title": "Street lighting",
+            "supplier_id": supplier.organisation_id,
+            "value": 200_000,
+            "start_date": "2026-04-01",
+            "end_date": "2029-03-31",
+            "social_value_target": 10_000,
+        },
+    )
+    need = make_need(by=group)
+    pledge = pledges.propose_pledge(
+        session,
+        supplier,
+        {"need_id": need.id, "quantity": 300, "measure": "goods-donated", "contract_id": contract.id},
+    )
+    as_group, as_supplier = Browser(app.test_client()), Browser(app.test_client())
+    as_group.sign_in(group)
+    as_supplier.sign_in(supplier)
+    assert "target" not in as_group.client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
+    assert "of a £10,000 target" in as_supplier.client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
