@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,12 +133,42 @@ def demo(click_ctx: click.Context, host: str, port: int, no_serve: bool) -> None
     with ctx.session() as session:
         loaded = load_demo_data(session, council_today())
     click.echo("Demo data loaded." if loaded else "Demo data was already loaded.")
-    click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
-    for account in DEMO_ACCOUNTS:
-        click.echo(f"  {account.role:<10} {account.email:<28} {account.organisation}")
-    click.echo(f"\nOpen http://{host}:{port}/ in your browser.\n")
-    if not no_serve:
-        _serve(ctx, host, port)
+
+    def sign_ins() -> None:
+        click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
+        for account in DEMO_ACCOUNTS:
+            click.echo(f"  {account.role:<10} {account.email:<28} {account.organisation}")
+        click.echo(f"\nOpen http://{host}:{port}/ in your browser. Press Ctrl+C to stop.\n")
+
+    if no_serve:
+        sign_ins()
+        return
+    from werkzeug.serving import make_server
+
+    from marketplace.app import create_app
+
+    try:
+        app = create_app(ctx.config)
+    except SchemaError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    server = make_server(host, port, app, threaded=True)
+    # The background work of a fresh start (building the search index, writing the demo's
+    # e-mails to the log, loading the matcher's model) logs as it goes: do it now, so the
+    # address and the sign-ins are the last lines on the screen, not lost above the logs.
+    state = app.extensions["marketplace"]
+    state.search.drain()
+    state.mail.drain()
+    for thread in threading.enumerate():
+        if thread.name == "matcher-warm-up":
+            thread.join(timeout=300)
+    sign_ins()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.server_close()
 
 
 @main.command("expire-needs")
@@ -165,6 +196,23 @@ def remind_deliveries(ctx: Context) -> None:
         run = send_due_reminders(session, council_today())
     click.echo(f"{run.due_soon} reminders of pledges due within a week, {run.overdue} of overdue pledges.")
     _send_mail(ctx)
+
+
+@main.command()
+@pass_context
+def purge(ctx: Context) -> None:
+    """Delete what the privacy notice says is kept no longer (run daily from a scheduler).
+
+    E-mails sent more than 90 days ago, e-mails that could not be sent for 30 days, the
+    erased e-mail records of accounts closed 30 days ago, registrations never confirmed
+    within 30 days, API tokens revoked 30 days ago and feedback older than two years.
+    """
+    from marketplace.db import utcnow
+    from marketplace.services.retention import purge as purge_records
+
+    with ctx.session() as session:
+        counts = purge_records(session, utcnow())
+    click.echo(counts.describe())
 
 
 def _search_index(ctx: Context):

@@ -118,20 +118,66 @@ def load_demo_data(session: Session, today: date, *, progress: bool = True) -> b
     return True
 
 
-# (reference, title, value, target, years) of the demo supplier's contracts.
+# (supplier, reference, title, value, target, years): contracts over £50,000 with the social
+# value targets a county would agree; the demo supplier's first two are the ones its pages show.
 _CONTRACTS = [
-    ("LCC-2026-0142", "Facilities management, county offices", 1_250_000, 60_000, 3),
-    ("LCC-2026-0177", "Grounds maintenance, country parks", 340_000, None, 2),
+    ("Soar Valley Facilities Ltd", "LCC-2026-0142", "Facilities management, county offices", 1_250_000, 60_000, 3),
+    ("Soar Valley Facilities Ltd", "LCC-2026-0177", "Grounds maintenance, country parks", 340_000, None, 2),
+    ("Mercia Build Group plc", "LCC-2025-0931", "Highways minor works framework", 4_800_000, 240_000, 4),
+    ("Brackenridge Logistics Ltd", "LCC-2025-0712", "Deliveries to county schools", 620_000, 30_000, 3),
+    ("Datasure IT Services Ltd", "LCC-2026-0058", "Library computer support", 410_000, 20_000, 3),
+    ("Vale Foods Ltd", "LCC-2025-0604", "School meals, Melton and Harborough", 2_100_000, 105_000, 5),
 ]
-# How far each demo pledge gets: the officer, the group and the supplier all have something to do.
-_PLEDGE_STAGES = ["confirmed", "confirmed", "delivered", "approved", "accepted", "accepted", "proposed"]
+# How far each demo pledge gets, in order: every step of the lifecycle appears, and the
+# officer, the groups and the suppliers all have something to do. The demo group's first
+# needs take the first stages, so its pages show a pledge waiting for it and one delivered.
+_PLEDGE_STAGES = [
+    "confirmed",
+    "proposed",
+    "delivered",
+    "approved",
+    "accepted",
+    "accepted",
+    "confirmed",
+    "confirmed",
+    "approved",
+    "proposed",
+    "declined",
+    "confirmed",
+    "delivered",
+    "rejected",
+    "confirmed",
+    "approved",
+    "cancelled",
+    "accepted",
+    "confirmed",
+    "proposed",
+]
+_STEPS = ["proposed", "accepted", "approved", "delivered", "confirmed"]
+# A typical amount of each measure for one pledge (cycled), so totals look like a county's.
+_TYPICAL = {
+    "volunteering-hours": (24, 40, 16, 60),
+    "expert-hours": (6, 12, 20, 8),
+    "goods-donated": (450, 1200, 800, 2500),
+    "premises-provided": (600, 1800, 2400, 900),
+    "advertising-provided": (750, 1500, 500),
+    "transport-provided": (320, 900, 480),
+    "funding-donated": (500, 1000, 2000),
+    "work-placement-weeks": (2, 4, 6),
+    "carbon-saved": (2, 5, 3),
+}
+_DELIVERY_NOTES = [
+    "Done on the agreed day; the group has photos for its newsletter.",
+    "Delivered and set up with the group's volunteers.",
+    "Sessions finished; attendance sheets sent to the group.",
+]
 
 
 def _load_contracts_and_pledges(session: Session, officer: User, members: dict[str, User], today: date) -> None:
-    supplier = members[DEMO_ACCOUNTS[1].organisation]
     group = members[DEMO_ACCOUNTS[0].organisation]
-    contract_ids = []
-    for reference, title, value, target, years in _CONTRACTS:
+    contract_of: dict[int, int] = {}  # supplier organisation → its first contract
+    for supplier_name, reference, title, value, target, years in _CONTRACTS:
+        supplier = members[supplier_name]
         contract = contracts.create_contract(
             session,
             officer,
@@ -145,45 +191,70 @@ def _load_contracts_and_pledges(session: Session, officer: User, members: dict[s
                 "social_value_target": target,
             },
         )
-        contract_ids.append(contract.id)
-    offers_by_supplier = list(
+        contract_of.setdefault(supplier.organisation_id, contract.id)
+    open_offers = list(
         session.scalars(
-            select(Offer).where(Offer.status == OfferStatus.OPEN, Offer.capacity.is_not(None)).order_by(Offer.id)
+            select(Offer).where(Offer.status == OfferStatus.OPEN, Offer.measure_code.is_not(None)).order_by(Offer.id)
         )
     )
+    offers_by_category: dict[str, list[Offer]] = {}
+    for offer in open_offers:
+        if offer.organisation.verified:
+            offers_by_category.setdefault(offer.category_code, []).append(offer)
     open_needs = list(session.scalars(select(Need).where(Need.status == NeedStatus.OPEN).order_by(Need.id)))
     group_needs = [n for n in open_needs if n.organisation_id == group.organisation_id]
     others = [n for n in open_needs if n.organisation_id != group.organisation_id and n.organisation.verified]
-    targets = group_needs[:3] + others[: len(_PLEDGE_STAGES) - 3]
-    for index, (need, stage) in enumerate(zip(targets, _PLEDGE_STAGES, strict=False)):
+    # The demo group keeps open needs nobody has pledged to, so its member can try pledging pages.
+    candidates = group_needs[:2] + others
+    stages = iter(_PLEDGE_STAGES)
+    for index, need in enumerate(candidates):
+        # A pledge counts in a measure that fits what was asked: an offer of the same category.
+        choices = offers_by_category.get(need.category_code)
+        if not choices:
+            continue
+        stage = next(stages, None)
+        if stage is None:
+            break
+        offer = choices[index % len(choices)]
+        pledger = next(m for m in members.values() if m.organisation_id == offer.organisation_id)
         owner = next(m for m in members.values() if m.organisation_id == need.organisation_id)
-        offer = next((o for o in offers_by_supplier if o.organisation_id == supplier.organisation_id), None)
-        pledger = (
-            supplier if offer is not None and index % 2 == 0 else members[offers_by_supplier[index].organisation.name]
-        )
-        source = offer if pledger is supplier else offers_by_supplier[index]
+        typical = _TYPICAL.get(offer.measure_code or "", (1,))
         pledge = pledges.propose_pledge(
             session,
             pledger,
             {
                 "need_id": need.id,
-                "offer_id": source.id,
-                "contract_id": contract_ids[index % 2] if source.organisation_id == supplier.organisation_id else None,
-                "quantity": max(1, int(source.capacity) // 10),
-                "message": "We would be glad to help with this.",
+                "offer_id": offer.id,
+                "contract_id": contract_of.get(offer.organisation_id),
+                "quantity": typical[index % len(typical)],
+                "message": "We would be glad to help with this. Tell us the dates that suit you.",
             },
         )
-        steps = ["proposed", "accepted", "approved", "delivered", "confirmed"]
-        for step in steps[1 : steps.index(stage) + 1]:
+        if stage == "declined":
+            pledges.decline_pledge(session, owner, pledge.id, "Another supplier is already helping us with this.")
+            continue
+        if stage == "cancelled":
+            pledges.accept_pledge(session, owner, pledge.id)
+            pledges.approve_pledge(session, officer, pledge.id)
+            pledges.cancel_pledge(session, pledger, pledge.id, "Our van is off the road until next month.")
+            continue
+        if stage == "rejected":
+            pledges.accept_pledge(session, owner, pledge.id)
+            pledges.reject_pledge(session, officer, pledge.id, "This work is already part of the contract itself.")
+            continue
+        for step in _STEPS[1 : _STEPS.index(stage) + 1]:
             if step == "accepted":
                 pledges.accept_pledge(session, owner, pledge.id)
             elif step == "approved":
                 pledges.approve_pledge(session, officer, pledge.id, (today + timedelta(days=90)).isoformat())
             elif step == "delivered":
                 pledges.deliver_pledge(
-                    session, pledger, pledge.id, "Done as promised; photos sent to the group.", declaration=True
+                    session, pledger, pledge.id, _DELIVERY_NOTES[index % len(_DELIVERY_NOTES)], declaration=True
                 )
             else:
                 pledges.accept_evidence(session, officer, pledge.id)
                 pledges.confirm_pledge(session, owner, pledge.id)
+        if stage == "confirmed" and index % 2 == 0 and need.status is NeedStatus.OPEN:
+            # Some groups say their need is met once help arrived.
+            needs.mark_need_met(session, owner, need.id)
     session.flush()

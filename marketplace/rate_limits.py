@@ -31,6 +31,7 @@ PAGE_LIMITS: dict[str, str] = {
     "auth.register": "5 per 10 minutes;20 per day",
     "auth.forgot_password": "5 per 10 minutes;20 per day",
     "auth.reset_password": "10 per 10 minutes",
+    "info.feedback": "10 per 10 minutes;50 per day",
 }
 # Guessing one person's password from many addresses: a limit per email address typed in.
 # It applies whether or not the account exists, so it reveals nothing about who has one.

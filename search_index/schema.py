@@ -19,6 +19,7 @@ from whoosh.analysis import (
 from whoosh.support.charset import accent_map
 
 from search_index.documents import IndexedItem
+from search_index.vocabulary import related_words
 
 # Text fields the query parser searches, with their relevance boosts.
 TEXT_FIELD_BOOSTS: dict[str, float] = {
@@ -58,6 +59,7 @@ class StemmingAnalyzer(Analyzer):
     def __init__(self) -> None:
         self._chain = _standard_chain()
         self._memo: dict[str, str | None] = {}
+        self._related: dict[str, tuple[str, ...]] = {}
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)
@@ -89,6 +91,28 @@ class StemmingAnalyzer(Analyzer):
             memo[word] = form
         return form
 
+    def related_forms(self, word: str) -> tuple[str, ...]:
+        """The indexed forms of the other words ``word`` is also found by (see ``search_index.vocabulary``).
+
+        Args:
+            word: One word as matched by the tokenizer.
+
+        Returns:
+            Stems other than the word's own, without stop words or repeats.
+        """
+        memo = self._related
+        if word in memo:
+            return memo[word]
+        own = self.form(word)
+        forms: list[str] = []
+        for extra in related_words(word):
+            form = self.form(extra)
+            if form is not None and form != own and form not in forms:
+                forms.append(form)
+        if len(memo) < 500_000:
+            memo[word] = tuple(forms)
+        return memo[word] if word in memo else tuple(forms)
+
     def __call__(  # noqa: D102 - Whoosh's analyser interface
         self,
         value: str,
@@ -118,6 +142,8 @@ class StemmingAnalyzer(Analyzer):
             return
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         form = self.form
+        # Only what is indexed is widened (compound parts, broader words): a query stays as typed.
+        related = self.related_forms if mode == "index" else None
         # As Whoosh's StopFilter: the first kept word keeps its raw position, later
         # kept words follow it without gaps; stop words keep their raw position.
         kept: int | None = None
@@ -143,6 +169,11 @@ class StemmingAnalyzer(Analyzer):
                 token.startchar = start_char + start
                 token.endchar = start_char + end
             yield token
+            if related is not None and not token.stopped:
+                for extra in related(word):
+                    # At the same position and characters as the word, like a synonym.
+                    token.text = extra
+                    yield token
 
 
 def stemming_analyzer() -> Analyzer:

@@ -16,11 +16,18 @@ SNIPPET_CHARS = 200
 _LEAD = 60  # characters of context before the first match
 # Same word pattern as Whoosh's RegexTokenizer default, so words split identically.
 _WORD = re.compile(r"\w+(?:\.?\w+)*")
-_indexed_form = StemmingAnalyzer().form
+_ANALYZER = StemmingAnalyzer()
+_indexed_form = _ANALYZER.form
+_related_forms = _ANALYZER.related_forms
 
 
 def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
-    return [m.span() for m in _WORD.finditer(text) if _indexed_form(m.group(0)) in terms]
+    # A word also matches through the words it is indexed as ("Boardroom" for "room").
+    return [
+        m.span()
+        for m in _WORD.finditer(text)
+        if _indexed_form(m.group(0)) in terms or not terms.isdisjoint(_related_forms(m.group(0)))
+    ]
 
 
 def _render(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:

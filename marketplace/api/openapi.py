@@ -128,6 +128,11 @@ def _filters(statuses: list[str]) -> list[dict[str, object]]:
         _query("district", "A district code (GET /reference)"),
         _query("outcome", "An outcome code (GET /reference)"),
         _query("status", "A status, or 'any'; open by default", {"enum": [*statuses, "any"]}),
+        _query(
+            "sort",
+            "newest (the default) or closing: soonest needed-by or available-until date first",
+            {"enum": ["newest", "closing"]},
+        ),
     ]
 
 

@@ -15,6 +15,7 @@ from marketplace.models.offer_request import OfferRequest, RequestStatus
 from marketplace.models.organisation import Organisation, OrganisationKind, Verification
 from marketplace.models.pledge import EvidenceFile, EvidenceReview, Pledge, PledgeEvent, PledgeStatus
 from marketplace.models.reference import Category, District, Measure, Outcome
+from marketplace.models.site_content import Feedback, PageText
 from marketplace.models.user import ApiToken, Role, User
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "District",
     "EvidenceFile",
     "EvidenceReview",
+    "Feedback",
     "IndexReplica",
     "Invitation",
     "JoinRequest",
@@ -42,6 +44,7 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "Outcome",
+    "PageText",
     "Pledge",
     "PledgeEvent",
     "PledgeStatus",

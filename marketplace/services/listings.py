@@ -87,6 +87,10 @@ class Filters:
     district: str | None = None
     outcome: str | None = None
     status: str | None = None
+    sort: str | None = None  # "newest" (the default) or "closing": soonest needed-by or available-until first
+
+
+SORTS = {"newest", "closing"}
 
 
 def check_filters(raw: Mapping[str, str | None], lists: ReferenceLists, statuses: set[str]) -> Filters:
@@ -102,6 +106,7 @@ def check_filters(raw: Mapping[str, str | None], lists: ReferenceLists, statuses
         ("district", lists.district_codes),
         ("outcome", lists.outcome_codes),
         ("status", statuses | {"any"}),
+        ("sort", SORTS),
     ):
         value = raw.get(name) or None
         if value is not None and value not in allowed:
@@ -109,6 +114,13 @@ def check_filters(raw: Mapping[str, str | None], lists: ReferenceLists, statuses
         values[name] = value
     errors.raise_if_any()
     return Filters(**values)
+
+
+def listing_order(filters: Filters, created_at, closes_on, key) -> tuple:
+    """The ORDER BY of a list: newest first, or those closing soonest first (undated last)."""
+    if filters.sort == "closing":
+        return (closes_on.is_(None), closes_on.asc(), created_at.desc(), key.desc())
+    return (created_at.desc(), key.desc())
 
 
 def can_see_unverified(viewer: User | None, organisation: Organisation) -> bool:

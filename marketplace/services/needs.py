@@ -45,6 +45,7 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
+    listing_order,
     posting_organisation,
     unknown_fields,
     visibility_clause,
@@ -295,7 +296,8 @@ def list_needs(
         query = query.where(Need.district_code == filters.district)
     if filters.outcome:
         query = query.where(Need.outcomes.any(Outcome.code == filters.outcome))
-    return paginate(session, query.order_by(Need.created_at.desc(), Need.id.desc()), page, per_page)
+    order = listing_order(filters, Need.created_at, Need.needed_by, Need.id)
+    return paginate(session, query.order_by(*order), page, per_page)
 
 
 def list_own_needs(session: Session, actor: User | None, page: int = 1, per_page: int = 20) -> Page[Need]:

@@ -38,6 +38,7 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
+    listing_order,
     posting_organisation,
     unknown_fields,
     visibility_clause,
@@ -242,7 +243,8 @@ def list_offers(
         )
     if filters.outcome:
         query = query.where(Offer.outcomes.any(Outcome.code == filters.outcome))
-    return paginate(session, query.order_by(Offer.created_at.desc(), Offer.id.desc()), page, per_page)
+    order = listing_order(filters, Offer.created_at, Offer.available_until, Offer.id)
+    return paginate(session, query.order_by(*order), page, per_page)
 
 
 def list_own_offers(session: Session, actor: User | None, page: int = 1, per_page: int = 20) -> Page[Offer]:

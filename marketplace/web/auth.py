@@ -48,6 +48,7 @@ def start_session(user: accounts.User) -> None:
 
 PASSWORD_FINGERPRINT = "password_fingerprint"
 SESSION_VERSION = "session_version"
+SIGN_IN_FAILED = "Email address or password is not correct"
 REGISTERED_EMAIL = "registered_email"
 
 
@@ -56,7 +57,15 @@ def sign_in() -> object:
     """Sign in with email and password."""
     form = SignInForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(db_session(), form.email.data or "", form.password.data or "")
+        email, password = (form.email.data or "").strip(), form.password.data or ""
+        if not email or not password:
+            # The GOV.UK sign-in pattern: say what is missing, field by field.
+            if not email:
+                form.email.errors = ["Enter your email address"]
+            if not password:
+                form.password.errors = ["Enter your password"]
+            return render_template("auth/sign_in.html", form=form, errors=error_list(form))
+        user = accounts.authenticate(db_session(), email, password)
         if user is not None and user.email_confirmed_at is None:
             # Only someone who knows the password gets here, so saying so reveals nothing.
             account_links.send_confirmation(db_session(), link_settings(), user)
@@ -66,8 +75,8 @@ def sign_in() -> object:
             commit()
             start_session(user)
             return redirect(_safe_next(request.args.get("next")))
-        form.email.errors = ["Enter the email address and password of your account"]
-        form.password.errors = ["Enter the email address and password of your account"]
+        # Said once, and never which of the two was wrong: that would tell who has an account.
+        form.email.errors = [SIGN_IN_FAILED]
     return render_template("auth/sign_in.html", form=form, errors=error_list(form))
 
 

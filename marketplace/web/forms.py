@@ -36,6 +36,32 @@ from marketplace.services.errors import ValidationFailed
 from marketplace.services.reference import ReferenceLists
 
 
+def date_problem(day: str, month: str, year: str) -> str | None:
+    """What is wrong with a GOV.UK day/month/year date, worded to follow its label.
+
+    None when all three are blank (no date) or they make a real date: the service still
+    decides whether the date is allowed (not in the past, say).
+    """
+    parts = {"day": day.strip(), "month": month.strip(), "year": year.strip()}
+    if not any(parts.values()):
+        return None
+    missing = [name for name, value in parts.items() if not value]
+    if missing:
+        return "must include a " + " and ".join(missing)
+    try:
+        date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    except ValueError:
+        return "must be a real date"
+    if len(parts["year"]) != 4:
+        return "must include a year with 4 numbers, like 2027"
+    return None
+
+
+def date_label(label: str) -> str:
+    """A date field's name for its error message: 'Needed by (optional)' reads 'Needed by'."""
+    return label.removesuffix(" (optional)")
+
+
 class LenientDateField(DateField):
     """A day/month/year date that keeps what was typed when it is not a real date."""
 
@@ -45,6 +71,7 @@ class LenientDateField(DateField):
     def process_formdata(self, valuelist: list[str]) -> None:
         """Accept all three parts blank as no date; otherwise parse, remembering a failure."""
         self.not_a_date = False
+        self.problem = date_problem(*valuelist) if len(valuelist) == 3 else None
         if len(valuelist) != 3:
             # The widget shows day, month and year from raw_data: never leave it half-filled.
             self.raw_data = None
@@ -60,7 +87,7 @@ class LenientDateField(DateField):
 
     def iso_value(self) -> str | None:
         """The date for the service: ISO text, or the raw text so the service can say it is wrong."""
-        if getattr(self, "not_a_date", False):
+        if getattr(self, "not_a_date", False) or getattr(self, "problem", None):
             return "not a date"
         return self.data.isoformat() if self.data else None
 
@@ -229,7 +256,10 @@ def show_errors(form: FlaskForm, error: ValidationFailed) -> None:
     """Put a service's field messages on the form's fields."""
     for name, message in error.fields.items():
         field = getattr(form, name, None)
-        if field is not None:
+        if isinstance(field, LenientDateField) and getattr(field, "problem", None):
+            # The GOV.UK date pattern: name the missing part rather than the service's wording.
+            field.errors = [f"{date_label(str(field.label.text))} {field.problem}"]
+        elif field is not None:
             field.errors = [message]
         else:
             form.form_errors.append(message)

@@ -55,6 +55,34 @@ def format_date(value: date | datetime | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+# How an audit action reads on a page: "pledge.approve" is "Pledge approved".
+_DONE = {
+    "propose": "proposed",
+    "accept": "accepted",
+    "decline": "declined",
+    "approve": "approved",
+    "reject": "rejected",
+    "deliver": "delivered",
+    "confirm": "confirmed",
+    "cancel": "cancelled",
+    "create": "created",
+    "update": "changed",
+    "change": "changed",
+    "close": "closed",
+    "reset": "put back to the shipped wording",
+    "import": "imported",
+    "verify": "verified",
+    "withdraw": "withdrawn",
+}
+
+
+def audit_words(action: str) -> str:
+    """An audit action in words: ``pledge.approve`` → "Pledge approved"; unknown ones readably as they are."""
+    noun, _, verb = action.partition(".")
+    noun = noun.replace("_", " ").capitalize()
+    return f"{noun} {_DONE.get(verb, verb.replace('_', ' '))}".strip()
+
+
 def register_layout(app: Flask) -> None:
     """Add the layout's context and filters to every template."""
 
@@ -72,3 +100,4 @@ def register_layout(app: Flask) -> None:
     app.add_template_filter(formatting.number, "number")
     app.add_template_filter(formatting.amount, "amount")
     app.add_template_filter(formatting.count, "count")
+    app.add_template_filter(audit_words, "audit_words")

@@ -191,7 +191,13 @@ def _detail_page(pledge_id: int, message_form: MessageForm, status: int = 200) -
     actor = current_actor()
     pledge = pledges_service.get_pledge(session, actor, pledge_id)
     about = messages_service.Conversation(pledge, None)
-    progress = contracts_service.progress(session, [pledge.contract])[pledge.contract.id] if pledge.contract else None
+    # How a contract stands against its target is between the council and its supplier.
+    sees_progress = actor.is_officer or actor.organisation_id == pledge.supplier_id
+    progress = (
+        contracts_service.progress(session, [pledge.contract])[pledge.contract.id]
+        if pledge.contract and sees_progress
+        else None
+    )
     is_group_member = actor.organisation_id == pledge.need.organisation_id
     return render_template(
         "pledges/detail.html",

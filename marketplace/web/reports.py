@@ -24,6 +24,7 @@ from marketplace.services.reports import (
     last_confirmed_at,
     social_value_report,
 )
+from marketplace.web.forms import date_problem
 
 bp = Blueprint("reports", __name__)
 
@@ -106,7 +107,11 @@ def officer_reports() -> str:
     try:
         report = social_value_report(session, actor, group_by, date_from, date_to)
     except ValidationFailed as error:
-        field_errors = error.fields
+        field_errors = dict(error.fields)
+        for name, parts, label in (("from", from_parts, "The start date"), ("to", to_parts, "The end date")):
+            problem = date_problem(parts.get("day", ""), parts.get("month", ""), parts.get("year", ""))
+            if name in field_errors and problem:
+                field_errors[name] = f"{label} {problem}"
         errors = [
             {"text": message, "href": _ERROR_HREFS.get(name, "#group_by")} for name, message in error.fields.items()
         ]

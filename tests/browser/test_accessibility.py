@@ -167,6 +167,12 @@ def _reset_with_a_short_password(page: Page, demo: DemoIds) -> None:
     expect(page.locator(".govuk-error-summary")).to_be_visible()
 
 
+def _send_feedback(page: Page, _: DemoIds) -> None:
+    page.get_by_label("Satisfied", exact=True).check()
+    page.get_by_label("How could we improve this service?").fill("Show the closing date on the list")
+    page.get_by_role("button", name="Send feedback").click()
+
+
 def _redirected_to_sign_in(page: Page, _: DemoIds) -> None:
     expect(page).to_have_url(re.compile(r"/sign-in\?next="))
     expect(page.get_by_text("Sign in to continue.")).to_be_visible()
@@ -452,6 +458,18 @@ VISITS = [
         then=_see("heading", "There is a problem"),
     ),
     Visit("impact", None, "/impact", "Social value delivered"),
+    # The pages about the service, the feedback form and the officer's pages for them
+    Visit("accessibility-statement", None, "/accessibility-statement", "Accessibility statement"),
+    Visit("privacy", None, "/privacy", "Privacy notice"),
+    Visit("cookies", None, "/cookies", "Cookies"),
+    Visit("help", None, "/help", "Help and contact"),
+    Visit("api-documentation", None, "/api-documentation", re.compile(r"API$")),
+    Visit("feedback", None, "/feedback", re.compile(r"^Give feedback")),
+    Visit("feedback-errors", None, "/feedback", re.compile(r"^Give feedback"), then=_click("Send feedback")),
+    Visit("feedback-sent", "community", "/feedback", "Thank you for your feedback", then=_send_feedback),
+    Visit("officer-feedback", "officer", "/officer/feedback", "Feedback on the service"),
+    Visit("officer-pages", "officer", "/officer/pages", "Information pages"),
+    Visit("officer-page-edit", "officer", "/officer/pages/privacy", "Change the privacy notice"),
     # Error pages
     Visit("not-found", None, "/no-such-page", "Page not found", status=404),
     Visit("need-not-found", "community", "/needs/999999", "Page not found", status=404),
@@ -478,6 +496,7 @@ FORM_PAGES = [
         "offer-ask",
         "team",
         "account-community",
+        "feedback",
     }
 ]
 

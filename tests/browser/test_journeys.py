@@ -254,7 +254,7 @@ def test_a_need_is_pledged_approved_delivered_and_confirmed_by_three_people(
     supplier.get_by_role("link", name="Pledge to meet this need").click()
     expect(supplier.get_by_role("heading", name=f"Pledge to “{title}”", level=1)).to_be_visible()
     valuation = supplier.locator("#valuation")
-    expect(valuation).to_have_text("The value is worked out as quantity × the measure's £ proxy value.")
+    expect(valuation).to_have_text("The £ value is the amount × the council’s £ value of one unit of the measure.")
     supplier.get_by_label("How is it measured?").select_option(
         label="Employee volunteering time on a community project (hour)"
     )
@@ -319,7 +319,7 @@ def test_a_need_is_pledged_approved_delivered_and_confirmed_by_three_people(
     expect(officer.get_by_text("The pledge is approved and counts as a commitment.")).to_be_visible()
     status_is(officer, "Approved")
     expect(officer.locator(".govuk-summary-list")).to_contain_text(
-        re.compile(r"£338\.60 \(20 × £16\.93, proxy version \d+\)")
+        "£338.60 (20 hours at £16.93 each, the council’s value when it was approved)"
     )
     officer.goto("/officer/pledges")
     expect(officer.get_by_role("row").filter(has_text=title)).to_have_count(0)

@@ -35,6 +35,7 @@ from marketplace.services import (
     needs,
     offer_requests,
     offers,
+    site_pages,
     teams,
 )
 from marketplace.services.account_links import LinkSettings
@@ -107,6 +108,8 @@ def _fill(engine: Engine, today: date) -> None:
                 password_confirmation="Quiet lantern orchard 47", organisation_name=community.organisation.name,
             ),
         )  # fmt: skip
+        site_pages.send_feedback(session, "satisfied", "Quick to find a room", "/needs")
+        site_pages.save_page(session, officer, "help", "## Call us\n\nRing the social value team.")
         session.commit()
         # Real vectors from the real model, for a few needs only: encoding all 90 would take long.
         few = session.scalars(select(Need).order_by(Need.id).limit(3)).all()

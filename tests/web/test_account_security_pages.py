@@ -41,7 +41,7 @@ def test_reset_password_from_the_emailed_link_then_the_link_is_spent(browser, ma
     assert "Your password has been changed and you are signed in." in page.get_data(as_text=True)
     browser.sign_out()
 
-    assert "Enter the email address and password" in browser.sign_in(user).get_data(as_text=True)
+    assert "Email address or password is not correct" in browser.sign_in(user).get_data(as_text=True)
     assert "Your account" in browser.sign_in(user, password="a brand new password").get_data(as_text=True)
     again = browser.client.get(link)
     assert again.status_code == 400

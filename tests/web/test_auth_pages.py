@@ -17,8 +17,16 @@ def test_wrong_password_shows_an_error_summary_without_saying_which_part(browser
     user = make_user("community")
     page = browser.sign_in(user, password="not the password").get_data(as_text=True)
     assert "There is a problem" in page
-    assert "Enter the email address and password of your account" in page
+    # Said once (in the summary and once by the field), never which part was wrong.
+    assert page.count("Email address or password is not correct") == 2
     assert "<title>Error: " in page
+
+
+def test_empty_sign_in_says_what_is_missing_field_by_field(browser):
+    page = browser.submit("/sign-in", {"email": "", "password": ""}).get_data(as_text=True)
+    assert "Enter your email address" in page
+    assert "Enter your password" in page
+    assert "not correct" not in page
 
 
 def test_protected_page_redirects_to_sign_in_and_back(browser, make_user):

@@ -95,6 +95,15 @@ ROWS: list[Row] = [
     row("GET",  "/impact",                                        200,  200,   200,    200,     200,    200),
     row("GET",  "/impact.csv",                                    200,  200,   200,    200,     200,    200),
     row("GET",  "/impact.json",                                   200,  200,   200,    200,     200,    200),
+    # The pages about the service, linked from every footer, and the feedback form
+    row("GET",  "/accessibility-statement",                       200,  200,   200,    200,     200,    200),
+    row("GET",  "/privacy",                                       200,  200,   200,    200,     200,    200),
+    row("GET",  "/cookies",                                       200,  200,   200,    200,     200,    200),
+    row("GET",  "/help",                                          200,  200,   200,    200,     200,    200),
+    row("GET",  "/api-documentation",                             200,  200,   200,    200,     200,    200),
+    row("GET",  "/feedback",                                      200,  200,   200,    200,     200,    200),
+    row("POST", "/feedback",                                      200,  200,   200,    200,     200,    200,
+        body={"satisfaction": "satisfied", "comments": "Easy to find needs near me"}),
     # Signing in and registering (a signed-in person is sent to their account, not registered again)
     row("GET",  "/sign-in",                                       200,  200,   200,    200,     200,    200),
     row("POST", "/sign-in",                                       302,  302,   302,    302,     302,    302,
@@ -262,6 +271,12 @@ ROWS: list[Row] = [
     row("GET",  "/officer/import/{import}",                       L,    403,   403,    403,     403,    200),
     row("GET",  "/officer/import/needs-template.csv",             L,    403,   403,    403,     403,    200),
     row("GET",  "/officer/import/offers-template.csv",            L,    403,   403,    403,     403,    200),
+    row("GET",  "/officer/feedback",                              L,    403,   403,    403,     403,    200),
+    row("GET",  "/officer/pages",                                 L,    403,   403,    403,     403,    200),
+    row("GET",  "/officer/pages/privacy",                         L,    403,   403,    403,     403,    200),
+    row("POST", "/officer/pages/privacy",                         L,    403,   403,    403,     403,    302,
+        body={"body": "## Who holds your information\n\nThe council."}),
+    row("GET",  "/officer/pages/no-such-page",                    L,    403,   403,    403,     403,    404),
 ]
 # fmt: on
 

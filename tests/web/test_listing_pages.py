@@ -1,8 +1,17 @@
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from marketplace.models import Need
+
+NEED_FORM_FIELDS = {
+    "title": "Laptops for our homework club",
+    "description": "Ten children share two old laptops; we need six more that can run a browser.",
+    "category": "goods",
+    "district": "Oadby and Wigston",
+    "outcomes": ["wellbeing-and-opportunity"],
+}
 
 
 def test_public_browses_needs_and_offers(client, make_need, make_offer):
@@ -57,9 +66,27 @@ def test_need_form_errors_keep_what_was_typed_and_save_nothing(browser, make_use
     ).get_data(as_text=True)
     assert "There is a problem" in page
     assert "Title must be 5 characters or more" in page
-    assert "must be a real date" in page and 'href="#needed_by-day"' in page
+    assert "Needed by must be a real date" in page and 'href="#needed_by-day"' in page
+    assert "2027-03-31" not in page
     assert 'value="Tea"' in page
     assert session.scalar(select(func.count()).select_from(Need)) == before
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        (["27", "3", ""], "Needed by must include a year"),
+        (["", "", "2027"], "Needed by must include a day and month"),
+        (["27", "", "2027"], "Needed by must include a month"),
+        (["27", "3", "27"], "Needed by must include a year with 4 numbers, like 2027"),
+        (["x", "3", "2027"], "Needed by must be a real date"),
+    ],
+)
+def test_date_errors_follow_the_day_month_and_year_boxes(browser, make_user, parts, message):
+    browser.sign_in(make_user("community"))
+    page = browser.submit("/needs/new", {**NEED_FORM_FIELDS, "needed_by": parts}).get_data(as_text=True)
+    assert page.count(message) == 2, message  # in the summary and by the field
+    assert "like 2027-03-31" not in page
 
 
 def test_supplier_cannot_post_needs(browser, make_user):

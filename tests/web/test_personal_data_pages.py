@@ -29,7 +29,7 @@ def test_close_account_with_the_password_signs_out_for_good(browser, make_user):
     page = browser.submit("/account/close", {"password": PASSWORD}).get_data(as_text=True)
     assert "Your account is closed and your personal details have been erased." in page
     assert browser.client.get("/account").status_code == 302
-    assert "Enter the email address and password" in browser.sign_in(user).get_data(as_text=True)
+    assert "Email address or password is not correct" in browser.sign_in(user).get_data(as_text=True)
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):

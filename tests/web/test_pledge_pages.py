@@ -106,7 +106,7 @@ def test_officer_pages_for_contracts_measures_audit_and_assisted_needs(browser, 
         "outcomes": ["great-communities"], "active": "yes"}).get_data(as_text=True)  # fmt: skip
     assert "£17.50" in page
     audit = browser.client.get("/officer/audit?entity_type=measure").get_data(as_text=True)
-    assert "measure.update" in audit and "16.93 → 17.50" in audit
+    assert "Measure changed" in audit and "16.93 → 17.50" in audit
     page = browser.submit("/officer/needs/new", {
         "organisation_id": str(group.organisation_id), "title": "Help with our accounts",
         "description": "Our treasurer has left and we need help preparing this year's accounts.",

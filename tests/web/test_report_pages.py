@@ -80,7 +80,8 @@ def test_grouping_and_date_filters(browser, client, pledged):
     ("query", "message", "href"),
     [
         ({"from-day": "31", "from-month": "2", "from-year": "2026"}, "The start date must be a real date", "#from-day"),
-        ({"to-day": "x", "to-month": "", "to-year": ""}, "The end date must be a real date", "#to-day"),
+        ({"to-day": "x", "to-month": "", "to-year": ""}, "The end date must include a month and year", "#to-day"),
+        ({"from-day": "1", "from-month": "4", "from-year": ""}, "The start date must include a year", "#from-day"),
         ({"group_by": "colour"}, "Group by one of", "#group_by"),
         (
             {

@@ -1,7 +1,7 @@
 """delivery you can prove: due dates, committed amounts, evidence review and evidence files
 
 Revision ID: 0005_delivery
-Revises: 0003
+Revises: 0004_hardening
 Create Date: 2026-12-05 01:40:00
 
 Pledges approved before this change keep their approved quantity and value as what was
@@ -14,7 +14,7 @@ import marketplace.db
 
 
 revision = "0005_delivery"
-down_revision = "0003"
+down_revision = "0004_hardening"
 branch_labels = None
 depends_on = None
 

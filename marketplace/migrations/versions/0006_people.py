@@ -1,7 +1,7 @@
 """people: requests for offers, messages, invitations, requests to join, e-mail preferences
 
 Revision ID: 0006_people
-Revises: 0003
+Revises: 0005_delivery
 Create Date: 2026-12-05 01:45:00
 
 Everyone existing keeps getting an e-mail for each event, as before.
@@ -13,7 +13,7 @@ import marketplace.db
 
 
 revision = "0006_people"
-down_revision = "0003"
+down_revision = "0005_delivery"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """one row per search index replica, so the change log is kept until every server applied it
 
 Revision ID: 0007_index_replicas
-Revises: 0003
+Revises: 0006_people
 Create Date: 2026-12-05 02:00:00
 
 Each app server keeps its own search index folder, fed from ``listing_change``. Until now any
@@ -16,7 +16,7 @@ from alembic import op
 import marketplace.db
 
 revision = "0007_index_replicas"
-down_revision = "0003"
+down_revision = "0006_people"
 branch_labels = None
 depends_on = None
 

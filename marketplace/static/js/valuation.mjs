@@ -15,7 +15,7 @@ function update() {
   const chosen = proxies.get(measure?.value);
   const amount = Number.parseFloat((quantity?.value || "").replaceAll(",", ""));
   if (!chosen || !Number.isFinite(amount) || amount <= 0) {
-    output.textContent = "The value is worked out as quantity × the measure's £ proxy value.";
+    output.textContent = "The £ value is the amount × the council’s £ value of one unit of the measure.";
   } else if (chosen.proxy === "") {
     output.textContent = `${amount} ${chosen.unit}: this measure is counted in units only, not in pounds.`;
   } else {
