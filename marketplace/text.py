@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 from marketplace.services.errors import ValidationFailed
-
-
-def contains_nul(value: object) -> bool:
-    """True when a string, or any string inside a JSON-like value, holds a NUL character.
-
-    No one types them, PostgreSQL cannot store them, and one reaching a query would turn
-    bad input into a server error.
-    """
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(v) for v in value)
-    return False
+from marketplace.validation import Code, has_bad_text
 
 
 def refuse_nul(*values: object) -> None:
-    """Raise a clear validation error when any value holds a NUL character.
+    """Raise a clear validation error when any value holds a NUL character (or a lone surrogate).
+
+    No one types them, PostgreSQL cannot store them, and one reaching a query would turn
+    bad input into a server error. ``marketplace.validation.has_bad_text`` is the rule.
 
     Raises:
         ValidationFailed: naming the problem.
     """
-    if any(contains_nul(value) for value in values):
+    if any(has_bad_text(value) for value in values):
         raise ValidationFailed(
-            {"input": "Text must not contain NUL characters"}, "Text must not contain NUL characters."
+            {"input": "Text must not contain NUL characters"},
+            "Text must not contain NUL characters.",
+            codes={"input": Code.BAD_CHARACTERS},
         )

@@ -99,14 +99,14 @@ def bad_characters(text: str) -> bool:
     return False
 
 
-def first_bad_text(value: object) -> bool:
+def has_bad_text(value: object) -> bool:
     """True when a string, or any string inside a JSON-like value, has ``bad_characters``."""
     if isinstance(value, str):
         return bad_characters(value)
     if isinstance(value, dict):
-        return any(first_bad_text(k) or first_bad_text(v) for k, v in value.items())
+        return any(has_bad_text(k) or has_bad_text(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(first_bad_text(v) for v in value)
+        return any(has_bad_text(v) for v in value)
     return False
 
 

@@ -19,7 +19,7 @@ from marketplace.services.errors import DomainError, ValidationFailed
 from marketplace.services.listings import Filters, check_filters
 from marketplace.services.paging import check_paging
 from marketplace.services.reference import ReferenceLists
-from marketplace.validation import Code, FieldErrors, first_bad_text
+from marketplace.validation import Code, FieldErrors, has_bad_text
 
 
 class MalformedRequest(DomainError):
@@ -50,9 +50,9 @@ def json_body(*, allow_empty: bool = False) -> dict[str, object]:
         raise MalformedRequest("The request body must be a JSON object (valid JSON, UTF-8).")
     errors = FieldErrors()
     for name, value in data.items():
-        if first_bad_text(name):
+        if has_bad_text(name):
             errors.add("input", Code.BAD_CHARACTERS, "Field names must not contain control characters")
-        elif first_bad_text(value):
+        elif has_bad_text(value):
             errors.add(name, Code.BAD_CHARACTERS, f"{name} must not contain NUL characters or lone surrogates")
     errors.raise_if_any()
     _check_types(data, _request_schema(request.method.lower(), request.url_rule.rule if request.url_rule else ""))

@@ -1,10 +1,12 @@
 """Bad input always gets a clear answer: never a 500, and nothing changes."""
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
 from marketplace.models import Need
-from tests.conftest import need_fields
+from tests.conftest import need_fields, offer_fields
 
 
 @pytest.mark.parametrize(
@@ -43,3 +45,25 @@ def test_every_field_survives_any_json_type(client, make_user, bearer, value):
     for field in ("title", "description", "category", "district", "outcomes", "quantity", "needed_by"):
         response = client.post("/api/v1/needs", json=need_fields(**{field: value}), headers=headers)
         assert response.status_code in (201, 422), (field, value, response.get_json())
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "url", "body", "field"),
+    [
+        ("community", "post", "/api/v1/needs", need_fields(title="Tables \ud800 please"), "title"),
+        ("supplier", "post", "/api/v1/offers", offer_fields(description="A room \udfff" * 5), "description"),
+        ("community", "patch", "/api/v1/me", {"name": "Sam \ud800"}, "name"),
+        ("officer", "post", "/api/v1/measures", {"code": "x-hours", "name": "Hours \ud800", "unit": "hour"}, "name"),
+        ("officer", "post", "/api/v1/contracts", {"reference": "C-1", "title": "Roads \udc00"}, "title"),
+        ("supplier", "post", "/api/v1/pledges", {"need_id": 1, "quantity": 5, "message": "\ud800"}, "message"),
+    ],
+)
+def test_a_lone_surrogate_is_422_naming_the_field_on_every_endpoint_that_writes_text(
+    client, make_user, officer, bearer, role, method, url, body, field
+):
+    """Issue 12, finding 3: the driver cannot encode it, so it must never reach the database."""
+    user = officer if role == "officer" else make_user(role)
+    text = json.dumps(body)  # json.dumps writes a lone surrogate as the escape \\ud800, as a client would
+    response = getattr(client, method)(url, data=text, headers={**bearer(user), "Content-Type": "application/json"})
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert field in response.get_json()["error"]["fields"]
