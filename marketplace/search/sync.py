@@ -71,6 +71,9 @@ def drain_once(session_factory: sessionmaker, index: SearchIndex, limit: int = D
             session.rollback()
             raise NeedsRebuild("the change log this replica needed was pruned")
         applied = _position(index, replica)  # another process of this server may have moved on
+        if applied >= top:
+            session.rollback()
+            return 0
         rows = session.execute(
             select(ListingChange.id, ListingChange.kind, ListingChange.item_id)
             .where(ListingChange.id > applied, ListingChange.id <= top)
