@@ -8,17 +8,13 @@ nothing may be wider than the window, and nothing may scroll sideways inside its
 
 from __future__ import annotations
 
-import http.cookiejar
 import re
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page
 
-from marketplace.demo import DEMO_PASSWORD
-from tests.browser.support import EMAIL_BY_ROLE, DemoIds, LiveServer, PledgeIds
+from tests.browser.support import DemoIds, PledgeIds
 from tests.browser.test_accessibility import VISITS, Visit, _open
 
 pytestmark = pytest.mark.browser
@@ -77,23 +73,6 @@ WIDER_THAN_WINDOW = """() => {
     }
     return problems;
 }"""
-
-
-@pytest.fixture(scope="module")
-def warm_server(live_server: LiveServer, demo: DemoIds) -> None:
-    """Open a need page signed in once, with time to spare, before the timed visits.
-
-    The first suggestions load the matching model; on a busy machine that takes longer than
-    a page visit may, and every request waits behind it. This test is about widths, not speed.
-    """
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    form = opener.open(f"{live_server.url}/sign-in", timeout=300).read().decode()
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', form)
-    assert token, "no CSRF token on the sign-in page"
-    fields = {"csrf_token": token.group(1), "email": EMAIL_BY_ROLE["community"], "password": DEMO_PASSWORD}
-    opener.open(f"{live_server.url}/sign-in", urllib.parse.urlencode(fields).encode(), timeout=300).read()
-    opener.open(f"{live_server.url}/needs/{demo.public_need}", timeout=300).read()
 
 
 @pytest.fixture
