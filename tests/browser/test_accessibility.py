@@ -523,6 +523,7 @@ def axe() -> Axe:
 
 @pytest.fixture
 def open_visit(
+    warm_server: None,
     page_as: Callable[[str | None], Page],
     kept_page_as: Callable[[str | None], Page],
     demo: DemoIds,

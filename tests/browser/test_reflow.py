@@ -8,6 +8,7 @@ nothing may be wider than the window, and nothing may scroll sideways inside its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -40,7 +41,7 @@ EVERY_ROLE = [
     ("/sign-in", "Sign in"),
 ]
 CROSS_ROLE = [
-    Visit(f"{role or 'visitor'}:{path}", role, path, heading or __import__("re").compile("."))
+    Visit(f"{role or 'visitor'}:{path}", role, path, heading or re.compile("."))
     for path, heading in EVERY_ROLE
     for role in ROLES
 ]
@@ -76,6 +77,7 @@ WIDER_THAN_WINDOW = """() => {
 
 @pytest.fixture
 def open_phone(
+    warm_server: None,
     page_as: Callable[[str | None], Page],
     kept_page_as: Callable[[str | None], Page],
     demo: DemoIds,
