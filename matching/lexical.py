@@ -57,7 +57,8 @@ class LexicalIndex:
 
     def count(self, rows: sp.csr_matrix, sign: int) -> None:
         """Add (+1) or remove (-1) documents' rows from the frequencies."""
-        self.df += sign * np.bincount(rows.indices, minlength=self.n_features)
+        # np.add.at counts a feature once per row it is in, without a dense pass per upsert.
+        np.add.at(self.df, rows.indices, sign)
         self.ndocs += sign * rows.shape[0]
         self.changes += rows.shape[0]
 

@@ -127,6 +127,14 @@ def _create_token(page: Page, _: DemoIds) -> None:
     expect(page.get_by_role("heading", name="Your new token")).to_be_visible()
 
 
+def _opened_weaker_matches(page: Page, _: DemoIds) -> None:
+    # Weaker suggestions sit behind "Show weaker matches": open it so they are checked too.
+    summary = page.get_by_text(re.compile(r"^Show weaker matches \(\d+\)$"))
+    expect(summary).to_have_count(1)
+    summary.click()
+    expect(page.locator("details.govuk-details[open] .app-card").first).to_be_visible()
+
+
 def _wrong_password(page: Page, _: DemoIds) -> None:
     page.get_by_label("Email address").fill("community@example.org")
     page.get_by_label("Password", exact=True).fill("not the password")
@@ -212,6 +220,16 @@ VISITS = [
     Visit("search-results", None, "/search?q=room", "Search needs and offers"),
     Visit("search-results-filtered", "supplier", "/search?q=room&kind=need", "Search needs and offers"),
     Visit("supplier-suggested-needs", "supplier", "/supplier/suggested-needs", re.compile(".")),
+    Visit(
+        "supplier-suggested-needs-weaker",
+        "supplier",
+        "/supplier/suggested-needs",
+        re.compile("."),
+        then=_opened_weaker_matches,
+    ),
+    Visit(
+        "need-detail-weaker-matches", "community", "/needs/{d.own_need}", re.compile("."), then=_opened_weaker_matches
+    ),
     # Signing in and registering
     Visit("sign-in", None, "/sign-in", "Sign in"),
     Visit("sign-in-errors", None, "/sign-in", "Sign in", then=_click("Sign in")),

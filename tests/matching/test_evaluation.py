@@ -3,14 +3,18 @@ import json
 import pytest
 
 from matching.evaluation import (
+    FAIRNESS,
     METRICS,
     DatasetError,
+    format_fairness,
     format_table,
+    gini,
     load_dataset,
     ndcg,
     recall,
     reciprocal_rank,
     run_evaluation,
+    run_fairness,
     score_system,
 )
 
@@ -165,3 +169,22 @@ def test_unreadable_files_give_clear_errors(tmp_path):
         load_dataset(bad)
     with pytest.raises(ValueError, match="positive"):
         run_evaluation(TINY, k=0)
+
+
+def test_gini_is_zero_when_all_are_seen_alike_and_high_when_one_takes_all():
+    assert gini([3, 3, 3, 3]) == 0.0
+    assert gini([0, 0, 0, 12]) == pytest.approx(0.75)
+    assert gini([]) == 0.0 and gini([0, 0]) == 0.0
+
+
+def test_fair_exposure_is_reported_with_and_without_the_fairness_term(encoder, tmp_path):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(TINY))
+    results = run_fairness(path, k=10, encoder=encoder)
+    assert list(results) == ["with fairness", "without"]
+    for row in results.values():
+        assert list(row) == list(FAIRNESS)
+        assert all(0.0 <= v <= 1.0 for v in row.values())
+        assert row["share_exposed"] > 0  # some need is in some supplier's top 10
+    table = format_fairness(results)
+    assert "needs in a top 10" in table and "gini of exposure" in table and "without" in table

@@ -82,7 +82,7 @@ def test_a_fitting_new_need_is_sent_in_one_email(session, matcher, supplier, gro
     assert "Melton Lunch Club · Melton" in digest.body
     assert f"{BASE_URL}/needs/{need.id}" in digest.body
     assert "- fits your offer “Accessible minibus and driver one day a week”" in digest.body
-    assert "- covers Melton" in digest.body
+    assert "- the offer covers Melton, where the need is" in digest.body
     assert f"{BASE_URL}/account" in digest.body  # how to switch it off
     assert (report.emails, report.needs_listed) == (1, 1)
     session.refresh(supplier)
