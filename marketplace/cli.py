@@ -367,6 +367,35 @@ def send_digests(ctx: Context, base_url: str) -> None:
     _send_mail(ctx)
 
 
+@main.command("send-summaries")
+@click.option(
+    "--base-url",
+    envvar="MARKETPLACE_BASE_URL",
+    default="http://localhost:5000",
+    show_default=True,
+    help="The site's address, for the links in the e-mails (or set MARKETPLACE_BASE_URL).",
+)
+@pass_context
+def send_summaries(ctx: Context, base_url: str) -> None:
+    """E-mail the people who chose a daily summary one e-mail gathering what happened since the last.
+
+    Run once a day from a scheduler. People who chose an e-mail for each event get theirs at
+    once, and those who chose essential e-mails only get none of these. The e-mails are then
+    sent as `send-notifications` does.
+    """
+    from marketplace.services.notifications import SITE_URL, send_daily_summaries
+
+    if not base_url.startswith(("http://", "https://")):
+        click.echo("Error: --base-url must start with http:// or https://", err=True)
+        sys.exit(1)
+    with ctx.session() as session:
+        session.info[SITE_URL] = base_url
+        count = send_daily_summaries(session)
+        session.commit()
+    click.echo(f"{count} daily summaries queued.")
+    _send_mail(ctx)
+
+
 @main.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @pass_context
