@@ -218,6 +218,8 @@ ROWS: list[Row] = [
     row("POST", "/officer/organisations/{org_pending}/reject",    L,    403,   403,    403,     403,    302,
         body={"reason": "No charity record found"}),
     row("GET",  "/officer/pledges",                               L,    403,   403,    403,     403,    200),
+    row("GET",  "/officer/pledges/all",                           L,    403,   403,    403,     403,    200,
+        query="?status=stuck"),
     row("GET",  "/officer/audit",                                 L,    403,   403,    403,     403,    200),
     row("GET",  "/officer/needs/new",                             L,    403,   403,    403,     403,    200),
     row("POST", "/officer/needs/new",                             L,    403,   403,    403,     403,    302,

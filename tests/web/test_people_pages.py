@@ -205,3 +205,27 @@ def test_the_audit_log_reads_as_sentences_with_the_raw_change_behind_details(
     )
     assert f'<a class="govuk-link" href="/pledges/{made.id}">{sentence}</a>' in page
     assert 'govuk-details__summary-text">Details' in page and "pledge.propose pledge" in page
+
+
+def test_officers_list_pledges_by_status_and_find_the_stuck_ones(app, session, make_user, make_need, officer):
+    from datetime import timedelta
+
+    from marketplace.db import utcnow
+    from marketplace.services import pledges
+
+    supplier = make_user("supplier", organisation="Slow Builders Ltd")
+    need = make_need(title="Ramp for the community centre")
+    fresh = pledges.propose_pledge(session, supplier, {"need_id": need.id, "measure": "goods-donated", "quantity": 1})
+    old = pledges.propose_pledge(session, supplier, {"need_id": need.id, "measure": "goods-donated", "quantity": 2})
+    session.flush()
+    old.updated_at = utcnow() - timedelta(days=20)
+    session.commit()
+    browser = browser_for(app)
+    browser.sign_in(officer)
+    stuck = browser.client.get("/officer/pledges/all?status=stuck").get_data(as_text=True)
+    assert f"pledge {old.id}<" in stuck and f"pledge {fresh.id}<" not in stuck
+    proposed = browser.client.get(f"/officer/pledges/all?status=proposed&supplier_id={supplier.organisation_id}")
+    assert "2 pledges" in proposed.get_data(as_text=True)
+    assert "stuck_pledge" in tasks_on_home(browser)
+    wrong = browser.client.get("/officer/pledges/all?status=nothing").get_data(as_text=True)
+    assert "There is a problem" in wrong and "Unknown status: nothing" in wrong
