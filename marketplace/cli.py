@@ -336,13 +336,15 @@ def send_notifications(ctx: Context) -> None:
 )
 @pass_context
 def send_digests(ctx: Context, base_url: str) -> None:
-    """E-mail each supplier the new needs that fit their open offers well, in one daily digest.
+    """E-mail each supplier the new needs that fit their open offers well, in one daily digest,
+    and each group member who asked for it the new offers that fit their open needs (daily or weekly).
 
     Run once a day from a scheduler. Suppliers who switched the digest off, and those with
     nothing new that fits, get no e-mail. The e-mails are then sent as `send-notifications` does.
     """
     from marketplace.db import utcnow
     from marketplace.services.digest import send_digests as queue_digests
+    from marketplace.services.digest import send_offer_alerts
     from marketplace.services.errors import ServiceUnavailable
     from marketplace.suggestions.engine import SuggestionEngine
 
@@ -364,6 +366,14 @@ def send_digests(ctx: Context, base_url: str) -> None:
         click.echo(f"Error: {error.message}", err=True)
         sys.exit(1)
     click.echo(f"{report.emails} digests queued for {report.suppliers} suppliers ({report.needs_listed} needs listed).")
+    try:
+        with ctx.session() as session:
+            alerts = send_offer_alerts(session, engine, base_url=base_url, now=utcnow(), today=council_today())
+            session.commit()
+    except ServiceUnavailable as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    click.echo(f"{alerts} alerts of fitting offers queued for groups.")
     _send_mail(ctx)
 
 
