@@ -326,6 +326,12 @@ def send_notifications(ctx: Context) -> None:
     _send_mail(ctx)
 
 
+def _check_base_url(base_url: str) -> None:
+    if not base_url.startswith(("http://", "https://")):
+        click.echo("Error: --base-url must start with http:// or https://", err=True)
+        sys.exit(1)
+
+
 @main.command("send-digests")
 @click.option(
     "--base-url",
@@ -348,9 +354,7 @@ def send_digests(ctx: Context, base_url: str) -> None:
     from marketplace.services.errors import ServiceUnavailable
     from marketplace.suggestions.engine import SuggestionEngine
 
-    if not base_url.startswith(("http://", "https://")):
-        click.echo("Error: --base-url must start with http:// or https://", err=True)
-        sys.exit(1)
+    _check_base_url(base_url)
     engine = SuggestionEngine(make_session_factory(ctx.engine), ctx.config.embedding_model)
     try:
         with ctx.session() as session:
@@ -395,9 +399,7 @@ def send_summaries(ctx: Context, base_url: str) -> None:
     """
     from marketplace.services.notifications import SITE_URL, send_daily_summaries
 
-    if not base_url.startswith(("http://", "https://")):
-        click.echo("Error: --base-url must start with http:// or https://", err=True)
-        sys.exit(1)
+    _check_base_url(base_url)
     with ctx.session() as session:
         session.info[SITE_URL] = base_url
         count = send_daily_summaries(session)
