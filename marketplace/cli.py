@@ -403,6 +403,12 @@ def send_notifications(ctx: Context) -> None:
     _send_mail(ctx)
 
 
+def _check_base_url(base_url: str) -> None:
+    if not base_url.startswith(("http://", "https://")):
+        click.echo("Error: --base-url must start with http:// or https://", err=True)
+        sys.exit(1)
+
+
 @main.command("send-digests")
 @click.option(
     "--base-url",
@@ -413,19 +419,19 @@ def send_notifications(ctx: Context) -> None:
 )
 @pass_context
 def send_digests(ctx: Context, base_url: str) -> None:
-    """E-mail each supplier the new needs that fit their open offers well, in one daily digest.
+    """E-mail each supplier the new needs that fit their open offers well, in one daily digest,
+    and each group member who asked for it the new offers that fit their open needs (daily or weekly).
 
     Run once a day from a scheduler. Suppliers who switched the digest off, and those with
     nothing new that fits, get no e-mail. The e-mails are then sent as `send-notifications` does.
     """
     from marketplace.db import utcnow
     from marketplace.services.digest import send_digests as queue_digests
+    from marketplace.services.digest import send_offer_alerts
     from marketplace.services.errors import ServiceUnavailable
     from marketplace.suggestions.engine import SuggestionEngine
 
-    if not base_url.startswith(("http://", "https://")):
-        click.echo("Error: --base-url must start with http:// or https://", err=True)
-        sys.exit(1)
+    _check_base_url(base_url)
     engine = SuggestionEngine(make_session_factory(ctx.engine), ctx.config.embedding_model)
     try:
         with ctx.session() as session:
@@ -441,6 +447,41 @@ def send_digests(ctx: Context, base_url: str) -> None:
         click.echo(f"Error: {error.message}", err=True)
         sys.exit(1)
     click.echo(f"{report.emails} digests queued for {report.suppliers} suppliers ({report.needs_listed} needs listed).")
+    try:
+        with ctx.session() as session:
+            alerts = send_offer_alerts(session, engine, base_url=base_url, now=utcnow(), today=council_today())
+            session.commit()
+    except ServiceUnavailable as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    click.echo(f"{alerts} alerts of fitting offers queued for groups.")
+    _send_mail(ctx)
+
+
+@main.command("send-summaries")
+@click.option(
+    "--base-url",
+    envvar="MARKETPLACE_BASE_URL",
+    default="http://localhost:5000",
+    show_default=True,
+    help="The site's address, for the links in the e-mails (or set MARKETPLACE_BASE_URL).",
+)
+@pass_context
+def send_summaries(ctx: Context, base_url: str) -> None:
+    """E-mail the people who chose a daily summary one e-mail gathering what happened since the last.
+
+    Run once a day from a scheduler. People who chose an e-mail for each event get theirs at
+    once, and those who chose essential e-mails only get none of these. The e-mails are then
+    sent as `send-notifications` does.
+    """
+    from marketplace.services.notifications import SITE_URL, send_daily_summaries
+
+    _check_base_url(base_url)
+    with ctx.session() as session:
+        session.info[SITE_URL] = base_url
+        count = send_daily_summaries(session)
+        session.commit()
+    click.echo(f"{count} daily summaries queued.")
     _send_mail(ctx)
 
 

@@ -44,6 +44,9 @@ class User(Base):
     # Which e-mails about their work the person gets: "each" event, a "daily" summary, or
     # "essential" only (links to confirm, reset, invitations are always sent).
     email_preference: Mapped[str] = mapped_column(String(20), default="each", server_default="each")
+    # Groups: an e-mail of new offers that fit their open needs, "off", "daily" or "weekly".
+    offer_alerts: Mapped[str] = mapped_column(String(10), default="off", server_default="off")
+    last_offer_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Registering through the site needs the link e-mailed to the address; accounts made by
     # the command line, by an officer or before confirmation existed are confirmed already.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

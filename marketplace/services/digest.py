@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 import matching
 from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Role, User
 from marketplace.services.accounts import require_role
-from marketplace.services.errors import Forbidden
+from marketplace.services.errors import Forbidden, ValidationFailed
 from marketplace.services.listings import visibility_clause
 from marketplace.services.notifications import queue_email
 from marketplace.suggestions.engine import SuggestionEngine
@@ -213,3 +213,106 @@ def send_digests(
         extra={"suppliers": report.suppliers, "emails": report.emails, "needs_listed": report.needs_listed},
     )
     return report
+
+
+# --- groups' alerts: new offers that fit their open needs, daily or weekly -----------------------
+
+ALERT_FREQUENCIES = {"off": None, "daily": timedelta(days=1), "weekly": timedelta(days=7)}
+
+
+def set_offer_alerts(session: Session, actor: User | None, frequency: str) -> User:
+    """A group member chooses an e-mail of new offers fitting the group's open needs: off, daily or weekly.
+
+    Raises:
+        NotSignedIn; Forbidden: not a community group member; ValidationFailed: another value.
+    """
+    user = require_role(actor, Role.SUPPLIER, Role.COMMUNITY, Role.OFFICER)
+    if user.role is not Role.COMMUNITY:
+        raise Forbidden("Only community groups get alerts of offers that fit their needs")
+    if frequency not in ALERT_FREQUENCIES:
+        raise ValidationFailed({"offer_alerts": "Select how often you want the e-mail of fitting offers"})
+    user.offer_alerts = frequency
+    session.flush()
+    log.info("offer alerts changed", extra={"user_id": user.id, "offer_alerts": frequency})
+    return user
+
+
+def _fitting_offers(engine: SuggestionEngine, today: date) -> dict[int, dict[int, tuple[Need, matching.Suggestion]]]:
+    """For each group with alert readers: offer id → (the need it fits best, the suggestion)."""
+    with engine.session_factory() as reader:
+        rows = reader.execute(
+            select(Need.organisation_id, Need.id)
+            .join(User, User.organisation_id == Need.organisation_id)
+            .where(Need.status == NeedStatus.OPEN, User.role == Role.COMMUNITY, User.active, User.offer_alerts != "off")
+            .distinct()
+        ).all()
+        reader.rollback()
+    fits: dict[int, dict[int, tuple[int, matching.Suggestion]]] = {}
+    for organisation_id, need_id in sorted(rows):
+        answer = engine.run(lambda m, need_id=need_id: m.suggest_offers(str(need_id), CANDIDATES, today))
+        best = fits.setdefault(organisation_id, {})
+        for suggestion in answer.items:
+            offer_id = int(suggestion.id)
+            if suggestion.good and (offer_id not in best or suggestion.score > best[offer_id][1].score):
+                best[offer_id] = (need_id, suggestion)
+    return fits  # type: ignore[return-value]
+
+
+def send_offer_alerts(session: Session, engine: SuggestionEngine, *, base_url: str, now: datetime, today: date) -> int:
+    """Queue each group member who asked for it one e-mail of new public offers fitting the group's
+    open needs (daily or weekly, when their period is over); flushes, never commits. Returns e-mails queued.
+    """
+    fits = _fitting_offers(engine, today)
+    base = base_url.rstrip("/")
+    queued = 0
+    members = session.scalars(
+        select(User)
+        .where(User.role == Role.COMMUNITY, User.active, User.offer_alerts != "off")
+        .order_by(User.id)
+        .execution_options(populate_existing=True)
+    )
+    for user in members:
+        period = ALERT_FREQUENCIES.get(user.offer_alerts)
+        if period is None or (user.last_offer_alert_at is not None and now - user.last_offer_alert_at < period):
+            continue
+        since = max(user.last_offer_alert_at or now - period, now - MAX_WINDOW)
+        user.last_offer_alert_at = now
+        found = fits.get(user.organisation_id, {})
+        if not found:
+            continue
+        offers = session.scalars(
+            select(Offer)
+            .options(selectinload(Offer.organisation))
+            .where(
+                Offer.id.in_(found),
+                Offer.status == OfferStatus.OPEN,
+                Offer.created_at > since,
+                Offer.created_at <= now,
+                visibility_clause(Offer, None, OfferStatus.WITHDRAWN.value),
+            )
+            .order_by(Offer.id)
+        ).all()
+        if not offers:
+            continue
+        lines = [f"Hello {user.name or user.email},", "", "New offers fit your group's open needs:"]
+        for number, offer in enumerate(offers[:MAX_LISTED], start=1):
+            need_id, suggestion = found[offer.id]
+            need = session.get(Need, need_id)
+            lines += [
+                "",
+                f"{number}. {offer.title} ({offer.organisation.name})",
+                f"   Fits your need “{need.title if need else ''}”",
+                f"   Ask for it: {base}/offers/{offer.id}/ask?need_id={need_id}",
+            ]
+            lines += [f"   - {reason}" for reason in suggestion.reasons]
+        lines += ["", f"To change how often you get this e-mail, or stop it: {base}/account#alerts"]
+        subject = (
+            f"A new offer fits your needs: “{offers[0].title}”"
+            if len(offers) == 1
+            else f"{len(offers)} new offers fit your needs"
+        )
+        queue_email(session, [user.email], subject, "\n".join(lines))
+        queued += 1
+    session.flush()
+    log.info("offer alerts queued", extra={"emails": queued})
+    return queued

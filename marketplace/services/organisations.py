@@ -13,7 +13,6 @@ from marketplace.db import utcnow
 from marketplace.models import JoinRequest, Need, Offer, Organisation, OrganisationKind, Role, User, Verification
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import InvalidTransition, NotFound, ValidationFailed
-from marketplace.services.notifications import members_of, queue_email, site_link
 from marketplace.services.paging import Page, paginate
 
 log = logging.getLogger(__name__)
@@ -81,19 +80,6 @@ def verify_organisation(session: Session, actor: User | None, organisation_id: i
     organisation.verification_note = None
     organisation.verified_at = utcnow()
     session.flush()
-    queue_email(
-        session,
-        members_of(session, organisation.id),
-        f"The council has verified {organisation.name}",
-        f"The council has checked and verified {organisation.name} on the Social Value Marketplace.\n\n"
-        "What happens next: everything your organisation posts is now public, so "
-        + (
-            "suppliers can find your needs and pledge to them."
-            if organisation.kind.value == "community"
-            else "groups can find your offers and ask for them."
-        )
-        + f" Go to your account:\n{site_link(session, '/account')}",
-    )
     log.info("organisation verified", extra={"organisation_id": organisation.id, "officer_id": officer.id})
     return organisation
 
@@ -116,16 +102,6 @@ def reject_organisation(session: Session, actor: User | None, organisation_id: i
     organisation.verification_note = reason or None
     organisation.verified_at = None
     session.flush()
-    queue_email(
-        session,
-        members_of(session, organisation.id),
-        f"The council could not verify {organisation.name}",
-        f"The council could not verify {organisation.name} on the Social Value Marketplace."
-        + (f"\n\nThe reason: {reason}" if reason else "")
-        + "\n\nWhat happens next: until it is verified, only your organisation and council officers see what "
-        f"you post. Contact the council's social value team if you think this is a mistake. Your account:\n"
-        f"{site_link(session, '/account')}",
-    )
     log.info("organisation rejected", extra={"organisation_id": organisation.id, "officer_id": officer.id})
     return organisation
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -752,6 +752,8 @@ class PledgeFilters:
     supplier_id: int | None = None
     offer_id: int | None = None
     contract_id: int | None = None
+    # Stuck: proposed or approved, and unchanged since this moment.
+    unchanged_before: datetime | None = None
 
 
 def list_pledges(
@@ -786,6 +788,11 @@ def list_pledges(
     ):
         if value is not None:
             query = query.where(column == value)
+    if filters.unchanged_before is not None:
+        query = query.where(
+            Pledge.status.in_((PledgeStatus.PROPOSED, PledgeStatus.APPROVED)),
+            Pledge.updated_at < filters.unchanged_before,
+        )
     order = (Pledge.updated_at, Pledge.id) if oldest_first else (Pledge.created_at.desc(), Pledge.id.desc())
     return paginate(session, query.order_by(*order), page, per_page)
 

@@ -32,6 +32,7 @@ from marketplace.models import (
     Verification,
 )
 from marketplace.services.accounts import require_role
+from marketplace.services.pledges import PledgeFilters, list_pledges
 
 # Each kind lists at most this many (the count says how many there are in all).
 LIMIT = 50
@@ -187,14 +188,7 @@ def stuck_pledges(session: Session, user: User) -> list[Task]:
     """An officer: pledges proposed or approved that nobody has moved for two weeks."""
     if not user.is_officer:
         return []
-    before = utcnow() - STUCK_AFTER
-    rows = session.scalars(
-        select(Pledge)
-        .where(Pledge.status.in_((PledgeStatus.PROPOSED, PledgeStatus.APPROVED)), Pledge.updated_at < before)
-        .options(selectinload(Pledge.need), selectinload(Pledge.supplier), selectinload(Pledge.measure))
-        .order_by(Pledge.updated_at.desc())
-        .limit(LIMIT)
-    )
+    rows = list_pledges(session, user, PledgeFilters(unchanged_before=stuck_since()), 1, LIMIT).items
     return [
         Task(
             "stuck_pledge",
@@ -204,6 +198,11 @@ def stuck_pledges(session: Session, user: User) -> list[Task]:
         )
         for p in rows
     ]
+
+
+def stuck_since() -> datetime:
+    """Pledges unchanged since before this are stuck."""
+    return utcnow() - STUCK_AFTER
 
 
 def people_asking_to_join(session: Session, user: User) -> list[Task]:

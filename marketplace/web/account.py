@@ -14,7 +14,7 @@ from marketplace.models import Role, User
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import accounts, personal_data
 from marketplace.services.accounts import require_role
-from marketplace.services.digest import set_digest
+from marketplace.services.digest import ALERT_FREQUENCIES, set_digest, set_offer_alerts
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.needs import list_own_needs
 from marketplace.services.notifications import EMAIL_PREFERENCES, set_email_preference
@@ -57,6 +57,47 @@ def _digest_form(user: User) -> DigestForm | None:
     return DigestForm(formdata=None, data={"digest": "on" if user.digest_enabled else "off"})
 
 
+class AlertsForm(FlaskForm):
+    """A group's e-mail of new offers that fit its open needs: off, daily or weekly."""
+
+    offer_alerts = RadioField(
+        "Do you want an e-mail of new offers that fit your group's open needs?",
+        choices=[
+            SelectChoice("daily", "Yes, once a day when new offers fit"),
+            SelectChoice("weekly", "Yes, once a week"),
+            SelectChoice("off", "No"),
+        ],
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    submit = SubmitField("Save alert setting", widget=GovSubmitInput())
+
+
+def _alerts_form(user: User) -> AlertsForm | None:
+    if user.role is not Role.COMMUNITY:
+        return None
+    return AlertsForm(formdata=None, data={"offer_alerts": user.offer_alerts})
+
+
+@bp.post("/alerts")
+def alerts_setting() -> object:
+    """A group member chooses how often to hear of new offers that fit the group's open needs."""
+    actor = require_role(current_actor(), Role.COMMUNITY)
+    form = AlertsForm()
+    if form.validate_on_submit() and form.offer_alerts.data in ALERT_FREQUENCIES:
+        set_offer_alerts(db_session(), actor, form.offer_alerts.data)
+        commit()
+        flash(
+            "You will not get e-mails of fitting offers."
+            if form.offer_alerts.data == "off"
+            else f"You will get a {form.offer_alerts.data} e-mail when new offers fit your group's needs.",
+            "success",
+        )
+        return redirect(url_for("account.overview"))
+    form.offer_alerts.errors = ["Select how often you want the e-mail of fitting offers"]
+    return _overview(actor, alerts_form=form, errors=error_list(form)), 400
+
+
 def _preference_form(user: User, formdata: object = None) -> EmailPreferenceForm:
     form = EmailPreferenceForm(formdata=formdata, data={"email_preference": user.email_preference})
     form.email_preference.choices = [SelectChoice(value, text) for value, text in EMAIL_PREFERENCES.items()]
@@ -70,6 +111,7 @@ def _overview(actor: User, **forms: object) -> str:
         form=ConfirmForm(),
         digest_form=forms.get("digest_form", _digest_form(actor)),
         preference_form=forms.get("preference_form", _preference_form(actor)),
+        alerts_form=forms.get("alerts_form", _alerts_form(actor)),
         tasks=tasks_for(db_session(), actor),
         errors=forms.get("errors"),
     )

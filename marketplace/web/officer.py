@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from marketplace.clock import council_today
-from marketplace.models import OrganisationKind, Role, Verification
+from marketplace.models import OrganisationKind, PledgeStatus, Role, Verification
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import audit as audit_service
 from marketplace.services import chasing as chasing_service
@@ -21,6 +21,7 @@ from marketplace.services.measures import measure_fits
 from marketplace.services.organisations import list_organisations_of_kind
 from marketplace.services.paging import check_paging
 from marketplace.services.reference import reference_lists
+from marketplace.services.tasks import stuck_since
 from marketplace.web.forms import (
     AssistedNeedForm,
     ConfirmForm,
@@ -129,6 +130,43 @@ def queue() -> str:
         estimate=pledges_service.estimated_value,
         fits=measure_fits,
         reviews=pledges_service.evidence_to_review(session, actor),
+    )
+
+
+@bp.get("/pledges/all")
+def all_pledges() -> str:
+    """Every pledge, filtered by status or supplier, or only the stuck ones."""
+    session, actor = db_session(), current_actor()
+    require_role(actor, Role.OFFICER)
+    errors = []
+    status = request.args.get("status") or None
+    statuses = [s.value for s in PledgeStatus]
+    if status is not None and status not in (*statuses, "stuck"):
+        errors.append({"text": f"Unknown status: {status[:40]}", "href": "#status"})
+        status = None
+    raw_supplier = request.args.get("supplier_id") or ""
+    supplier_id = int(raw_supplier) if raw_supplier.isdigit() and len(raw_supplier) < 10 else None
+    if raw_supplier and supplier_id is None:
+        errors.append({"text": "Select a supplier from the list", "href": "#supplier_id"})
+    try:
+        page_number = check_paging(request.args.get("page"), None)[0]
+    except ValidationFailed:
+        page_number = 1
+    filters = pledges_service.PledgeFilters(
+        status=status if status != "stuck" else None,
+        supplier_id=supplier_id,
+        unchanged_before=stuck_since() if status == "stuck" else None,
+    )
+    page = pledges_service.list_pledges(session, actor, filters, page_number, 50)
+    return render_template(
+        "officer/pledges.html",
+        page=page,
+        statuses=statuses,
+        status=status,
+        suppliers=list_organisations_of_kind(session, OrganisationKind.SUPPLIER),
+        supplier_id=supplier_id,
+        errors=errors,
+        pagination=pagination(page, "officer.all_pledges"),
     )
 
 

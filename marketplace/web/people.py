@@ -92,20 +92,27 @@ def request_detail(request_id: int) -> object:
 @bp.post("/requests/<int:request_id>/messages")
 def request_message(request_id: int) -> object:
     """Write a message on a request."""
-    session, actor = db_session(), current_actor()
-    about = messages_service.conversation(session, actor, request_id=request_id)
+    about = messages_service.conversation(db_session(), current_actor(), request_id=request_id)
+    sent, form = send_message(about)
+    if sent:
+        return redirect(url_for("people.request_detail", request_id=request_id, _anchor="messages"))
+    assert about.request is not None
+    return _request_page(about.request, form, 422)
+
+
+def send_message(about: messages_service.Conversation) -> tuple[bool, MessageForm]:
+    """Post the message form to a conversation: whether it was sent, and the form (with any errors)."""
     form = MessageForm()
     if form.validate_on_submit():
         try:
-            messages_service.post_message(session, actor, about, form.body.data)
+            messages_service.post_message(db_session(), current_actor(), about, form.body.data)
         except ValidationFailed as error:
             show_errors(form, error)
         else:
             commit()
             flash("Your message has been sent.", "success")
-            return redirect(url_for("people.request_detail", request_id=request_id, _anchor="messages"))
-    assert about.request is not None
-    return _request_page(about.request, form, 422)
+            return True, form
+    return False, form
 
 
 @bp.route("/requests/<int:request_id>/decline", methods=["GET", "POST"])

@@ -34,6 +34,7 @@ from marketplace.web.forms import (
     show_errors,
 )
 from marketplace.web.listing_pages import pagination
+from marketplace.web.people import send_message
 
 bp = Blueprint("pledges", __name__)
 
@@ -171,18 +172,10 @@ def detail(pledge_id: int) -> object:
 @bp.post("/pledges/<int:pledge_id>/messages")
 def post_message(pledge_id: int) -> object:
     """Write a message on a pledge."""
-    session, actor = db_session(), current_actor()
-    about = messages_service.conversation(session, actor, pledge_id=pledge_id)
-    form = MessageForm()
-    if form.validate_on_submit():
-        try:
-            messages_service.post_message(session, actor, about, form.body.data)
-        except ValidationFailed as error:
-            show_errors(form, error)
-        else:
-            commit()
-            flash("Your message has been sent.", "success")
-            return redirect(url_for("pledges.detail", pledge_id=pledge_id, _anchor="messages"))
+    about = messages_service.conversation(db_session(), current_actor(), pledge_id=pledge_id)
+    sent, form = send_message(about)
+    if sent:
+        return redirect(url_for("pledges.detail", pledge_id=pledge_id, _anchor="messages"))
     return _detail_page(pledge_id, form, 422)
 
 

@@ -290,6 +290,8 @@ VISITS = [
     Visit(
         "officer-reject", "officer", "/officer/organisations/{d.waiting_organisation}/reject", re.compile(r"^Reject ")
     ),
+    Visit("officer-pledges-all", "officer", "/officer/pledges/all?status=proposed", "All pledges"),
+    Visit("officer-pledges-errors", "officer", "/officer/pledges/all?status=nothing", "All pledges"),
     Visit("officer-organisation", "officer", "/officer/organisations/{d.waiting_organisation}", re.compile(".")),
     Visit(
         "officer-verify", "officer", "/officer/organisations/{d.waiting_organisation}/verify", re.compile(r"^Verify ")

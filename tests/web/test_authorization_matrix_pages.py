@@ -197,6 +197,8 @@ ROWS: list[Row] = [
     row("GET",  "/account",                                       L,    200,   200,    200,     200,    200),
     row("POST", "/account/email-preference",                      L,    302,   302,    302,     302,    302,
         body={"email_preference": "daily"}),
+    row("POST", "/account/alerts",                                L,    302,   302,    403,     403,    403,
+        body={"offer_alerts": "weekly"}),
     # Requests for an offer (the member has asked for {offer} for {need} already: asking again is a conflict)
     row("GET",  "/offers/{offer}/ask",                            L,    200,   200,    403,     403,    403),
     row("POST", "/offers/{offer}/ask",                            L,    409,   422,    403,     403,    403,
@@ -245,6 +247,8 @@ ROWS: list[Row] = [
     row("POST", "/officer/organisations/{org_pending}/reject",    L,    403,   403,    403,     403,    302,
         body={"reason": "No charity record found"}),
     row("GET",  "/officer/pledges",                               L,    403,   403,    403,     403,    200),
+    row("GET",  "/officer/pledges/all",                           L,    403,   403,    403,     403,    200,
+        query="?status=stuck"),
     row("GET",  "/officer/audit",                                 L,    403,   403,    403,     403,    200),
     row("GET",  "/officer/needs/new",                             L,    403,   403,    403,     403,    200),
     row("POST", "/officer/needs/new",                             L,    403,   403,    403,     403,    302,

@@ -21,6 +21,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("user_account") as batch_op:
         batch_op.add_column(sa.Column("email_preference", sa.String(length=20), server_default="each", nullable=False))
+        batch_op.add_column(sa.Column("offer_alerts", sa.String(length=10), server_default="off", nullable=False))
+        batch_op.add_column(sa.Column("last_offer_alert_at", marketplace.db.UTCDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("notification") as batch_op:
         batch_op.add_column(sa.Column("summary", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_table(
@@ -116,4 +118,6 @@ def downgrade() -> None:
     with op.batch_alter_table("notification") as batch_op:
         batch_op.drop_column("summary")
     with op.batch_alter_table("user_account") as batch_op:
+        batch_op.drop_column("last_offer_alert_at")
+        batch_op.drop_column("offer_alerts")
         batch_op.drop_column("email_preference")
