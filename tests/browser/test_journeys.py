@@ -347,7 +347,7 @@ def test_a_need_is_pledged_approved_delivered_and_confirmed_by_three_people(
     supplier.get_by_role("link", name="Continue to mark as delivered").click()
     expect(supplier.get_by_role("heading", name="Mark your pledge as delivered", level=1)).to_be_visible()
     supplier.get_by_label("What did you deliver?").fill("Eight volunteers weeded and mulched all six beds on 14 June.")
-    supplier.get_by_label(re.compile("^I declare this contribution is not reported")).check()
+    supplier.get_by_role("checkbox", name=re.compile("not reported as social value")).check()
     supplier.get_by_role("button", name="Mark as delivered").click()
     expect(supplier).to_have_url(pledge_url)
     expect(supplier.get_by_text("Your delivery and its evidence have gone to the council to check.")).to_be_visible()
@@ -377,7 +377,7 @@ def test_a_need_is_pledged_approved_delivered_and_confirmed_by_three_people(
     supplier.get_by_role("button", name="Add files").click()
     expect(supplier.get_by_text("1 file added.")).to_be_visible()
     supplier.get_by_role("link", name="Continue to mark as delivered").click()
-    supplier.get_by_label(re.compile("^I declare this contribution is not reported")).check()
+    supplier.get_by_role("checkbox", name=re.compile("not reported as social value")).check()
     supplier.get_by_role("button", name="Send to the council again").click()
     expect(supplier.get_by_text("Your delivery and its evidence have gone to the council to check.")).to_be_visible()
 
