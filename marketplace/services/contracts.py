@@ -10,8 +10,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.models import Contract, Organisation, OrganisationKind, Pledge, Role, User
-from marketplace.models.pledge import COMMITTED, DELIVERED
+from marketplace.clock import council_today
+from marketplace.models import Contract, Organisation, OrganisationKind, Pledge, PledgeStatus, Role, User
+from marketplace.models.pledge import COMMITTED, DELIVERED, REPORTED
 from marketplace.services.accounts import require_role
 from marketplace.services.audit import record
 from marketplace.services.errors import Forbidden, NotFound
@@ -24,6 +25,13 @@ FIELDS = {"reference", "title", "supplier_id", "value", "start_date", "end_date"
 MAX_POUNDS = Decimal("100000000000")
 
 
+def delivery_rate(delivered: Decimal, committed: Decimal) -> Decimal | None:
+    """Confirmed £ over committed £, as a fraction to 4 places (None when nothing is committed)."""
+    if committed <= 0:
+        return None
+    return (delivered / committed).quantize(Decimal("0.0001"))
+
+
 @dataclass(frozen=True)
 class ContractProgress:
     """Social value against a contract's target, in £."""
@@ -31,6 +39,13 @@ class ContractProgress:
     committed: Decimal
     delivered: Decimal
     target: Decimal | None
+    reported: Decimal = Decimal(0)
+    overdue: Decimal = Decimal(0)
+
+    @property
+    def delivery_rate(self) -> Decimal | None:
+        """Confirmed £ over committed £ (None when nothing is committed)."""
+        return delivery_rate(self.delivered, self.committed)
 
     @property
     def behind(self) -> bool:
@@ -160,21 +175,43 @@ def list_contracts(
 
 
 def progress(session: Session, contracts: list[Contract]) -> dict[int, ContractProgress]:
-    """Committed and delivered £ against each contract's target."""
+    """Committed, reported delivered, confirmed and overdue £ against each contract's target.
+
+    Committed is what officers approved (a partial delivery lowers the delivered value only).
+    """
     ids = [c.id for c in contracts]
-    sums: dict[int, dict[str, Decimal]] = {i: {"committed": Decimal(0), "delivered": Decimal(0)} for i in ids}
+    words = ("committed", "reported", "delivered", "overdue")
+    sums: dict[int, dict[str, Decimal]] = {i: dict.fromkeys(words, Decimal(0)) for i in ids}
     if ids:
+        today = council_today()
+        overdue = (Pledge.status == PledgeStatus.APPROVED) & (Pledge.deliver_by < today)
         rows = session.execute(
-            select(Pledge.contract_id, Pledge.status, func.sum(Pledge.value))
+            select(
+                Pledge.contract_id,
+                Pledge.status,
+                overdue.label("overdue"),
+                func.sum(func.coalesce(Pledge.committed_value, Pledge.value)),
+                func.sum(Pledge.value),
+            )
             .where(Pledge.contract_id.in_(ids), Pledge.status.in_(COMMITTED))
-            .group_by(Pledge.contract_id, Pledge.status)
+            .group_by(Pledge.contract_id, Pledge.status, overdue)
         )
-        for contract_id, status, total in rows:
-            amount = Decimal(total or 0)
-            sums[contract_id]["committed"] += amount
+        for contract_id, status, late, committed, value in rows:
+            row = sums[contract_id]
+            row["committed"] += Decimal(committed or 0)
+            if status in REPORTED:
+                row["reported"] += Decimal(value or 0)
             if status in DELIVERED:
-                sums[contract_id]["delivered"] += amount
+                row["delivered"] += Decimal(value or 0)
+            if late:
+                row["overdue"] += Decimal(committed or 0)
     return {
-        c.id: ContractProgress(sums[c.id]["committed"], sums[c.id]["delivered"], c.social_value_target)
+        c.id: ContractProgress(
+            sums[c.id]["committed"],
+            sums[c.id]["delivered"],
+            c.social_value_target,
+            reported=sums[c.id]["reported"],
+            overdue=sums[c.id]["overdue"],
+        )
         for c in contracts
     }

@@ -36,8 +36,30 @@ def held_by_need(session: Session, need: Need, measure_code: str | None = None) 
     )
 
 
-def _count_live(session: Session, *conditions) -> int:
-    return session.scalar(select(func.count(Pledge.id)).where(Pledge.status.in_(HOLDING), *conditions)) or 0
+def _measure_locked(
+    session: Session, item: Offer | Need, clean: Mapping[str, object], where: str, *conditions
+) -> str | None:
+    """Why the measure may not change: live pledges are counted in the current one (None: it may)."""
+    if "measure" not in clean or clean["measure"] == item.measure_code or item.measure_code is None:
+        return None
+    live = (
+        session.scalar(
+            select(func.count(Pledge.id)).where(
+                Pledge.status.in_(HOLDING), Pledge.measure_code == item.measure_code, *conditions
+            )
+        )
+        or 0
+    )
+    if not live:
+        return None
+    noun, verb = ("live pledge", "is") if live == 1 else ("live pledges", "are")
+    return f"The measure cannot change while {live} {noun} {where} {verb} counted in {item.measure.unit}"
+
+
+def _too_small(amount: object, held: Decimal, unit: str, what: str) -> str | None:
+    if amount is None or amount >= held:  # type: ignore[operator]
+        return None
+    return f"{what} cannot be less than the {held.normalize():f} {unit} already pledged".replace("  ", " ")
 
 
 def check_offer_edit(session: Session, offer: Offer, clean: Mapping[str, object]) -> None:
@@ -46,25 +68,13 @@ def check_offer_edit(session: Session, offer: Offer, clean: Mapping[str, object]
     Raises:
         ValidationFailed: naming ``capacity`` or ``measure`` with the reason.
     """
-    if offer.id is None:
-        return
     errors: dict[str, str] = {}
-    new_measure = clean.get("measure", offer.measure_code)
-    if "measure" in clean and new_measure != offer.measure_code and offer.measure_code is not None:
-        live = _count_live(session, Pledge.offer_id == offer.id, Pledge.measure_code == offer.measure_code)
-        if live:
-            errors["measure"] = (
-                f"The measure cannot change while {live} live pledge{'s' if live != 1 else ''} from this offer "
-                f"{'are' if live != 1 else 'is'} counted in {offer.measure.unit}"
-            )
-    capacity = clean.get("capacity", offer.capacity)
-    if "capacity" in clean and capacity is not None:
-        held = held_by_offer(session, offer)
-        if capacity < held:
-            unit = offer.measure.unit if offer.measure else ""
-            errors["capacity"] = (
-                f"The capacity cannot be less than the {held.normalize():f} {unit} already pledged from this offer"
-            ).replace("  ", " ")
+    if reason := _measure_locked(session, offer, clean, "from this offer", Pledge.offer_id == offer.id):
+        errors["measure"] = reason
+    if "capacity" in clean:
+        unit = offer.measure.unit if offer.measure else ""
+        if reason := _too_small(clean["capacity"], held_by_offer(session, offer), unit, "The capacity"):
+            errors["capacity"] = reason + " from this offer"
     if errors:
         raise ValidationFailed(errors)
 
@@ -76,20 +86,12 @@ def check_need_edit(session: Session, need: Need, clean: Mapping[str, object]) -
         ValidationFailed: naming ``quantity_needed`` or ``measure`` with the reason.
     """
     errors: dict[str, str] = {}
-    if "measure" in clean and clean["measure"] != need.measure_code and need.measure_code is not None:
-        live = _count_live(session, Pledge.need_id == need.id, Pledge.measure_code == need.measure_code)
-        if live:
-            errors["measure"] = (
-                f"The measure cannot change while {live} live pledge{'s' if live != 1 else ''} to this need "
-                f"{'are' if live != 1 else 'is'} counted in {need.measure.unit}"
-            )
-    quantity = clean.get("quantity_needed", need.quantity_needed)
-    if "quantity_needed" in clean and quantity is not None and "measure" not in errors:
+    if reason := _measure_locked(session, need, clean, "to this need", Pledge.need_id == need.id):
+        errors["measure"] = reason
+    elif "quantity_needed" in clean:
         held = held_by_need(session, need, clean.get("measure", need.measure_code))  # type: ignore[arg-type]
-        if quantity < held:
-            unit = need.measure.unit if need.measure else ""
-            errors["quantity_needed"] = (
-                f"The quantity needed cannot be less than the {held.normalize():f} {unit} already pledged"
-            ).replace("  ", " ")
+        unit = need.measure.unit if need.measure else ""
+        if reason := _too_small(clean["quantity_needed"], held, unit, "The quantity needed"):
+            errors["quantity_needed"] = reason
     if errors:
         raise ValidationFailed(errors)

@@ -40,7 +40,7 @@ from marketplace.models import (
 from marketplace.models.need import need_outcome
 from marketplace.models.pledge import COMMITTED, DELIVERED, REPORTED
 from marketplace.services.accounts import require_role
-from marketplace.services.contracts import ContractProgress, progress
+from marketplace.services.contracts import ContractProgress, delivery_rate, progress
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.listings import is_visible, organisation_name
 from marketplace.spreadsheets import write_csv
@@ -80,13 +80,6 @@ class UnitAmounts:
     delivered: Decimal = ZERO
     reported: Decimal = ZERO
     overdue: Decimal = ZERO
-
-
-def delivery_rate(delivered: Decimal, committed: Decimal) -> Decimal | None:
-    """Confirmed £ over committed £, as a fraction to 4 places (None when nothing is committed)."""
-    if committed <= 0:
-        return None
-    return (delivered / committed).quantize(Decimal("0.0001"))
 
 
 @dataclass(frozen=True)

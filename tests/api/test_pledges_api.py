@@ -47,7 +47,7 @@ def test_journey_need_offer_pledge_accept_approve_deliver_confirm(client, make_u
         ("approved", "delivered"), ("delivered", "delivered"), ("delivered", "confirmed"),
     ]  # fmt: skip
     progress = client.get(f"/api/v1/contracts/{contract['id']}", headers=as_supplier).get_json()
-    assert progress["committed"] == 280.0 and progress["delivered"] == 280.0 and progress["behind_target"] is True
+    assert progress["committed"] == 300.0 and progress["delivered"] == 280.0 and progress["behind_target"] is True
     listed = client.get(f"/api/v1/pledges?status=confirmed&need_id={need['id']}", headers=as_group).get_json()
     assert [p["id"] for p in listed["items"]] == [pledge["id"]]
 

@@ -103,6 +103,7 @@ class PledgeIds:
     accepted: int
     approved: int
     delivered: int
+    checked: int  # delivered, its evidence accepted by an officer: the group can confirm it
     confirmed: int
     rejected: int
     contract: int  # a contract of the demo supplier (the approved pledge counts towards it)
@@ -134,17 +135,16 @@ def create_pledges(session: Session, today: date) -> PledgeIds:
         "delivered": lambda p: pledges.deliver_pledge(
             session, supplier, p, "Six volunteers painted it on 3 May.", declaration=True
         ),
-        "confirmed": lambda p: (
-            pledges.accept_evidence(session, officer, p),
-            pledges.confirm_pledge(session, community, p),
-        ),
+        "checked": lambda p: pledges.accept_evidence(session, officer, p),
+        "confirmed": lambda p: pledges.confirm_pledge(session, community, p),
     }
     path = {
         "proposed": [],
         "accepted": ["accepted"],
         "approved": ["accepted", "approved"],
         "delivered": ["accepted", "approved", "delivered"],
-        "confirmed": ["accepted", "approved", "delivered", "confirmed"],
+        "checked": ["accepted", "approved", "delivered", "checked"],
+        "confirmed": ["accepted", "approved", "delivered", "checked", "confirmed"],
     }
     ids: dict[str, int] = {}
     for status, walk in path.items():

@@ -13,6 +13,7 @@ from playwright.sync_api import Dialog, Page, expect
 from marketplace.clock import council_today
 from marketplace.demo import DEMO_ACCOUNTS
 from tests.browser.support import PledgeIds
+from tests.evidence_files import photo_with_gps, plain_pdf
 
 pytestmark = pytest.mark.browser
 
@@ -264,6 +265,11 @@ def test_a_need_is_pledged_approved_delivered_and_confirmed_by_three_people(
     expect(valuation).to_have_text("Value if approved: £338.60 (20 × £16.93).")
     supplier.get_by_label("Message to the group (optional)").fill("A team of eight can come on a Saturday in June.")
     supplier.get_by_role("button", name="Make pledge").click()
+    # Volunteering hours do not usually value help with premises: the supplier is asked again.
+    expect(supplier.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(supplier.get_by_text("does not usually fit a premises and space need").first).to_be_visible()
+    supplier.get_by_label("I have checked: this measure is the fair way to value this help").check()
+    supplier.get_by_role("button", name="Make pledge").click()
 
     expect(supplier).to_have_url(re.compile(r"/pledges/\d+$"))
     pledge_url = supplier.url
@@ -324,29 +330,70 @@ def test_a_need_is_pledged_approved_delivered_and_confirmed_by_three_people(
     officer.goto("/officer/pledges")
     expect(officer.get_by_role("row").filter(has_text=title)).to_have_count(0)
 
-    # The supplier marks it delivered, with evidence.
+    # The supplier adds two photos and a PDF, declares, and marks it delivered.
     supplier.reload()
     status_is(supplier, "Approved")
-    supplier.get_by_role("link", name="Mark as delivered").click()
+    expect(supplier.locator(".govuk-summary-list")).to_contain_text("Deliver by")
+    supplier.get_by_role("button", name="Add evidence and mark as delivered").click()
+    expect(supplier.get_by_role("heading", name="Evidence of delivery", level=1)).to_be_visible()
+    supplier.get_by_label("Add photos or documents").set_input_files([
+        {"name": "beds-before.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps("brown")},
+        {"name": "beds-after.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps("green")},
+        {"name": "sign-in-sheet.pdf", "mimeType": "application/pdf", "buffer": plain_pdf()},
+    ])  # fmt: skip
+    supplier.get_by_role("button", name="Add files").click()
+    expect(supplier.get_by_text("3 files added.")).to_be_visible()
+    expect(supplier.locator("#evidence-files tbody tr")).to_have_count(3)
+    supplier.get_by_role("link", name="Continue to mark as delivered").click()
     expect(supplier.get_by_role("heading", name="Mark your pledge as delivered", level=1)).to_be_visible()
     supplier.get_by_label("What did you deliver?").fill("Eight volunteers weeded and mulched all six beds on 14 June.")
+    supplier.get_by_role("checkbox", name=re.compile("not reported as social value")).check()
     supplier.get_by_role("button", name="Mark as delivered").click()
     expect(supplier).to_have_url(pledge_url)
-    expect(supplier.get_by_text("The group has been asked to confirm delivery.")).to_be_visible()
+    expect(supplier.get_by_text("Your delivery and its evidence have gone to the council to check.")).to_be_visible()
     status_is(supplier, "Delivered")
-    expect(supplier.locator(".govuk-summary-list")).to_contain_text("Eight volunteers weeded and mulched")
 
-    # The community member confirms it.
+    # The group cannot confirm before the council has checked the evidence.
     group.reload()
     status_is(group, "Delivered")
-    expect(group.locator(".govuk-summary-list")).to_contain_text("Eight volunteers weeded and mulched")
+    expect(group.get_by_role("button", name="Confirm it was delivered")).to_have_count(0)
+
+    # The officer finds it in the evidence queue and asks for more.
+    officer.goto("/officer/pledges")
+    officer.locator("#evidence ~ table").get_by_role("link", name=title).click()
+    expect(officer).to_have_url(pledge_url)
+    officer.get_by_role("link", name="Ask for more evidence").click()
+    officer.get_by_label("Reason").fill("Please add the photo of the finished beds with the group's sign.")
+    officer.get_by_role("button", name="Ask for more evidence").click()
+    expect(officer.get_by_text("The supplier has been asked for more evidence.")).to_be_visible()
+
+    # The supplier adds another photo and sends it again.
+    supplier.reload()
+    expect(supplier.get_by_text("Please add the photo of the finished beds").first).to_be_visible()
+    supplier.get_by_role("button", name="Add more evidence").click()
+    supplier.get_by_label("Add photos or documents").set_input_files(
+        [{"name": "sign.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps("white")}]
+    )
+    supplier.get_by_role("button", name="Add files").click()
+    expect(supplier.get_by_text("1 file added.")).to_be_visible()
+    supplier.get_by_role("link", name="Continue to mark as delivered").click()
+    supplier.get_by_role("checkbox", name=re.compile("not reported as social value")).check()
+    supplier.get_by_role("button", name="Send to the council again").click()
+    expect(supplier.get_by_text("Your delivery and its evidence have gone to the council to check.")).to_be_visible()
+
+    # The officer accepts the evidence; the group confirms and says the need is met.
+    officer.reload()
+    officer.get_by_role("button", name="Accept evidence").click()
+    expect(officer.get_by_text("The evidence is accepted.")).to_be_visible()
+    group.reload()
+    group.get_by_label("Yes, the need is met: take it off the marketplace").check()
     group.get_by_role("button", name="Confirm it was delivered").click()
     expect(group.get_by_text("Thank you. The pledge is confirmed as delivered.")).to_be_visible()
     status_is(group, "Confirmed")
     history = group.get_by_role("table", name="Every step of this pledge").locator("tbody tr")
-    expect(history).to_have_count(5)
-    for index, step in enumerate(["Proposed", "Accepted", "Approved", "Delivered", "Confirmed"]):
-        expect(history.nth(index)).to_contain_text(step)
+    expect(history).to_have_count(8)
+    expect(history.nth(4)).to_contain_text("more evidence needed")
+    expect(history.nth(7)).to_contain_text("the group says the need is now met")
 
     # Everyone sees the same end: the supplier's list and the need's pledges say it is confirmed.
     supplier.get_by_role("link", name="Pledges", exact=True).click()

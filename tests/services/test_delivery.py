@@ -180,3 +180,19 @@ def test_committed_reported_confirmed_and_overdue_always_add_up(session, make_us
         savepoint.rollback()
         # Objects loaded before the savepoint may still point at rolled-back rows: forget them.
         session.expire_all()
+
+
+def test_closing_an_account_keeps_its_organisations_evidence(session, cast, tmp_path):
+    from marketplace.services import evidence
+    from marketplace.services.personal_data import close_account
+    from tests.conftest import PASSWORD
+    from tests.evidence_files import plain_pdf
+
+    group, supplier, need, officer = cast
+    made = approved(session, cast)
+    item = evidence.add_evidence(session, supplier, made.id, evidence.Upload("sheet.pdf", plain_pdf()), tmp_path)
+    close_account(session, supplier, PASSWORD)
+    session.flush()
+    assert [f.id for f in evidence.list_evidence(session, officer, made.id)] == [item.id]
+    assert evidence.evidence_bytes(item, tmp_path) == plain_pdf()
+    assert item.uploaded_by.name != "Test supplier"  # the person is erased, the file is not

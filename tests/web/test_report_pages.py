@@ -48,7 +48,7 @@ def test_officer_sees_report_chart_table_and_downloads(browser, client, pledged)
     assert "£1,500" in page  # committed on LCC-0042
     assert "£1,888.60" in page  # total committed: 1,500 + 338.60 + 0 + 50
     assert "£338.60" in page  # delivered
-    assert "4 weeks committed, 4 weeks delivered" in page
+    assert "4 weeks committed, 4 weeks confirmed" in page
     assert "no £ proxy" in page
     assert 'href="/api/v1/reports/social-value?format=csv&amp;group_by=contract"' in page
     assert 'href="/api/v1/reports/social-value?format=json&amp;group_by=contract"' in page
@@ -70,7 +70,7 @@ def test_grouping_and_date_filters(browser, client, pledged):
     assert "by month approved" in page
     assert "Pledges approved from 1 March 2026 to 31 March 2026." in page
     assert ">March 2026</th>" in page
-    assert "1 pledge: £1,500 committed, £0 delivered." in page
+    assert "1 pledge: £1,500 committed, £0 reported delivered, £0 confirmed, £0 overdue; delivery rate 0%." in page
     assert "from=2026-03-01" in page and "to=2026-03-31" in page
     outcome = text_of(client.get("/officer/reports?group_by=outcome"))
     assert "split equally between those outcomes" in outcome
