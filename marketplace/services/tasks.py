@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.db import utcnow
 from marketplace.formatting import amount
 from marketplace.models import (
+    EvidenceReview,
     JoinRequest,
     Message,
     Need,
@@ -73,12 +74,13 @@ def _pledge_title(pledge: Pledge) -> str:
     return f"{amount(pledge.quantity, pledge.measure.unit)} from {pledge.supplier.name} for “{pledge.need.title}”"
 
 
-def _group_pledges(session: Session, user: User, status: PledgeStatus) -> list[Pledge]:
+def _group_pledges(session: Session, user: User, status: PledgeStatus, *reviews: EvidenceReview) -> list[Pledge]:
+    query = select(Pledge).join(Need, Pledge.need_id == Need.id)
+    if reviews:
+        query = query.where(Pledge.evidence_review.in_([review.value for review in reviews]))
     return list(
         session.scalars(
-            select(Pledge)
-            .join(Need, Pledge.need_id == Need.id)
-            .where(Need.organisation_id == user.organisation_id, Pledge.status == status)
+            query.where(Need.organisation_id == user.organisation_id, Pledge.status == status)
             .options(selectinload(Pledge.need), selectinload(Pledge.supplier), selectinload(Pledge.measure))
             .order_by(Pledge.updated_at.desc())
             .limit(LIMIT)
@@ -97,12 +99,12 @@ def pledges_to_answer(session: Session, user: User) -> list[Task]:
 
 
 def deliveries_to_confirm(session: Session, user: User) -> list[Task]:
-    """A group: pledges the supplier says it delivered, waiting for the group to confirm."""
+    """A group: delivered pledges whose evidence the council accepted, waiting for the group to confirm."""
     if user.role is not Role.COMMUNITY:
         return []
     return [
         Task("delivery_to_confirm", f"Confirm delivery of {_pledge_title(p)}", f"/pledges/{p.id}", p.updated_at)
-        for p in _group_pledges(session, user, PledgeStatus.DELIVERED)
+        for p in _group_pledges(session, user, PledgeStatus.DELIVERED, EvidenceReview.ACCEPTED)
     ]
 
 
@@ -143,7 +145,9 @@ def pledges_to_deliver(session: Session, user: User) -> list[Task]:
     return [
         Task(
             "pledge_to_deliver",
-            f"Deliver {amount(p.quantity, p.measure.unit)} for “{p.need.title}”, then mark it delivered",
+            f"Deliver {amount(p.quantity, p.measure.unit)} for “{p.need.title}”"
+            + (f" by {p.deliver_by.day} {p.deliver_by:%B %Y}" if p.deliver_by else "")
+            + ", then mark it delivered",
             f"/pledges/{p.id}",
             p.updated_at,
         )
@@ -164,6 +168,62 @@ def organisations_to_verify(session: Session, user: User) -> list[Task]:
     return [
         Task("organisation_to_verify", f"Verify or reject {o.name}", f"/officer/organisations/{o.id}", o.created_at)
         for o in rows
+    ]
+
+
+def evidence_to_review(session: Session, user: User) -> list[Task]:
+    """An officer: delivered pledges whose evidence waits for the council's check, or that a group disputes."""
+    if not user.is_officer:
+        return []
+    rows = session.scalars(
+        select(Pledge)
+        .where(
+            Pledge.status == PledgeStatus.DELIVERED,
+            Pledge.evidence_review.in_([EvidenceReview.WAITING.value, EvidenceReview.DISPUTED.value]),
+        )
+        .options(selectinload(Pledge.need), selectinload(Pledge.supplier), selectinload(Pledge.measure))
+        .order_by(Pledge.updated_at.desc())
+        .limit(LIMIT)
+    )
+    return [
+        Task(
+            "evidence_to_review",
+            (
+                "Look into the group's problem with "
+                if p.evidence_review == EvidenceReview.DISPUTED.value
+                else "Check the delivery evidence for "
+            )
+            + _pledge_title(p),
+            f"/pledges/{p.id}",
+            p.updated_at,
+        )
+        for p in rows
+    ]
+
+
+def evidence_asked_for(session: Session, user: User) -> list[Task]:
+    """A supplier: delivered pledges for which the council asked for more evidence."""
+    if user.role is not Role.SUPPLIER:
+        return []
+    rows = session.scalars(
+        select(Pledge)
+        .where(
+            Pledge.supplier_id == user.organisation_id,
+            Pledge.status == PledgeStatus.DELIVERED,
+            Pledge.evidence_review == EvidenceReview.MORE_NEEDED.value,
+        )
+        .options(selectinload(Pledge.need), selectinload(Pledge.measure))
+        .order_by(Pledge.updated_at.desc())
+        .limit(LIMIT)
+    )
+    return [
+        Task(
+            "evidence_asked_for",
+            f"Add the evidence the council asked for: {amount(p.quantity, p.measure.unit)} for “{p.need.title}”",
+            f"/pledges/{p.id}",
+            p.updated_at,
+        )
+        for p in rows
     ]
 
 
@@ -283,6 +343,8 @@ TASK_KINDS: list[Callable[[Session, User], list[Task]]] = [
     pledges_to_deliver,
     organisations_to_verify,
     pledges_to_approve,
+    evidence_to_review,
+    evidence_asked_for,
     stuck_pledges,
     people_asking_to_join,
     messages_to_read,

@@ -3,8 +3,11 @@ messages, and each person's tasks show exactly their steps; teams; and the bad i
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from marketplace.clock import council_today
 from marketplace.models import Message, Notification, OfferRequest, User
 from marketplace.services import messages as messages_service
 from tests.conftest import need_fields, offer_fields
@@ -67,13 +70,25 @@ def test_ask_pledge_message_and_each_persons_tasks(client, session, make_user, o
 
     assert client.post(f"/api/v1/pledges/{pledged['id']}/accept", headers=as_group).status_code == 200
     assert kinds(client, as_officer).count("pledge_to_approve") == 1
-    assert client.post(f"/api/v1/pledges/{pledged['id']}/approve", headers=as_officer).status_code == 200
+    due = (council_today() + timedelta(days=30)).isoformat()
+    approved = client.post(f"/api/v1/pledges/{pledged['id']}/approve", json={"deliver_by": due}, headers=as_officer)
+    assert approved.status_code == 200
     assert "pledge_to_deliver" in kinds(client, as_supplier)
-    delivered = client.post(
-        f"/api/v1/pledges/{pledged['id']}/deliver", json={"evidence": "Hall painted on 10 May"}, headers=as_supplier
-    )
+    report = {"evidence": "Hall painted on 10 May", "declaration": True}
+    delivered = client.post(f"/api/v1/pledges/{pledged['id']}/deliver", json=report, headers=as_supplier)
     assert delivered.status_code == 200
-    assert "delivery_to_confirm" in kinds(client, as_group) and "pledge_to_deliver" not in kinds(client, as_supplier)
+    # The evidence is the council's to check first; the group confirms only after that.
+    assert "evidence_to_review" in kinds(client, as_officer) and "pledge_to_deliver" not in kinds(client, as_supplier)
+    assert "delivery_to_confirm" not in kinds(client, as_group)
+    asked = client.post(
+        f"/api/v1/pledges/{pledged['id']}/request-evidence", json={"reason": "Add a photo"}, headers=as_officer
+    )
+    assert asked.status_code == 200
+    assert "evidence_asked_for" in kinds(client, as_supplier) and "evidence_to_review" not in kinds(client, as_officer)
+    resent = client.post(f"/api/v1/pledges/{pledged['id']}/deliver", json=report, headers=as_supplier)
+    assert resent.status_code == 200 and "evidence_asked_for" not in kinds(client, as_supplier)
+    assert client.post(f"/api/v1/pledges/{pledged['id']}/accept-evidence", headers=as_officer).status_code == 200
+    assert "delivery_to_confirm" in kinds(client, as_group) and "evidence_to_review" not in kinds(client, as_officer)
 
     # The group heard when the council approved, with a link straight to the pledge.
     bodies = session.scalars(
