@@ -42,7 +42,8 @@ def test_no_log_call_uses_a_name_the_logging_module_reserves():
     assert clashes == []
 
 
-def test_a_reserved_name_raises_at_info_as_it_would_in_production():
+def test_a_reserved_name_raises_at_info_as_it_would_in_production(app):
+    # The app fixture configures logging as production does (another test may have changed it).
     log = logging.getLogger("marketplace.test")
     with pytest.raises(KeyError):
         log.info("bulk import", extra={"created": 3})

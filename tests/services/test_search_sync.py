@@ -1,7 +1,7 @@
 """The search index follows the database: after commit, never before, and recoverably."""
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from marketplace.db import utcnow
 from marketplace.models import IndexReplica, ListingChange
@@ -12,6 +12,13 @@ from marketplace.search.sync import SearchSync, check, drain, rebuild
 from marketplace.services import needs, offers, organisations
 from search_index import ANY_STATUS, SearchIndex, SearchQuery
 from tests.conftest import need_fields
+
+
+@pytest.fixture(autouse=True)
+def no_other_replicas(session):
+    """Replicas recorded by other tests' committed apps are not part of these tests' world."""
+    session.execute(delete(IndexReplica))
+    session.commit()
 
 
 @pytest.fixture
