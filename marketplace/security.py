@@ -34,7 +34,8 @@ def register_security_headers(app: Flask) -> None:
         if _private(response):
             # Signed-in pages hold contact details, tokens shown once and personal data: no
             # browser, proxy or shared computer may keep a copy.
-            headers["Cache-Control"] = "no-store"
+            if "no-store" not in headers.get("Cache-Control", ""):  # keep a stricter "private, no-store"
+                headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
             headers.add("Vary", "Cookie")
         return response
