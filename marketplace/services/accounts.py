@@ -182,7 +182,8 @@ def set_password(user: User, password: str, confirmation: str) -> None:
         ValidationFailed: when it is too short or too long, or the two do not match.
     """
     fields: dict[str, str] = {}
-    _check_password(password, fields, about=(user.email, user.name, user.organisation.name))
+    organisation = user.organisation.name if user.organisation is not None else ""
+    _check_password(password, fields, about=(user.email or "", user.name or "", organisation))
     if "password" not in fields and password != confirmation:
         fields["password_confirmation"] = "The passwords do not match"
     if fields:

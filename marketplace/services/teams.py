@@ -146,7 +146,8 @@ def accept_invitation(
     elif len(name) > 200:
         fields["name"] = "Your name must be 200 characters or fewer"
     try:
-        accounts.set_password(User(), password, confirmation)
+        # A transient user, never added: the check only reads the person's words, to refuse them as a password.
+        accounts.set_password(User(email=invitation.email, name=name), password, confirmation)
     except ValidationFailed as error:
         fields.update(error.fields)
     if fields:

@@ -249,6 +249,7 @@ ROWS: list[Row] = [
     row("GET",  "/officer/pledges",                               L,    403,   403,    403,     403,    200),
     row("GET",  "/officer/pledges/all",                           L,    403,   403,    403,     403,    200,
         query="?status=stuck"),
+    row("POST", "/officer/pledges/{pledge_proposed}/remind",     L,    403,   403,    403,     403,    302),
     row("GET",  "/officer/audit",                                 L,    403,   403,    403,     403,    200),
     row("GET",  "/officer/needs/new",                             L,    403,   403,    403,     403,    200),
     row("POST", "/officer/needs/new",                             L,    403,   403,    403,     403,    302,
