@@ -405,7 +405,10 @@ def approve_pledge(session: Session, actor: User | None, pledge_id: int, deliver
     """
     pledge_for_step(session, actor, pledge_id, "approve")  # who may, before what they sent
     errors = FieldErrors()
-    due = parse_deliver_by(deliver_by, errors) if deliver_by not in (None, "") else None
+    if isinstance(deliver_by, str) and not deliver_by.strip():
+        # Sent but empty: leave it out to use the proposed date; an empty date is not a date.
+        errors["deliver_by"] = "The deliver-by date must be a date, like 2027-03-31"
+    due = parse_deliver_by(deliver_by, errors) if deliver_by is not None and "deliver_by" not in errors else None
     errors.raise_if_any()
     user, pledge, before = _transition(
         session, actor, pledge_id, action="approve", allowed_from=(PledgeStatus.ACCEPTED,),

@@ -51,13 +51,22 @@ def test_a_group_asks_the_supplier_pledges_and_they_talk(app, session, make_user
     assert f'<option selected value="{offer.id}">' in pledge_form or f'value="{offer.id}" selected' in pledge_form
     page = firm.submit(
         f"/needs/{need.id}/pledge",
-        {"request_id": str(item.id), "offer_id": str(offer.id), "quantity": "16", "measure": "", "measure_checked": "yes"},
+        {
+            "request_id": str(item.id),
+            "offer_id": str(offer.id),
+            "quantity": "16",
+            "measure": "",
+            "measure_checked": "yes",
+        },
         form_url=f"/needs/{need.id}/pledge?request_id={item.id}",
     )
     assert page.status_code == 200, page.get_data(as_text=True)
     pledge = session.scalar(select(Pledge))
     session.refresh(item)
-    assert item.status.value == "pledged" and item.pledge_id == pledge.id, (pledge and pledge.id, re.findall(r"govuk-error-message[^>]*>(?:<[^>]*>)*([^<]*)", page.get_data(as_text=True)))
+    assert item.status.value == "pledged" and item.pledge_id == pledge.id, (
+        pledge and pledge.id,
+        re.findall(r"govuk-error-message[^>]*>(?:<[^>]*>)*([^<]*)", page.get_data(as_text=True)),
+    )
     assert tasks_on_home(firm) == [] and tasks_on_home(group) == ["pledge_to_answer"]
 
     markup = firm.submit(f"/pledges/{pledge.id}/messages", {"body": "<b>Hi</b>"}, form_url=f"/pledges/{pledge.id}")
