@@ -267,7 +267,7 @@ def reindex(ctx: Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @pass_context
 def evaluate_matching(ctx: Context, file: str, k: int, as_json: bool) -> None:
-    """Score the matcher on an evaluation set (see ../shared/eval/FORMAT.md).
+    """Score the matcher on an evaluation set (format: docs/EVALUATION.md).
 
     Prints recall@5, recall@10, MRR, nDCG@10, no-match accuracy and false no-match rate
     for the hybrid matcher and three baselines computed in the same run: lexical only,
