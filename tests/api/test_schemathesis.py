@@ -29,7 +29,8 @@ from marketplace.services import accounts, contracts, pledges
 # Operations whose schemas say exactly what input is valid, so schema-valid input must never
 # be refused. Elsewhere validity also depends on data (reference codes, ids that must exist,
 # text that must not be blank once trimmed, a password, a period that does not end before it
-# starts) or on the API-wide refusal of NUL characters in text, and a 422 can be right.
+# starts, a deliver-by date that is not already past) or on the API-wide refusal of NUL
+# characters in text, and a 422 can be right.
 SCHEMA_COMPLETE = [
     "GET /needs/{need_id}",
     "GET /offers/{offer_id}",
@@ -51,7 +52,6 @@ SCHEMA_COMPLETE = [
     "POST /offers/{offer_id}/resume",
     "POST /offers/{offer_id}/withdraw",
     "POST /pledges/{pledge_id}/accept",
-    "POST /pledges/{pledge_id}/approve",
     "POST /pledges/{pledge_id}/confirm",
 ]
 T = TypeVar("T")
