@@ -70,7 +70,7 @@ def organisations() -> str:
     rejected = organisations_service.list_organisations(
         session, actor, verification=Verification.REJECTED, per_page=100
     )
-    return render_template("officer/organisations.html", waiting=waiting, rejected=rejected, form=ConfirmForm())
+    return render_template("officer/organisations.html", waiting=waiting, rejected=rejected)
 
 
 @bp.get("/organisations/<int:organisation_id>")

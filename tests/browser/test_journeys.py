@@ -178,8 +178,12 @@ def test_officer_verifies_a_waiting_organisation(
     waiting = page.get_by_role("table", name="Organisations waiting for verification")
     row = waiting.get_by_role("row").filter(has_text=organisation)
     expect(row).to_contain_text("Supplier")
-    row.get_by_role("button", name=f"Verify {organisation}").click()
+    row.get_by_role("link", name=f"Verify {organisation}").click()
 
+    # Nothing is decided yet: the officer reads what will happen, then confirms.
+    expect(page.get_by_role("heading", name=f"Verify {organisation}?", level=1)).to_be_visible()
+    expect(page.get_by_text("is public")).to_be_visible()
+    page.get_by_role("button", name="Verify organisation").click()
     expect(page).to_have_url(re.compile(r"/officer/organisations$"))
     expect(page.get_by_text(f"{organisation} is verified. What it posts is now public.")).to_be_visible()
     expect(page.get_by_role("row").filter(has_text=organisation)).to_have_count(0)
@@ -320,7 +324,11 @@ def test_a_need_is_pledged_approved_delivered_and_confirmed_by_three_people(
     )
     expect(queued).to_contain_text(supplier_name)
     expect(queued).to_contain_text("£338.60")
-    queued.get_by_role("button", name=f"Approve pledge from {supplier_name} for {title}").click()
+    queued.get_by_role("link", name=f"Approve pledge from {supplier_name} for {title}").click()
+    # The approval page shows the value and the date before the officer confirms.
+    expect(officer.get_by_role("heading", name="Approve this pledge", level=1)).to_be_visible()
+    expect(officer.get_by_text("counts as a social value commitment at the value above")).to_be_visible()
+    officer.get_by_role("button", name="Approve pledge").click()
     expect(officer).to_have_url(pledge_url)
     expect(officer.get_by_text("The pledge is approved and counts as a commitment.")).to_be_visible()
     status_is(officer, "Approved")

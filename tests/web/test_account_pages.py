@@ -22,9 +22,14 @@ def test_officer_verifies_a_waiting_organisation(browser, make_user, officer, se
     assert "waiting for verification" in browser.client.get("/officer").get_data(as_text=True)
     page = browser.client.get("/officer/organisations").get_data(as_text=True)
     assert "Melton Men in Sheds" in page
-    page = browser.submit(
-        f"/officer/organisations/{waiting.organisation_id}/verify", form_url="/officer/organisations"
-    ).get_data(as_text=True)
+    # The list only links to the decision; no form on it verifies in one click.
+    assert f'action="/officer/organisations/{waiting.organisation_id}/verify"' not in page
+    assert f'href="/officer/organisations/{waiting.organisation_id}/verify"' in page
+    confirm = f"/officer/organisations/{waiting.organisation_id}/verify"
+    assert "Verify Melton Men in Sheds?" in browser.client.get(confirm).get_data(as_text=True)
+    session.refresh(waiting.organisation)
+    assert not waiting.organisation.verified  # looking at the question decides nothing
+    page = browser.submit(confirm).get_data(as_text=True)
     assert "Melton Men in Sheds is verified" in page
     session.refresh(waiting.organisation)
     assert waiting.organisation.verified

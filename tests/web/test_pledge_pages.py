@@ -36,7 +36,11 @@ def test_pledge_journey_through_the_pages(app, make_user, make_need, make_offer,
     as_officer.sign_in(officer)
     queue = as_officer.client.get("/officer/pledges").get_data(as_text=True)
     assert "Litter pick along the canal" in queue and "£338.60" in queue
-    text = as_officer.submit(f"{pledge_url}/approve", form_url=pledge_url).get_data(as_text=True)
+    # The queue links to a confirmation page; nothing there approves in one click.
+    assert f'action="{pledge_url}/approve"' not in queue and f'href="{pledge_url}/approve"' in queue
+    confirm = as_officer.client.get(f"{pledge_url}/approve").get_data(as_text=True)
+    assert "counts as a social value commitment" in confirm and "told by e-mail" in confirm
+    text = as_officer.submit(f"{pledge_url}/approve").get_data(as_text=True)
     assert "approved and counts as a commitment" in text and "£338.60" in text
 
     page = as_supplier.client.get(f"{pledge_url}/evidence")
