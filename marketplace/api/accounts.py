@@ -11,6 +11,7 @@ from marketplace.services import personal_data
 from marketplace.services.accounts import require_role
 from marketplace.services.digest import set_digest
 from marketplace.services.errors import ValidationFailed
+from marketplace.services.notifications import EMAIL_PREFERENCES, set_email_preference
 from marketplace.services.listings import FieldErrors, unknown_fields
 from marketplace.services.paging import check_paging
 
@@ -77,6 +78,82 @@ document(
                 "digest_enabled": {
                     "type": "boolean",
                     "description": "Suppliers: a daily e-mail of new needs that fit their open offers",
+                },
+            },
+        }
+    },
+)
+
+
+def _email_preferences_json(email_preference: str) -> dict[str, object]:
+    return {
+        "email_preference": email_preference,
+        "choices": [{"value": value, "label": label} for value, label in EMAIL_PREFERENCES.items()],
+    }
+
+
+@api.route("/me/email-preferences", methods=["GET", "PUT"])
+def my_email_preferences() -> object:
+    """Which e-mails about their work the caller gets: each event, a daily summary, or essential ones only."""
+    actor = require_role(current_actor(), Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
+    if request.method == "PUT":
+        body = json_body()
+        errors = FieldErrors()
+        unknown_fields(body, {"email_preference"}, errors)
+        choice = body.get("email_preference")
+        if not isinstance(choice, str) or choice not in EMAIL_PREFERENCES:
+            errors["email_preference"] = "email_preference must be one of: " + ", ".join(EMAIL_PREFERENCES)
+        errors.raise_if_any()
+        set_email_preference(db_session(), actor, choice)
+        commit()
+    return _email_preferences_json(actor.email_preference)
+
+
+_EMAIL_PREFERENCE = {
+    "enum": list(EMAIL_PREFERENCES),
+    "description": "each: an e-mail for each thing that happens; daily: one summary a day; "
+    "essential: only sign-in links, invitations and decisions about the organisation",
+}
+document(
+    {
+        "/me/email-preferences": {
+            "get": {
+                "summary": "Which e-mails about their work the caller gets",
+                "responses": responses("200", ref("EmailPreferences"), "401"),
+            },
+            "put": {
+                "summary": "Choose which e-mails about their work the caller gets",
+                "description": "Essential e-mails (links to confirm an address or reset a password, invitations, "
+                "decisions about the organisation) are always sent.",
+                "requestBody": {
+                    "required": True,
+                    **json_content(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["email_preference"],
+                            "properties": {"email_preference": _EMAIL_PREFERENCE},
+                        },
+                        {"email_preference": "daily"},
+                    ),
+                },
+                "responses": responses("200", ref("EmailPreferences"), "400", "401", "413", "422"),
+            },
+        }
+    },
+    {
+        "EmailPreferences": {
+            "type": "object",
+            "required": ["email_preference", "choices"],
+            "properties": {
+                "email_preference": _EMAIL_PREFERENCE,
+                "choices": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["value", "label"],
+                        "properties": {"value": {"type": "string"}, "label": {"type": "string"}},
+                    },
                 },
             },
         }

@@ -172,6 +172,9 @@ ROWS: list[Row] = [
     row("PATCH", "/api/v1/me",                                       401,  403,   403,    200,     200,    403,
         body={"digest_enabled": True}, invalid=SKIP_INVALID),
     row("GET",   "/api/v1/me/data",                                  401,  200,   200,    200,     200,    200),  # their own only
+    row("GET",   "/api/v1/me/email-preferences",                     401,  200,   200,    200,     200,    200),
+    row("PUT",   "/api/v1/me/email-preferences",                     401,  200,   200,    200,     200,    200,
+        body={"email_preference": "each"}),
     row("POST",  "/api/v1/me/close",                                 401,  204,   204,    204,     204,    204,
         body={"password": PASSWORD}),
 ]

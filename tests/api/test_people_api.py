@@ -193,3 +193,36 @@ def test_members_invitations_and_the_last_member(client, session, make_user, bea
     assert session.get(User, second.id).active is False
     last = client.delete(f"/api/v1/organisations/{org}/members/{first.id}", headers=as_first)
     assert last.status_code == 409 and "last member" in last.get_json()["error"]["message"]
+
+
+def test_email_preferences_through_the_api(client, session, make_user, make_need, bearer):
+    group, supplier = make_user("community"), make_user("supplier")
+    url = "/api/v1/me/email-preferences"
+    as_group = bearer(group)
+    answer = client.get(url, headers=as_group).get_json()
+    assert answer["email_preference"] == "each"
+    assert [c["value"] for c in answer["choices"]] == ["each", "daily", "essential"]
+
+    # Bad input: a clear answer naming the field, and the choice stays as it was.
+    for bad in ({"email_preference": "never"}, {"email_preference": 3}, {}, {"email_preference": "daily", "x": 1}):
+        refused = client.put(url, json=bad, headers=as_group)
+        assert refused.status_code == 422, bad
+        assert set(refused.get_json()["error"]["fields"]) & {"email_preference", "x"}
+    assert client.get(url, headers=as_group).get_json()["email_preference"] == "each"
+    assert client.put(url, headers=as_group).status_code == 400
+    assert client.get(url).status_code == 401
+
+    chosen = client.put(url, json={"email_preference": "daily"}, headers=as_group)
+    assert chosen.status_code == 200 and chosen.get_json()["email_preference"] == "daily"
+    # The choice is what the page shows and what the e-mails follow: news of a pledge waits for the summary.
+    session.expire_all()
+    assert session.get(User, group.id).email_preference == "daily"
+    need = make_need(by=group, title="Tables for the lunch club")
+    client.post(
+        "/api/v1/pledges",
+        json={"need_id": need.id, "measure": "goods-donated", "quantity": 2},
+        headers=bearer(supplier),
+    )
+    held = session.scalars(select(Notification).where(Notification.to_email == group.email)).all()
+    news = [n for n in held if "pledge" in n.subject.lower()]
+    assert news and all(n.summary for n in news)

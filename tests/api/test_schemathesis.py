@@ -42,6 +42,8 @@ SCHEMA_COMPLETE = [
     "GET /measures",
     "GET /reference",
     "GET /me",
+    "GET /me/email-preferences",
+    "PUT /me/email-preferences",
     "GET /openapi.json",
     "GET /needs/{need_id}/suggestions",
     "GET /offers/{offer_id}/suggestions",
