@@ -11,8 +11,8 @@ from marketplace.services import personal_data
 from marketplace.services.accounts import require_role
 from marketplace.services.digest import set_digest
 from marketplace.services.errors import ValidationFailed
-from marketplace.services.notifications import EMAIL_PREFERENCES, set_email_preference
 from marketplace.services.listings import FieldErrors, unknown_fields
+from marketplace.services.notifications import EMAIL_PREFERENCES, set_email_preference
 from marketplace.services.paging import check_paging
 
 from . import api
