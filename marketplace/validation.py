@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from marketplace.formatting import number, pounds
 from marketplace.services.errors import ValidationFailed
@@ -320,6 +321,20 @@ def row_id(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value if -MAX_ID <= value <= MAX_ID else 0
+
+
+def local_path(target: object) -> str | None:
+    """A path on this site to come back to (``/needs/5?x=1``), or None for anything else.
+
+    Only a path that starts with a single slash and names no scheme or host: a link to
+    another site, or ``//evil.example``, would make sign-in an open redirect.
+    """
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//") or len(target) > 2000:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    return target
 
 
 def unknown_fields(data: Mapping[str, object], known: set[str], errors: FieldErrors) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from marketplace.models import JoinRequest, Organisation, User
 from marketplace.services import accounts
 from marketplace.services.errors import DomainError, ValidationFailed
 from marketplace.services.notifications import members_of, officers, queue_email
+from marketplace.validation import local_path
 
 log = logging.getLogger(__name__)
 
@@ -166,11 +168,15 @@ def reset_password(session: Session, settings: LinkSettings, token: str, passwor
     return user
 
 
-def start_registration(session: Session, settings: LinkSettings, form: accounts.Registration) -> None:
+def start_registration(
+    session: Session, settings: LinkSettings, form: accounts.Registration, *, come_back_to: str | None = None
+) -> None:
     """Register, then ask the person to confirm their address by e-mail.
 
     When the address already has an account, nothing is created and its owner is told by
-    e-mail instead; the page shown is the same either way.
+    e-mail instead; the page shown is the same either way. ``come_back_to``, a path on this
+    site (such as the need page a visitor started from), rides on the confirmation link so
+    the person returns there after signing in.
 
     Raises:
         ValidationFailed: for anything else wrong with the form.
@@ -197,9 +203,11 @@ def start_registration(session: Session, settings: LinkSettings, form: accounts.
             return
         assert existing is not None
         join = _request_to_join(session, existing, form)
-        _send_confirmation_link(session, settings, {"join": join.id, "email": join.email}, join.name, existing.name)
+        _send_confirmation_link(
+            session, settings, {"join": join.id, "email": join.email}, join.name, existing.name, come_back_to
+        )
         return
-    send_confirmation(session, settings, user)
+    send_confirmation(session, settings, user, come_back_to=come_back_to)
 
 
 def _tell_owner_of_address(session: Session, settings: LinkSettings, email: str) -> None:
@@ -217,20 +225,26 @@ def _tell_owner_of_address(session: Session, settings: LinkSettings, email: str)
     log.info("registration attempted for an address that has an account")
 
 
-def send_confirmation(session: Session, settings: LinkSettings, user: User) -> None:
-    """E-mail a link that confirms the person's address."""
+def send_confirmation(session: Session, settings: LinkSettings, user: User, *, come_back_to: str | None = None) -> None:
+    """E-mail a link that confirms the person's address (and leads back to ``come_back_to`` afterwards)."""
     _send_confirmation_link(
-        session, settings, {"user": user.id, "email": user.email}, user.name, user.organisation.name
+        session, settings, {"user": user.id, "email": user.email}, user.name, user.organisation.name, come_back_to
     )
     log.info("confirmation link sent", extra={"user_id": user.id})
 
 
 def _send_confirmation_link(
-    session: Session, settings: LinkSettings, payload: dict[str, object], name: str, organisation: str
+    session: Session,
+    settings: LinkSettings,
+    payload: dict[str, object],
+    name: str,
+    organisation: str,
+    come_back_to: str | None = None,
 ) -> None:
     # The same words for a new organisation and for a request to join one that exists.
     token = _serializer(settings, _CONFIRM_SALT).dumps(payload)
-    link = settings.url(f"/confirm-email/{token}")
+    back = local_path(come_back_to)
+    link = settings.url(f"/confirm-email/{token}" + (f"?{urlencode({'next': back})}" if back else ""))
     email = payload["email"]
     assert isinstance(email, str)
     queue_email(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
-from marketplace.models import JoinRequest
 from marketplace.request_scope import commit, current_actor, db_session, link_settings
 from marketplace.services import account_links, accounts
 from marketplace.services.account_links import LinkNotValid
 from marketplace.services.errors import ValidationFailed
+from marketplace.validation import local_path
 from marketplace.web.forms import (
     ConfirmForm,
     ForgotPasswordForm,
@@ -27,12 +25,12 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Only ever go back to a page of this site, never to another host."""
-    if not target:
-        return url_for("account.overview")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("account.overview")
-    return target
+    return local_path(target) or url_for("account.overview")
+
+
+def come_back_to() -> str | None:
+    """The page of this site the visitor started from (``?next=``), if it is one."""
+    return local_path(request.args.get("next"))
 
 
 def start_session(user: accounts.User) -> None:
@@ -68,9 +66,9 @@ def sign_in() -> object:
         user = accounts.authenticate(db_session(), email, password)
         if user is not None and user.email_confirmed_at is None:
             # Only someone who knows the password gets here, so saying so reveals nothing.
-            account_links.send_confirmation(db_session(), link_settings(), user)
+            account_links.send_confirmation(db_session(), link_settings(), user, come_back_to=come_back_to())
             commit()
-            return render_template("auth/check_email.html", email=user.email, reminder=True)
+            return render_template("auth/check_email.html", email=user.email, reminder=True, next=come_back_to())
         if user is not None:
             commit()
             start_session(user)
@@ -113,13 +111,13 @@ def register() -> object:
             company_number=form.company_number.data or "",
         )
         try:
-            account_links.start_registration(db_session(), link_settings(), registration)
+            account_links.start_registration(db_session(), link_settings(), registration, come_back_to=come_back_to())
         except ValidationFailed as error:
             show_errors(form, error)
         else:
             commit()
             session[REGISTERED_EMAIL] = accounts.normalise_email(registration.email)
-            return redirect(url_for("auth.check_email"))
+            return redirect(url_for("auth.check_email", next=come_back_to()))
     return render_template("auth/register.html", form=form, errors=error_list(form))
 
 
@@ -129,26 +127,24 @@ def check_email() -> object:
     email = session.get(REGISTERED_EMAIL)
     if not email:
         return redirect(url_for("auth.register"))
-    return render_template("auth/check_email.html", email=email, reminder=False)
+    return render_template("auth/check_email.html", email=email, reminder=False, next=come_back_to())
 
 
 @bp.get("/confirm-email/<token>")
 def confirm_email(token: str) -> object:
-    """Open the link from the confirmation e-mail: the address is confirmed and the person signed in."""
+    """Open the link from the confirmation e-mail: the address is confirmed; the person then signs in.
+
+    The page reads the same for a new organisation and for a request to join one that
+    exists (whose members decide), so it never tells a stranger that an organisation exists.
+    Nobody is signed in here for the same reason: the header would differ.
+    """
     try:
-        user = account_links.confirm_email(db_session(), link_settings(), token)
+        confirmed = account_links.confirm_email(db_session(), link_settings(), token)
     except LinkNotValid as error:
         return render_template("auth/link_not_valid.html", message=error.message, reset=False), 400
     commit()
-    if isinstance(user, JoinRequest):
-        return render_template("auth/join_requested.html", join=user)
-    start_session(user)
-    flash(
-        f"Your e-mail address is confirmed and your account is ready. The council will check "
-        f"{user.organisation.name}; until then only your organisation and council officers can see what you post.",
-        "success",
-    )
-    return redirect(url_for("account.overview"))
+    organisation = confirmed.organisation.name
+    return render_template("auth/confirmed.html", email=confirmed.email, organisation=organisation, next=come_back_to())
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])

@@ -89,6 +89,11 @@ def register(page: Page, *, role: str = "community", organisation: str | None = 
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("heading", name="Check your email", level=1)).to_be_visible()
     page.goto(confirmation_link(email))
+    expect(page.get_by_role("heading", name="Your e-mail address is confirmed", level=1)).to_be_visible()
+    page.locator("main").get_by_role("link", name="Sign in", exact=True).click()
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Your account", level=1)).to_be_visible()
     return organisation
 

@@ -144,7 +144,6 @@ def test_visitor_registers_a_community_group_and_is_told_it_is_not_yet_public(
     organisation = registered(page, role="community")
 
     expect(page).to_have_url(re.compile(r"/account$"))
-    expect(page.get_by_text("Your e-mail address is confirmed and your account is ready.")).to_be_visible()
     banner = page.get_by_role("region", name="Not yet public")
     expect(banner).to_be_visible()
     expect(banner).to_contain_text(f"{organisation} has not been verified by the council yet.")

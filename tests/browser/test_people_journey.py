@@ -14,7 +14,7 @@ from sqlalchemy import select
 from marketplace.clock import council_today
 from marketplace.models import User
 from marketplace.services import needs, offers
-from tests.browser.support import EMAIL_BY_ROLE, LiveServer
+from tests.browser.support import EMAIL_BY_ROLE, DemoIds, LiveServer, confirmation_link
 
 pytestmark = pytest.mark.browser
 
@@ -107,3 +107,49 @@ def test_ask_pledge_talk_and_each_persons_next_step(
         _tasks(officer).filter(has_text=f"Approve or reject 16 hours from {supplier_name} for “{need_title}”")
     ).to_have_count(1)
     assert group_name  # the group is the demo community group
+
+
+def _register_from(page: Page, link_name: str, organisation: str, email: str) -> None:
+    page.get_by_role("link", name=link_name).click()
+    page.get_by_label("A community group").check()
+    page.get_by_label("Organisation name").fill(organisation)
+    page.get_by_label("Your full name").fill("Jo Bell")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Create a password", exact=True).fill("a long enough password")
+    page.get_by_label("Confirm your password", exact=True).fill("a long enough password")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("heading", name="Check your email", level=1)).to_be_visible()
+    page.goto(confirmation_link(email))
+    expect(page.get_by_role("heading", name="Your e-mail address is confirmed", level=1)).to_be_visible()
+
+
+def test_a_visitor_registers_from_an_offer_and_comes_back_to_it_and_joining_reads_the_same(
+    new_page: Callable[..., Page], demo: DemoIds, live_server: LiveServer
+) -> None:
+    offer_path = f"/offers/{demo.public_offer}"
+    tag = uuid.uuid4().hex[:8]
+    with live_server.session() as session:
+        existing = session.scalar(select(User).where(User.email == EMAIL_BY_ROLE["community"])).organisation.name
+
+    # A new group: registers from the offer's page, confirms, signs in, and is back on the offer.
+    newcomer = new_page()
+    newcomer.goto(offer_path)
+    email = f"jo-{tag}@example.org"
+    _register_from(newcomer, "register your organisation to ask for this", f"Fresh Group {tag}", email)
+    new_text = newcomer.locator("main").inner_text()
+    newcomer.get_by_role("link", name="Sign in and go back to the page you were on").click()
+    newcomer.get_by_label("Email address").fill(email)
+    newcomer.get_by_label("Password", exact=True).fill("a long enough password")
+    newcomer.get_by_role("button", name="Sign in").click()
+    expect(newcomer).to_have_url(re.compile(re.escape(offer_path) + "$"))
+
+    # Someone naming an organisation that exists sees the very same words after confirming.
+    joiner = new_page()
+    joiner.goto(offer_path)
+    other = f"kim-{tag}@example.org"
+    _register_from(joiner, "register your organisation to ask for this", existing, other)
+    join_text = joiner.locator("main").inner_text()
+    assert join_text.replace(other, "EMAIL").replace(existing, "ORG") == new_text.replace(email, "EMAIL").replace(
+        f"Fresh Group {tag}", "ORG"
+    )
+    expect(joiner.get_by_role("button", name="Sign out")).to_have_count(0)

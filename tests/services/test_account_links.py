@@ -135,3 +135,29 @@ def test_other_registration_errors_are_still_shown_when_the_address_is_in_use(se
         account_links.start_registration(session, SETTINGS, form)
     assert refused.value.fields == {"password_confirmation": "The passwords do not match"}
     assert emails_to(session, owner.email) == []
+
+
+@pytest.mark.parametrize(
+    ("come_back_to", "expected"),
+    [
+        ("/needs/12", "?next=%2Fneeds%2F12"),
+        ("/offers/3?x=1", "?next=%2Foffers%2F3%3Fx%3D1"),
+        ("https://evil.example/needs/1", ""),
+        ("//evil.example/needs/1", ""),
+        ("/\\evil.example", ""),
+        ("needs/1", ""),
+        (None, ""),
+    ],
+)
+def test_the_confirmation_link_leads_back_only_to_a_page_of_this_site(session, come_back_to, expected):
+    account_links.start_registration(session, SETTINGS, registration("lee@example.org"), come_back_to=come_back_to)
+    (email,) = emails_to(session, "lee@example.org")
+    link = re.search(r"https://marketplace\.example\.gov\.uk/confirm-email/\S+", email.body).group(0)
+    assert link.endswith(expected) and link.count("?") == (1 if expected else 0)
+
+
+def test_a_request_to_join_gets_the_same_link_back(session, make_user):
+    make_user("community", organisation="Oadby Food Bank")
+    account_links.start_registration(session, SETTINGS, registration("ash@example.org"), come_back_to="/offers/7")
+    (email,) = emails_to(session, "ash@example.org")
+    assert "?next=%2Foffers%2F7" in email.body

@@ -96,6 +96,40 @@ def test_visitors_are_told_how_to_start_and_come_back(client, session, make_need
     assert "register your organisation to ask for this" in offer_page
 
 
+@pytest.mark.parametrize("kind", ["need", "offer"])
+def test_a_visitor_who_registers_from_a_page_comes_back_to_it(app, session, make_need, make_offer, kind):
+    listing = make_need() if kind == "need" else make_offer()
+    session.commit()
+    path = f"/{kind}s/{listing.id}"
+    visitor = browser_for(app)
+    page = visitor.client.get(path).get_data(as_text=True)
+    register = f"/register?next={path}"
+    assert f'href="{register}"' in page
+    form = {"role": "community", "organisation_name": "Countesthorpe Youth Club", "name": "Jo Bell",
+            "email": "jo@example.org", "password": "a long password", "password_confirmation": "a long password"}  # fmt: skip
+    checking = visitor.submit(register, form).get_data(as_text=True)
+    assert "Check your email" in checking and f'href="/sign-in?next={path}"' in checking
+    link = link_in_email(session, "jo@example.org")
+    assert link.endswith(f"?next={path.replace('/', '%2F')}")
+    confirmed = visitor.client.get(link).get_data(as_text=True)
+    assert "Sign in and go back to the page you were on" in confirmed
+    sign_in = re.search(r'href="(/sign-in\?next=[^"]+)"', confirmed).group(1)
+    answer = visitor.submit(sign_in.replace("&amp;", "&"), {"email": "jo@example.org", "password": "a long password"},
+                            follow=False)  # fmt: skip
+    assert answer.status_code == 302 and answer.headers["Location"] == path
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"]
+)
+def test_sign_in_never_leads_to_another_site(app, make_user, session, target):
+    user = make_user("community")
+    session.commit()
+    visitor = browser_for(app)
+    answer = visitor.submit(f"/sign-in?next={target}", {"email": user.email, "password": PASSWORD}, follow=False)
+    assert answer.headers["Location"] == "/account"
+
+
 def test_registration_answers_the_same_for_an_existing_and_a_new_organisation(app, session, make_user):
     """Issue 12, finding 9c: the page must not say whether an organisation of that name exists."""
     existing = make_user("community", organisation="Syston Carers Group")
@@ -114,10 +148,18 @@ def test_registration_answers_the_same_for_an_existing_and_a_new_organisation(ap
     assert "already registered" not in answers[0][1]
     assert session.scalar(select(User).where(User.email == "sam@example.org")) is None
 
-    # Sam confirms; the group's members are asked; a member admits Sam, who can then sign in.
+    # Both confirm their address: the page reads the same (nobody is signed in by it either).
+    confirmed = []
+    for email, name in (("sam@example.org", "Syston Carers Group"), ("kim@example.org", "Brand New Group")):
+        response = browser_for(app).client.get(link_in_email(session, email))
+        page = response.get_data(as_text=True).replace(email, "EMAIL").replace(name, "ORGANISATION")
+        confirmed.append((response.status_code, re.sub(r'value="[^"]+"', "", page)))
+    assert confirmed[0] == confirmed[1]
+    assert confirmed[0][0] == 200 and "already registered on the marketplace" not in confirmed[0][1]
+    assert "Sign out" not in confirmed[0][1]
+
+    # The group's members are asked; a member admits Sam, who can then sign in.
     sam = browser_for(app)
-    confirmed = sam.client.get(link_in_email(session, "sam@example.org")).get_data(as_text=True)
-    assert "We have asked them to let you in" in confirmed
     member = browser_for(app)
     member.sign_in(existing)
     assert tasks_on_home(member) == ["join_request"]
