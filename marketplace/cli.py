@@ -468,20 +468,25 @@ def send_digests(ctx: Context, base_url: str) -> None:
 )
 @pass_context
 def send_summaries(ctx: Context, base_url: str) -> None:
-    """E-mail the people who chose a daily summary one e-mail gathering what happened since the last.
+    """E-mail the people who chose a daily summary one e-mail gathering what happened since the last,
+    and each saved search whose day or week is over the new needs or offers that match it.
 
     Run once a day from a scheduler. People who chose an e-mail for each event get theirs at
-    once, and those who chose essential e-mails only get none of these. The e-mails are then
-    sent as `send-notifications` does.
+    once, and those who chose essential e-mails only get no summary. A saved search with
+    nothing new sends nothing. The e-mails are then sent as `send-notifications` does.
     """
+    from marketplace.db import utcnow
     from marketplace.services.notifications import SITE_URL, send_daily_summaries
+    from marketplace.services.saved_searches import send_saved_searches
 
     _check_base_url(base_url)
     with ctx.session() as session:
         session.info[SITE_URL] = base_url
         count = send_daily_summaries(session)
+        searches = send_saved_searches(session, base_url=base_url, now=utcnow())
         session.commit()
     click.echo(f"{count} daily summaries queued.")
+    click.echo(f"{searches} e-mails of saved searches' new results queued.")
     _send_mail(ctx)
 
 

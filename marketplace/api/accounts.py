@@ -241,6 +241,7 @@ document(
                 "account": {"type": "object"},
                 "organisation": {"type": "object"},
                 "api_tokens": {"type": "array", "items": {"type": "object"}},
+                "saved_searches": {"type": "array", "items": {"type": "object"}},
                 "needs_posted": {"type": "array", "items": {"type": "object"}},
                 "offers_posted": {"type": "array", "items": {"type": "object"}},
                 "pledges_made": {"type": "array", "items": {"type": "object"}},

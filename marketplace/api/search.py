@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from flask import request
 
-from marketplace.request_scope import app_state, current_actor, db_session
+from marketplace.models import SavedSearch
+from marketplace.request_scope import app_state, commit, current_actor, db_session
 from marketplace.search.queries import SORTS, STATUSES, parse_search, search
+from marketplace.services import saved_searches
+from marketplace.services.accounts import require_role
+from marketplace.validation import FieldErrors, unknown_fields
+from search_index import MAX_QUERY_CHARS
 
 from . import api
-from .openapi import PAGING, document, query_param, ref, responses
+from .openapi import DATE_TIME, PAGING, SIGNED_IN, body, document, error, path_id, query_param, ref, responses
+from .parsing import json_body
 
 
 @api.get("/search")
@@ -50,4 +56,118 @@ document(
             }
         }
     }
+)
+
+
+def saved_search_json(saved: SavedSearch) -> dict[str, object]:
+    """A saved search as the API shows it."""
+    return {
+        "id": saved.id,
+        "q": saved.q,
+        "kind": saved.kind,
+        "category": saved.category,
+        "district": saved.district,
+        "outcome": saved.outcome,
+        "frequency": saved.frequency,
+        "search_url": request.host_url.rstrip("/") + saved_searches.search_path(saved),
+        "created_at": saved.created_at.isoformat(),
+        "last_sent_at": saved.last_sent_at.isoformat() if saved.last_sent_at else None,
+    }
+
+
+@api.route("/me/saved-searches", methods=["GET", "POST"])
+def my_saved_searches() -> object:
+    """The caller's saved searches, or a new one."""
+    session, actor = db_session(), current_actor()
+    if request.method == "POST":
+        require_role(actor, *saved_searches.ROLES)
+        data = json_body()
+        errors = FieldErrors()
+        unknown_fields(data, {"q", *saved_searches.FILTERS, "frequency"}, errors)
+        errors.raise_if_any()
+        saved = saved_searches.save_search(session, actor, data)
+        commit()
+        return saved_search_json(saved), 201
+    found = saved_searches.list_saved_searches(session, actor)
+    return {"items": [saved_search_json(s) for s in found], "total": len(found)}
+
+
+@api.delete("/me/saved-searches/<int:saved_search_id>")
+def delete_saved_search(saved_search_id: int) -> object:
+    """Stop one of the caller's saved searches and its e-mails."""
+    saved_searches.delete_saved_search(db_session(), current_actor(), saved_search_id)
+    commit()
+    return "", 204
+
+
+_CODE = {"type": ["string", "null"], "maxLength": 80}
+_SAVED_SEARCH = {
+    "type": "object",
+    "required": ["id", "q", "kind", "category", "district", "outcome", "frequency", "search_url", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "q": {"type": "string"},
+        "kind": {"enum": ["need", "offer", None], "description": "What the e-mails list; null for both"},
+        "category": _CODE,
+        "district": _CODE,
+        "outcome": _CODE,
+        "frequency": {"enum": list(saved_searches.FREQUENCIES)},
+        "search_url": {"type": "string", "description": "The search page showing its results"},
+        "created_at": DATE_TIME,
+        "last_sent_at": {**DATE_TIME, "type": ["string", "null"]},
+    },
+}
+document(
+    {
+        "/me/saved-searches": {
+            "get": {
+                "summary": "The caller's saved searches, newest first",
+                "security": SIGNED_IN,
+                "responses": responses(
+                    "200",
+                    {
+                        "type": "object",
+                        "required": ["items", "total"],
+                        "properties": {
+                            "items": {"type": "array", "items": ref("SavedSearch")},
+                            "total": {"type": "integer", "minimum": 0},
+                        },
+                    },
+                ),
+            },
+            "post": {
+                "summary": "Save a search; what is newly posted that matches it is e-mailed daily or weekly",
+                "description": "The words and filters are those of GET /search. Without `kind`, a community "
+                f"group's search lists offers and a supplier's needs. Up to {saved_searches.MAX_SAVED} per "
+                "person; the same search twice is refused (422). Nothing is sent when nothing new matches.",
+                "security": SIGNED_IN,
+                "requestBody": body(
+                    {
+                        "type": "object",
+                        "required": ["frequency"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "q": {"type": "string", "maxLength": MAX_QUERY_CHARS},
+                            "kind": {"enum": ["need", "offer", ""]},
+                            "category": {"type": "string", "description": "A category code (GET /reference)"},
+                            "district": {"type": "string", "description": "A district code (GET /reference)"},
+                            "outcome": {"type": "string", "description": "An outcome code (GET /reference)"},
+                            "frequency": {"enum": list(saved_searches.FREQUENCIES)},
+                        },
+                    },
+                    {"q": "paint", "kind": "offer", "frequency": "weekly"},
+                ),
+                "responses": responses("201", ref("SavedSearch"), "403"),
+            },
+        },
+        "/me/saved-searches/{saved_search_id}": {
+            "parameters": [path_id("saved_search_id")],
+            "delete": {
+                "summary": "Delete one of the caller's saved searches (its e-mails stop)",
+                "security": SIGNED_IN,
+                "responses": {"204": {"description": "Deleted"}, "404": error("404")},
+            },
+        },
+    },
+    {"SavedSearch": _SAVED_SEARCH},
 )

@@ -15,6 +15,7 @@ from marketplace.models.offer_request import OfferRequest, RequestStatus
 from marketplace.models.organisation import Organisation, OrganisationKind, Verification
 from marketplace.models.pledge import EvidenceFile, EvidenceReview, Pledge, PledgeEvent, PledgeStatus
 from marketplace.models.reference import Category, District, Measure, Outcome
+from marketplace.models.saved_search import SavedSearch
 from marketplace.models.site_content import Feedback, PageText
 from marketplace.models.user import ApiToken, Role, User
 
@@ -50,6 +51,7 @@ __all__ = [
     "PledgeStatus",
     "RequestStatus",
     "Role",
+    "SavedSearch",
     "User",
     "Verification",
 ]

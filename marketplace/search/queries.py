@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from markupsafe import escape
 from sqlalchemy import or_, select
@@ -97,8 +98,19 @@ def _like(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def database_search(session: Session, actor: User | None, query: SearchQuery) -> SearchResults:
-    """A plain, slower search: every word in the title or description, newest first, no facets."""
+def database_search(
+    session: Session,
+    actor: User | None,
+    query: SearchQuery,
+    *,
+    created_after: datetime | None = None,
+    created_until: datetime | None = None,
+) -> SearchResults:
+    """A plain, slower search: every word in the title or description, newest first, no facets.
+
+    ``created_after``/``created_until`` keep only items posted in that window (a saved
+    search's e-mail lists what is new since the last one).
+    """
     words = [w for w in query.q.split() if w.upper() not in ("AND", "OR", "NOT")][:FALLBACK_WORDS]
     words = [w.strip('"()-*') for w in words if w.strip('"()-*')]
     hits: list[tuple[object, str, Need | Offer]] = []
@@ -118,6 +130,10 @@ def database_search(session: Session, actor: User | None, query: SearchQuery) ->
             statement = statement.where(
                 or_(model.title.ilike(pattern, escape="\\"), model.description.ilike(pattern, escape="\\"))
             )
+        if created_after is not None:
+            statement = statement.where(model.created_at > created_after)
+        if created_until is not None:
+            statement = statement.where(model.created_at <= created_until)
         if query.category:
             statement = statement.where(model.category_code == query.category)
         if query.outcome:

@@ -16,7 +16,17 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
-from marketplace.models import ApiToken, AuditEntry, Need, Notification, Offer, Pledge, PledgeEvent, User
+from marketplace.models import (
+    ApiToken,
+    AuditEntry,
+    Need,
+    Notification,
+    Offer,
+    Pledge,
+    PledgeEvent,
+    SavedSearch,
+    User,
+)
 from marketplace.services import accounts
 from marketplace.services.audit import record
 from marketplace.services.errors import ValidationFailed
@@ -53,6 +63,8 @@ def personal_data(session: Session, user: User) -> dict[str, object]:
             "last_sign_in_at": _when(user.last_sign_in_at),
             "digest_enabled": user.digest_enabled,
             "last_digest_at": _when(user.last_digest_at),
+            "email_preference": user.email_preference,
+            "offer_alerts": user.offer_alerts,
         },
         "organisation": {
             "id": user.organisation.id,
@@ -68,6 +80,21 @@ def personal_data(session: Session, user: User) -> dict[str, object]:
                 "revoked_at": _when(token.revoked_at),
             }
             for token in tokens
+        ],
+        "saved_searches": [
+            {
+                "q": saved.q,
+                "kind": saved.kind,
+                "category": saved.category,
+                "district": saved.district,
+                "outcome": saved.outcome,
+                "frequency": saved.frequency,
+                "created_at": _when(saved.created_at),
+                "last_sent_at": _when(saved.last_sent_at),
+            }
+            for saved in session.scalars(
+                select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.id)
+            )
         ],
         "needs_posted": [
             {"id": need.id, "title": need.title, "status": need.status.value, "created_at": _when(need.created_at)}
@@ -124,6 +151,7 @@ def close_account(session: Session, user: User, password: str) -> None:
     old_email = user.email
     erased_email = f"closed-{user.id}@{CLOSED_EMAIL_DOMAIN}"
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    session.execute(delete(SavedSearch).where(SavedSearch.user_id == user.id))
     # E-mails still queued for them are not sent; those already sent are kept as a record
     # that they were sent, without the address or the words.
     session.execute(delete(Notification).where(Notification.to_email == old_email, Notification.sent_at.is_(None)))

@@ -28,8 +28,9 @@ def register_web(app: Flask) -> None:
     for module in (pages, auth, needs, offers, pledges, account, officer, search, suggestions, reports, info):
         app.register_blueprint(module.bp)
     app.register_blueprint(officer_import_bp)
-    from marketplace.web import people
+    from marketplace.web import people, saved_searches
 
     app.register_blueprint(people.bp)
+    app.register_blueprint(saved_searches.bp)
     register_layout(app)
     register_error_handlers(app)

@@ -22,6 +22,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     DateField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -531,3 +532,23 @@ class EmailPreferenceForm(FlaskForm):
         validate_choice=False,
     )
     submit = SubmitField("Save e-mail choice", widget=GovSubmitInput())
+
+
+class SavedSearchForm(FlaskForm):
+    """Save a search: its words and filters ride as hidden fields; the person picks how often."""
+
+    q = HiddenField()
+    kind = HiddenField()
+    category = HiddenField()
+    district = HiddenField()
+    outcome = HiddenField()
+    frequency = RadioField(
+        "How often do you want an e-mail of new results?",
+        choices=[
+            SelectChoice("daily", "Daily"),
+            SelectChoice("weekly", "Weekly"),
+        ],
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    submit = SubmitField("Save this search", widget=GovSubmitInput())

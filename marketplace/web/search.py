@@ -8,6 +8,7 @@ from marketplace.request_scope import app_state, current_actor, db_session
 from marketplace.search.queries import parse_search, search
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.reference import reference_lists
+from marketplace.services.saved_searches import FILTERS as SAVED_FILTERS
 from search_index import SearchQuery
 
 bp = Blueprint("search", __name__)
@@ -74,4 +75,14 @@ def results() -> str:
         errors=errors,
         pagination=pagination,
         sort=request.args.get("sort") or "relevance",
+        save_href=_save_link(),
     )
+
+
+def _save_link() -> str:
+    """Where "Save this search" leads: the form to save it, or signing in first and back here."""
+    if current_actor() is None:
+        here = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+        return url_for("auth.sign_in", next=here)
+    kept = {name: request.args[name] for name in ("q", *SAVED_FILTERS) if request.args.get(name)}
+    return url_for("saved_searches.new", **kept)
