@@ -42,6 +42,7 @@ from marketplace.services import (
     offer_requests,
     offers,
     pledges,
+    saved_searches,
     teams,
 )
 from tests.conftest import PASSWORD, need_fields, offer_fields
@@ -202,6 +203,7 @@ def build_world(
         session, member, ids["offer"], {"need_id": ids["need"], "message": "Could you help us in May?"}
     ).id
     ids["colleague"] = make_user("community", organisation="Matrix Carers Group").id
+    ids["saved_search"] = saved_searches.save_search(session, member, {"q": "minibus", "frequency": "weekly"}).id
     ids["join"], ids["invite_link"] = _joining(session, member, secret_key)
     ids["import"] = bulk_import.import_csv(
         session, officer, "needs", import_csv("needs").encode(), today, filename="needs.csv"

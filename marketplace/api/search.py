@@ -137,7 +137,8 @@ document(
             },
             "post": {
                 "summary": "Save a search; what is newly posted that matches it is e-mailed daily or weekly",
-                "description": "The words and filters are those of GET /search. Without `kind`, a community "
+                "description": "The words and filters are those of GET /search (empty or null: not given). "
+                "Without `kind`, a community "
                 f"group's search lists offers and a supplier's needs. Up to {saved_searches.MAX_SAVED} per "
                 "person; the same search twice is refused (422). Nothing is sent when nothing new matches.",
                 "security": SIGNED_IN,
@@ -147,11 +148,11 @@ document(
                         "required": ["frequency"],
                         "additionalProperties": False,
                         "properties": {
-                            "q": {"type": "string", "maxLength": MAX_QUERY_CHARS},
-                            "kind": {"enum": ["need", "offer", ""]},
-                            "category": {"type": "string", "description": "A category code (GET /reference)"},
-                            "district": {"type": "string", "description": "A district code (GET /reference)"},
-                            "outcome": {"type": "string", "description": "An outcome code (GET /reference)"},
+                            "q": {"type": ["string", "null"], "maxLength": MAX_QUERY_CHARS},
+                            "kind": {"enum": ["need", "offer", "", None]},
+                            "category": {"type": ["string", "null"], "description": "A category code (GET /reference)"},
+                            "district": {"type": ["string", "null"], "description": "A district code (GET /reference)"},
+                            "outcome": {"type": ["string", "null"], "description": "An outcome code (GET /reference)"},
                             "frequency": {"enum": list(saved_searches.FREQUENCIES)},
                         },
                     },

@@ -172,6 +172,10 @@ ROWS: list[Row] = [
     row("PATCH", "/api/v1/me",                                       401,  403,   403,    200,     200,    403,
         body={"digest_enabled": True}, invalid=SKIP_INVALID),
     row("GET",   "/api/v1/me/data",                                  401,  200,   200,    200,     200,    200),  # their own only
+    row("GET",   "/api/v1/me/saved-searches",                        401,  200,   200,    200,     200,    200),
+    row("POST",  "/api/v1/me/saved-searches",                        401,  201,   201,    201,     201,    201,
+        body={"q": "paint", "frequency": "daily"}),
+    row("DELETE", "/api/v1/me/saved-searches/{saved_search}",        401,  204,   404,    404,     404,    404),
     row("GET",   "/api/v1/me/email-preferences",                     401,  200,   200,    200,     200,    200),
     row("PUT",   "/api/v1/me/email-preferences",                     401,  200,   200,    200,     200,    200,
         body={"email_preference": "each"}),

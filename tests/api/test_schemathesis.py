@@ -44,6 +44,7 @@ SCHEMA_COMPLETE = [
     "GET /me",
     "GET /me/email-preferences",
     "PUT /me/email-preferences",
+    "GET /me/saved-searches",
     "GET /openapi.json",
     "GET /needs/{need_id}/suggestions",
     "GET /offers/{offer_id}/suggestions",

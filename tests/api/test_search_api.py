@@ -74,3 +74,36 @@ def test_bad_filters_are_422_and_past_the_end_is_empty(client):
     assert response.status_code == 422
     assert set(response.get_json()["error"]["fields"]) == {"kind", "sort"}
     assert client.get("/api/v1/search?q=room&page=500").get_json()["items"] == []
+
+
+def test_saved_searches_through_the_api(client, session, make_user, bearer):
+    group, other = make_user("community"), make_user("community")
+    as_group, url = bearer(group), "/api/v1/me/saved-searches"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=as_group).get_json() == {"items": [], "total": 0}
+
+    for bad, field in (
+        ({"q": "paint"}, "frequency"),
+        ({"q": "paint", "frequency": "hourly"}, "frequency"),
+        ({"category": "no-such", "frequency": "daily"}, "category"),
+        ({"q": 5, "frequency": "daily"}, "q"),
+        ({"frequency": "daily", "status": "open"}, "status"),
+    ):
+        refused = client.post(url, json=bad, headers=as_group)
+        assert refused.status_code == 422 and field in refused.get_json()["error"]["fields"], bad
+    assert client.get(url, headers=as_group).get_json()["total"] == 0
+
+    made = client.post(url, json={"q": "paint", "category": "volunteering", "frequency": "weekly"}, headers=as_group)
+    assert made.status_code == 201
+    saved = made.get_json()
+    assert saved["kind"] == "offer" and saved["frequency"] == "weekly" and saved["last_sent_at"] is None
+    assert saved["search_url"].endswith("/search?q=paint&kind=offer&category=volunteering")
+    twice = client.post(url, json={"q": "paint", "category": "volunteering", "frequency": "daily"}, headers=as_group)
+    assert twice.status_code == 422
+    assert [s["id"] for s in client.get(url, headers=as_group).get_json()["items"]] == [saved["id"]]
+
+    # Someone else's saved search does not exist for them.
+    assert client.delete(f"{url}/{saved['id']}", headers=bearer(other)).status_code == 404
+    assert client.delete(f"{url}/{saved['id']}", headers=as_group).status_code == 204
+    assert client.delete(f"{url}/{saved['id']}", headers=as_group).status_code == 404
+    assert client.get(url, headers=as_group).get_json()["total"] == 0

@@ -212,6 +212,13 @@ ROWS: list[Row] = [
     row("GET",  "/account/requests",                              L,    200,   200,    200,     200,    403),
     row("POST", "/pledges/{pledge_proposed}/messages",            L,    302,   404,    302,     404,    302,
         body={"body": "Which Saturday suits you?"}),
+    # Saved searches: anyone signed in keeps their own; someone else's does not exist for them
+    row("GET",  "/account/saved-searches",                        L,    200,   200,    200,     200,    200),
+    row("GET",  "/account/saved-searches/new",                    L,    200,   200,    200,     200,    200,
+        query="?q=paint&kind=offer"),
+    row("POST", "/account/saved-searches/new",                    L,    302,   302,    302,     302,    302,
+        body={"q": "paint", "frequency": "daily"}),
+    row("POST", "/account/saved-searches/{saved_search}/delete",  L,    302,   404,    404,     404,    404),
     # Teams: members see and invite; an officer has no team page but may answer a request to join
     row("GET",  "/account/team",                                  L,    200,   200,    200,     200,    403),
     row("POST", "/account/team",                                  L,    302,   302,    302,     302,    403,
