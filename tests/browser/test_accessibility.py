@@ -50,6 +50,10 @@ NEW_SCREENSHOTS = {
     "pledge-deliver-errors",
     "officer-dashboard-unhelped-needs",
     "officer-queue",
+    "saved-search-new",
+    "saved-search-new-errors",
+    "saved-searches",
+    "register-confirmed",
     "officer-audit-filtered",
     "officer-contracts",
     "officer-contract-new-errors",
@@ -173,6 +177,27 @@ def _reset_with_a_short_password(page: Page, demo: DemoIds) -> None:
     page.get_by_label("Confirm your new password").fill("short")
     page.get_by_role("button", name="Change password").click()
     expect(page.locator(".govuk-error-summary")).to_be_visible()
+
+
+def _save_a_search(page: Page, _: DemoIds) -> None:
+    # A new search each time: the same search saved twice is refused.
+    page.goto(f"/account/saved-searches/new?q=hall+{uuid.uuid4().hex[:6]}&category=premises")
+    page.get_by_label("Weekly").check()
+    page.get_by_role("button", name="Save this search").click()
+    expect(page.get_by_role("table", name="Your saved searches").locator("tbody tr").first).to_be_visible()
+
+
+def _registered_and_confirmed(page: Page, _: DemoIds) -> None:
+    email = f"axe-{uuid.uuid4().hex[:8]}@example.org"
+    page.get_by_label("A community group").check()
+    page.get_by_label("Organisation name").fill(f"Axe Confirmed Group {email[4:12]}")
+    page.get_by_label("Your full name").fill("Sam Tester")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Create a password", exact=True).fill("a long enough password")
+    page.get_by_label("Confirm your password", exact=True).fill("a long enough password")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.goto(confirmation_link(email))
 
 
 def _send_feedback(page: Page, _: DemoIds) -> None:
@@ -498,6 +523,24 @@ VISITS = [
     Visit("team-errors", "supplier", "/account/team", "Your team", then=_click("Send invitation")),
     Visit("join", "supplier", "/account/team", re.compile(r"^Join "), then=_invite_and_open_the_link, fresh=True),
     Visit("join-link-not-valid", None, "/join/not-a-real-link", "This link does not work", status=400),
+    # Saved searches, and the page after confirming an address
+    Visit("saved-search-new", "community", "/account/saved-searches/new?q=room&category=premises", "Save this search"),
+    Visit(
+        "saved-search-new-errors",
+        "supplier",
+        "/account/saved-searches/new?q=room",
+        "Save this search",
+        then=_click("Save this search"),
+    ),
+    Visit("saved-searches", "community", "/account/saved-searches", "Your saved searches", then=_save_a_search),
+    Visit(
+        "register-confirmed",
+        None,
+        "/register?next=/offers",
+        "Your e-mail address is confirmed",
+        then=_registered_and_confirmed,
+        fresh=True,
+    ),
     # Reports and the public impact page
     Visit("officer-reports", "officer", "/officer/reports", "Social value reports"),
     Visit("officer-reports-by-outcome", "officer", "/officer/reports?group_by=outcome", "Social value reports"),
@@ -547,6 +590,7 @@ FORM_PAGES = [
         "officer-measure-new",
         "officer-assisted-need",
         "offer-ask",
+        "saved-search-new",
         "team",
         "account-community",
         "feedback",

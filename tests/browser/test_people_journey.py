@@ -153,3 +153,25 @@ def test_a_visitor_registers_from_an_offer_and_comes_back_to_it_and_joining_read
         f"Fresh Group {tag}", "ORG"
     )
     expect(joiner.get_by_role("button", name="Sign out")).to_have_count(0)
+
+
+def test_a_group_saves_a_search_from_the_results_and_deletes_it(page_as: Callable[[str | None], Page]) -> None:
+    tag = uuid.uuid4().hex[:6]
+    page = page_as("community")
+    page.goto(f"/search?q=minibus+{tag}")
+    page.get_by_role("link", name="Save this search").click()
+    expect(page.get_by_role("heading", name="Save this search", level=1)).to_be_visible()
+    expect(page.locator("main")).to_contain_text(f"“minibus {tag}” in offers")
+    page.get_by_role("button", name="Save this search").click()  # no frequency chosen
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose how often you want the e-mail")
+    page.get_by_label("Daily").check()
+    page.get_by_role("button", name="Save this search").click()
+    expect(page.get_by_text(f"Search saved: “minibus {tag}” in offers.")).to_be_visible()
+    row = page.get_by_role("table", name="Your saved searches").get_by_role("row").filter(has_text=tag)
+    expect(row).to_contain_text("Daily")
+    row.get_by_role("link", name=f"“minibus {tag}” in offers").click()
+    expect(page).to_have_url(re.compile(rf"/search\?q=minibus\+{tag}&kind=offer$"))
+    page.go_back()
+    row.get_by_role("button", name=re.compile("^Delete")).click()
+    expect(page.get_by_text(f"Deleted your saved search for “minibus {tag}” in offers.")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text=tag)).to_have_count(0)
