@@ -279,3 +279,52 @@ def test_officers_list_pledges_by_status_and_find_the_stuck_ones(app, session, m
     assert "stuck_pledge" in tasks_on_home(browser)
     wrong = browser.client.get("/officer/pledges/all?status=nothing").get_data(as_text=True)
     assert "There is a problem" in wrong and "Unknown status: nothing" in wrong
+
+
+def test_e_mails_of_a_request_a_pledge_and_a_message_lead_to_their_pages(
+    config, session_factory, session, make_user, make_need, make_offer, smtp_server
+):
+    """Each e-mail, taken from a real SMTP server, links to the page where its step is taken."""
+    from marketplace.app import create_app
+
+    app = create_app(
+        config.with_overrides(
+            smtp_url=smtp_server.url, base_url="https://market.example.gov.uk", allowed_hosts=("localhost",)
+        ),
+        session_factory=session_factory,
+    )
+    member, supplier = make_user("community"), make_user("supplier")
+    need = make_need(by=member, title="Paint our village hall")
+    offer = make_offer(by=supplier, title="Staff volunteering days", category="volunteering",
+                       measure="volunteering-hours", capacity=40)  # fmt: skip
+    session.commit()
+    group, firm = browser_for(app), browser_for(app)
+    group.sign_in(member)
+    firm.sign_in(supplier)
+
+    def followed(browser: Browser, address: str, subject: str) -> str:
+        (mail,) = [m for m in smtp_server.inbox.to(address) if m["Subject"].startswith(subject)]
+        path = re.search(r"https://market\.example\.gov\.uk(/\S+)", mail.get_content()).group(1)
+        page = browser.client.get(path)
+        assert page.status_code == 200, path
+        return page.get_data(as_text=True)
+
+    group.submit(f"/offers/{offer.id}/ask", {"need_id": str(need.id), "message": "Four of you in May?"})
+    page = followed(firm, supplier.email, f"{member.organisation.name} asks for your offer “Staff volunteering days”")
+    assert "Four of you in May?" in page and "Turn into a pledge" in page
+
+    item = session.scalar(select(OfferRequest))
+    firm.submit(f"/needs/{need.id}/pledge",
+                {"request_id": str(item.id), "offer_id": str(offer.id), "quantity": "16", "measure": "",
+                 "measure_checked": "yes"},
+                form_url=f"/needs/{need.id}/pledge?request_id={item.id}")  # fmt: skip
+    pledge = session.scalar(select(Pledge))
+    (proposed,) = [m for m in smtp_server.inbox.to(member.email) if "Paint our village hall" in m["Subject"]]
+    page = followed(group, member.email, proposed["Subject"])
+    assert "Accept pledge" in page and "16 hours" in page
+
+    group.submit(
+        f"/pledges/{pledge.id}/messages", {"body": "Saturday at 10 suits us."}, form_url=f"/pledges/{pledge.id}"
+    )
+    page = followed(firm, supplier.email, "New message about")
+    assert "Saturday at 10 suits us." in page
