@@ -103,9 +103,25 @@ def test_ask_pledge_talk_and_each_persons_next_step(
     group.goto(pledge_url)
     group.get_by_role("button", name="Accept pledge").click()
     expect(_tasks(group).filter(has_text=need_title)).to_have_count(0)
+    approve = _tasks(officer).filter(has_text=f"Approve or reject 16 hours from {supplier_name} for “{need_title}”")
+    expect(approve).to_have_count(1)
+    expect(_tasks(supplier).filter(has_text=need_title)).to_have_count(0)
+
+    # The officer approves, after a confirmation page; the supplier's next step is to deliver.
+    approve.get_by_role("link").click()
+    officer.get_by_role("button", name="Approve pledge").click()  # a link styled as a button
+    expect(officer.get_by_role("heading", name="Approve this pledge", level=1)).to_be_visible()
+    due = council_today().replace(year=council_today().year + 1, day=1)
+    officer.get_by_label("Day").fill(str(due.day))
+    officer.get_by_label("Month").fill(str(due.month))
+    officer.get_by_label("Year").fill(str(due.year))
+    officer.get_by_role("button", name="Approve pledge").click()
+    expect(officer.get_by_text("The pledge is approved and counts as a commitment.")).to_be_visible()
+    expect(_tasks(officer).filter(has_text=need_title)).to_have_count(0)
     expect(
-        _tasks(officer).filter(has_text=f"Approve or reject 16 hours from {supplier_name} for “{need_title}”")
+        _tasks(supplier).filter(has_text=re.compile(rf"^Deliver 16 hours for “{re.escape(need_title)}” by "))
     ).to_have_count(1)
+    expect(_tasks(group).filter(has_text=need_title)).to_have_count(0)
     assert group_name  # the group is the demo community group
 
 
@@ -175,3 +191,30 @@ def test_a_group_saves_a_search_from_the_results_and_deletes_it(page_as: Callabl
     row.get_by_role("button", name=re.compile("^Delete")).click()
     expect(page.get_by_text(f"Deleted your saved search for “minibus {tag}” in offers.")).to_be_visible()
     expect(page.get_by_role("row").filter(has_text=tag)).to_have_count(0)
+
+
+def test_a_second_member_joins_by_the_e_mailed_invitation(
+    page_as: Callable[[str | None], Page], new_page: Callable[..., Page]
+) -> None:
+    email = f"colleague-{uuid.uuid4().hex[:8]}@example.org"
+    member = page_as("supplier")
+    member.goto("/account/team")
+    member.get_by_label("Their e-mail address").fill(email)
+    member.get_by_role("button", name="Send invitation").click()
+    expect(member.get_by_text(email).first).to_be_visible()
+
+    newcomer = new_page()
+    newcomer.goto(confirmation_link(email, "join"))
+    expect(newcomer.get_by_role("heading", name=re.compile(r"^Join "), level=1)).to_be_visible()
+    newcomer.get_by_label("Your full name").fill("Sam Patel")
+    newcomer.get_by_label("Create a password", exact=True).fill("a long enough password")
+    newcomer.get_by_label("Confirm your password", exact=True).fill("a long enough password")
+    newcomer.get_by_role("button", name="Join").click()
+    expect(newcomer.get_by_text(re.compile(r"Welcome to .+\. You are signed in\."))).to_be_visible()
+
+    # The link works once; the team now lists the newcomer.
+    again = new_page()
+    again.goto(confirmation_link(email, "join"))
+    expect(again.get_by_role("heading", name="This link does not work", level=1)).to_be_visible()
+    member.goto("/account/team")
+    expect(member.get_by_role("row").filter(has_text="Sam Patel")).to_have_count(1)
