@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from marketplace.config import Config
 from marketplace.db import make_engine, make_session_factory
 from marketplace.logging_setup import configure_logging
 from marketplace.schema import SchemaError, upgrade
-from marketplace.services.errors import DomainError, ValidationFailed
+from marketplace.services.errors import DomainError, ServiceUnavailable, ValidationFailed
 
 # Below this many items a single indexing process is quicker than forking workers.
 PARALLEL_REBUILD_FROM = 5000
@@ -192,9 +192,11 @@ def remind_deliveries(ctx: Context) -> None:
     """
     from marketplace.services.chasing import send_due_reminders
 
-    with ctx.session() as session:
+    def remind(session: Session) -> str:
         run = send_due_reminders(session, council_today())
-    click.echo(f"{run.due_soon} reminders of pledges due within a week, {run.overdue} of overdue pledges.")
+        return f"{run.due_soon} reminders of pledges due within a week, {run.overdue} of overdue pledges."
+
+    _queue_emails(ctx, remind)
     _send_mail(ctx)
 
 
@@ -232,7 +234,6 @@ def reindex(ctx: Context) -> None:
     """
     from marketplace.search.documents import count_listings
     from marketplace.search.sync import rebuild
-    from marketplace.services.errors import ServiceUnavailable
     from marketplace.suggestions.engine import SuggestionEngine
 
     factory = make_session_factory(ctx.engine)
@@ -379,6 +380,21 @@ def create_token(ctx: Context, email: str, name: str) -> None:
     click.echo(plain)
 
 
+def _queue_emails(ctx: Context, queue: Callable[[Session], str]) -> None:
+    """Queue a command's e-mails in one transaction and say what was queued (``queue`` returns it).
+
+    When a part of the service it needs is unavailable (the matching model), nothing is
+    queued: the error is said and the command exits 1.
+    """
+    try:
+        with ctx.session() as session:
+            said = queue(session)
+    except ServiceUnavailable as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    click.echo(said)
+
+
 def _send_mail(ctx: Context) -> None:
     from marketplace.mail import MailConfigError, send_due
 
@@ -428,33 +444,28 @@ def send_digests(ctx: Context, base_url: str) -> None:
     from marketplace.db import utcnow
     from marketplace.services.digest import send_digests as queue_digests
     from marketplace.services.digest import send_offer_alerts
-    from marketplace.services.errors import ServiceUnavailable
     from marketplace.suggestions.engine import SuggestionEngine
 
     _check_base_url(base_url)
     engine = SuggestionEngine(make_session_factory(ctx.engine), ctx.config.embedding_model)
-    try:
-        with ctx.session() as session:
-            report = queue_digests(
-                session,
-                engine,
-                base_url=base_url,
-                now=utcnow(),
-                today=council_today(),
-                service_name=ctx.config.service_name,
-            )
-    except ServiceUnavailable as error:
-        click.echo(f"Error: {error.message}", err=True)
-        sys.exit(1)
-    click.echo(f"{report.emails} digests queued for {report.suppliers} suppliers ({report.needs_listed} needs listed).")
-    try:
-        with ctx.session() as session:
-            alerts = send_offer_alerts(session, engine, base_url=base_url, now=utcnow(), today=council_today())
-            session.commit()
-    except ServiceUnavailable as error:
-        click.echo(f"Error: {error.message}", err=True)
-        sys.exit(1)
-    click.echo(f"{alerts} alerts of fitting offers queued for groups.")
+
+    def digests(session: Session) -> str:
+        report = queue_digests(
+            session,
+            engine,
+            base_url=base_url,
+            now=utcnow(),
+            today=council_today(),
+            service_name=ctx.config.service_name,
+        )
+        return f"{report.emails} digests queued for {report.suppliers} suppliers ({report.needs_listed} needs listed)."
+
+    def alerts(session: Session) -> str:
+        queued = send_offer_alerts(session, engine, base_url=base_url, now=utcnow(), today=council_today())
+        return f"{queued} alerts of fitting offers queued for groups."
+
+    _queue_emails(ctx, digests)
+    _queue_emails(ctx, alerts)
     _send_mail(ctx)
 
 
@@ -480,13 +491,14 @@ def send_summaries(ctx: Context, base_url: str) -> None:
     from marketplace.services.saved_searches import send_saved_searches
 
     _check_base_url(base_url)
-    with ctx.session() as session:
+
+    def summaries(session: Session) -> str:
         session.info[SITE_URL] = base_url
         count = send_daily_summaries(session)
         searches = send_saved_searches(session, base_url=base_url, now=utcnow())
-        session.commit()
-    click.echo(f"{count} daily summaries queued.")
-    click.echo(f"{searches} e-mails of saved searches' new results queued.")
+        return f"{count} daily summaries queued.\n{searches} e-mails of saved searches' new results queued."
+
+    _queue_emails(ctx, summaries)
     _send_mail(ctx)
 
 
@@ -650,7 +662,6 @@ def generate(ctx: Context, items: int, seed: int) -> None:
     _performance_tools()
     from benchmarks.perf.synthetic import PASSWORD
     from benchmarks.perf.synthetic import generate as generate_items
-    from marketplace.services.errors import ServiceUnavailable
     from marketplace.suggestions.engine import SuggestionEngine
     from search_index import SearchIndex
 
