@@ -22,6 +22,7 @@ from marketplace.services.needs import get_need
 from marketplace.services.notifications import members_of, queue_email, site_link
 from marketplace.services.offers import get_offer
 from marketplace.services.paging import Page, paginate
+from marketplace.services.parties import parties_only
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +134,12 @@ def list_requests(
         selectinload(OfferRequest.need),
         selectinload(OfferRequest.organisation),
     )
-    if viewer.role is Role.COMMUNITY:
-        query = query.where(OfferRequest.organisation_id == viewer.organisation_id)
-    elif viewer.role is Role.SUPPLIER:
-        query = query.where(OfferRequest.offer.has(Offer.organisation_id == viewer.organisation_id))
+    query = parties_only(
+        query,
+        viewer,
+        group=OfferRequest.organisation_id == viewer.organisation_id,
+        supplier=OfferRequest.offer.has(Offer.organisation_id == viewer.organisation_id),
+    )
     if status:
         query = query.where(OfferRequest.status == status)
     return paginate(session, query.order_by(OfferRequest.created_at.desc(), OfferRequest.id.desc()), page, per_page)

@@ -45,6 +45,7 @@ from marketplace.services.measures import measure_fits
 from marketplace.services.needs import get_need
 from marketplace.services.notifications import members_of, officers, queue_email, site_link
 from marketplace.services.paging import Page, paginate
+from marketplace.services.parties import parties_only
 from marketplace.services.pledged import held_by_need, held_by_offer, pledged_quantity
 from marketplace.validation import Amount, FieldErrors, clean_decimal, clean_future_date, row_id, unknown_fields
 
@@ -777,10 +778,12 @@ def list_pledges(
         selectinload(Pledge.contract),
         selectinload(Pledge.history),
     )
-    if viewer.role is Role.SUPPLIER:
-        query = query.where(Pledge.supplier_id == viewer.organisation_id)
-    elif viewer.role is Role.COMMUNITY:
-        query = query.where(Pledge.need.has(Need.organisation_id == viewer.organisation_id))
+    query = parties_only(
+        query,
+        viewer,
+        group=Pledge.need.has(Need.organisation_id == viewer.organisation_id),
+        supplier=Pledge.supplier_id == viewer.organisation_id,
+    )
     if filters.status:
         query = query.where(Pledge.status == filters.status)
     for column, value in (
