@@ -11,21 +11,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.models import Role, SavedSearch, User
-from marketplace.search.queries import database_search
+from marketplace.models import Need, Offer, Role, SavedSearch, User
+from marketplace.search.queries import database_search, viewer_of
 from marketplace.services.accounts import require_role
 from marketplace.services.digest import ALERT_FREQUENCIES, MAX_LISTED, MAX_WINDOW
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.notifications import queue_email
 from marketplace.services.reference import reference_lists
 from marketplace.validation import Code, FieldErrors, clean_optional_text, row_id
-from search_index import MAX_QUERY_CHARS, SearchQuery
+from search_index import MAX_QUERY_CHARS, IndexUnavailable, SearchHit, SearchIndex, SearchQuery
 
 log = logging.getLogger(__name__)
 
@@ -160,15 +160,57 @@ def describe(session: Session, saved: SavedSearch) -> Described:
     return Described(words=words, filters=filters)
 
 
-def send_saved_searches(session: Session, *, base_url: str, now: datetime) -> int:
+# The search index catches up with new items within moments of their commit; items posted in
+# the last few minutes wait for the next e-mail, so none is missed while it catches up.
+SETTLE = timedelta(minutes=10)
+# At most this many results are considered per e-mail (newest first).
+CONSIDERED = 100
+
+
+def _new_results(
+    session: Session, index: SearchIndex | None, saved: SavedSearch, since: datetime, until: datetime
+) -> list[SearchHit]:
+    """The items posted in (since, until] that the saved search finds, newest first.
+
+    The search index answers as the search page does (stemming, synonyms); without a usable
+    index, the database's plainer word search does.
+    """
+    query = SearchQuery(
+        q=saved.q,
+        kind=saved.kind,
+        category=saved.category,
+        district=saved.district,
+        outcome=saved.outcome,
+        sort="newest",
+        per_page=CONSIDERED,
+    )
+    if index is not None:
+        try:
+            hits = index.search(query, viewer_of(saved.user)).hits
+        except IndexUnavailable:
+            log.warning("saved searches use the database: the search index is unavailable")
+        else:
+            new: set[tuple[str, int]] = set()
+            for model, kind in ((Need, "need"), (Offer, "offer")):
+                ids = [hit.id for hit in hits if hit.kind == kind]
+                if ids:
+                    rows = session.scalars(
+                        select(model.id).where(model.id.in_(ids), model.created_at > since, model.created_at <= until)
+                    )
+                    new.update((kind, row) for row in rows)
+            return [hit for hit in hits if (hit.kind, hit.id) in new]
+    return list(database_search(session, saved.user, query, created_after=since, created_until=until).hits)
+
+
+def send_saved_searches(session: Session, *, base_url: str, now: datetime, index: SearchIndex | None = None) -> int:
     """Queue one e-mail per saved search whose day or week is over and that has something new.
 
-    New means posted since the search's last e-mail (at most a week back), public or
-    otherwise visible to the person, and open. Results come from the database, which sees
-    every committed item, so nothing is missed while the search index catches up.
-    Flushes, never commits. Returns the e-mails queued.
+    New means posted since the search's last e-mail (at most a week back) and until a few
+    minutes ago (``SETTLE``), visible to the person and open. Flushes, never commits.
+    Returns the e-mails queued.
     """
     base = base_url.rstrip("/")
+    until = now - SETTLE
     queued = 0
     due = session.scalars(
         select(SavedSearch)
@@ -182,19 +224,11 @@ def send_saved_searches(session: Session, *, base_url: str, now: datetime) -> in
         if period is None or now - last < period:
             continue
         since = max(last, now - MAX_WINDOW)
-        saved.last_sent_at = now
-        query = SearchQuery(
-            q=saved.q,
-            kind=saved.kind,
-            category=saved.category,
-            district=saved.district,
-            outcome=saved.outcome,
-            sort="newest",
-            per_page=MAX_LISTED,
-        )
-        found = database_search(session, saved.user, query, created_after=since, created_until=now)
-        if not found.hits:
+        saved.last_sent_at = until
+        found = _new_results(session, index, saved, since, until)
+        if not found:
             continue
+        shown = found[:MAX_LISTED]
         described = describe(session, saved)
         lines = [
             f"Hello {saved.user.name or saved.user.email},",
@@ -203,19 +237,19 @@ def send_saved_searches(session: Session, *, base_url: str, now: datetime) -> in
             + (f" ({', '.join(described.filters)})" if described.filters else "")
             + ":",
         ]
-        for number, hit in enumerate(found.hits, start=1):
+        for number, hit in enumerate(shown, start=1):
             lines += ["", f"{number}. {hit.title}", f"   {base}/{hit.kind}s/{hit.id}"]
-        if found.total > len(found.hits):
-            lines += ["", f"And {found.total - len(found.hits)} more: {base}{search_path(saved)}"]
+        if len(found) > len(shown):
+            lines += ["", f"And {len(found) - len(shown)} more."]
         lines += [
             "",
             f"See every result: {base}{search_path(saved)}",
             f"To change or stop these e-mails: {base}/account/saved-searches",
         ]
         subject = (
-            f"New for your saved search: “{found.hits[0].title}”"
-            if found.total == 1
-            else f"{found.total} new results for your saved search {described.words}"
+            f"New for your saved search: “{found[0].title}”"
+            if len(found) == 1
+            else f"{len(found)} new results for your saved search {described.words}"
         )
         queue_email(session, [saved.user.email], subject, "\n".join(lines))
         queued += 1

@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from marketplace.db import utcnow
 from marketplace.models import Notification, SavedSearch
+from marketplace.search.queries import viewer_of
 from marketplace.services import saved_searches
 from marketplace.services.errors import NotFound, NotSignedIn, ValidationFailed
 from marketplace.services.saved_searches import (
@@ -20,6 +21,7 @@ from marketplace.services.saved_searches import (
     save_search,
     send_saved_searches,
 )
+from search_index import SearchQuery
 
 BASE_URL = "https://market.example.gov.uk"
 
@@ -94,7 +96,7 @@ def test_new_matches_are_e_mailed_with_links_once_a_week_and_nothing_when_nothin
     make_offer(by=hidden, title="Paint from an unchecked firm")  # not public
     session.flush()
 
-    now = utcnow() + timedelta(seconds=1)
+    now = utcnow() + saved_searches.SETTLE + timedelta(seconds=1)
     assert send_saved_searches(session, base_url=BASE_URL, now=now) == 1
     (mail,) = emails_to(session, group.email)
     assert mail.subject == "New for your saved search: “Paint and brushes for community rooms”"
@@ -118,11 +120,59 @@ def test_a_daily_search_of_needs_for_a_supplier(session, make_user, make_need):
     )
     make_need(category="volunteering", title="Volunteers to paint a hall")
     session.flush()
-    assert send_saved_searches(session, base_url=BASE_URL, now=utcnow() + timedelta(seconds=1)) == 1
+    assert send_saved_searches(session, base_url=BASE_URL, now=utcnow() + saved_searches.SETTLE) == 1
     (mail,) = emails_to(session, supplier.email)
     assert mail.subject == "2 new results for your saved search all needs"
     assert f"/needs/{first.id}" in mail.body and f"/needs/{second.id}" in mail.body and "paint" not in mail.body
     assert "Category: Goods" in mail.body
+
+
+def test_items_of_the_last_minutes_wait_for_the_next_e_mail(session, make_user, make_offer):
+    group = make_user("community")
+    saved = save_search(session, group, {"q": "paint", "frequency": "daily"})
+    saved.created_at = utcnow() - timedelta(days=2)
+    offer = make_offer(title="Paint and brushes for community rooms")
+    session.flush()
+    # Posted moments ago: the search index may not have it yet, so it waits.
+    assert send_saved_searches(session, base_url=BASE_URL, now=utcnow()) == 0
+    later = utcnow() + timedelta(days=1, minutes=1)
+    assert send_saved_searches(session, base_url=BASE_URL, now=later) == 1
+    assert f"/offers/{offer.id}" in emails_to(session, group.email)[0].body
+
+
+def test_with_the_search_index_it_finds_what_the_search_page_finds(
+    session, session_factory, make_user, make_offer, tmp_path
+):
+    from marketplace.models import IndexReplica
+    from marketplace.search.sync import rebuild
+    from search_index import SearchIndex
+
+    session.execute(delete(IndexReplica))
+    group = make_user("community")
+    saved = save_search(session, group, {"q": "room", "frequency": "weekly"})
+    saved.created_at = utcnow() - timedelta(days=8)
+    office = make_offer(
+        title="Spare office for local charities",
+        description="A quiet office with six desks, free to local charities on weekdays.",
+    )
+    make_offer(
+        title="Minibus with a driver",
+        description="Our minibus and a driver for day trips in the county.",
+        category="volunteering",
+        measure="volunteering-hours",
+    )
+    session.commit()
+    index = SearchIndex(tmp_path / "index")
+    try:
+        rebuild(session_factory, index)
+        now = utcnow() + saved_searches.SETTLE + timedelta(seconds=1)
+        page = {(h.kind, h.id) for h in index.search(SearchQuery(q="room", kind="offer"), viewer_of(group)).hits}
+        assert ("offer", office.id) in page, "the search page finds it"
+        assert send_saved_searches(session, base_url=BASE_URL, now=now, index=index) == 1
+        (mail,) = emails_to(session, group.email)
+        assert f"/offers/{office.id}" in mail.body and "Minibus" not in mail.body
+    finally:
+        index.close()
 
 
 def test_closing_the_account_deletes_its_saved_searches(session, make_user):
@@ -176,6 +226,7 @@ def test_send_summaries_command_sends_saved_searches_through_smtp(tmp_path, monk
             offer = offers.post_offer(
                 session, people["supplier"], offer_fields(title="Paint for community buildings"), council_today()
             )
+            offer.created_at = utcnow() - timedelta(hours=1)  # posted before the day's run
             session.commit()
             offer_id = offer.id
         engine.dispose()
