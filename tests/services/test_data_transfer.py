@@ -35,6 +35,7 @@ from marketplace.services import (
     needs,
     offer_requests,
     offers,
+    saved_searches,
     site_pages,
     teams,
 )
@@ -100,6 +101,7 @@ def _fill(engine: Engine, today: date) -> None:
         messages.post_message(session, community, talk, "Café on Tuesdays? — thank you")
         links = LinkSettings(secret_key="transfer test", base_url="http://localhost")
         teams.invite(session, links, community, community.organisation_id, "new.colleague@example.org")
+        saved_searches.save_search(session, community, {"q": 'Café "quoted" \\ 🌳 Łódź', "frequency": "weekly"})
         account_links.start_registration(
             session,
             links,
