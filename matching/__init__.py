@@ -9,9 +9,11 @@ from matching.documents import COUNTY_WIDE, Need, Offer, item_text
 from matching.encoders import (
     DEFAULT_MODEL,
     MODEL_ENV,
+    LazySemanticEncoder,
     LexicalEncoder,
     ModelUnavailable,
     SemanticEncoder,
+    lazy_semantic_encoder,
     load_semantic_encoder,
 )
 from matching.matcher import Matcher, Suggestion, Suggestions, embed_items
@@ -21,6 +23,7 @@ __all__ = [
     "COUNTY_WIDE",
     "DEFAULT_MODEL",
     "MODEL_ENV",
+    "LazySemanticEncoder",
     "LexicalEncoder",
     "MatchParams",
     "Matcher",
@@ -32,6 +35,7 @@ __all__ = [
     "Suggestions",
     "embed_items",
     "item_text",
+    "lazy_semantic_encoder",
     "load_params",
     "load_semantic_encoder",
 ]

@@ -58,7 +58,7 @@ class SuggestionEngine:
         self._matcher: matching.Matcher | None = None
         # An encoder given here is used as it is (the bench passes one that remembers vectors
         # between runs); otherwise the configured model is loaded on first use.
-        self._encoder: matching.SemanticEncoder | None = encoder
+        self._encoder: matching.SemanticEncoder | matching.LazySemanticEncoder | None = encoder
         self._encoder_loaded = encoder is not None
         self._watermark: datetime | None = None
 
@@ -68,8 +68,8 @@ class SuggestionEngine:
         encoder = self.encoder()
         return encoder.model_name if encoder is not None else LEXICAL_ONLY
 
-    def encoder(self) -> matching.SemanticEncoder | None:
-        """The sentence encoder, loaded on first use; None for lexical-only matching.
+    def encoder(self) -> matching.SemanticEncoder | matching.LazySemanticEncoder | None:
+        """The sentence encoder (its model loaded on first encode); None for lexical-only matching.
 
         Raises:
             ServiceUnavailable: when the configured model is not installed, saying what to do.
@@ -77,7 +77,9 @@ class SuggestionEngine:
         with self._lock:
             if not self._encoder_loaded:
                 try:
-                    self._encoder = matching.load_semantic_encoder(self.model)
+                    # The model itself loads when text is first encoded: a worker whose items
+                    # all have stored vectors never holds it (about 300 MiB less per worker).
+                    self._encoder = matching.lazy_semantic_encoder(self.model)
                 except matching.ModelUnavailable as error:
                     log.error("embedding model unavailable", extra={"error": str(error)})
                     raise ServiceUnavailable(f"Suggestions are unavailable: {error}") from error
@@ -160,7 +162,18 @@ class SuggestionEngine:
         return max(filter(None, stamps), default=None)
 
     def catch_up(self) -> matching.Matcher:
-        """Build the matcher on first use; afterwards apply what changed since the last look."""
+        """Build the matcher on first use; afterwards apply what changed since the last look.
+
+        Raises:
+            ServiceUnavailable: the model had to encode a text and could not be loaded.
+        """
+        try:
+            return self._catch_up()
+        except matching.ModelUnavailable as error:
+            log.error("embedding model unavailable", extra={"error": str(error)})
+            raise ServiceUnavailable(f"Suggestions are unavailable: {error}") from error
+
+    def _catch_up(self) -> matching.Matcher:
         # It may store vectors, and may run inside a GET request: declare the write (SQLite).
         with self._lock, write_intent(), self.session_factory() as session:
             newest = self._newest_change(session)

@@ -264,3 +264,30 @@ def test_a_missing_model_gives_a_clear_unavailable_error(session_factory, make_n
     broken = SuggestionEngine(session_factory, "/nonexistent/model-folder")
     with pytest.raises(ServiceUnavailable, match="nonexistent"):
         suggestions.offers_for_need(session, broken, make_user("officer"), need.id, 5, today)
+
+
+def test_a_worker_whose_items_have_stored_vectors_never_loads_the_model(
+    session_factory, session, make_user, make_offer, minibus_need, today
+):
+    import matching
+
+    bus = make_offer(
+        title="Accessible minibus and driver one day a week",
+        description="Our 16-seat minibus with a wheelchair lift and a trained driver is free every Thursday.",
+        category="transport",
+        districts=["Melton"],
+        measure="transport-provided",
+    )
+    session.commit()
+    SuggestionEngine(session_factory).embed_all()  # what `marketplace reindex` and the first worker store
+    # A worker of its own, with an encoder that has not loaded its model yet (as in a fresh process).
+    lazy = matching.LazySemanticEncoder(matching.DEFAULT_MODEL, 384)
+    worker = SuggestionEngine(session_factory, encoder=lazy)
+    found = suggestions.offers_for_need(session, worker, make_user("officer"), minibus_need.id, 5, today)
+    assert found.items[0].item.id == bus.id
+    assert not lazy.loaded
+    # A new item without a stored vector is encoded: only now is the model loaded.
+    post_offer(make_offer, title="Wheelchair accessible minibus hire", districts=["Melton"], category="transport")
+    session.commit()
+    suggestions.offers_for_need(session, worker, make_user("officer"), minibus_need.id, 5, today)
+    assert lazy.loaded
