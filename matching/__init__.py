@@ -5,6 +5,7 @@ Build a :class:`Matcher` from documents and their stored vectors, keep it in ste
 (``run_evaluation``, ``format_table``). See ``docs/MATCHING.md``.
 """
 
+from matching import snapshot
 from matching.documents import COUNTY_WIDE, Need, Offer, item_text
 from matching.encoders import (
     DEFAULT_MODEL,
@@ -38,4 +39,5 @@ __all__ = [
     "lazy_semantic_encoder",
     "load_params",
     "load_semantic_encoder",
+    "snapshot",
 ]

@@ -115,6 +115,14 @@ class LexicalRows:
         self.main_t = None
         self.main_norm = None
 
+    def adopt(self, rows: sp.csr_matrix) -> None:
+        """Use this block of rows as it is, without a copy (a snapshot's shared map)."""
+        self.main = rows
+        self.delta = []
+        self._delta_block = None
+        self.main_t = None
+        self.main_norm = None
+
     def append(self, row: sp.csr_matrix) -> None:
         """Add the row of a new slot."""
         self.delta.append(row)

@@ -112,8 +112,10 @@ class Side:
         self.cache[name] = ((self.version, self.n, key), value)
         return value
 
-    def grow(self, at_least: int = 0) -> None:
-        """Double the capacity (at least to ``at_least`` slots)."""
+    def grow(self, at_least: int = 0, *, vectors: bool = True) -> None:
+        """Double the capacity (at least to ``at_least`` slots); ``vectors=False`` leaves the
+        vector matrix to the caller (a snapshot's shared map replaces it).
+        """
         cap = max(len(self.alive) * 2, at_least)
 
         def grow(a: np.ndarray, fill: object) -> np.ndarray:
@@ -121,7 +123,8 @@ class Side:
             b[: len(a)] = a
             return b
 
-        self.vecs = grow(self.vecs, 0)
+        if vectors:
+            self.vecs = grow(self.vecs, 0)
         self.alive = grow(self.alive, False)
         self.top = grow(self.top, -np.inf)
         self.cat = grow(self.cat, 0)
