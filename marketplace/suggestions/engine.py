@@ -183,8 +183,12 @@ class SuggestionEngine:
         # It may store vectors, and may run inside a GET request: declare the write (SQLite).
         with self._lock, write_intent(), self.session_factory() as session:
             newest = self._newest_change(session)
-            if self._matcher is None:
-                self._matcher = self._open_snapshot(session) if self.snapshot_dir else None
+            if self._matcher is None and self.snapshot_dir:
+                # Checked against the database as it is now: nothing older to catch up on.
+                self._matcher = self._open_snapshot(session)
+                if self._matcher is not None:
+                    self._watermark = newest
+                    return self._matcher
             if self._matcher is None:
                 # The versions first: an item changed while the documents are read is then
                 # older in the snapshot than in the database, and refreshed on the next open.

@@ -191,3 +191,18 @@ def test_the_pool_keeps_the_top_10_of_lexical_scores_for_every_item(large):
         found += len(got & set(truth))
         total += len(truth)
     assert found / total >= 0.99
+
+
+def test_upserting_every_item_keeps_every_item():
+    # Upserts delete first; once a quarter of the slots are dead the side is compacted into
+    # a new one, and the insert must go there (it went to the old side, losing the item).
+    matcher = synthetic_matcher(100, 80, seed=17)
+    before = {i: [s.id for s in matcher.suggest_offers(i, today=TODAY, explain=False).items] for i in ("n0", "n50")}
+    for i in range(100):
+        doc = matcher.need(f"n{i}")
+        assert doc is not None
+        matcher.upsert_need(doc, matcher.needs.vecs[matcher.needs.pos[doc.id]].copy())
+    assert len(matcher.needs.pos) == 100
+    assert all(f"n{i}" in matcher.needs.pos for i in range(100))
+    after = {i: [s.id for s in matcher.suggest_offers(i, today=TODAY, explain=False).items] for i in ("n0", "n50")}
+    assert after == before
