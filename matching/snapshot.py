@@ -24,13 +24,14 @@ import pickle
 import secrets
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from matching.documents import Need, Offer
 from matching.matcher import Matcher
 from matching.store import Side
 
@@ -64,6 +65,8 @@ def describe(matcher: Matcher, source: str) -> dict[str, Any]:
         "hub_k": matcher.hub_k,
         "n_features": matcher.lexical.n_features,
         "params": matcher.params.to_json(),
+        # Documents are pickled: a release that changes their fields must not read old ones.
+        "documents": [[f.name for f in fields(Need)], [f.name for f in fields(Offer)]],
     }
 
 
@@ -157,7 +160,7 @@ def open_snapshot(folder: Path, expected: Mapping[str, Any], matcher: Matcher) -
         matcher.index.df = np.array(np.load(generation / "lexical-df.npy"), dtype=np.float64)
         matcher.index.ndocs = int(saved["ndocs"])
         return Opened(matcher, saved["versions"])
-    except (OSError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError):
+    except Exception:  # any damage (a truncated file, a foreign pickle) only means: build instead
         return None
 
 
