@@ -164,6 +164,19 @@ def open_snapshot(folder: Path, expected: Mapping[str, Any], matcher: Matcher) -
         return None
 
 
+def why_not(folder: Path, expected: Mapping[str, Any]) -> str:
+    """Why :func:`open_snapshot` gave None, in a few words (for the log)."""
+    try:
+        pointer = json.loads((Path(folder) / "current.json").read_text(encoding="utf-8"))
+        manifest = json.loads((Path(folder) / str(pointer["generation"]) / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "no snapshot yet"
+    except Exception as error:
+        return f"unreadable ({type(error).__name__})"
+    differ = sorted(key for key, value in expected.items() if manifest.get(key) != value)
+    return f"made with another {', '.join(differ)}" if differ else "damaged files"
+
+
 def _adopt(
     side: Side, docs: list[Any], vecs: np.ndarray, top: np.ndarray, rows: sp.csr_matrix, matcher: Matcher
 ) -> None:

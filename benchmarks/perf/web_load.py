@@ -470,7 +470,7 @@ def marketplace_env(
 def wait_for_matchers(
     server: GunicornServer, *, timeout: float = MATCHER_WARM_SECONDS, say: Callable[[str], None]
 ) -> None:
-    """Wait until every worker has logged that its matcher is built (its model loaded, vectors read).
+    """Wait until every worker has logged that its matcher is ready (built, or opened from the snapshot).
 
     Raises:
         RuntimeError: when a worker's warm-up failed or took longer than ``timeout``.
@@ -479,7 +479,8 @@ def wait_for_matchers(
     shown = -1
     while True:
         log = server.log_path.read_text(errors="replace")
-        built = log.count('"matcher built"')
+        # Built from stored vectors, or opened from the snapshot the workers share.
+        built = log.count('"matcher built"') + log.count('"matcher opened from snapshot"')
         if built >= server.workers:
             return
         if '"matcher warm-up failed' in log:

@@ -252,10 +252,11 @@ class SuggestionEngine:
         assert self.snapshot_dir is not None
         encoder = self.encoder()
         empty = matching.Matcher(encoder=encoder, dimension=encoder.dimension if encoder is not None else 0)
-        opened = matching.snapshot.open_snapshot(
-            self.snapshot_dir, matching.snapshot.describe(empty, self._source()), empty
-        )
+        expected = matching.snapshot.describe(empty, self._source())
+        opened = matching.snapshot.open_snapshot(self.snapshot_dir, expected, empty)
         if opened is None:
+            why = matching.snapshot.why_not(self.snapshot_dir, expected)
+            log.info("matcher snapshot not used; building", extra={"reason": why})
             return None
         matcher, saved = opened.matcher, opened.versions
         current = self._versions(session)
@@ -264,7 +265,7 @@ class SuggestionEngine:
         total = sum(len(ids) for ids in current.values())
         count = sum(len(ids) for ids in changed.values()) + sum(len(ids) for ids in gone.values())
         if count > max(SNAPSHOT_REBUILD_AT, total // 4):
-            log.info("matcher snapshot too far behind; building", extra={"changes": count})
+            log.info("matcher snapshot not used; building", extra={"reason": f"{count:,} changes since it was saved"})
             return None
         for need_id in gone["need"]:
             matcher.remove_need(need_id)
