@@ -29,12 +29,12 @@ EVAL = Path(__file__).resolve().parents[2].parent / "shared" / "eval"
 TODAY = dt.date(2026, 12, 5)
 
 
-def whole_side_top(matcher: Matcher, qside: Side, query_id: str, k: int = 10) -> list[str]:
+def whole_side_top(matcher: Matcher, qside: Side, query_id: str, k: int = 10, *, pool: bool = True) -> list[str]:
     """The top ``k`` by scoring every eligible item of the other side, nothing skipped.
 
-    The lexical term is computed for every item (not only for a pool); where more than
-    ``RERANK_POOL`` items are eligible, the shipped ranking keeps it for the pool only, so the
-    reference does the same from the whole-side arrays.
+    The lexical term is computed for every item. With ``pool`` (the shipped ranking) it is then
+    kept for the best ``RERANK_POOL`` first-stage candidates only, where more are eligible;
+    without, every eligible item keeps it (the hybrid score with no pool at all).
     """
     cside = matcher.offers if qside is matcher.needs else matcher.needs
     params, n = matcher.params, cside.n
@@ -45,29 +45,13 @@ def whole_side_top(matcher: Matcher, qside: Side, query_id: str, k: int = 10) ->
     same = ranking.same_category(query.doc, cside, matcher.codes).astype(np.float32)
     ok = ranking.eligible(query.doc, cside, matcher.codes, TODAY)
     lexical = cside.lex.scores(query.row, matcher.index.idf_sq(), matcher.index.version)
-    if int(ok.sum()) > ranking.RERANK_POOL:
+    if pool and int(ok.sum()) > ranking.RERANK_POOL:
         first = np.where(ok, raw_scores(cos, qhub, chub, np.zeros(n, np.float32), same, params), -np.inf)
         outside = np.argsort(-first, kind="stable")[ranking.RERANK_POOL :]
         lexical[outside] = 0.0
     raw = raw_scores(cos, qhub, chub, lexical, same, params)
     if cside is matcher.needs:
         raw = raw + ranking.fair_exposure(cside, (), params, TODAY)
-    order = [i for i in np.argsort(-raw, kind="stable") if ok[i]]
-    return [cside.docs[i].id for i in order[:k]]  # type: ignore[union-attr]
-
-
-def lexical_for_all_top(matcher: Matcher, qside: Side, query_id: str, k: int = 10) -> list[str]:
-    """The top ``k`` with the lexical term for every eligible item (no pool at all)."""
-    cside = matcher.offers if qside is matcher.needs else matcher.needs
-    params, n = matcher.params, cside.n
-    query = matcher._query(qside, query_id)
-    cos = cside.vecs[:n] @ query.vec
-    qhub = float(hubness.smoothed_mean(qside.top[: qside.n], params.hub_prior)[query.slot])
-    chub = hubness.smoothed_mean(cside.top[:n], params.hub_prior)
-    same = ranking.same_category(query.doc, cside, matcher.codes).astype(np.float32)
-    ok = ranking.eligible(query.doc, cside, matcher.codes, TODAY)
-    lexical = cside.lex.scores(query.row, matcher.index.idf_sq(), matcher.index.version)
-    raw = raw_scores(cos, qhub, chub, lexical, same, params)
     order = [i for i in np.argsort(-raw, kind="stable") if ok[i]]
     return [cside.docs[i].id for i in order[:k]]  # type: ignore[union-attr]
 
@@ -187,7 +171,7 @@ def test_the_pool_keeps_the_top_10_of_lexical_scores_for_every_item(large):
     found = total = 0
     for need_id in [f"n{i}" for i in range(0, 2400, 60)]:
         got = {s.id for s in large.suggest_offers(need_id, today=TODAY, explain=False).items}
-        truth = lexical_for_all_top(large, large.needs, need_id)
+        truth = whole_side_top(large, large.needs, need_id, pool=False)
         found += len(got & set(truth))
         total += len(truth)
     assert found / total >= 0.99
