@@ -105,7 +105,7 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
         engine=engine,
         session_factory=session_factory,
         search=search,
-        suggestions=SuggestionEngine(session_factory, config.embedding_model),
+        suggestions=SuggestionEngine(session_factory, config.embedding_model, snapshot_dir=config.matcher_dir),
         mail=mail,
     )
     search.start()

@@ -50,6 +50,9 @@ class Config:
     council_name: str = "Leicestershire County Council"
     service_name: str = "Social Value Marketplace"
     embedding_model: str | None = None
+    # Where the built matcher is saved so that the next worker opens it instead of building
+    # (MARKETPLACE_MATCHER_DIR; its vectors are memory-mapped, shared by the machine's workers).
+    matcher_dir: Path | None = None
     secure_cookies: bool = False
     check_schema: bool = True
     testing: bool = False
@@ -88,6 +91,7 @@ class Config:
             mail_sender=env.get("MARKETPLACE_MAIL_SENDER", "marketplace@localhost"),
             council_name=env.get("MARKETPLACE_COUNCIL_NAME", "Leicestershire County Council"),
             embedding_model=env.get("MARKETPLACE_EMBEDDING_MODEL") or None,
+            matcher_dir=Path(env["MARKETPLACE_MATCHER_DIR"]) if env.get("MARKETPLACE_MATCHER_DIR") else None,
             secure_cookies=_flag(env.get("MARKETPLACE_SECURE_COOKIES", "0")),
             log_level=env.get("MARKETPLACE_LOG_LEVEL", "INFO").upper(),
             base_url=(env.get("MARKETPLACE_BASE_URL") or "").rstrip("/") or None,

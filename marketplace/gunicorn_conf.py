@@ -16,6 +16,12 @@ from gunicorn import util
 from gunicorn.http.errors import LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker
 
+# Imported once, in the master: every worker forked from it shares these pages (the code and
+# data of Flask, SQLAlchemy, NumPy, SciPy and scikit-learn) instead of importing a copy of its
+# own, so a second worker adds little more than its own data. Nothing is started here: each
+# worker still calls create_app itself.
+import marketplace.app  # noqa: F401
+
 # gunicorn's largest limit short of "unlimited" (0, which would let one request line fill memory).
 limit_request_line = 8190
 limit_request_fields = 100

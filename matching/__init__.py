@@ -5,13 +5,16 @@ Build a :class:`Matcher` from documents and their stored vectors, keep it in ste
 (``run_evaluation``, ``format_table``). See ``docs/MATCHING.md``.
 """
 
+from matching import snapshot
 from matching.documents import COUNTY_WIDE, Need, Offer, item_text
 from matching.encoders import (
     DEFAULT_MODEL,
     MODEL_ENV,
+    LazySemanticEncoder,
     LexicalEncoder,
     ModelUnavailable,
     SemanticEncoder,
+    lazy_semantic_encoder,
     load_semantic_encoder,
 )
 from matching.matcher import Matcher, Suggestion, Suggestions, embed_items
@@ -21,6 +24,7 @@ __all__ = [
     "COUNTY_WIDE",
     "DEFAULT_MODEL",
     "MODEL_ENV",
+    "LazySemanticEncoder",
     "LexicalEncoder",
     "MatchParams",
     "Matcher",
@@ -32,6 +36,8 @@ __all__ = [
     "Suggestions",
     "embed_items",
     "item_text",
+    "lazy_semantic_encoder",
     "load_params",
     "load_semantic_encoder",
+    "snapshot",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import os
 import re
 import threading
@@ -533,3 +534,91 @@ def load_semantic_encoder(model: str | None = None) -> SemanticEncoder | None:
         encoder = SemanticEncoder(name, st)
         _LOADED[name] = encoder
         return encoder
+
+
+class LazySemanticEncoder:
+    """A :class:`SemanticEncoder` whose model is loaded only when text is first encoded.
+
+    A web worker whose items all have stored vectors never encodes, so it never pays for
+    PyTorch and the model (about 300 MiB of resident memory and seconds of start-up). The
+    name and the vector size are known without loading: the size from the model folder's
+    pooling configuration when it has one. Use :func:`lazy_semantic_encoder`.
+
+    Args:
+        model_name: the configured model name (as stored beside vectors).
+        dimension: the vector size if known without loading, else None.
+    """
+
+    def __init__(self, model_name: str, dimension: int | None) -> None:
+        self.model_name = model_name
+        self.batch_size = 32
+        self._dimension = dimension
+        self._loaded: SemanticEncoder | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model itself has been loaded."""
+        return self._loaded is not None
+
+    def load(self) -> SemanticEncoder:
+        """The real encoder, loaded now if it was not yet.
+
+        Raises:
+            ModelUnavailable: the model cannot be loaded offline.
+        """
+        if self._loaded is None:
+            encoder = load_semantic_encoder(self.model_name)
+            assert encoder is not None  # a lazy encoder is never made for "none"
+            self._loaded = encoder
+        return self._loaded
+
+    @property
+    def dimension(self) -> int:
+        """The vector size."""
+        return self._dimension if self._dimension is not None else self.load().dimension
+
+    @property
+    def _model(self) -> Any:
+        return self.load()._model
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
+        """As :meth:`SemanticEncoder.encode`, loading the model first if need be."""
+        return self.load().encode(texts, progress=progress, show_progress_bar=show_progress_bar)
+
+
+def lazy_semantic_encoder(model: str | None = None) -> LazySemanticEncoder | None:
+    """The configured sentence encoder, its model loaded on first encode (None for ``none``).
+
+    Raises:
+        ModelUnavailable: the model is not installed (checked now, without loading it).
+    """
+    name = configured_model(model)
+    if name.casefold() == NO_MODEL:
+        return None
+    if name in _LOADED:
+        encoder = LazySemanticEncoder(name, _LOADED[name].dimension)
+        encoder._loaded = _LOADED[name]
+        return encoder
+    source = _resolve(name)
+    path = Path(source).expanduser()
+    if not path.exists() and source.startswith(("/", ".", "~")):
+        raise ModelUnavailable(
+            f"Embedding model {name!r}: no such directory {source!r}. Point {MODEL_ENV} at a "
+            f"downloaded sentence-transformers model directory, or set it to 'none' for "
+            f"lexical matching only."
+        )
+    return LazySemanticEncoder(name, _pooled_dimension(path))
+
+
+def _pooled_dimension(path: Path) -> int | None:
+    # Sentence-transformers folders record the output size in their pooling module's settings.
+    try:
+        config = json.loads((path / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        return int(config["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

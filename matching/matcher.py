@@ -246,10 +246,12 @@ class Matcher:
         return self._delete(self.offers, str(offer_id))
 
     def _upsert(self, side: Side, doc: Item, vector: np.ndarray | None) -> None:
+        is_need = side is self.needs
         self._delete(side, doc.id)
         if doc.status != "open":
             return
-        self._insert(side, doc, self._vector_for(doc, vector))
+        # Deleting may have compacted the side into a new one: insert into the current one.
+        self._insert(self.needs if is_need else self.offers, doc, self._vector_for(doc, vector))
 
     def _vector_for(self, doc: Item, vector: np.ndarray | None) -> np.ndarray:
         if not self.dim:

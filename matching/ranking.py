@@ -152,14 +152,16 @@ def score(
     ok = eligible(doc, cside, codes, today)
     if semantic and int(ok.sum()) > RERANK_POOL:
         # Re-rank: the lexical term (bounded by lexical_weight) only reorders the best
-        # semantic candidates, so it is computed for those alone.
-        lex = np.zeros(n, dtype=np.float32)
-        first = np.where(ok, raw_scores(cos, qhub, chub, lex, same, params), -np.inf)
-        pool = np.argpartition(-first, RERANK_POOL - 1)[:RERANK_POOL]
-        lex[pool] = cside.lex.scores(query.row, idf2, lexical.version, pool)
+        # semantic candidates, so it is computed for those alone. Outside the pool the raw
+        # score is the first-stage one (lexical 0); inside it is recomputed element by
+        # element with the lexical term, so each value is what the whole-side formula gives.
+        raw = raw_scores(cos, qhub, chub, np.zeros(n, dtype=np.float32), same, params)
+        pool = np.argpartition(np.where(ok, -raw, np.inf), RERANK_POOL - 1)[:RERANK_POOL]
+        lex = cside.lex.scores(query.row, idf2, lexical.version, pool)
+        raw[pool] = raw_scores(cos[pool], qhub, chub[pool], lex, same[pool], params)
     else:
         lex = cside.lex.scores(query.row, idf2, lexical.version)
-    raw = raw_scores(cos, qhub, chub, lex, same, params, semantic)
+        raw = raw_scores(cos, qhub, chub, lex, same, params, semantic)
     raw = np.where(np.isfinite(raw), raw, -np.inf).astype(np.float32)
     return doc, raw, cos, ok
 

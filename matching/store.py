@@ -11,7 +11,7 @@ integer codes those masks compare.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -92,9 +92,30 @@ class Side:
         self.until = np.full(cap, NEVER, dtype=np.int64)
         self.posted = np.full(cap, NEVER, dtype=np.int64)
         self.lex = LexicalRows(n_features)
+        # Bumped by every change to slots or neighbours: per-query work that depends only on
+        # the side (hubness, the open-and-current mask) is cached against it.
+        self.version = 0
+        self.cache: dict[str, tuple[object, np.ndarray]] = {}
 
-    def grow(self, at_least: int = 0) -> None:
-        """Double the capacity (at least to ``at_least`` slots)."""
+    def changed(self) -> None:
+        """Note a change to the slots or their neighbours (drops what was cached from them)."""
+        self.version += 1
+        self.cache.clear()
+
+    def cached(self, name: str, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A value derived from the side alone, computed once per version and ``key``."""
+        found = self.cache.get(name)
+        if found is not None and found[0] == (self.version, self.n, key):
+            return found[1]
+        value = compute()
+        value.flags.writeable = False  # shared by every query until the side changes
+        self.cache[name] = ((self.version, self.n, key), value)
+        return value
+
+    def grow(self, at_least: int = 0, *, vectors: bool = True) -> None:
+        """Double the capacity (at least to ``at_least`` slots); ``vectors=False`` leaves the
+        vector matrix to the caller (a snapshot's shared map replaces it).
+        """
         cap = max(len(self.alive) * 2, at_least)
 
         def grow(a: np.ndarray, fill: object) -> np.ndarray:
@@ -102,7 +123,8 @@ class Side:
             b[: len(a)] = a
             return b
 
-        self.vecs = grow(self.vecs, 0)
+        if vectors:
+            self.vecs = grow(self.vecs, 0)
         self.alive = grow(self.alive, False)
         self.top = grow(self.top, -np.inf)
         self.cat = grow(self.cat, 0)
@@ -126,6 +148,7 @@ class Side:
         self.top[i] = -np.inf
         self.lex.append(row)
         self.set_attributes(i, doc, codes)
+        self.changed()
         return i
 
     def fill(self, docs: Sequence[Item], vecs: np.ndarray, rows: sp.csr_matrix, codes: Codebook) -> None:
@@ -143,6 +166,7 @@ class Side:
         self.lex.load(rows)
         for i, doc in enumerate(docs):
             self.set_attributes(i, doc, codes)
+        self.changed()
 
     def set_attributes(self, i: int, doc: Item, codes: Codebook) -> None:
         """Record what the eligibility rules read of an item."""
@@ -171,6 +195,7 @@ class Side:
         self.alive[i] = False
         self.vecs[i] = 0.0
         self.top[i] = -np.inf
+        self.changed()
 
     def doc(self, item_id: str) -> Item | None:
         """The stored document with this id, if any."""
@@ -208,4 +233,5 @@ def compacted(side: Side, codes: Codebook) -> Side:
         codes,
     )
     fresh.top[: live.size] = side.top[: side.n][live]
+    fresh.changed()
     return fresh

@@ -40,6 +40,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+import matching
 from benchmarks.perf.fts import build_fts, fts_search, percentile
 from benchmarks.perf.results import Result, Target
 from benchmarks.perf.synthetic import CHUNK, GENERATOR_VERSION, LoadReport, generate
@@ -55,6 +56,7 @@ from marketplace.search.sync import SearchSync
 from marketplace.services.reference import seed_reference_data
 from marketplace.services.suggestions import needs_for_offer, offers_for_need
 from marketplace.suggestions.engine import SuggestionEngine
+from matching import hubness, ranking
 from search_index import SearchIndex, SearchQuery
 
 FULL_SIZES = (1_000, 10_000, 100_000)
@@ -66,6 +68,18 @@ ENCODE_SLICE = 64  # texts per yardstick slice: two of the encoder's batches
 ENCODE_SAMPLE = 800  # about this many texts for the encode yardstick in all, spread over the load
 
 SUGGEST_P95 = Target(20.0)
+# Issue #15: the matcher alone within 3 times the numpy top-10 (at 10k and 100k); the service
+# call within 3 ms of the matcher; a worker's matcher ready in 5 s at 100k, 0.5 s at 10k.
+MATCHER_RATIO = Target(3.0, on_ratio=True)
+SERVICE_OVER_MATCHER = Target(3.0)
+MATCHER_RATIO_FROM = 10_000
+
+
+def warm_up_target(items: int) -> Target | None:
+    """The start-up budget at this size (None below 10k)."""
+    return Target(5.0) if items >= 100_000 else Target(0.5) if items >= 10_000 else None
+
+
 RECALL = Target(0.99, at_most=False)
 SEARCH_MEDIAN = Target(50.0)
 SEARCH_P95 = Target(150.0)
@@ -136,7 +150,9 @@ def build_store(
         session.commit()
     factory = make_session_factory(engine)
     suggestions = SuggestionEngine(factory, model, encoder=encoder)
-    model = suggestions.encoder()  # loaded before the clock starts, as a running server has it
+    model = suggestions.encoder()
+    if isinstance(model, matching.LazySemanticEncoder):
+        model.load()  # before the clock starts: the load measures encoding, not loading the model
     index = SearchIndex(root / "index")
     say(f"loading {items:,} items through the services into {root}")
     bare = {"texts": 0, "seconds": 0.0}
@@ -226,7 +242,13 @@ def _semantic_top(engine: SuggestionEngine, kind: str, item_id: str, today: date
 def measure_suggestions(store: Store, today: date, *, targets: bool, queries: int = SUGGESTION_QUERIES) -> list[Result]:
     """Suggestion latency through the service, the numpy yardstick, and recall@10."""
     name = label(store.items)
-    engine = SuggestionEngine(store.factory, store.engine.model)
+    # The first worker builds its matcher from the stored vectors and saves the snapshot; each
+    # further worker opens that snapshot and checks it against the database.
+    snapshots = store.index_dir.parent / "matcher"  # the web run's workers open it too
+    started = time.perf_counter()
+    SuggestionEngine(store.factory, store.engine.model, snapshot_dir=snapshots).catch_up()
+    built = time.perf_counter() - started
+    engine = SuggestionEngine(store.factory, store.engine.model, snapshot_dir=snapshots)
     started = time.perf_counter()
     engine.catch_up()
     warm = time.perf_counter() - started
@@ -246,7 +268,7 @@ def measure_suggestions(store: Store, today: date, *, targets: bool, queries: in
     exact = {"need": Exact(offer_vectors), "offer": Exact(need_vectors)}
     own = {"need": need_vectors, "offer": offer_vectors}
     picks = [("need", rng.choice(need_ids)) if i % 2 == 0 else ("offer", rng.choice(offer_ids)) for i in range(queries)]
-    ours_ms, alone_ms, exact_ms, recalls = [], [], [], []
+    ours_ms, alone_ms, exact_ms, recalls, pooled = [], [], [], [], []
     for kind, item_id in picks[:5]:  # warm caches (transposed lexical matrix, norms), as a running server is
         _suggest(store.factory, engine, officer.id, kind, item_id, today)
     for kind, item_id in picks:
@@ -254,9 +276,10 @@ def measure_suggestions(store: Store, today: date, *, targets: bool, queries: in
         _suggest(store.factory, engine, officer.id, kind, item_id, today)
         ours_ms.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
+        # What the service asks of the matcher: 30 ranked (ten shown, some may be hidden), no reasons.
         engine.run(
             lambda m, kind=kind, item_id=str(item_id): (m.suggest_offers if kind == "need" else m.suggest_needs)(
-                item_id, 30, today
+                item_id, 30, today, explain=False
             )
         )
         alone_ms.append((time.perf_counter() - started) * 1000)
@@ -266,20 +289,72 @@ def measure_suggestions(store: Store, today: date, *, targets: bool, queries: in
         exact_ms.append((time.perf_counter() - started) * 1000)
         ours = _semantic_top(engine, kind, str(item_id), today)
         recalls.append(len(set(ours) & set(truth)) / max(1, len(truth)))
+        pooled.append(_pool_recall(engine, kind, str(item_id), today))
     label_ = f"suggestions {name}"
+    service_p95, alone_p95 = percentile(ours_ms, 0.95), percentile(alone_ms, 0.95)
     return [
         Result(f"{label_}: median latency", statistics.median(ours_ms), "ms", statistics.median(exact_ms)),
         Result(
-            f"{label_}: p95 latency",
-            percentile(ours_ms, 0.95),
+            f"{label_}: p95 latency", service_p95, "ms", percentile(exact_ms, 0.95), SUGGEST_P95 if targets else None
+        ),
+        Result(
+            f"{label_}: p95 latency, matcher alone",
+            alone_p95,
             "ms",
             percentile(exact_ms, 0.95),
-            SUGGEST_P95 if targets else None,
+            MATCHER_RATIO if store.items >= MATCHER_RATIO_FROM else None,
         ),
-        Result(f"{label_}: p95 latency, matcher alone", percentile(alone_ms, 0.95), "ms", percentile(exact_ms, 0.95)),
+        Result(
+            f"{label_}: p95 latency, service call less matcher alone",
+            service_p95 - alone_p95,
+            "ms",
+            None,
+            SERVICE_OVER_MATCHER if targets else None,
+        ),
         Result(f"{label_}: recall@10 vs exact top-10", statistics.mean(recalls), "", None, RECALL if targets else None),
-        Result(f"{label_}: matcher warm-up from stored vectors", warm, "s"),
+        Result(
+            f"{label_}: recall@10 of the re-rank pool vs lexical for every item",
+            statistics.mean(pooled),
+            "",
+            None,
+            RECALL if targets else None,
+        ),
+        Result(f"{label_}: matcher built from stored vectors (first worker, saves the snapshot)", built, "s"),
+        Result(
+            f"{label_}: matcher ready from the snapshot (further workers)", warm, "s", None, warm_up_target(store.items)
+        ),
     ]
+
+
+def _pool_recall(engine: SuggestionEngine, kind: str, item_id: str, today: date, k: int = 10) -> float:
+    """Of the hybrid top 10 with the lexical term computed for every eligible item (no re-rank
+    pool), the share the matcher's own top 10 holds (it computes the term for the pool only)."""
+    from matching.scoring import raw_scores
+
+    matcher = engine.catch_up()
+    qside, cside = (matcher.needs, matcher.offers) if kind == "need" else (matcher.offers, matcher.needs)
+    ours = engine.run(
+        lambda m: (m.suggest_offers if kind == "need" else m.suggest_needs)(item_id, k, today, explain=False)
+    )
+    query = matcher._query(qside, item_id)
+    _, _, cos, ok = matcher._raw(qside, cside, item_id, today)
+    params, n = matcher.params, cside.n
+    hubs = hubness.hubs(cside, params.hub_prior)
+    qhub = float(hubness.hubs(qside, params.hub_prior)[query.slot])
+    same = ranking.same_category(query.doc, cside, matcher.codes).astype(np.float32)
+    lexical = cside.lex.scores(query.row, matcher.index.idf_sq(), matcher.index.version, np.flatnonzero(ok))
+    every = np.zeros(n, dtype=np.float32)
+    every[np.flatnonzero(ok)] = lexical
+    raw = raw_scores(cos, qhub, hubs, every, same, params)
+    if kind == "offer":
+        raw = raw + ranking.fair_exposure(cside, (), params, today)
+    raw = np.where(ok, raw, -np.inf)
+    k = min(k, int(ok.sum()))
+    if k == 0:
+        return 1.0
+    top = np.argpartition(-raw, k - 1)[:k]
+    truth = {cside.docs[i].id for i in top}
+    return len(truth & {s.id for s in ours.items}) / k
 
 
 def _suggest(factory: sessionmaker, engine: SuggestionEngine, officer_id: int, kind: str, item_id: int, today: date):
@@ -483,5 +558,7 @@ def _web(store: Store, duration: float) -> list[Result]:
     from benchmarks.perf.web_load import measure_web
 
     say(f"web: gunicorn with 2 workers and 20 clients, {duration:g} s per page, {store.items:,} items")
-    env = {"MARKETPLACE_EMBEDDING_MODEL": store.engine.model} if store.engine.model else None
+    env = {"MARKETPLACE_EMBEDDING_MODEL": store.engine.model} if store.engine.model else {}
+    # The workers share one matcher snapshot, as the README runs production.
+    env["MARKETPLACE_MATCHER_DIR"] = str(store.index_dir.parent / "matcher")
     return measure_web(store.url, store.index_dir, duration=duration, items=store.items, env=env)

@@ -60,7 +60,8 @@ class CachedEncoder:
             with np.load(self.path) as data:
                 keys, matrix = data["keys"], data["vectors"]
             if matrix.ndim == 2 and matrix.shape[1] == self.dimension:
-                self.vectors = {bytes(key): row for key, row in zip(keys, matrix, strict=True)}
+                # NumPy's S20 drops a digest's trailing zero bytes (1 key in 256): put them back.
+                self.vectors = {bytes(key).ljust(20, b"\0"): row for key, row in zip(keys, matrix, strict=True)}
             self.loaded = len(self.vectors)
 
     def encode(
@@ -99,3 +100,67 @@ class CachedEncoder:
         np.savez(tmp, keys=keys, vectors=matrix)
         os.replace(tmp, self.path)
         self._unsaved = 0
+
+
+def warm_cache(items: int, *, model: str | None = None, seed: int = 2026, save_every: int = 5_000) -> CachedEncoder:
+    """Encode the texts of the first ``items`` synthetic needs and offers into the cache, loading nothing.
+
+    The bench's loads then find every vector cached. The texts are planned exactly as a load
+    plans them (``synthetic.planned_items``), with the reference lists of a scratch database;
+    the cache is saved every ``save_every`` texts, so an interrupted warm-up keeps its work.
+
+    Returns:
+        The cached encoder (its ``encoded`` says how many texts were new).
+    """
+    # Imported here: the warm-up is a command-line step, the cache itself needs none of this.
+    import tempfile
+    from itertools import islice
+
+    from sqlalchemy.orm import Session
+    from tqdm import tqdm
+
+    import matching
+    from benchmarks.perf.synthetic import planned_items
+    from marketplace.db import make_engine
+    from marketplace.schema import upgrade
+    from marketplace.services.reference import reference_lists, seed_reference_data
+
+    real = matching.load_semantic_encoder(model)
+    if real is None:
+        raise ValueError("lexical-only matching has no vectors to cache")
+    encoder = CachedEncoder(real, cache_dir())
+    with tempfile.TemporaryDirectory(prefix="svm-bench-lists-") as scratch:
+        engine = make_engine(f"sqlite:///{Path(scratch) / 'lists.sqlite3'}")
+        upgrade(engine)
+        with Session(engine) as session:
+            seed_reference_data(session)
+            session.commit()
+            lists = reference_lists(session)
+            categories = [c.code for c in lists.categories]
+            districts = [d.code for d in lists.districts]
+        engine.dispose()
+    plan = planned_items(categories, districts, seed)
+    with tqdm(total=items, desc=f"Encoding {items:,} synthetic texts", unit="text") as bar:
+        done = 0
+        while done < items:
+            batch = list(islice(plan, min(save_every, items - done)))
+            texts = [_joined(p.title, p.description) for p in batch]
+            encoder.encode(texts)
+            bar.update(len(batch))
+            encoder.save()
+            done += len(batch)
+    return encoder
+
+
+def _joined(title: str, description: str) -> str:
+    # The text a stored need or offer is embedded by (matching.item_text).
+    import matching
+
+    return matching.item_text(matching.Need(id="0", title=title, description=description))
+
+
+if __name__ == "__main__":  # python -m benchmarks.perf.vectors ITEMS
+    import sys
+
+    warmed = warm_cache(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    print(f"{warmed.encoded:,} texts encoded, {len(warmed.vectors):,} in {warmed.path}")

@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func, select
@@ -30,6 +31,8 @@ from marketplace.suggestions.documents import need_document, offer_document
 log = logging.getLogger(__name__)
 
 BATCH = 500
+# A snapshot this many changes behind (or a quarter of the items) is rebuilt rather than patched.
+SNAPSHOT_REBUILD_AT = 5_000
 LEXICAL_ONLY = "lexical-only"
 
 # A suggestion query is one matrix-vector product over every item: far too small to gain from
@@ -51,14 +54,17 @@ class SuggestionEngine:
         model: str | None = None,
         *,
         encoder: matching.SemanticEncoder | None = None,
+        snapshot_dir: Path | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.model = model
+        # Where the built matcher is saved for the next worker to open (None: every worker builds).
+        self.snapshot_dir = snapshot_dir
         self._lock = threading.RLock()
         self._matcher: matching.Matcher | None = None
         # An encoder given here is used as it is (the bench passes one that remembers vectors
         # between runs); otherwise the configured model is loaded on first use.
-        self._encoder: matching.SemanticEncoder | None = encoder
+        self._encoder: matching.SemanticEncoder | matching.LazySemanticEncoder | None = encoder
         self._encoder_loaded = encoder is not None
         self._watermark: datetime | None = None
 
@@ -68,8 +74,8 @@ class SuggestionEngine:
         encoder = self.encoder()
         return encoder.model_name if encoder is not None else LEXICAL_ONLY
 
-    def encoder(self) -> matching.SemanticEncoder | None:
-        """The sentence encoder, loaded on first use; None for lexical-only matching.
+    def encoder(self) -> matching.SemanticEncoder | matching.LazySemanticEncoder | None:
+        """The sentence encoder (its model loaded on first encode); None for lexical-only matching.
 
         Raises:
             ServiceUnavailable: when the configured model is not installed, saying what to do.
@@ -77,7 +83,9 @@ class SuggestionEngine:
         with self._lock:
             if not self._encoder_loaded:
                 try:
-                    self._encoder = matching.load_semantic_encoder(self.model)
+                    # The model itself loads when text is first encoded: a worker whose items
+                    # all have stored vectors never holds it (about 300 MiB less per worker).
+                    self._encoder = matching.lazy_semantic_encoder(self.model)
                 except matching.ModelUnavailable as error:
                     log.error("embedding model unavailable", extra={"error": str(error)})
                     raise ServiceUnavailable(f"Suggestions are unavailable: {error}") from error
@@ -160,11 +168,31 @@ class SuggestionEngine:
         return max(filter(None, stamps), default=None)
 
     def catch_up(self) -> matching.Matcher:
-        """Build the matcher on first use; afterwards apply what changed since the last look."""
+        """Build the matcher on first use; afterwards apply what changed since the last look.
+
+        Raises:
+            ServiceUnavailable: the model had to encode a text and could not be loaded.
+        """
+        try:
+            return self._catch_up()
+        except matching.ModelUnavailable as error:
+            log.error("embedding model unavailable", extra={"error": str(error)})
+            raise ServiceUnavailable(f"Suggestions are unavailable: {error}") from error
+
+    def _catch_up(self) -> matching.Matcher:
         # It may store vectors, and may run inside a GET request: declare the write (SQLite).
         with self._lock, write_intent(), self.session_factory() as session:
             newest = self._newest_change(session)
+            if self._matcher is None and self.snapshot_dir:
+                # Checked against the database as it is now: nothing older to catch up on.
+                self._matcher = self._open_snapshot(session)
+                if self._matcher is not None:
+                    self._watermark = newest
+                    return self._matcher
             if self._matcher is None:
+                # The versions first: an item changed while the documents are read is then
+                # older in the snapshot than in the database, and refreshed on the next open.
+                versions = self._versions(session) if self.snapshot_dir else {}
                 needs, offers = self._changed(session, None)
                 need_vectors, _ = self.store_vectors(session, "need", needs)
                 offer_vectors, _ = self.store_vectors(session, "offer", offers)
@@ -173,6 +201,8 @@ class SuggestionEngine:
                     needs, offers, need_vectors or None, offer_vectors or None, encoder=self.encoder()
                 )
                 log.info("matcher built", extra={"needs": len(needs), "offers": len(offers)})
+                if self.snapshot_dir:
+                    self._save_snapshot(self._matcher, versions)
             elif newest is not None and (self._watermark is None or newest > self._watermark):
                 # Strictly newer: rows stamped exactly at the watermark are re-read (``>=`` in
                 # ``_changed``) once something newer arrives, not on every request. A bulk
@@ -188,6 +218,73 @@ class SuggestionEngine:
                     self._matcher.upsert_offer(offer, offer_vectors.get(offer.id))
             self._watermark = newest
             return self._matcher
+
+    # -- the snapshot the workers of one machine share --------------------------------------
+
+    def _source(self) -> str:
+        # Which database a snapshot was made from (its URL without the password).
+        bind = self.session_factory.kw["bind"]
+        engine = getattr(bind, "engine", bind)  # sessions may be bound to a connection
+        return engine.url.render_as_string(hide_password=True)
+
+    @staticmethod
+    def _versions(session: Session) -> dict[str, dict[str, str]]:
+        """Each open item's version (its ``updated_at``) by kind and id: one narrow query per side."""
+        out: dict[str, dict[str, str]] = {}
+        for kind, model in (("need", Need), ("offer", Offer)):
+            rows = session.execute(select(model.id, model.updated_at).where(model.status == "open"))
+            out[kind] = {str(item_id): stamp.isoformat() if stamp else "" for item_id, stamp in rows}
+        return out
+
+    def _save_snapshot(self, matcher: matching.Matcher, versions: dict[str, dict[str, str]]) -> None:
+        assert self.snapshot_dir is not None
+        try:
+            matching.snapshot.save(matcher, self.snapshot_dir, versions, self._source())
+        except OSError as error:
+            # Only start-up speed is lost: the next worker builds its matcher itself.
+            log.warning("matcher snapshot not saved", extra={"error": str(error)})
+
+    def _open_snapshot(self, session: Session) -> matching.Matcher | None:
+        """The matcher from the shared snapshot, checked against the database and brought up to date.
+
+        None when there is no usable snapshot, or when so much changed that building is as quick.
+        """
+        assert self.snapshot_dir is not None
+        encoder = self.encoder()
+        empty = matching.Matcher(encoder=encoder, dimension=encoder.dimension if encoder is not None else 0)
+        expected = matching.snapshot.describe(empty, self._source())
+        opened = matching.snapshot.open_snapshot(self.snapshot_dir, expected, empty)
+        if opened is None:
+            why = matching.snapshot.why_not(self.snapshot_dir, expected)
+            log.info("matcher snapshot not used; building", extra={"reason": why})
+            return None
+        matcher, saved = opened.matcher, opened.versions
+        current = self._versions(session)
+        changed = {kind: [i for i, v in current[kind].items() if saved[kind].get(i) != v] for kind in current}
+        gone = {kind: [i for i in saved[kind] if i not in current[kind]] for kind in current}
+        total = sum(len(ids) for ids in current.values())
+        count = sum(len(ids) for ids in changed.values()) + sum(len(ids) for ids in gone.values())
+        if count > max(SNAPSHOT_REBUILD_AT, total // 4):
+            log.info("matcher snapshot not used; building", extra={"reason": f"{count:,} changes since it was saved"})
+            return None
+        for need_id in gone["need"]:
+            matcher.remove_need(need_id)
+        for offer_id in gone["offer"]:
+            matcher.remove_offer(offer_id)
+        for kind, model in (("need", Need), ("offer", Offer)):
+            ids = [int(i) for i in changed[kind]]
+            for start in range(0, len(ids), BATCH):
+                options = selectinload(Need.outcomes) if model is Need else selectinload(Offer.districts)
+                rows = session.scalars(select(model).options(options).where(model.id.in_(ids[start : start + BATCH])))
+                docs = [need_document(r) if kind == "need" else offer_document(r) for r in rows]  # type: ignore[arg-type]
+                vectors, _ = self.store_vectors(session, kind, docs)  # type: ignore[arg-type]
+                for doc in docs:
+                    (matcher.upsert_need if kind == "need" else matcher.upsert_offer)(doc, vectors.get(doc.id))  # type: ignore[operator]
+        session.commit()
+        log.info("matcher opened from snapshot", extra={"items": total, "changes": count})
+        if count > total // 50:
+            self._save_snapshot(matcher, current)  # the next worker starts from where this one is
+        return matcher
 
     def warm_up(self) -> None:
         """Load the model and build the matcher in the background, so the first page is fast."""

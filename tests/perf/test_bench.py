@@ -58,6 +58,11 @@ def test_bench_json_has_every_figure_with_its_yardstick(tmp_path: Path) -> None:
     assert latency["target"] == "<= 20 ms" and isinstance(latency["met"], bool)
     # The matcher ranks by exact cosines over the stored vectors, so it finds the exact top-10.
     assert by_name["suggestions 60: recall@10 vs exact top-10"]["value"] == 1.0
+    # Fewer than 500 eligible items: the lexical term is computed for every one of them.
+    assert by_name["suggestions 60: recall@10 of the re-rank pool vs lexical for every item"]["value"] == 1.0
+    over = by_name["suggestions 60: p95 latency, service call less matcher alone"]
+    assert over["target"] == "<= 3 ms" and over["unit"] == "ms"
+    assert by_name["suggestions 60: p95 latency, matcher alone"]["target"] is None  # judged from 10k
     load = by_name["bulk load 60: items/s end to end (db + embedding + index)"]
     assert load["target"] == "ratio >= 0.7" and load["yardstick"] > 0
     assert not list(tmp_path.glob("svm-bench-*")), "the temporary databases were removed"

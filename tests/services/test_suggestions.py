@@ -264,3 +264,62 @@ def test_a_missing_model_gives_a_clear_unavailable_error(session_factory, make_n
     broken = SuggestionEngine(session_factory, "/nonexistent/model-folder")
     with pytest.raises(ServiceUnavailable, match="nonexistent"):
         suggestions.offers_for_need(session, broken, make_user("officer"), need.id, 5, today)
+
+
+def test_a_worker_whose_items_have_stored_vectors_never_loads_the_model(
+    session_factory, session, make_user, make_offer, minibus_need, today
+):
+    import matching
+
+    bus = make_offer(
+        title="Accessible minibus and driver one day a week",
+        description="Our 16-seat minibus with a wheelchair lift and a trained driver is free every Thursday.",
+        category="transport",
+        districts=["Melton"],
+        measure="transport-provided",
+    )
+    session.commit()
+    SuggestionEngine(session_factory).embed_all()  # what `marketplace reindex` and the first worker store
+    # A worker of its own, with an encoder that has not loaded its model yet (as in a fresh process).
+    lazy = matching.LazySemanticEncoder(matching.DEFAULT_MODEL, 384)
+    worker = SuggestionEngine(session_factory, encoder=lazy)
+    found = suggestions.offers_for_need(session, worker, make_user("officer"), minibus_need.id, 5, today)
+    assert found.items[0].item.id == bus.id
+    assert not lazy.loaded
+    # A new item without a stored vector is encoded: only now is the model loaded.
+    post_offer(make_offer, title="Wheelchair accessible minibus hire", districts=["Melton"], category="transport")
+    session.commit()
+    suggestions.offers_for_need(session, worker, make_user("officer"), minibus_need.id, 5, today)
+    assert lazy.loaded
+
+
+def test_a_worker_opens_the_shared_snapshot_and_catches_up_with_the_database(
+    session_factory, session, make_user, make_need, make_offer, today, tmp_path
+):
+    rooms = [
+        post_offer(make_offer, title=f"Meeting room {n} in Loughborough", districts=["Charnwood"]) for n in range(4)
+    ]
+    need = make_need()
+    session.commit()
+    first = SuggestionEngine(session_factory, snapshot_dir=tmp_path)
+    officer = make_user("officer")
+    before = suggestions.offers_for_need(session, first, officer, need.id, 5, today)
+    assert (tmp_path / "current.json").exists()  # the first worker saved what it built
+    # Meanwhile: an offer withdrawn, one edited, one posted.
+    offers.change_offer_status(session, rooms[0].created_by, rooms[0].id, "withdraw")
+    offers.edit_offer(
+        session,
+        rooms[1].created_by,
+        rooms[1].id,
+        offer_fields(title="Accessible hall with a kettle", districts=["Charnwood"]),
+        today,
+    )
+    fresh = post_offer(make_offer, title="Warm accessible room for carers", districts=["Charnwood"])
+    session.commit()
+    opened = SuggestionEngine(session_factory, snapshot_dir=tmp_path)
+    built = SuggestionEngine(session_factory)
+    got = suggestions.offers_for_need(session, opened, officer, need.id, 5, today)
+    expected = suggestions.offers_for_need(session, built, officer, need.id, 5, today)
+    assert [(s.item.id, s.score) for s in got.items] == [(s.item.id, s.score) for s in expected.items]
+    assert rooms[0].id not in {s.item.id for s in got.items} and fresh.id in {s.item.id for s in got.items}
+    assert [s.item.id for s in got.items] != [s.item.id for s in before.items]

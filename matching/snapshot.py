@@ -1,0 +1,196 @@
+"""A built matcher saved to a folder and opened again without rebuilding it.
+
+Building a matcher from 100,000 stored vectors takes minutes: every item's lexical row and
+every item's nearest neighbours on the other side. A worker that starts from a snapshot only
+reads files. The vectors and the lexical matrices are memory-mapped copy-on-write, so the
+workers of one machine share one copy in the page cache (a worker copies only the pages it
+changes); the documents and the small per-item arrays are each worker's own.
+
+The snapshot records, per item, a version string the caller chose (the application: the
+row's ``updated_at``). The caller checks it against its source of truth after opening and
+applies what changed with ``upsert_*``/``remove_*``; :func:`save` again when much changed.
+
+Layout: ``FOLDER/current.json`` names the generation folder holding the files; a new
+generation is written beside it and ``current.json`` replaced atomically, so a reader never
+sees a half-written snapshot. Older generations are removed (an open memory map of a removed
+file stays valid).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import secrets
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from matching.documents import Need, Offer
+from matching.matcher import Matcher
+from matching.store import Side
+
+FORMAT = 1
+"""Bump when the files change meaning; older snapshots are then ignored (and rebuilt)."""
+HEADROOM = 0.125
+"""Spare vector rows saved after each side's items, so new items are written into the shared
+map (one page each) instead of growing a private copy of the whole matrix."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A matcher opened from a snapshot, and each item's version when it was saved.
+
+    Attributes:
+        matcher: the matcher, ready to answer.
+        versions: ``{"need": {id: version}, "offer": {id: version}}``.
+    """
+
+    matcher: Matcher
+    versions: dict[str, dict[str, str]]
+
+
+def describe(matcher: Matcher, source: str) -> dict[str, Any]:
+    """What a snapshot must agree with to be used: the source, the model and the settings."""
+    return {
+        "format": FORMAT,
+        "source": source,
+        "model": matcher.model_name,
+        "dimension": matcher.dim,
+        "hub_k": matcher.hub_k,
+        "n_features": matcher.lexical.n_features,
+        "params": matcher.params.to_json(),
+        # Documents are pickled: a release that changes their fields must not read old ones.
+        "documents": [[f.name for f in fields(Need)], [f.name for f in fields(Offer)]],
+    }
+
+
+def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str]], source: str) -> Path:
+    """Write the matcher's open items to a new generation in ``folder`` and make it current.
+
+    Args:
+        matcher: the matcher (its lexical rows are merged into one block first).
+        folder: the snapshot folder (created if need be).
+        versions: each stored item's version by kind and id (items without one are saved
+            with an empty version, so the caller's check will refresh them).
+        source: names the source of truth (e.g. the database), so another's snapshot is ignored.
+
+    Returns:
+        The generation folder written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(6)
+    tmp = folder / f"tmp-{token}"
+    tmp.mkdir()
+    docs: dict[str, list[Any]] = {}
+    saved_versions: dict[str, dict[str, str]] = {}
+    for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
+        live = np.flatnonzero(side.alive[: side.n])
+        side.lex.merge_delta()
+        spare = max(64, int(live.size * HEADROOM))
+        vecs = np.zeros((live.size + spare, side.dim), dtype=np.float32)
+        vecs[: live.size] = side.vecs[: side.n][live]
+        np.save(tmp / f"{kind}-vecs.npy", vecs)
+        np.save(tmp / f"{kind}-top.npy", side.top[: side.n][live])
+        rows = side.lex.main[live] if live.size else sp.csr_matrix((0, side.n_features), dtype=np.float32)
+        rows = sp.csr_matrix(rows, dtype=np.float32)
+        np.save(tmp / f"{kind}-lex-data.npy", rows.data)
+        np.save(tmp / f"{kind}-lex-indices.npy", rows.indices.astype(np.int32))
+        np.save(tmp / f"{kind}-lex-indptr.npy", rows.indptr.astype(np.int64))
+        docs[kind] = [side.docs[i] for i in live]
+        known = versions.get(kind, {})
+        saved_versions[kind] = {d.id: known.get(d.id, "") for d in docs[kind]}
+    np.save(tmp / "lexical-df.npy", matcher.index.df)
+    with (tmp / "documents.pickle").open("wb") as out:
+        pickle.dump({"docs": docs, "versions": saved_versions, "ndocs": matcher.index.ndocs}, out, protocol=5)
+    manifest = {
+        **describe(matcher, source),
+        "needs": len(docs["need"]),
+        "offers": len(docs["offer"]),
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    generation = folder / f"gen-{token}"
+    tmp.rename(generation)
+    pointer = folder / f"current.{token}.json"
+    pointer.write_text(json.dumps({"generation": generation.name}), encoding="utf-8")
+    os.replace(pointer, folder / "current.json")
+    for old in folder.iterdir():
+        # Earlier generations and abandoned temporary folders; maps of them stay valid.
+        if old.is_dir() and old.name != generation.name and old.name.startswith(("gen-", "tmp-")):
+            shutil.rmtree(old, ignore_errors=True)
+    return generation
+
+
+def open_snapshot(folder: Path, expected: Mapping[str, Any], matcher: Matcher) -> Opened | None:
+    """Fill an empty matcher from the current snapshot in ``folder``, if there is a usable one.
+
+    Args:
+        folder: the snapshot folder.
+        expected: what :func:`describe` gives for this matcher and source; any difference
+            (another model, other settings, another database) means the snapshot is not used.
+        matcher: a new, empty matcher with the settings to use.
+
+    Returns:
+        The filled matcher and the saved versions, or None (no snapshot, another's, unreadable).
+    """
+    folder = Path(folder)
+    try:
+        pointer = json.loads((folder / "current.json").read_text(encoding="utf-8"))
+        generation = folder / str(pointer["generation"])
+        manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+        if any(manifest.get(key) != value for key, value in expected.items()):
+            return None
+        with (generation / "documents.pickle").open("rb") as handle:
+            saved = pickle.load(handle)
+        for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
+            docs = saved["docs"][kind]
+            vecs = np.load(generation / f"{kind}-vecs.npy", mmap_mode="c")
+            top = np.load(generation / f"{kind}-top.npy")
+            data = np.load(generation / f"{kind}-lex-data.npy", mmap_mode="c")
+            indices = np.load(generation / f"{kind}-lex-indices.npy", mmap_mode="c")
+            indptr = np.load(generation / f"{kind}-lex-indptr.npy", mmap_mode="c")
+            rows = sp.csr_matrix((data, indices, indptr), shape=(len(docs), side.n_features), copy=False)
+            _adopt(side, docs, vecs, top, rows, matcher)
+        matcher.index.df = np.array(np.load(generation / "lexical-df.npy"), dtype=np.float64)
+        matcher.index.ndocs = int(saved["ndocs"])
+        return Opened(matcher, saved["versions"])
+    except Exception:  # any damage (a truncated file, a foreign pickle) only means: build instead
+        return None
+
+
+def why_not(folder: Path, expected: Mapping[str, Any]) -> str:
+    """Why :func:`open_snapshot` gave None, in a few words (for the log)."""
+    try:
+        pointer = json.loads((Path(folder) / "current.json").read_text(encoding="utf-8"))
+        manifest = json.loads((Path(folder) / str(pointer["generation"]) / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "no snapshot yet"
+    except Exception as error:
+        return f"unreadable ({type(error).__name__})"
+    differ = sorted(key for key, value in expected.items() if manifest.get(key) != value)
+    return f"made with another {', '.join(differ)}" if differ else "damaged files"
+
+
+def _adopt(
+    side: Side, docs: list[Any], vecs: np.ndarray, top: np.ndarray, rows: sp.csr_matrix, matcher: Matcher
+) -> None:
+    n, cap = len(docs), vecs.shape[0]
+    if top.shape != (n, side.hub_k) or vecs.shape[1] != side.dim or cap < n:
+        raise ValueError("snapshot arrays do not fit the matcher's settings")
+    side.grow(cap, vectors=False)
+    side.vecs = vecs  # the shared map: not copied
+    side.docs = list(docs)
+    side.pos = {d.id: i for i, d in enumerate(docs)}
+    side.n = n
+    side.alive[:n] = True
+    side.top[:n] = top
+    side.lex.adopt(rows)
+    for i, doc in enumerate(docs):
+        side.set_attributes(i, doc, matcher.codes)
+    side.changed()

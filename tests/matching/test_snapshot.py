@@ -1,0 +1,52 @@
+"""A matcher saved to a folder opens again as the same matcher, sharing its vectors by memory map."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching import snapshot
+from matching.documents import Need
+from matching.matcher import Matcher
+from tests.matching.test_candidates import TODAY, synthetic_matcher
+
+
+def tops(matcher: Matcher, ids: list[str]) -> list[list[tuple[str, float]]]:
+    return [[(s.id, s.score) for s in matcher.suggest_offers(i, today=TODAY, explain=False).items] for i in ids]
+
+
+def test_an_opened_snapshot_suggests_what_the_built_matcher_does(tmp_path):
+    built = synthetic_matcher(700, 600)
+    versions = {"need": {f"n{i}": "v1" for i in range(700)}, "offer": {f"o{i}": "v1" for i in range(600)}}
+    snapshot.save(built, tmp_path, versions, "db-a")
+    empty = Matcher(dimension=built.dim)
+    opened = snapshot.open_snapshot(tmp_path, snapshot.describe(empty, "db-a"), empty)
+    assert opened is not None and opened.versions["need"]["n5"] == "v1"
+    ids = [f"n{i}" for i in range(0, 700, 35)]
+    assert tops(opened.matcher, ids) == tops(built, ids)
+    # The vectors are a copy-on-write map of the saved file, not a private copy.
+    assert isinstance(opened.matcher.offers.vecs, np.memmap)
+    # It keeps working as items come and go, like a built one.
+    for matcher in (built, opened.matcher):
+        matcher.remove_offer("o3")
+        doc = matcher.need("n1")
+        assert isinstance(doc, Need)
+        matcher.upsert_need(Need(**{**doc.__dict__, "id": "new"}), built.needs.vecs[built.needs.pos["n1"]])
+    assert tops(opened.matcher, [*ids, "new"]) == tops(built, [*ids, "new"])
+
+
+def test_a_snapshot_of_another_database_or_setting_is_not_used(tmp_path):
+    built = synthetic_matcher(80, 70)
+    snapshot.save(built, tmp_path, {}, "db-a")
+    other = Matcher(dimension=built.dim)
+    assert snapshot.open_snapshot(tmp_path, snapshot.describe(other, "db-b"), other) is None
+    lexical_only = Matcher()
+    assert snapshot.open_snapshot(tmp_path, snapshot.describe(lexical_only, "db-a"), lexical_only) is None
+    assert snapshot.open_snapshot(tmp_path / "nothing-here", snapshot.describe(other, "db-a"), other) is None
+
+
+def test_saving_again_replaces_the_generation_and_leaves_one(tmp_path):
+    built = synthetic_matcher(80, 70)
+    first = snapshot.save(built, tmp_path, {}, "db-a")
+    second = snapshot.save(built, tmp_path, {}, "db-a")
+    assert first != second and not first.exists() and second.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current.json", second.name]
