@@ -58,6 +58,14 @@ def test_bench_json_has_every_figure_with_its_yardstick(tmp_path: Path) -> None:
     assert latency["target"] == "<= 20 ms" and isinstance(latency["met"], bool)
     # The matcher ranks by exact cosines over the stored vectors, so it finds the exact top-10.
     assert by_name["suggestions 60: recall@10 vs exact top-10"]["value"] == 1.0
+    # Fair exposure (issue #16): with the fairness term, beside the same figures without it.
+    share = by_name["fair exposure 60: share of open needs in a supplier's top 10"]
+    plain = by_name["fair exposure 60: share of open needs in a supplier's top 10, without fairness"]
+    assert 0 < share["value"] <= 1 and share["yardstick"] == plain["value"]
+    gini_ = by_name["fair exposure 60: Gini of exposure"]
+    assert 0 <= gini_["value"] < 1
+    assert gini_["yardstick"] == by_name["fair exposure 60: Gini of exposure, without fairness"]["value"]
+    assert "fair exposure at 60" in done.stderr
     load = by_name["bulk load 60: items/s end to end (db + embedding + index)"]
     assert load["target"] == "ratio >= 0.7" and load["yardstick"] > 0
     assert not list(tmp_path.glob("svm-bench-*")), "the temporary databases were removed"
