@@ -7,7 +7,9 @@ term. The figures themselves are computed in one place,
 evaluate-matching`` runs on the judged sets): suppliers arrive one after another, each is
 shown its top 10 needs across its open offers and pledges to its best good one. Here the
 matcher is the one the pages use, built from the corpus's stored vectors, and the needs
-that already have a live pledge in the corpus are passed to it from the start.
+that already have a live pledge in the corpus are passed to it from the start. Every open
+need the matcher holds counts (the pages would also hide the needs of the few unverified
+organisations).
 
 The "without" row is the same matcher with ``fairness_weight`` = 0, so the two rows differ
 by the term alone. The yardstick column of the "with" rows holds the "without" figure.
@@ -24,6 +26,7 @@ from benchmarks.perf.results import Result
 from marketplace.db import write_intent
 from marketplace.services.suggestions import attention
 from marketplace.suggestions.engine import SuggestionEngine
+from matching import Offer
 from matching.evaluation import supplier_exposure, without_fairness
 
 TOP = 10
@@ -45,14 +48,15 @@ def measure_exposure(
         Four rows: needs in a top 10 and the Gini of exposure, each with the figure without
         the term as its yardstick, then the same two figures without the term.
     """
+    # Straight on the engine's matcher: nothing else uses this corpus while the bench measures.
     matcher = engine.catch_up()
     with write_intent(False), factory() as session:
         already = attention(session, None).pledged
     suppliers: dict[str, list[str]] = {}
     for slot in sorted(matcher.offers.pos.values()):  # suppliers arrive in the order they posted
         doc = matcher.offers.docs[slot]
-        assert doc is not None
-        suppliers.setdefault(getattr(doc, "supplier", None) or f"offer:{doc.id}", []).append(doc.id)
+        assert isinstance(doc, Offer)
+        suppliers.setdefault(doc.supplier or f"offer:{doc.id}", []).append(doc.id)
     need_ids = list(matcher.needs.pos)
     say(f"fair exposure at {name}: {len(suppliers):,} suppliers, {len(need_ids):,} open needs, with and without")
     figures = {
