@@ -348,7 +348,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--out", default=str(PARAMS_PATH), help=f"where to write (default {PARAMS_PATH})")
     parser.add_argument("--model", default=None, help="embedding model (default: configured)")
-    parser.add_argument("--cross", action="store_true", help="also leave each set out in turn (needs 2+ files)")
+    parser.add_argument(
+        "--cross",
+        action="store_true",
+        help="also leave each set out in turn, for the parameters and for the no-good-match study (needs 2+ files)",
+    )
     parser.add_argument("--split", action="store_true", help="also run the split-half check of the first file")
     parser.add_argument("--seeds", type=int, default=3, help="random splits for --split")
     args = parser.parse_args(argv)
