@@ -696,6 +696,9 @@ def bench(
 ) -> None:
     """Measure suggestions, search, bulk load, web pages and memory, each beside a same-run yardstick.
 
+    At 10k items it also reports fair exposure (the share of open needs in some supplier's
+    top 10, and its Gini) beside the same figures without the fairness term.
+
     Builds its own databases and indexes in a temporary folder (the configured database
     is not touched) at 1k, 10k and 100k items (--quick: 1k and 10k). The last row is the
     run's own wall clock against its budget (5 minutes for --quick, 30 for the full run).

@@ -21,10 +21,12 @@ The baseline thresholds are fixed round numbers, not tuned.
 from __future__ import annotations
 
 import argparse
+import copy
+import datetime as dt
 import json
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -491,13 +493,10 @@ def gini(values: Sequence[float]) -> float:
 
 
 def exposure(matcher: Matcher, dataset: Dataset, k: int = 10) -> dict[str, float]:
-    """Fair exposure as suppliers arrive one after another and each pledges to its best need.
+    """Fair exposure on a judged set (see :func:`supplier_exposure`).
 
-    Offers are grouped by supplier (an offer without one is its own supplier). In the set's
-    order each supplier is shown its top ``k`` needs across its offers, with the needs already
-    pledged to passed to the matcher, and pledges to its best good suggestion. Measured: the
-    share of needs that appear in at least one supplier's top ``k``, the Gini coefficient of
-    how many suppliers see each need, and the share of needs that end with a pledge.
+    Offers are grouped by supplier (an offer without one is its own supplier), in the set's
+    order.
 
     Args:
         matcher: the matcher, built on the set.
@@ -510,12 +509,43 @@ def exposure(matcher: Matcher, dataset: Dataset, k: int = 10) -> dict[str, float
     suppliers: dict[str, list[str]] = {}
     for offer in dataset.offers:
         suppliers.setdefault(offer.supplier or f"offer:{offer.id}", []).append(offer.id)
-    seen = dict.fromkeys((n.id for n in dataset.needs), 0)
-    pledged: set[str] = set()
-    for offer_ids in suppliers.values():
-        answer = matcher.suggest_needs_for_offers(offer_ids, limit=k, explain=False, pledged=pledged)
+    return supplier_exposure(matcher, suppliers.values(), [n.id for n in dataset.needs], k)
+
+
+def supplier_exposure(
+    matcher: Matcher,
+    suppliers: Iterable[Sequence[str]],
+    need_ids: Sequence[str],
+    k: int = 10,
+    today: dt.date | None = None,
+    pledged: Collection[str] = (),
+) -> dict[str, float]:
+    """Fair exposure as suppliers arrive one after another and each pledges to its best need.
+
+    Each supplier in turn is shown its top ``k`` needs across its offers, with the needs
+    already pledged to passed to the matcher, and pledges to its best good suggestion.
+    Measured: the share of needs that appear in at least one supplier's top ``k``, the Gini
+    coefficient of how many suppliers see each need, and the share of needs that end with a
+    pledge. The one place these figures are computed (the evaluation and the bench).
+
+    Args:
+        matcher: the matcher holding the needs and offers.
+        suppliers: each supplier's offer ids, in the order they arrive.
+        need_ids: the open needs counted (a need no supplier sees counts as 0).
+        k: suggestion list length.
+        today: the date expiry and waiting are judged by (default today).
+        pledged: needs that already have a live pledge when the first supplier arrives.
+
+    Returns:
+        ``{"share_exposed", "gini", "pledged_needs"}``.
+    """
+    seen = dict.fromkeys(need_ids, 0)
+    pledged = set(pledged)
+    for offer_ids in suppliers:
+        answer = matcher.suggest_needs_for_offers(offer_ids, limit=k, today=today, explain=False, pledged=pledged)
         for s in answer.items:
-            seen[s.id] += 1
+            if s.id in seen:
+                seen[s.id] += 1
         if answer.good:
             pledged.add(answer.good[0].id)
     counts = list(seen.values())
@@ -523,8 +553,22 @@ def exposure(matcher: Matcher, dataset: Dataset, k: int = 10) -> dict[str, float
     return {
         "share_exposed": round(sum(c > 0 for c in counts) / total, 4),
         "gini": round(gini(counts), 4),
-        "pledged_needs": round(len(pledged) / total, 4),
+        "pledged_needs": round(len(pledged & seen.keys()) / total, 4),
     }
+
+
+def without_fairness(matcher: Matcher) -> Matcher:
+    """The same matcher (sharing its stored items) with the fairness term switched off.
+
+    Args:
+        matcher: a built matcher.
+
+    Returns:
+        A shallow copy whose ``fairness_weight`` is 0, for "beside the same figures without it".
+    """
+    plain = copy.copy(matcher)
+    plain.params = replace(matcher.params, fairness_weight=0.0)
+    return plain
 
 
 def run_fairness(
@@ -553,12 +597,12 @@ def run_fairness(
     params = params or load_params()
     need_vecs = embed_items(dataset.needs, encoder) if encoder else None
     offer_vecs = embed_items(dataset.offers, encoder) if encoder else None
-    out = {}
-    for name, p in (("with fairness", params), ("without", replace(params, fairness_weight=0.0))):
-        vectors = (need_vecs, offer_vecs) if need_vecs is not None else None
-        _, matcher = hybrid_rankings(dataset, encoder, p, vectors)
-        out[name] = exposure(matcher, dataset, k)
-    return out
+    vectors = (need_vecs, offer_vecs) if need_vecs is not None else None
+    _, matcher = hybrid_rankings(dataset, encoder, params, vectors)
+    return {
+        "with fairness": exposure(matcher, dataset, k),
+        "without": exposure(without_fairness(matcher), dataset, k),
+    }
 
 
 def format_fairness(results: Mapping[str, Mapping[str, float]]) -> str:

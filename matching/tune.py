@@ -24,7 +24,8 @@ is ranked on its own (needs only ever meet the offers of their own set):
 Steps 2–3 are repeated for the lexical-only mode (no embedding model).
 
 ``--cross`` is the honest check: for each set, the parameters are learnt on the other sets
-only and that set is evaluated beside the fused reference computed in the same run.
+only and that set is evaluated beside the fused reference computed in the same run; then
+the "no good match" decisions of :mod:`matching.no_match` are learnt and judged the same way.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matching import hubness
+from matching import hubness, no_match
 from matching.encoders import SemanticEncoder, load_semantic_encoder
 from matching.evaluation import Dataset, hybrid_rankings, load_dataset, score_system
 from matching.matcher import Matcher, embed_items
@@ -241,6 +242,58 @@ def cross_validate(
     return out
 
 
+def no_match_study(
+    datasets: Sequence[Dataset], encoder: SemanticEncoder, learnt: Sequence[MatchParams]
+) -> list[tuple[str, str, dict[str, float]]]:
+    """Leave one set out for the "no good match" decisions of :mod:`matching.no_match`.
+
+    Args:
+        datasets: at least two sets.
+        encoder: the semantic encoder.
+        learnt: for each set, the parameters learnt without it (from :func:`cross_validate`).
+
+    Returns:
+        ``[(held-out set name, decision, figures)]``.
+    """
+    out = []
+    for i, (held, params) in enumerate(zip(datasets, learnt, strict=True)):
+        rest = [ds for j, ds in enumerate(datasets) if j != i]
+        sides = []
+        for sets in (rest, [held]):
+            vectors = [(embed_items(ds.needs, encoder), embed_items(ds.offers, encoder)) for ds in sets]
+            pool = pooled(sets)
+            raw = _pooled_raw(sets, params, encoder, vectors)
+            sides.append(
+                no_match.labelled(
+                    raw,
+                    {n.id: pool.relevant(n.id) for n in pool.needs},
+                    {n.id: n.district for n in pool.needs},
+                    {o.id: o.districts for o in pool.offers},
+                    _coverage(pool, encoder),
+                )
+            )
+        for name, columns in no_match.DECISIONS.items():
+            out.append((held.name or f"set {i + 1}", name, no_match.learn_and_judge(*sides, columns)))
+    return out
+
+
+def _coverage(dataset: Dataset, encoder: SemanticEncoder) -> no_match.Coverage:
+    # Every sentence of the set embedded once, in one batch.
+    texts: list[str] = []
+    spans: dict[str, tuple[int, int]] = {}
+    for item in (*dataset.needs, *dataset.offers):
+        parts = no_match.sentences(item.title, item.description)
+        spans[f"{type(item).__name__}:{item.id}"] = (len(texts), len(texts) + len(parts))
+        texts += parts
+    vecs = encoder.encode(texts)
+
+    def covers(need_id: str, offer_id: str) -> float:
+        (a, b), (c, d) = spans[f"Need:{need_id}"], spans[f"Offer:{offer_id}"]
+        return no_match.coverage(vecs[a:b], vecs[c:d])
+
+    return covers
+
+
 def _by_id(dataset: Dataset, vectors: tuple | None) -> tuple[dict, dict]:
     if vectors is None:
         return {}, {}
@@ -295,7 +348,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--out", default=str(PARAMS_PATH), help=f"where to write (default {PARAMS_PATH})")
     parser.add_argument("--model", default=None, help="embedding model (default: configured)")
-    parser.add_argument("--cross", action="store_true", help="also leave each set out in turn (needs 2+ files)")
+    parser.add_argument(
+        "--cross",
+        action="store_true",
+        help="also leave each set out in turn, for the parameters and for the no-good-match study (needs 2+ files)",
+    )
     parser.add_argument("--split", action="store_true", help="also run the split-half check of the first file")
     parser.add_argument("--seeds", type=int, default=3, help="random splits for --split")
     args = parser.parse_args(argv)
@@ -308,7 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cross and len(datasets) > 1 and encoder is not None:
         print("leave-one-set-out: learn on the other sets, evaluate this one (fused: the plain reference)")
         print(f"{'held out':>12} {'system':>7} " + " ".join(f"{k:>17}" for k in keys) + "  params")
-        for name, p, results in cross_validate(datasets, encoder):
+        crossed = cross_validate(datasets, encoder)
+        for name, p, results in crossed:
             for system in ("hybrid", "fused"):
                 m = results[system]
                 chosen = (
@@ -317,6 +375,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     else ""
                 )
                 print(f"{name:>12} {system:>7} " + " ".join(f"{m[k]:>17.3f}" for k in keys) + chosen)
+        print("no good match: decisions learnt on the other set (see matching/no_match.py)")
+        print(f"{'held out':>12} {'decision':>32} {'no-match acc.':>14} {'false no-match':>15} {'in-sample':>14}")
+        for name, decision, m in no_match_study(datasets, encoder, [p for _, p, _ in crossed]):
+            print(
+                f"{name:>12} {decision:>32} {m['no_match_accuracy']:>14.3f} {m['false_no_match']:>15.3f} "
+                f"{m['in_sample_accuracy']:>7.3f}/{m['in_sample_false']:.3f}"
+            )
     if args.split:
         dataset = datasets[0]
         print("split-half check: tune on one half, evaluate on the other")

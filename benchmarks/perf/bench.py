@@ -41,6 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import matching
+from benchmarks.perf.exposure import measure_exposure
 from benchmarks.perf.fts import build_fts, fts_search, percentile
 from benchmarks.perf.results import Result, Target
 from benchmarks.perf.synthetic import CHUNK, GENERATOR_VERSION, LoadReport, generate
@@ -62,6 +63,7 @@ from search_index import SearchIndex, SearchQuery
 FULL_SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (1_000, 10_000)
 SEARCH_FROM = 10_000
+EXPOSURE_AT = 10_000  # issue #16: fair exposure on the synthetic 10k corpus (one query per offer)
 SUGGESTION_QUERIES = 200
 SEARCH_ROUNDS = 3
 ENCODE_SLICE = 64  # texts per yardstick slice: two of the encoder's batches
@@ -497,6 +499,8 @@ def run_bench(
             if items >= SEARCH_FROM or len(sizes) == 1:
                 say(f"search at {items:,} items")
                 by_size[items] += measure_search(store, root, targets=items == largest)
+            if items == EXPOSURE_AT or len(sizes) == 1:
+                by_size[items] += measure_exposure(store.factory, store.engine, today, label(items), say=say)
         for items in sizes:
             results += by_size[items]
         store = stores[largest]

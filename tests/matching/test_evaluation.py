@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from matching import Matcher, Need, Offer
 from matching.evaluation import (
     FAIRNESS,
     METRICS,
@@ -16,6 +17,8 @@ from matching.evaluation import (
     run_evaluation,
     run_fairness,
     score_system,
+    supplier_exposure,
+    without_fairness,
 )
 
 TINY = {
@@ -188,3 +191,22 @@ def test_fair_exposure_is_reported_with_and_without_the_fairness_term(encoder, t
         assert row["share_exposed"] > 0  # some need is in some supplier's top 10
     table = format_fairness(results)
     assert "needs in a top 10" in table and "gini of exposure" in table and "without" in table
+
+
+def test_the_fairness_term_spreads_suppliers_attention_over_needs_of_equal_fit():
+    # Two needs nobody could tell apart, three suppliers with the same minibus: without the
+    # term every supplier's top suggestion is the first need; with it, once that need has a
+    # pledge the next supplier is shown the one nobody has answered yet.
+    text = "Minibus for weekly day trips with older residents"
+    needs = [Need(id, text, "Lunch club outings every Thursday.", "transport") for id in ("a", "b")]
+    offers = [
+        Offer(f"o{i}", "Minibus and driver for day trips", "For older residents' outings.", "transport", supplier=s)
+        for i, s in enumerate(("Acme", "Brill", "Cole"))
+    ]
+    matcher = Matcher.build(needs, offers)  # lexical only: quick, and the two needs tie exactly
+    suppliers = [[o.id] for o in offers]
+    fair = supplier_exposure(matcher, suppliers, ["a", "b"], k=1)
+    plain = supplier_exposure(without_fairness(matcher), suppliers, ["a", "b"], k=1)
+    assert plain == {"share_exposed": 0.5, "gini": 0.5, "pledged_needs": 0.5}
+    assert fair["share_exposed"] == 1.0 and fair["gini"] < plain["gini"] and fair["pledged_needs"] == 1.0
+    assert matcher.params.fairness_weight > 0  # the copy without the term left the matcher as it was

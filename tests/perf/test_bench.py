@@ -63,6 +63,14 @@ def test_bench_json_has_every_figure_with_its_yardstick(tmp_path: Path) -> None:
     over = by_name["suggestions 60: p95 latency, service call less matcher alone"]
     assert over["target"] == "<= 3 ms" and over["unit"] == "ms"
     assert by_name["suggestions 60: p95 latency, matcher alone"]["target"] is None  # judged from 10k
+    # Fair exposure (issue #16): with the fairness term, beside the same figures without it.
+    share = by_name["fair exposure 60: share of open needs in a supplier's top 10"]
+    plain = by_name["fair exposure 60: share of open needs in a supplier's top 10, without fairness"]
+    assert 0 < share["value"] <= 1 and share["yardstick"] == plain["value"]
+    gini_ = by_name["fair exposure 60: Gini of exposure"]
+    assert 0 <= gini_["value"] < 1
+    assert gini_["yardstick"] == by_name["fair exposure 60: Gini of exposure, without fairness"]["value"]
+    assert "fair exposure at 60" in done.stderr
     load = by_name["bulk load 60: items/s end to end (db + embedding + index)"]
     assert load["target"] == "ratio >= 0.7" and load["yardstick"] > 0
     assert not list(tmp_path.glob("svm-bench-*")), "the temporary databases were removed"
