@@ -30,6 +30,7 @@ from marketplace.demo import DEMO_PASSWORD, load_demo_data
 from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Organisation, User, Verification
 from marketplace.schema import upgrade
 from marketplace.services.reference import seed_reference_data
+from matching import LazySemanticEncoder
 from tests.browser.support import (
     EMAIL_BY_ROLE,
     DemoIds,
@@ -89,6 +90,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         rate_limits_enabled=False,
     )
     app = create_app(config)
+    # Workers load the sentence model when they first encode text (posting or editing); on a
+    # busy machine that takes longer than a click may wait, so the test server loads it now.
+    encoder = app.extensions["marketplace"].suggestions.encoder()
+    if isinstance(encoder, LazySemanticEncoder):
+        encoder.load()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request in failure reports
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
