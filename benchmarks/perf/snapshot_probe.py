@@ -126,27 +126,29 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--worker"]:
         folder = Path(argv[1])
         print(json.dumps(worker(folder)), flush=True)
-        time.sleep(float(argv[2]))  # stay alive while the next worker measures, sharing the map
+        if argv[2:] == ["--hold"]:
+            sys.stdin.read()  # stay alive, sharing the map, until the next worker has measured
         return
     items = int(argv[0]) if argv else 100_000
     with tempfile.TemporaryDirectory(prefix="svm-snapshot-probe-") as tmp:
         folder = Path(tmp) / "matcher"
         figures: dict[str, object] = {"items": items, **build_and_save(items, folder)}
         first = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.perf.snapshot_probe", "--worker", str(folder), "60"],
+            [sys.executable, "-m", "benchmarks.perf.snapshot_probe", "--worker", str(folder), "--hold"],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert first.stdout is not None
+        assert first.stdout is not None and first.stdin is not None
         figures["first worker"] = json.loads(first.stdout.readline())
         second = subprocess.run(
-            [sys.executable, "-m", "benchmarks.perf.snapshot_probe", "--worker", str(folder), "0"],
+            [sys.executable, "-m", "benchmarks.perf.snapshot_probe", "--worker", str(folder)],
             capture_output=True,
             text=True,
             check=True,
         )
-        figures["second worker"] = json.loads(second.stdout.splitlines()[0])
-        first.kill()
+        figures["second worker (the first still running)"] = json.loads(second.stdout.splitlines()[0])
+        first.stdin.close()
         first.wait()
     print(json.dumps(figures, indent=2))
 
