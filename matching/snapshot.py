@@ -101,8 +101,10 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
         rows = side.lex.main[live] if live.size else sp.csr_matrix((0, side.n_features), dtype=np.float32)
         rows = sp.csr_matrix(rows, dtype=np.float32)
         np.save(tmp / f"{kind}-lex-data.npy", rows.data)
-        np.save(tmp / f"{kind}-lex-indices.npy", rows.indices.astype(np.int32))
-        np.save(tmp / f"{kind}-lex-indptr.npy", rows.indptr.astype(np.int64))
+        # Both index arrays of one integer type, or SciPy converts them on open (a private copy).
+        index_type = np.int32 if rows.nnz < np.iinfo(np.int32).max else np.int64
+        np.save(tmp / f"{kind}-lex-indices.npy", rows.indices.astype(index_type))
+        np.save(tmp / f"{kind}-lex-indptr.npy", rows.indptr.astype(index_type))
         docs[kind] = [side.docs[i] for i in live]
         known = versions.get(kind, {})
         saved_versions[kind] = {d.id: known.get(d.id, "") for d in docs[kind]}

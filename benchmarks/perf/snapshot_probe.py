@@ -97,8 +97,12 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def worker(folder: Path) -> dict[str, float]:
-    """What one worker does at start: open the snapshot; then a few suggestions; its memory."""
+def worker(folder: Path) -> tuple[dict[str, float], object]:
+    """What one worker does at start: open the snapshot; then a few suggestions; its memory.
+
+    Returns the figures and the matcher, which the caller keeps while another worker measures
+    (once it is dropped its mapped pages are unmapped and no longer shared).
+    """
     import psutil
 
     import matching
@@ -113,40 +117,48 @@ def worker(folder: Path) -> dict[str, float]:
     for need_id in list(matcher.needs.pos)[:: max(1, len(matcher.needs.pos) // 20)]:
         matcher.suggest_offers(need_id, 30, explain=False)
     memory = psutil.Process().memory_full_info()
-    return {
+    figures = {
         "ready_s": ready,
         "rss_mib": memory.rss / 2**20,
         "pss_mib": memory.pss / 2**20,
         "uss_mib": memory.uss / 2**20,
         "model_loaded": float(bool(getattr(encoder, "loaded", True))),
     }
+    return figures, matcher
 
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--worker"]:
         folder = Path(argv[1])
-        print(json.dumps(worker(folder)), flush=True)
-        time.sleep(float(argv[2]))  # stay alive while the next worker measures, sharing the map
+        figures, matcher = worker(folder)
+        print(json.dumps(figures), flush=True)
+        if argv[2:] == ["--hold"]:
+            sys.stdin.read()  # stay alive, sharing the map, until the next worker has measured
+        del matcher
         return
     items = int(argv[0]) if argv else 100_000
+    reuse = Path(argv[2]) if argv[1:2] == ["--reuse"] else None  # a snapshot this probe saved before
     with tempfile.TemporaryDirectory(prefix="svm-snapshot-probe-") as tmp:
-        folder = Path(tmp) / "matcher"
-        figures: dict[str, object] = {"items": items, **build_and_save(items, folder)}
+        folder = reuse or Path(tmp) / "matcher"
+        figures: dict[str, object] = {"items": items}
+        if reuse is None:
+            figures.update(build_and_save(items, folder))
         first = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.perf.snapshot_probe", "--worker", str(folder), "60"],
+            [sys.executable, "-m", "benchmarks.perf.snapshot_probe", "--worker", str(folder), "--hold"],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert first.stdout is not None
+        assert first.stdout is not None and first.stdin is not None
         figures["first worker"] = json.loads(first.stdout.readline())
         second = subprocess.run(
-            [sys.executable, "-m", "benchmarks.perf.snapshot_probe", "--worker", str(folder), "0"],
+            [sys.executable, "-m", "benchmarks.perf.snapshot_probe", "--worker", str(folder)],
             capture_output=True,
             text=True,
             check=True,
         )
-        figures["second worker"] = json.loads(second.stdout.splitlines()[0])
-        first.kill()
+        figures["second worker (the first still running)"] = json.loads(second.stdout.splitlines()[0])
+        first.stdin.close()
         first.wait()
     print(json.dumps(figures, indent=2))
 

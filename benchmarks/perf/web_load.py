@@ -816,6 +816,6 @@ def measure_web(
         Result("web load client CPU (share of one core)", 100 * client_cpu / wall if wall else 0.0, "%"),
         Result(f"web one worker resident size ({held})", rss, "MiB", target=WORKER_RSS_TARGET),
         Result(f"web a second worker adds, its private memory ({held})", second, "MiB", target=SECOND_WORKER_TARGET),
-        Result(f"web {len(memory)} workers together, sum of PSS ({held})", both, "MiB"),
+        Result(f"web all workers together, sum of PSS ({held})", both, "MiB"),
     ]
     return results

@@ -40,6 +40,9 @@ class Need(Base):
         Index("ix_need_status_created", "status", "created_at"),
         # Counting what the public may see reads this index alone (see visibility_clause).
         Index("ix_need_status_organisation", "status", "organisation_id"),
+        # Every suggestion asks for the newest change (the matcher's catch-up): an index
+        # answers max(updated_at) at once instead of reading every row.
+        Index("ix_need_updated", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -88,7 +88,7 @@ def test_measure_web_reports_real_throughput_latency_and_memory(tmp_path: Path) 
     assert 50 < memory.value < memory.target.bound  # the app is tens of MiB at least
     second = results["web a second worker adds, its private memory (the loaded data)"]
     assert 0 < second.value <= memory.value and second.target.describe("MiB") == "<= 150 MiB"
-    assert results["web 2 workers together, sum of PSS (the loaded data)"].value > 0
+    assert results["web all workers together, sum of PSS (the loaded data)"].value > 0
     assert 0 < results["web load client CPU (share of one core)"].value < 100
 
 
