@@ -1,7 +1,7 @@
 """indexes on the listings' updated_at, for the matcher's catch-up
 
-Revision ID: 0009_issue15_updated_at
-Revises: 0008_publish
+Revision ID: 0010_updated_at_indexes
+Revises: 0009_saved_searches
 Create Date: 2026-12-05 06:30:00
 
 Every suggestion first asks for the newest change to needs and offers (max(updated_at)), so
@@ -12,8 +12,8 @@ it grows with the items. With one it is a lookup at the index's end.
 
 from alembic import op
 
-revision = "0009_issue15_updated_at"
-down_revision = "0008_publish"
+revision = "0010_updated_at_indexes"
+down_revision = "0009_saved_searches"
 branch_labels = None
 depends_on = None
 

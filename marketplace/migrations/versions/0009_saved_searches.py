@@ -1,6 +1,6 @@
 """saved searches: the search page's query and filters, e-mailed daily or weekly
 
-Revision ID: 0009_issue14_saved_searches
+Revision ID: 0009_saved_searches
 Revises: 0008_publish
 Create Date: 2026-12-05 06:00:00
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import marketplace.db
 
 
-revision = "0009_issue14_saved_searches"
+revision = "0009_saved_searches"
 down_revision = "0008_publish"
 branch_labels = None
 depends_on = None
