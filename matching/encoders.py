@@ -511,14 +511,7 @@ def load_semantic_encoder(model: str | None = None) -> SemanticEncoder | None:
         if name in _LOADED:
             return _LOADED[name]
         _offline()
-        source = _resolve(name)
-        path = Path(source).expanduser()
-        if not path.exists() and source.startswith(("/", ".", "~")):
-            raise ModelUnavailable(
-                f"Embedding model {name!r}: no such directory {source!r}. Point {MODEL_ENV} at a "
-                f"downloaded sentence-transformers model directory, or set it to 'none' for "
-                f"lexical matching only."
-            )
+        source, path = _model_location(name)
         try:
             from sentence_transformers import SentenceTransformer
 
@@ -604,6 +597,12 @@ def lazy_semantic_encoder(model: str | None = None) -> LazySemanticEncoder | Non
         encoder = LazySemanticEncoder(name, _LOADED[name].dimension)
         encoder._loaded = _LOADED[name]
         return encoder
+    _source, path = _model_location(name)
+    return LazySemanticEncoder(name, _pooled_dimension(path))
+
+
+def _model_location(name: str) -> tuple[str, Path]:
+    """Where the named model is (its source name and local path), refusing a missing folder."""
     source = _resolve(name)
     path = Path(source).expanduser()
     if not path.exists() and source.startswith(("/", ".", "~")):
@@ -612,7 +611,7 @@ def lazy_semantic_encoder(model: str | None = None) -> LazySemanticEncoder | Non
             f"downloaded sentence-transformers model directory, or set it to 'none' for "
             f"lexical matching only."
         )
-    return LazySemanticEncoder(name, _pooled_dimension(path))
+    return source, path
 
 
 def _pooled_dimension(path: Path) -> int | None:
