@@ -1,7 +1,9 @@
 """Can a need's "no good match yet" be decided better than by one cut-off on its top score?
 
-A study, run by ``python -m matching.tune A.json B.json --cross``; nothing here is used
-when suggesting. For each set held out in turn, a decision is learnt on the other set only
+A study, run by ``python -m matching.tune A.json B.json --cross`` (first part) and by
+``python -m matching.no_match A.json B.json`` (second part: token alignment, conflicts read
+from the texts, a per-pair classifier; see the notes before :data:`REMOTE`); nothing here is
+used when suggesting. For each set held out in turn, a decision is learnt on the other set only
 and judged on the held-out one (no-match accuracy over the needs nothing fits, false
 no-match over the needs with an offer that meets them), beside the shipped decision.
 
@@ -530,7 +532,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(
         prog="python -m matching.no_match",
-        description="The 'no good match' study: token alignment, conflicts, a per-pair classifier.",
+        description=(
+            "The 'no good match' study, second part: decisions over token alignment, conflicts read "
+            "from the texts and a per-pair classifier. Prints no-match accuracy / false no-match per "
+            "set, leave one set out, then pooled stratified 5-fold over both sets (docs/MATCHING.md)."
+        ),
     )
     parser.add_argument("files", nargs=2, metavar="FILE")
     parser.add_argument("--k", type=int, default=PAIR_K, help=f"candidates per need (default {PAIR_K})")
