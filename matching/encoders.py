@@ -461,6 +461,33 @@ class SemanticEncoder:
             bar.close()
         return out
 
+    def token_vectors(self, texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
+        """The model's contextual vector for each word piece of each text (not cached).
+
+        Used by the "no good match" study (``matching.no_match``), not when suggesting.
+
+        Args:
+            texts: the texts.
+
+        Returns:
+            For each text, its word pieces (``[CLS]`` and ``[SEP]`` included) and a float32
+            array with one unnormalised row per piece.
+        """
+        with self._lock:
+            vecs = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                output_value="token_embeddings",
+                convert_to_numpy=False,
+                show_progress_bar=False,
+            )
+        tokenizer = self._model.tokenizer
+        out = []
+        for text, vec in zip(texts, vecs, strict=True):
+            ids = tokenizer(text, truncation=True, max_length=self._model.max_seq_length)["input_ids"]
+            out.append((tokenizer.convert_ids_to_tokens(ids), np.asarray(vec.cpu().numpy(), dtype=np.float32)))
+        return out
+
     def _remember(self, text: str, vec: np.ndarray) -> None:
         self._cache[text] = vec
         while len(self._cache) > self.cache_size:

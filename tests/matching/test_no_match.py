@@ -62,3 +62,52 @@ def test_the_tune_commands_cross_check_judges_each_decision_on_the_set_it_did_no
     ]
     for _, _, figures in rows:
         assert all(0.0 <= v <= 1.0 for v in figures.values())
+
+
+def test_token_alignment_reads_whether_an_offer_covers_what_a_need_asks(encoder):
+    texts = [
+        "Minibus with a driver to take our lunch club to the seaside",
+        "Loan of a minibus and a volunteer driver for community day trips",
+        "Free accountancy advice for charity treasurers",
+    ]
+    need, covering, unrelated = (no_match.content_tokens(*tv) for tv in encoder.token_vectors(texts))
+    assert "the" not in need.pieces and "[CLS]" not in need.pieces  # stop words and markers dropped
+    assert need.vectors.dtype == np.float16
+    weights = no_match.idf([need, covering, unrelated])
+    recall_covering, *_ = no_match.alignment(need, covering, weights)
+    recall_unrelated, *_ = no_match.alignment(need, unrelated, weights)
+    assert recall_covering > recall_unrelated + 0.1
+
+
+def test_mode_lean_tells_a_telephone_service_from_a_face_to_face_one(encoder):
+    remote, in_person = (encoder.encode(list(p)).mean(axis=0) for p in (no_match.REMOTE, no_match.IN_PERSON))
+    phone = encoder.encode(["Our volunteers ring isolated people every week for a chat."])
+    visit = encoder.encode(["Our volunteers visit isolated people at home every week."])
+    assert no_match.mode_lean(phone, remote, in_person) > no_match.mode_lean(visit, remote, in_person)
+
+
+def test_a_per_pair_decision_says_no_good_match_when_no_candidate_clears_the_cut():
+    rng = np.random.default_rng(1)
+
+    def made(needs: int) -> no_match.PairSet:
+        fits = rng.integers(0, 2, needs)
+        rows, need, relevance = [], [], []
+        for i, f in enumerate(fits):
+            for rank in range(3):
+                meets = f == 0 and rank == 0
+                row = rng.normal(size=len(no_match.PAIR_FEATURES))
+                row[0] += 3.0 if meets else -3.0  # the score separates pairs that meet the need
+                rows.append(row)
+                need.append(i)
+                relevance.append(2 if meets else 0)
+        return no_match.PairSet(
+            np.array(rows), np.array(need), np.array(relevance), fits, np.zeros(needs), np.array(["s"] * needs)
+        )
+
+    train, test = made(200), made(100)
+    for decision in ("top score", "top + recall"):
+        _, says = no_match.pair_decision(train, test, decision)
+        accuracy, false = no_match.judged(says, test.nothing_fits)
+        assert accuracy >= 0.9 and false <= 0.05
+    pooled = no_match.pooled_folds(no_match.PairSet.join([train, test]), "top score", folds=3, seeds=1)
+    assert pooled["s"][0] >= 0.9 and pooled["s"][1] <= 0.05
