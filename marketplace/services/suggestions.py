@@ -147,18 +147,23 @@ class Attention:
 
 def attention(session: Session, organisation_id: int | None) -> Attention:
     """The needs a supplier has answered and the open needs anyone has pledged to."""
-    answered = (
-        session.scalars(select(Pledge.need_id).where(Pledge.supplier_id == organisation_id).distinct())
-        if organisation_id is not None
-        else []
-    )
-    pledged = session.scalars(
-        select(Pledge.need_id)
+    live = Pledge.status.in_(LIVE_PLEDGES) & (Need.status == NeedStatus.OPEN)
+    # One round trip for both sets: every suggestion of needs for an offer asks.
+    wanted = live if organisation_id is None else (Pledge.supplier_id == organisation_id) | live
+    rows = session.execute(
+        select(Pledge.need_id, Pledge.supplier_id == organisation_id, live)
         .join(Need, Need.id == Pledge.need_id)
-        .where(Pledge.status.in_(LIVE_PLEDGES), Need.status == NeedStatus.OPEN)
+        .where(wanted)
         .distinct()
     )
-    return Attention(frozenset(str(i) for i in answered), frozenset(str(i) for i in pledged))
+    answered: set[str] = set()
+    pledged: set[str] = set()
+    for need_id, theirs, counts in rows:
+        if organisation_id is not None and theirs:
+            answered.add(str(need_id))
+        if counts:
+            pledged.add(str(need_id))
+    return Attention(frozenset(answered), frozenset(pledged))
 
 
 def _over_fetch(limit: int) -> int:
