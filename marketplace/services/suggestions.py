@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, joinedload
 
 import matching
@@ -57,19 +57,30 @@ def check_limit(raw: object, default: int = 10) -> int:
     return value
 
 
-def _visible(
-    session: Session, viewer: User, model: type[Need] | type[Offer], ids: list[int]
+def _visible_to(viewer: User, model: type[Need] | type[Offer]) -> ColumnElement[bool]:
+    withdrawn = NeedStatus.WITHDRAWN.value if model is Need else OfferStatus.WITHDRAWN.value
+    return visibility_clause(model, viewer, withdrawn)
+
+
+def _visible(session: Session, viewer: User, model: type[Need] | type[Offer], ids: list[int]) -> set[int]:
+    """Which of these ids the viewer may see: the visibility rule in SQL, ids only (no rows built)."""
+    if not ids:
+        return set()
+    return set(session.scalars(select(model.id).where(model.id.in_(ids), _visible_to(viewer, model))))
+
+
+def _rows(
+    session: Session, model: type[Need] | type[Offer], ids: list[int], viewer: User | None = None
 ) -> dict[int, Need | Offer]:
+    """These rows, each with the organisation it names; with ``viewer``, only those it may see."""
+    # Only the rows shown become objects: building the thirty ranked rows with their
+    # organisations was most of what a suggestion call added to the matcher.
     if not ids:
         return {}
-    withdrawn = NeedStatus.WITHDRAWN.value if model is Need else OfferStatus.WITHDRAWN.value
-    # One query: the visibility rule in SQL, and the organisation each suggestion names.
-    rows = session.scalars(
-        select(model)
-        .options(joinedload(model.organisation))
-        .where(model.id.in_(ids), visibility_clause(model, viewer, withdrawn))
-    )
-    return {row.id: row for row in rows}
+    statement = select(model).options(joinedload(model.organisation)).where(model.id.in_(ids))
+    if viewer is not None:
+        statement = statement.where(_visible_to(viewer, model))
+    return {row.id: row for row in session.scalars(statement)}
 
 
 def _keep_visible(
@@ -82,9 +93,10 @@ def _keep_visible(
     limit: int,
 ) -> SuggestionList:
     # The matcher knows nothing of verification: drop what this viewer may not see.
-    rows = _visible(session, viewer, model, [int(s.id) for s in answer.items])
-    offers = _visible(session, viewer, Offer, [int(s.via_offer) for s in answer.items if s.via_offer])
-    shown = [s for s in answer.items if int(s.id) in rows][:limit]
+    visible = _visible(session, viewer, model, [int(s.id) for s in answer.items])
+    shown = [s for s in answer.items if int(s.id) in visible][:limit]
+    rows = _rows(session, model, [int(s.id) for s in shown])
+    offers = _rows(session, Offer, [int(s.via_offer) for s in shown if s.via_offer], viewer)
 
     # The matcher was asked not to explain: only the suggestions shown are explained.
     def pair(s: matching.Suggestion) -> tuple[int, int]:
@@ -104,6 +116,7 @@ def _keep_visible(
             via_offer=offers.get(int(s.via_offer)) if s.via_offer else None,
         )
         for s in shown
+        if int(s.id) in rows  # gone since the visibility query (deleted in between)
     ]
     return SuggestionList(items=items, no_good_match=not any(item.good for item in items))
 
@@ -134,18 +147,23 @@ class Attention:
 
 def attention(session: Session, organisation_id: int | None) -> Attention:
     """The needs a supplier has answered and the open needs anyone has pledged to."""
-    answered = (
-        session.scalars(select(Pledge.need_id).where(Pledge.supplier_id == organisation_id).distinct())
-        if organisation_id is not None
-        else []
-    )
-    pledged = session.scalars(
-        select(Pledge.need_id)
+    live = Pledge.status.in_(LIVE_PLEDGES) & (Need.status == NeedStatus.OPEN)
+    # One round trip for both sets: every suggestion of needs for an offer asks.
+    wanted = live if organisation_id is None else (Pledge.supplier_id == organisation_id) | live
+    rows = session.execute(
+        select(Pledge.need_id, Pledge.supplier_id == organisation_id, live)
         .join(Need, Need.id == Pledge.need_id)
-        .where(Pledge.status.in_(LIVE_PLEDGES), Need.status == NeedStatus.OPEN)
+        .where(wanted)
         .distinct()
     )
-    return Attention(frozenset(str(i) for i in answered), frozenset(str(i) for i in pledged))
+    answered: set[str] = set()
+    pledged: set[str] = set()
+    for need_id, theirs, counts in rows:
+        if organisation_id is not None and theirs:
+            answered.add(str(need_id))
+        if counts:
+            pledged.add(str(need_id))
+    return Attention(frozenset(answered), frozenset(pledged))
 
 
 def _over_fetch(limit: int) -> int:

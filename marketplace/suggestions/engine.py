@@ -179,7 +179,26 @@ class SuggestionEngine:
             log.error("embedding model unavailable", extra={"error": str(error)})
             raise ServiceUnavailable(f"Suggestions are unavailable: {error}") from error
 
+    def _behind(self, newest: datetime | None) -> bool:
+        # Strictly newer: rows stamped exactly at the watermark are re-read (``>=`` in
+        # ``_changed``) once something newer arrives, not on every request. A bulk change
+        # (expire-needs) stamps thousands of rows alike, and re-reading them on every request
+        # made each suggestion pay for all of them.
+        return newest is not None and (self._watermark is None or newest > self._watermark)
+
     def _catch_up(self) -> matching.Matcher:
+        with self._lock:
+            if self._matcher is not None:
+                # Nearly every call finds nothing new: ask in a read-only transaction, so that
+                # on SQLite it does not take the write lock that storing vectors would need.
+                with write_intent(False), self.session_factory() as session:
+                    newest = self._newest_change(session)
+                if not self._behind(newest):
+                    self._watermark = newest
+                    return self._matcher
+            return self._catch_up_writing()
+
+    def _catch_up_writing(self) -> matching.Matcher:
         # It may store vectors, and may run inside a GET request: declare the write (SQLite).
         with self._lock, write_intent(), self.session_factory() as session:
             newest = self._newest_change(session)
@@ -203,11 +222,7 @@ class SuggestionEngine:
                 log.info("matcher built", extra={"needs": len(needs), "offers": len(offers)})
                 if self.snapshot_dir:
                     self._save_snapshot(self._matcher, versions)
-            elif newest is not None and (self._watermark is None or newest > self._watermark):
-                # Strictly newer: rows stamped exactly at the watermark are re-read (``>=`` in
-                # ``_changed``) once something newer arrives, not on every request. A bulk
-                # change (expire-needs) stamps thousands of rows alike, and re-reading them on
-                # every request made each suggestion pay for all of them.
+            elif self._behind(newest):
                 needs, offers = self._changed(session, self._watermark)
                 need_vectors, _ = self.store_vectors(session, "need", [n for n in needs if n.status == "open"])
                 offer_vectors, _ = self.store_vectors(session, "offer", [o for o in offers if o.status == "open"])
