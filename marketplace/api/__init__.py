@@ -10,6 +10,7 @@ from marketplace import rate_limits
 from marketplace.extensions import csrf
 from marketplace.request_scope import db_session
 from marketplace.services.accounts import user_for_token
+from marketplace.validation import Code, FieldErrors
 
 from .errors import error_response
 
@@ -41,6 +42,23 @@ def authenticate() -> object:
                 "Send an Authorization: Bearer token, or the page's CSRF token in X-CSRFToken.",
             )
     return None
+
+
+@api.before_request
+def refuse_repeated_query_parameters() -> None:
+    """Every query parameter of the API takes one value: a repeated one is refused, not half-read.
+
+    Reading only the first of ``?supplier_id=1&supplier_id=x`` would answer a question the
+    caller did not ask.
+
+    Raises:
+        ValidationFailed: naming each repeated parameter.
+    """
+    errors = FieldErrors()
+    for name in request.args:
+        if len(request.args.getlist(name)) > 1:
+            errors.add(name, Code.INVALID, f"Give {name} once")
+    errors.raise_if_any()
 
 
 from . import (  # noqa: E402, F401  (register routes)

@@ -67,3 +67,15 @@ def test_a_lone_surrogate_is_422_naming_the_field_on_every_endpoint_that_writes_
     response = getattr(client, method)(url, data=text, headers={**bearer(user), "Content-Type": "application/json"})
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
     assert field in response.get_json()["error"]["fields"]
+
+
+def test_a_repeated_query_parameter_is_refused_not_half_read(client, make_user, bearer):
+    # Reading only the first supplier_id would list one supplier's contracts for a caller who
+    # also asked about a second (or about nonsense).
+    headers = bearer(make_user("officer"))
+    response = client.get("/api/v1/contracts?supplier_id=1&supplier_id=%5B2%5D", headers=headers)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["fields"] == {"supplier_id": "Give supplier_id once"}
+    assert client.get("/api/v1/contracts?supplier_id=1", headers=headers).status_code == 200
+    assert client.get("/api/v1/needs?category=goods&category=goods", headers=headers).status_code == 422
