@@ -73,3 +73,8 @@ class RateLimited(DomainError):
 
     code = "rate_limited"
     http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        # Seconds until trying again can succeed: the Retry-After header of the answer.
+        self.retry_after = max(1, retry_after)

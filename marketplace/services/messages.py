@@ -116,13 +116,18 @@ def post_message(session: Session, actor: User | None, about: Conversation, body
     assert actor is not None  # ``conversation`` checked who may take part
     text = clean_body(body)
     since = utcnow() - RATE_WINDOW
-    recent = session.scalar(
-        select(func.count(Message.id)).where(Message.author_id == actor.id, Message.created_at >= since)
-    )
+    recent, oldest = session.execute(
+        select(func.count(Message.id), func.min(Message.created_at)).where(
+            Message.author_id == actor.id, Message.created_at >= since
+        )
+    ).one()
     if recent >= RATE_LIMIT:
+        # The window frees a place when its oldest message leaves it.
+        wait = (oldest + RATE_WINDOW - utcnow()).total_seconds()
         raise RateLimited(
             f"You have sent {RATE_LIMIT} messages in the last {int(RATE_WINDOW.total_seconds() // 60)} minutes. "
-            "Wait a few minutes and try again."
+            "Wait a few minutes and try again.",
+            retry_after=int(wait) + 1,
         )
     message = Message(
         pledge_id=about.pledge.id if about.pledge else None,

@@ -14,7 +14,7 @@ from marketplace.api.errors import error_response
 from marketplace.db import database_unavailable
 from marketplace.extensions import login_manager
 from marketplace.request_scope import discard_session
-from marketplace.services.errors import DomainError, NotSignedIn, ValidationFailed
+from marketplace.services.errors import DomainError, NotSignedIn, RateLimited, ValidationFailed
 from marketplace.validation import MAX_BODY_TEXT
 
 log = logging.getLogger(__name__)
@@ -48,19 +48,22 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> object:
+        # Every 429 says when to try again, on pages and in the API alike.
+        headers = [("Retry-After", str(error.retry_after))] if isinstance(error, RateLimited) else []
         if _wants_json():
             if isinstance(error, ValidationFailed):
                 return error_response(
                     error.http_status, error.code, error.message, error.fields, field_codes=error.codes
                 )
-            return error_response(error.http_status, error.code, error.message)
+            return error_response(error.http_status, error.code, error.message, headers=headers)
         if isinstance(error, NotSignedIn):
             flash("Sign in to continue.", "info")
             return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
         message = error.message
         if isinstance(error, ValidationFailed):
             message = " ".join(error.fields.values()) or error.message
-        return _page(error.http_status, message)
+        body, status = _page(error.http_status, message)
+        return body, status, headers
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> object:

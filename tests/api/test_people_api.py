@@ -164,6 +164,8 @@ def test_bad_requests_and_messages_change_nothing(client, session, make_user, ma
         assert client.post(url, json={"body": f"Message {n}"}, headers=as_group).status_code == 201
     limited = client.post(url, json={"body": "One too many"}, headers=as_group)
     assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "rate_limited"
+    # As every 429 does, it says when a message can be sent again: when the oldest leaves the window.
+    assert 0 < int(limited.headers["Retry-After"]) <= messages_service.RATE_WINDOW.total_seconds() + 1
     assert len(session.scalars(select(Message.id)).all()) == messages_service.RATE_LIMIT
 
 
