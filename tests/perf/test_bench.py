@@ -20,7 +20,7 @@ KEYS = {"name", "value", "unit", "yardstick", "ratio", "target", "met"}
 
 @pytest.mark.skipif(
     bool(os.environ.get(POSTGRES_ENV)),
-    reason="bench builds its own SQLite databases whatever the configured database; the SQLite run covers it",
+    reason="bench builds its own SQLite databases whatever the configured database; scripts/test runs it again without a database URL",
 )
 def test_bench_json_has_every_figure_with_its_yardstick(tmp_path: Path) -> None:
     command = Path(sys.executable).with_name("marketplace")
@@ -78,7 +78,7 @@ def test_bench_json_has_every_figure_with_its_yardstick(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(
     bool(os.environ.get(POSTGRES_ENV)),
-    reason="bench builds its own SQLite databases whatever the configured database; the SQLite run covers it",
+    reason="bench builds its own SQLite databases whatever the configured database; scripts/test runs it again without a database URL",
 )
 def test_a_run_with_a_budget_ends_with_its_own_wall_clock(tmp_path: Path, monkeypatch) -> None:
     from benchmarks.perf.bench import run_bench
@@ -96,7 +96,7 @@ def test_a_run_with_a_budget_ends_with_its_own_wall_clock(tmp_path: Path, monkey
 
 @pytest.mark.skipif(
     bool(os.environ.get(POSTGRES_ENV)),
-    reason="bench builds its own SQLite databases whatever the configured database; the SQLite run covers it",
+    reason="bench builds its own SQLite databases whatever the configured database; scripts/test runs it again without a database URL",
 )
 def test_a_second_run_takes_the_corpus_vectors_from_the_cache_and_still_measures_the_load(
     tmp_path: Path, monkeypatch, capsys
