@@ -166,12 +166,19 @@ def clean_optional_text(data: Mapping[str, object], name: str, label: str, hi: i
 
 
 def clean_choice(
-    data: Mapping[str, object], name: str, allowed: set[str], message: str, errors: FieldErrors
+    data: Mapping[str, object],
+    name: str,
+    allowed: set[str],
+    message: str,
+    errors: FieldErrors,
+    *,
+    required: bool = True,
 ) -> str | None:
-    """Validate a required single choice from a reference list."""
+    """Validate a single choice from a reference list (missing or empty: None, an error if required)."""
     value = data.get(name)
     if value is None or value == "":
-        errors.add(name, Code.REQUIRED, message)
+        if required:
+            errors.add(name, Code.REQUIRED, message)
         return None
     if not isinstance(value, str) or value not in allowed:
         errors.add(name, Code.UNKNOWN_CHOICE, message)

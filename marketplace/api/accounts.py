@@ -100,11 +100,8 @@ def my_email_preferences() -> object:
         body = json_body()
         errors = FieldErrors()
         unknown_fields(body, {"email_preference"}, errors)
-        choice = body.get("email_preference")
-        if not isinstance(choice, str) or choice not in EMAIL_PREFERENCES:
-            errors["email_preference"] = "email_preference must be one of: " + ", ".join(EMAIL_PREFERENCES)
         errors.raise_if_any()
-        set_email_preference(db_session(), actor, choice)
+        set_email_preference(db_session(), actor, body.get("email_preference"))
         commit()
     return _email_preferences_json(actor.email_preference)
 

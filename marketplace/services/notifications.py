@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.models import Notification, Role, User
-from marketplace.services.errors import ValidationFailed
+from marketplace.validation import FieldErrors, clean_choice
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +95,23 @@ def officers(session: Session) -> list[str]:
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
-def set_email_preference(session: Session, user: User, preference: str) -> None:
+def set_email_preference(session: Session, user: User, preference: object) -> None:
     """Choose which e-mails the person gets.
 
     Raises:
-        ValidationFailed: for anything but the choices offered.
+        ValidationFailed: for anything but the choices offered (missing, unknown or not text).
     """
-    if preference not in EMAIL_PREFERENCES:
-        raise ValidationFailed({"email_preference": "Select which e-mails you want to get"})
-    user.email_preference = preference
+    errors = FieldErrors()
+    choice = clean_choice(
+        {"email_preference": preference},
+        "email_preference",
+        set(EMAIL_PREFERENCES),
+        "Select which e-mails you want to get",
+        errors,
+    )
+    errors.raise_if_any()
+    assert choice is not None
+    user.email_preference = choice
     session.flush()
     log.info("e-mail preference changed", extra={"user_id": user.id, "preference": preference})
 

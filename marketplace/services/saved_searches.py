@@ -24,7 +24,7 @@ from marketplace.services.digest import ALERT_FREQUENCIES, MAX_LISTED, MAX_WINDO
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.notifications import queue_email
 from marketplace.services.reference import reference_lists
-from marketplace.validation import Code, FieldErrors, clean_optional_text, row_id
+from marketplace.validation import FieldErrors, clean_choice, clean_optional_text, row_id
 from search_index import MAX_QUERY_CHARS, IndexUnavailable, SearchHit, SearchIndex, SearchQuery
 
 log = logging.getLogger(__name__)
@@ -55,20 +55,10 @@ def _clean(session: Session, user: User, data: Mapping[str, object]) -> dict[str
     errors = FieldErrors()
     values: dict[str, str | None] = {"q": clean_optional_text(data, "q", "the search words", MAX_QUERY_CHARS, errors)}
     for name, (choices, message) in allowed.items():
-        value = data.get(name)
-        if value in (None, ""):
-            values[name] = None
-        elif not isinstance(value, str) or value not in choices:
-            errors.add(name, Code.UNKNOWN_CHOICE, message)
-        else:
-            values[name] = value
-    frequency = data.get("frequency")
-    if frequency in (None, ""):
-        errors.add("frequency", Code.REQUIRED, "Choose how often you want the e-mail: daily or weekly")
-    elif not isinstance(frequency, str) or frequency not in FREQUENCIES:
-        errors.add("frequency", Code.UNKNOWN_CHOICE, "Choose how often you want the e-mail: daily or weekly")
-    else:
-        values["frequency"] = frequency
+        values[name] = clean_choice(data, name, choices, message, errors, required=False)
+    values["frequency"] = clean_choice(
+        data, "frequency", set(FREQUENCIES), "Choose how often you want the e-mail: daily or weekly", errors
+    )
     errors.raise_if_any()
     if values["kind"] is None:
         values["kind"] = default_kind(user)
