@@ -45,6 +45,12 @@ def _text_hash(document: matching.Need | matching.Offer) -> str:
     return hashlib.sha256(matching.item_text(document).encode("utf-8")).hexdigest()
 
 
+def _unavailable(error: matching.ModelUnavailable) -> ServiceUnavailable:
+    """Log the missing model once and say so to the person, with what to do."""
+    log.error("embedding model unavailable", extra={"error": str(error)})
+    return ServiceUnavailable(f"Suggestions are unavailable: {error}")
+
+
 class SuggestionEngine:
     """Owns the process's matcher; thread-safe."""
 
@@ -87,8 +93,7 @@ class SuggestionEngine:
                     # all have stored vectors never holds it (about 300 MiB less per worker).
                     self._encoder = matching.lazy_semantic_encoder(self.model)
                 except matching.ModelUnavailable as error:
-                    log.error("embedding model unavailable", extra={"error": str(error)})
-                    raise ServiceUnavailable(f"Suggestions are unavailable: {error}") from error
+                    raise _unavailable(error) from error
                 self._encoder_loaded = True
             return self._encoder
 
@@ -176,8 +181,7 @@ class SuggestionEngine:
         try:
             return self._catch_up()
         except matching.ModelUnavailable as error:
-            log.error("embedding model unavailable", extra={"error": str(error)})
-            raise ServiceUnavailable(f"Suggestions are unavailable: {error}") from error
+            raise _unavailable(error) from error
 
     def _behind(self, newest: datetime | None) -> bool:
         # Strictly newer: rows stamped exactly at the watermark are re-read (``>=`` in
