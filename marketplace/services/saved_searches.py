@@ -65,6 +65,15 @@ def _clean(session: Session, user: User, data: Mapping[str, object]) -> dict[str
     return values
 
 
+def unsaved(actor: User | None, data: Mapping[str, object]) -> SavedSearch:
+    """The search as it would be saved (not stored, not checked): to describe it before saving."""
+    values = {name: (str(data.get(name) or "") or None) for name in FILTERS}
+    preview = SavedSearch(q=str(data.get("q") or ""), frequency="daily", **values)
+    if preview.kind is None and actor is not None:
+        preview.kind = default_kind(actor)
+    return preview
+
+
 def save_search(session: Session, actor: User | None, data: Mapping[str, object]) -> SavedSearch:
     """Keep a search for the person, with how often to e-mail what newly matches it.
 

@@ -65,10 +65,7 @@ def new() -> object:
             when = "once a day" if saved.frequency == "daily" else "once a week"
             flash(f"Search saved: {words}. We will e-mail you {when} when something new matches it.", "success")
             return redirect(url_for("saved_searches.mine"))
-    preview = SavedSearch(**{name: (getattr(form, name).data or None) for name in FIELDS}, frequency="daily")
-    preview.q = preview.q or ""
-    if preview.kind is None and actor is not None:
-        preview.kind = saved_searches.default_kind(actor)
+    preview = saved_searches.unsaved(actor, {name: getattr(form, name).data for name in FIELDS})
     status = 422 if form.is_submitted() else 200
     return render_template(
         "account/save_search.html",
