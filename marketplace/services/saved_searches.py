@@ -68,6 +68,8 @@ def _clean(session: Session, user: User, data: Mapping[str, object]) -> dict[str
 def unsaved(actor: User | None, data: Mapping[str, object]) -> SavedSearch:
     """The search as it would be saved (not stored, not checked): to describe it before saving."""
     values = {name: (str(data.get(name) or "") or None) for name in FILTERS}
+    if values["kind"] not in KIND_WORDS:
+        values["kind"] = None  # not a kind: described as the default; saving it is refused
     preview = SavedSearch(q=str(data.get("q") or ""), frequency="daily", **values)
     if preview.kind is None and actor is not None:
         preview.kind = default_kind(actor)

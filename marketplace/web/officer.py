@@ -86,6 +86,10 @@ def verify(organisation_id: int) -> object:
     if request.method == "GET":
         require_role(current_actor(), Role.OFFICER)
         organisation = organisations_service.get_organisation(db_session(), organisation_id)
+        if organisation.verification == Verification.VERIFIED:
+            # A second tab or the back button: there is nothing left to confirm.
+            flash(f"{organisation.name} is already verified.", "info")
+            return redirect(url_for("officer.organisation", organisation_id=organisation_id))
         return render_template("officer/verify.html", organisation=organisation, form=ConfirmForm())
     if ConfirmForm().validate_on_submit():
         organisation = organisations_service.verify_organisation(db_session(), current_actor(), organisation_id)

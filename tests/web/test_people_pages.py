@@ -234,6 +234,10 @@ def test_officers_see_the_organisation_before_they_verify_it(app, session, make_
                    form_url=f"/officer/organisations/{waiting.organisation_id}/verify")  # fmt: skip
     session.expire_all()
     assert session.get(type(waiting.organisation), waiting.organisation_id).verified
+    # Opened again (a second tab, the back button): nothing left to confirm, it says so.
+    again = browser.client.get(f"/officer/organisations/{waiting.organisation_id}/verify", follow_redirects=True)
+    text = again.get_data(as_text=True)
+    assert "Anstey Allotment Society is already verified." in text and "Verify Anstey Allotment Society?" not in text
 
 
 def test_the_audit_log_reads_as_sentences_with_the_raw_change_behind_details(

@@ -37,6 +37,12 @@ def test_save_a_search_from_the_search_page_list_it_and_delete_it(browser, clien
         html.unescape(save), {"q": "paint", "category": "no-such", "frequency": "daily"}, form_url=html.unescape(save)
     )
     assert tampered.status_code == 422 and "Choose a category from the list" in tampered.get_data(as_text=True)
+    odd_kind = browser.client.get("/account/saved-searches/new?q=paint&kind=bogus")
+    assert odd_kind.status_code == 200 and "“paint” in offers" in odd_kind.get_data(as_text=True)
+    refused = browser.submit(
+        "/account/saved-searches/new?q=paint&kind=bogus", {"q": "paint", "kind": "bogus", "frequency": "daily"}
+    )
+    assert refused.status_code == 422 and "Choose needs or offers" in refused.get_data(as_text=True)
     assert count(session) == 0
 
     saved = browser.submit(
