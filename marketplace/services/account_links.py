@@ -253,7 +253,7 @@ def _send_confirmation_link(
         "Confirm your e-mail address",
         f"Hello {name},\n\nThank you for registering {organisation} on the Social Value "
         f"Marketplace. To finish, open this link within 3 days:\n\n{link}\n\n"
-        "If you did not register, ignore this e-mail and no account will be used.",
+        "If you did not register, ignore this e-mail.",
     )
 
 
