@@ -690,9 +690,22 @@ def generate(ctx: Context, items: int, seed: int) -> None:
 @click.option("--no-web", is_flag=True, hidden=True, help="Skip the gunicorn figures (tests).")
 @click.option("--web-seconds", type=click.FloatRange(1), default=20, hidden=True, help="Seconds per page.")
 @click.option("--save", type=click.Path(dir_okay=False), default=None, help="Also write the JSON to this file.")
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Build the databases and indexes in this folder and keep them (for profiling); default: a temporary one.",
+)
 @pass_context
 def bench(
-    ctx: Context, quick: bool, as_json: bool, items: int | None, no_web: bool, web_seconds: float, save: str | None
+    ctx: Context,
+    quick: bool,
+    as_json: bool,
+    items: int | None,
+    no_web: bool,
+    web_seconds: float,
+    save: str | None,
+    keep: str | None,
 ) -> None:
     """Measure suggestions, search, bulk load, web pages and memory, each beside a same-run yardstick.
 
@@ -701,7 +714,7 @@ def bench(
 
     Builds its own databases and indexes in a temporary folder (the configured database
     is not touched) at 1k, 10k and 100k items (--quick: 1k and 10k). The last row is the
-    run's own wall clock against its budget (5 minutes for --quick, 30 for the full run).
+    run's own wall clock against its budget (5 minutes for --quick, 20 for the full run).
     Progress goes to standard error; see docs/PERFORMANCE.md for what each figure compares.
     The vectors of the synthetic texts are kept between runs in $MARKETPLACE_BENCH_CACHE
     (default ~/.cache/marketplace-bench), so only the first run encodes the corpus.
@@ -715,7 +728,12 @@ def bench(
     standard = not items and not no_web and web_seconds == 20
     budget = (suite.QUICK_BUDGET_MINUTES if quick else suite.FULL_BUDGET_MINUTES) if standard else None
     results = suite.run_bench(
-        sizes, web=not no_web, model=ctx.config.embedding_model, web_duration=web_seconds, budget_minutes=budget
+        sizes,
+        web=not no_web,
+        model=ctx.config.embedding_model,
+        web_duration=web_seconds,
+        budget_minutes=budget,
+        workdir=Path(keep) if keep else None,
     )
     if save:
         Path(save).write_text(results_json(results) + "\n", encoding="utf-8")

@@ -91,7 +91,8 @@ QUICK_BUDGET_MINUTES = 5.0
 # from another seed (so its texts are new to the encoder).
 LOAD_MEASURED_ITEMS = 1_000
 LOAD_SEED = 7
-FULL_BUDGET_MINUTES = 30.0
+# Issue #15: the full run within 20 minutes once the vector cache is warm (#7 gave it 30).
+FULL_BUDGET_MINUTES = 20.0
 
 # Typical one-to-three word searches, and some with a facet filter applied (as on the page).
 QUERIES = [

@@ -159,8 +159,15 @@ def _joined(title: str, description: str) -> str:
     return matching.item_text(matching.Need(id="0", title=title, description=description))
 
 
-if __name__ == "__main__":  # python -m benchmarks.perf.vectors ITEMS
-    import sys
+if __name__ == "__main__":  # python -m benchmarks.perf.vectors [ITEMS]
+    import argparse
 
-    warmed = warm_cache(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.perf.vectors",
+        description="Encode the first ITEMS synthetic needs and offers into the bench's vector cache "
+        f"(${CACHE_ENV}, else ~/.cache/marketplace-bench), loading nothing. Resumable: texts already "
+        "cached are skipped, and the cache is saved every 5,000 texts.",
+    )
+    parser.add_argument("items", nargs="?", type=int, default=100_000, help="how many items (default 100000)")
+    warmed = warm_cache(parser.parse_args().items)
     print(f"{warmed.encoded:,} texts encoded, {len(warmed.vectors):,} in {warmed.path}")
