@@ -85,7 +85,8 @@ def warm_up_target(items: int) -> Target | None:
 RECALL = Target(0.99, at_most=False)
 SEARCH_MEDIAN = Target(50.0)
 SEARCH_P95 = Target(150.0)
-LOAD_RATIO = Target(0.70, at_most=False, on_ratio=True)
+# Issue #15: "the load stays a measured figure (bulk load >= 0.9 of bare encode)"; #7 asked 0.7.
+LOAD_RATIO = Target(0.90, at_most=False, on_ratio=True)
 QUICK_BUDGET_MINUTES = 5.0
 # With a warm vector cache the bulk load is measured on a load of its own, this size at most,
 # from another seed (so its texts are new to the encoder).
