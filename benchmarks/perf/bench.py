@@ -41,6 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import matching
+from benchmarks.perf import stores as kept_stores
 from benchmarks.perf.exposure import measure_exposure
 from benchmarks.perf.fts import build_fts, fts_search, percentile
 from benchmarks.perf.results import Result, Target
@@ -61,6 +62,7 @@ from matching import hubness, ranking
 from search_index import SearchIndex, SearchQuery
 
 FULL_SIZES = (1_000, 10_000, 100_000)
+SEED = 2026  # the corpus every size is a prefix of
 QUICK_SIZES = (1_000, 10_000)
 SEARCH_FROM = 10_000
 EXPOSURE_AT = 10_000  # issue #16: fair exposure on the synthetic 10k corpus (one query per offer)
@@ -140,13 +142,13 @@ def build_store(
     *,
     model: str | None,
     today: date,
-    seed: int = 2026,
+    seed: int = SEED,
     yardstick: bool = True,
     encoder: CachedEncoder | None = None,
 ) -> Store:
     """A fresh SQLite database and index in ``root`` holding ``items`` synthetic needs and offers."""
     root.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{root / 'marketplace.sqlite3'}"
+    url = f"sqlite:///{root / kept_stores.DATABASE}"
     engine = make_engine(url)
     upgrade(engine)
     with Session(engine) as session:
@@ -157,7 +159,7 @@ def build_store(
     model = suggestions.encoder()
     if isinstance(model, matching.LazySemanticEncoder):
         model.load()  # before the clock starts: the load measures encoding, not loading the model
-    index = SearchIndex(root / "index")
+    index = SearchIndex(root / kept_stores.INDEX)
     say(f"loading {items:,} items through the services into {root}")
     bare = {"texts": 0, "seconds": 0.0}
     sampler = random.Random(3)
@@ -193,14 +195,38 @@ def build_store(
         bare["texts"] += len(sample)
         bare["seconds"] += time.perf_counter() - started
 
-    report = generate(factory, index, suggestions, items, today=today, seed=seed, between_chunks=between_chunks)
+    report = generate(
+        factory,
+        index,
+        suggestions,
+        items,
+        today=today,
+        seed=seed,
+        between_chunks=between_chunks,
+        replica=kept_stores.REPLICA,
+    )
     index.close()
     say(
         f"loaded {report.items:,} items in {report.seconds:.1f} s ({report.items / report.seconds:,.0f} items/s; "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.phases.items())
         + ")"
     )
-    return Store(items, url, factory, root / "index", suggestions, report, bare["texts"], bare["seconds"])
+    return Store(items, url, factory, root / kept_stores.INDEX, suggestions, report, bare["texts"], bare["seconds"])
+
+
+def restored_store(
+    root: Path, items: int, *, model: str | None, today: date, encoder: CachedEncoder, seed: int = SEED
+) -> Store | None:
+    """The store a run built earlier today at this size and seed, copied into ``root`` (None if none is kept)."""
+    report = kept_stores.restore(root, items, seed, encoder.model_name, today)
+    if report is None:
+        return None
+    url = f"sqlite:///{root / kept_stores.DATABASE}"
+    factory = make_session_factory(make_engine(url))
+    say(f"{items:,} items: the store built earlier today is reused (kept in {cache_dir() / 'stores'})")
+    return Store(
+        items, url, factory, root / kept_stores.INDEX, SuggestionEngine(factory, model, encoder=encoder), report
+    )
 
 
 # -- suggestions ------------------------------------------------------------------------
@@ -381,7 +407,7 @@ def _timed(action: Callable[[], object]) -> float:
 
 def measure_search(store: Store, workdir: Path, *, targets: bool, rounds: int = SEARCH_ROUNDS) -> list[Result]:
     """Search latency through the service (with facets) against FTS5 over the same texts."""
-    sync = SearchSync(store.factory, store.index_dir, background=False)
+    sync = SearchSync(store.factory, store.index_dir, background=False, replica=kept_stores.REPLICA)
     sync.start()
     with store.factory() as session:
         fts = build_fts(all_documents(session), workdir / f"fts-{store.items}.sqlite3")
@@ -484,17 +510,28 @@ def run_bench(
         # holds their vectors and they load at database and index speed.
         encoder = _cached_encoder(model)
         warm = encoder is not None and encoder.loaded > 0
+        reused = False
         for items in reversed(sizes):
-            store = build_store(
-                root / f"items-{items}",
-                items,
-                model=model,
-                today=today,
-                yardstick=items == largest and not warm,
-                encoder=encoder,
+            # A store built earlier today from the same corpus is copied, not loaded again.
+            store = (
+                restored_store(root / f"items-{items}", items, model=model, today=today, encoder=encoder)
+                if encoder
+                else None
             )
-            if encoder is not None:
-                encoder.save()
+            if store is None:
+                store = build_store(
+                    root / f"items-{items}",
+                    items,
+                    model=model,
+                    today=today,
+                    yardstick=items == largest and not warm,
+                    encoder=encoder,
+                )
+                if encoder is not None:
+                    encoder.save()
+                    kept_stores.keep(store.index_dir.parent, items, SEED, encoder.model_name, today, store.load)
+            else:
+                reused = reused or items == largest
             stores[items] = store
             say(f"suggestions at {items:,} items")
             by_size[items] = measure_suggestions(store, today, targets=items == largest, queries=queries)
@@ -506,7 +543,8 @@ def run_bench(
         for items in sizes:
             results += by_size[items]
         store = stores[largest]
-        results += measure_load(_measured_load(root, store, encoder, today) if warm else store, targets=True)
+        measured = _measured_load(root, store, encoder, today) if warm or reused else store
+        results += measure_load(measured, targets=True)
         results += [
             Result(f"search index on disk {label(largest)}", _size_mb(store.index_dir), "MB"),
             Result(
@@ -567,4 +605,5 @@ def _web(store: Store, duration: float) -> list[Result]:
     env = {"MARKETPLACE_EMBEDDING_MODEL": store.engine.model} if store.engine.model else {}
     # The workers share one matcher snapshot, as the README runs production.
     env["MARKETPLACE_MATCHER_DIR"] = str(store.index_dir.parent / "matcher")
+    env["MARKETPLACE_INDEX_REPLICA"] = kept_stores.REPLICA  # the name the store's index was built as
     return measure_web(store.url, store.index_dir, duration=duration, items=store.items, env=env)

@@ -295,6 +295,7 @@ def generate(
     progress: bool = True,
     keep_texts: bool = False,
     between_chunks: Callable[[list[str]], None] | None = None,
+    replica: str | None = None,
 ) -> LoadReport:
     """Create organisations, ``items`` needs and offers and some pledges, with vectors and index entries.
 
@@ -311,6 +312,7 @@ def generate(
         between_chunks: called with each chunk's texts after it is loaded; its time is not
             counted in the load (the bench measures bare encoding there, in the same spell
             of machine load as the chunk).
+        replica: the search-index replica name to drain as (default: the server's own).
 
     Returns:
         Counts and the time spent in the database, the encoder and the index.
@@ -397,7 +399,7 @@ def generate(
             if keep_texts:
                 report.texts.extend(texts)
             with timer.phase("index"):
-                drain(session_factory, index)
+                drain(session_factory, index, replica=replica)
             number += size
             if between_chunks is not None:
                 paused = time.perf_counter()
@@ -413,7 +415,7 @@ def generate(
             session.execute(text("ANALYZE"))
             session.commit()
     with timer.phase("index"):
-        drain(session_factory, index)
+        drain(session_factory, index, replica=replica)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -115,8 +117,42 @@ def test_a_second_run_takes_the_corpus_vectors_from_the_cache_and_still_measures
     said = capsys.readouterr().err
     assert "cached vectors of all-MiniLM-L6-v2" in said
     assert "the vector cache was warm: bulk load measured on 60 other items" in said
+    # The store built by the first run (database and index) is copied, not loaded again.
+    assert "60 items: the store built earlier today is reused" in said
+    assert "loading 60 items through the services into" not in said.split("bulk load measured")[0]
     # The same figures come out; the load is still measured against bare encode.
     assert set(second) == set(first)
     load = second["bulk load 60: items/s end to end (db + embedding + index)"]
     assert load.value > 0 and load.yardstick and load.yardstick > 0
     assert second["suggestions 60: recall@10 vs exact top-10"].value == 1.0
+
+
+def test_a_kept_store_is_reused_only_for_the_same_day_and_corpus(tmp_path: Path, monkeypatch) -> None:
+    from benchmarks.perf import stores
+    from benchmarks.perf.synthetic import LoadReport
+
+    monkeypatch.setenv("MARKETPLACE_BENCH_CACHE", str(tmp_path / "cache"))
+    built = tmp_path / "built"
+    (built / stores.INDEX).mkdir(parents=True)
+    (built / stores.INDEX / "segment").write_text("postings", encoding="utf-8")
+    with sqlite3.connect(built / stores.DATABASE) as db:
+        db.execute("CREATE TABLE needs (title TEXT)")
+        db.execute("INSERT INTO needs VALUES ('Minibus for a lunch club')")
+    db.close()
+    day = date(2026, 12, 5)
+    stores.keep(built, 60, 2026, "all-MiniLM-L6-v2", day, LoadReport(needs=40, offers=20, seconds=3.5))
+
+    assert stores.restore(tmp_path / "other-day", 60, 2026, "all-MiniLM-L6-v2", date(2026, 12, 6)) is None
+    assert stores.restore(tmp_path / "other-seed", 60, 7, "all-MiniLM-L6-v2", day) is None
+    assert stores.restore(tmp_path / "other-model", 60, 2026, "another-model", day) is None
+    report = stores.restore(tmp_path / "same", 60, 2026, "all-MiniLM-L6-v2", day)
+    assert report is not None and report.items == 60 and report.seconds == 3.5
+    with sqlite3.connect(tmp_path / "same" / stores.DATABASE) as copy:
+        assert copy.execute("SELECT title FROM needs").fetchall() == [("Minibus for a lunch club",)]
+    copy.close()
+    assert (tmp_path / "same" / stores.INDEX / "segment").read_text(encoding="utf-8") == "postings"
+
+    # A newer store of the same size replaces the older one: one is kept per size.
+    stores.keep(built, 60, 2026, "all-MiniLM-L6-v2", date(2026, 12, 6), LoadReport(needs=40, offers=20))
+    assert stores.restore(tmp_path / "gone", 60, 2026, "all-MiniLM-L6-v2", day) is None
+    assert len(list((tmp_path / "cache" / "stores" / "items-60").iterdir())) == 1
