@@ -9,6 +9,8 @@ cosines of a query row against all of them or against a few slots (re-ranking).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -36,6 +38,28 @@ def lexical_text(item: Item) -> str:
         "Title. Description".
     """
     return item_text(item)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """One text's lexical row: its feature indices and their counts, in row order.
+
+    A stored slot's terms are views of the side's arrays (taking a row out of the CSR block
+    as a matrix costs more than the rest of the query's preparation).
+    """
+
+    indices: np.ndarray
+    data: np.ndarray
+
+    @classmethod
+    def of(cls, row: sp.csr_matrix) -> Terms:
+        """The terms of a one-row matrix (a text not stored)."""
+        return cls(row.indices, row.data)
+
+    @property
+    def nnz(self) -> int:
+        """How many features the text has."""
+        return len(self.indices)
 
 
 class LexicalIndex:
@@ -133,6 +157,14 @@ class LexicalRows:
         m = self.main.shape[0]
         return self.main[i] if i < m else self.delta[i - m]
 
+    def terms(self, i: int) -> Terms:
+        """The terms of slot ``i`` (views, no copy)."""
+        m = self.main.shape[0]
+        if i >= m:
+            return Terms.of(self.delta[i - m])
+        start, stop = self.main.indptr[i], self.main.indptr[i + 1]
+        return Terms(self.main.indices[start:stop], self.main.data[start:stop])
+
     def merge_delta(self) -> None:
         """Fold the recent rows into the main block."""
         if self.delta:
@@ -155,15 +187,19 @@ class LexicalRows:
             self._delta_block = (block, np.sqrt(sq @ idf2) + 1e-9, idf_version)
 
     def scores(
-        self, q: sp.csr_matrix, idf2: np.ndarray, idf_version: int, slots: np.ndarray | None = None
+        self, q: Terms | sp.csr_matrix, idf2: np.ndarray, idf_version: int, slots: np.ndarray | None = None
     ) -> np.ndarray:
-        """Cosine of the (IDF-weighted) query row with every slot's row (or only ``slots``)."""
+        """Cosine of the (IDF-weighted) query row with every slot's row (or only ``slots``).
+
+        Both ways give the same values bit for bit: each row's products are summed in the
+        row's order (its indices are sorted), and the ones outside the query add zero.
+        """
         if len(self.delta) > DELTA_LIMIT:
             self.merge_delta()
         n = self.n
         size = n if slots is None else len(slots)
         out = np.zeros(size, dtype=np.float32)
-        if q.nnz == 0 or n == 0:
+        if q.nnz == 0 or n == 0 or size == 0:
             return out
         self._norms(idf2, idf_version)
         cols, vals = q.indices, q.data.astype(np.float64)
@@ -172,26 +208,23 @@ class LexicalRows:
         m = self.main.shape[0]
         if slots is not None:
             # Sparse dot products of a few rows via a dense lookup of the query's weights.
+            # SciPy's compiled sparse product sums each row in order, as a loop would: twice
+            # as fast as gathering the weights and reducing in NumPy.
             lookup = np.zeros(self.n_features, dtype=np.float64) if self._lookup is None else self._lookup
             self._lookup = lookup
             lookup[cols] = weights
-            in_main = slots < m
-            for mask, matrix, norms, offset in (
-                (in_main, self.main, self.main_norm, 0),
-                (
-                    ~in_main,
-                    self._delta_block[0] if self._delta_block else None,
-                    self._delta_block[1] if self._delta_block else None,
-                    m,
-                ),
-            ):
-                if matrix is None or not mask.any():
-                    continue
-                idx = slots[mask] - offset
-                # SciPy's compiled sparse product sums each row in order, as a loop would:
-                # twice as fast as gathering the weights and reducing in NumPy.
-                sums = matrix[idx] @ lookup
-                out[mask] = sums / norms[idx] / qnorm  # type: ignore[index]
+            if int(slots.max()) < m:  # the usual case: every slot in the merged block
+                out[:] = (self.main[slots] @ lookup) / self.main_norm[slots] / qnorm  # type: ignore[index]
+            else:
+                in_main = slots < m
+                block, norms, _ = self._delta_block  # type: ignore[misc]
+                for mask, matrix, matrix_norms, offset in (
+                    (in_main, self.main, self.main_norm, 0),
+                    (~in_main, block, norms, m),
+                ):
+                    if mask.any():
+                        idx = slots[mask] - offset
+                        out[mask] = (matrix[idx] @ lookup) / matrix_norms[idx] / qnorm  # type: ignore[index]
             lookup[cols] = 0.0
             return out
         if m:

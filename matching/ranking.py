@@ -12,11 +12,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from matching import hubness
 from matching.documents import LOCAL_CATEGORIES, Item, Need, is_current
-from matching.lexical import LexicalIndex
+from matching.lexical import LexicalIndex, Terms
 from matching.scoring import Calibration, MatchParams, raw_scores
 from matching.store import Codebook, Side, is_county_wide
 from matching.vocabulary import MEASURE_CATEGORIES
@@ -70,11 +69,11 @@ class Suggestions:
 
 @dataclass(frozen=True)
 class Query:
-    """What a query brings to scoring: its document, vector, lexical row and stored slot."""
+    """What a query brings to scoring: its document, vector, lexical terms and stored slot."""
 
     doc: Item
     vec: np.ndarray
-    row: sp.csr_matrix
+    row: Terms
     slot: int | None
 
 
@@ -88,13 +87,12 @@ def eligible(doc: Item, cside: Side, codes: Codebook, today: dt.date | None) -> 
         today: the date to judge expiry by.
 
     Returns:
-        A boolean mask over the slots.
+        A boolean mask over the slots (read-only: it is cached until the side changes).
     """
     n = cside.n
     if not is_current(doc, today):
         return np.zeros(n, dtype=bool)
     day = (today or dt.date.today()).toordinal()
-    ok = cside.alive[:n] & (cside.until[:n] >= day)
     local = doc.category in LOCAL_CATEGORIES
     if isinstance(doc, Need):
         county = is_county_wide(doc.district)
@@ -102,8 +100,15 @@ def eligible(doc: Item, cside: Side, codes: Codebook, today: dt.date | None) -> 
     else:
         county = any(is_county_wide(d) for d in doc.districts)
         bits = codes.known_bits(doc.districts)
-    reach = cside.county[:n] | county | ((cside.bits[:n] & bits) != 0)
-    return ok & ((~cside.local[:n] & (not local)) | reach)
+
+    def mask() -> np.ndarray:
+        ok = cside.alive[:n] & (cside.until[:n] >= day)
+        reach = cside.county[:n] | county | ((cside.bits[:n] & bits) != 0)
+        return ok & ((~cside.local[:n] & (not local)) | reach)
+
+    # Queries share a handful of place rules (a district or a few, local help or not): the
+    # mask is kept per rule until the side changes or the day turns.
+    return cside.cached(f"eligible {local} {county} {bits}", day, mask)
 
 
 def same_category(doc: Item, cside: Side, codes: Codebook) -> np.ndarray:
@@ -150,17 +155,21 @@ def score(
         qhub, chub = 0.0, np.zeros(n, dtype=np.float32)
     same = same_category(doc, cside, codes).astype(np.float32)
     ok = eligible(doc, cside, codes, today)
+    # The lexical term is computed for eligible slots only (elsewhere it is 0, and the raw
+    # score is masked out by ``ok`` wherever it is read).
     if semantic and int(ok.sum()) > RERANK_POOL:
         # Re-rank: the lexical term (bounded by lexical_weight) only reorders the best
         # semantic candidates, so it is computed for those alone. Outside the pool the raw
-        # score is the first-stage one (lexical 0); inside it is recomputed element by
-        # element with the lexical term, so each value is what the whole-side formula gives.
+        # score is the first-stage one; inside it is recomputed element by element with the
+        # lexical term, so each value is what the whole-side formula gives.
         raw = raw_scores(cos, qhub, chub, np.zeros(n, dtype=np.float32), same, params)
         pool = np.argpartition(np.where(ok, -raw, np.inf), RERANK_POOL - 1)[:RERANK_POOL]
         lex = cside.lex.scores(query.row, idf2, lexical.version, pool)
         raw[pool] = raw_scores(cos[pool], qhub, chub[pool], lex, same[pool], params)
     else:
-        lex = cside.lex.scores(query.row, idf2, lexical.version)
+        lex = np.zeros(n, dtype=np.float32)
+        slots = np.flatnonzero(ok)
+        lex[slots] = cside.lex.scores(query.row, idf2, lexical.version, slots)
         raw = raw_scores(cos, qhub, chub, lex, same, params, semantic)
     raw = np.where(np.isfinite(raw), raw, -np.inf).astype(np.float32)
     return doc, raw, cos, ok
@@ -187,7 +196,11 @@ def fair_exposure(needs: Side, pledged: Collection[str], params: MatchParams, to
     if not params.fairness_weight:
         return np.zeros(n, dtype=np.float32)
     day = (today or dt.date.today()).toordinal()
-    waited = np.clip((day - needs.posted[:n]) / max(1, params.fairness_days), 0.0, 1.0).astype(np.float32)
+
+    def waits() -> np.ndarray:
+        return np.clip((day - needs.posted[:n]) / max(1, params.fairness_days), 0.0, 1.0).astype(np.float32)
+
+    waited = needs.cached("waited", (day, params.fairness_days), waits).copy()
     slots = [needs.pos[i] for i in pledged if i in needs.pos]
     waited[slots] -= 1.0
     return params.fairness_weight * waited

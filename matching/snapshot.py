@@ -152,11 +152,11 @@ def open_snapshot(folder: Path, expected: Mapping[str, Any], matcher: Matcher) -
             saved = pickle.load(handle)
         for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
             docs = saved["docs"][kind]
-            vecs = np.load(generation / f"{kind}-vecs.npy", mmap_mode="c")
+            vecs = _mapped(generation / f"{kind}-vecs.npy")
             top = np.load(generation / f"{kind}-top.npy")
-            data = np.load(generation / f"{kind}-lex-data.npy", mmap_mode="c")
-            indices = np.load(generation / f"{kind}-lex-indices.npy", mmap_mode="c")
-            indptr = np.load(generation / f"{kind}-lex-indptr.npy", mmap_mode="c")
+            data = _mapped(generation / f"{kind}-lex-data.npy")
+            indices = _mapped(generation / f"{kind}-lex-indices.npy")
+            indptr = _mapped(generation / f"{kind}-lex-indptr.npy")
             rows = sp.csr_matrix((data, indices, indptr), shape=(len(docs), side.n_features), copy=False)
             _adopt(side, docs, vecs, top, rows, matcher)
         matcher.index.df = np.array(np.load(generation / "lexical-df.npy"), dtype=np.float64)
@@ -177,6 +177,15 @@ def why_not(folder: Path, expected: Mapping[str, Any]) -> str:
         return f"unreadable ({type(error).__name__})"
     differ = sorted(key for key, value in expected.items() if manifest.get(key) != value)
     return f"made with another {', '.join(differ)}" if differ else "damaged files"
+
+
+def _mapped(path: Path) -> np.ndarray:
+    """A saved array memory-mapped copy-on-write, as a plain array (a view of the map).
+
+    ``np.memmap`` itself would make every slice and product of it a memmap too, a cost paid
+    on every suggestion.
+    """
+    return np.asarray(np.load(path, mmap_mode="c"))
 
 
 def _adopt(

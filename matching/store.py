@@ -17,13 +17,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from matching.documents import COUNTY_WIDE, LOCAL_CATEGORIES, Item, Need
-from matching.lexical import LexicalRows
+from matching.lexical import LexicalRows, Terms
 from matching.vocabulary import MEASURE_CATEGORIES
 
 NEVER = dt.date.max.toordinal()
 """The expiry day of an item without an end date."""
 DISTRICT_BITS = 62
 """District masks are int64: more districts than this share bits (harmless below 62)."""
+CACHED_VALUES = 64
+"""Values per side cached until it changes (hubness, and the eligible slots per place rule)."""
 
 
 class Codebook:
@@ -103,12 +105,18 @@ class Side:
         self.cache.clear()
 
     def cached(self, name: str, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """A value derived from the side alone, computed once per version and ``key``."""
+        """A value derived from the side alone, computed once per version and ``key``.
+
+        At most ``CACHED_VALUES`` names are kept (an array of one value per slot each); past
+        that the cache starts again.
+        """
         found = self.cache.get(name)
         if found is not None and found[0] == (self.version, self.n, key):
             return found[1]
         value = compute()
         value.flags.writeable = False  # shared by every query until the side changes
+        if found is None and len(self.cache) >= CACHED_VALUES:
+            self.cache.clear()
         self.cache[name] = ((self.version, self.n, key), value)
         return value
 
@@ -205,6 +213,10 @@ class Side:
     def row(self, i: int) -> sp.csr_matrix:
         """The lexical row (term counts) of slot ``i``."""
         return self.lex.row(i)
+
+    def terms(self, i: int) -> Terms:
+        """The lexical terms of slot ``i`` (views of the row, for a query)."""
+        return self.lex.terms(i)
 
     def wants_compaction(self) -> bool:
         """Whether more than a quarter of at least 64 slots are dead."""
