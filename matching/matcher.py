@@ -25,18 +25,18 @@ from matching.documents import Item, Need, Offer, is_current, item_text
 from matching.encoders import LexicalEncoder, Progress, SemanticEncoder
 from matching.explain import pair_reasons
 from matching.lexical import IDF_REFRESH, LexicalIndex, Terms, lexical_text
-from matching.ranking import RERANK_POOL, Suggestion, Suggestions
+from matching.ranking import Suggestion, Suggestions, rerank_pool
 from matching.scoring import Calibration, MatchParams, load_params
 from matching.store import Codebook, Side, compacted
 
 __all__ = [
     "IDF_REFRESH",
-    "RERANK_POOL",
     "Matcher",
     "Suggestion",
     "Suggestions",
     "embed_items",
     "lexical_text",
+    "rerank_pool",
 ]
 
 
