@@ -76,6 +76,7 @@ class LexicalIndex:
         self.version = 0
         self.changes = 0
         self._idf2: np.ndarray | None = None
+        self._saved_idf2: np.ndarray | None = None
         self._weights: dict[int, float] = {}
         self._weights_version = -1
 
@@ -91,11 +92,24 @@ class LexicalIndex:
         # One new item barely moves the IDF, and a refresh re-normalises every stored row.
         stale = self.changes > IDF_REFRESH * max(self.ndocs, 1)
         if self._idf2 is None or stale:
-            idf = np.log((1.0 + self.ndocs) / (1.0 + self.df)) + 1.0
-            self._idf2 = idf**2
+            # A snapshot's copy is what this computes from its frequencies, until they change.
+            unchanged = self._saved_idf2 is not None and self.changes == 0
+            self._idf2 = self._saved_idf2 if unchanged else self.fresh_idf_sq()
+            self._saved_idf2 = None
             self.changes = 0
             self.version += 1
-        return self._idf2
+        return self._idf2  # type: ignore[return-value]
+
+    def fresh_idf_sq(self) -> np.ndarray:
+        """Squared IDF per feature from the frequencies as they are now."""
+        idf = np.log((1.0 + self.ndocs) / (1.0 + self.df)) + 1.0
+        return idf**2
+
+    def saved_idf_sq(self, idf2: np.ndarray) -> None:
+        """Frequencies were just loaded from a snapshot, and this their :meth:`fresh_idf_sq`
+        (its shared copy): used if nothing changes before the weights are first needed.
+        """
+        self._saved_idf2 = idf2
 
     def weight(self, index: int) -> float:
         """The IDF of one feature, cached per IDF version (reasons look up hundreds)."""

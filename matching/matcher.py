@@ -403,8 +403,8 @@ class Matcher:
             kind,
             ranking_,
             calibration,
-            lambda i: cside.doc(i).title,
-            why if explain else None,  # type: ignore[union-attr]
+            cside.title,
+            why if explain else None,
         )
 
     def suggest_needs_for_offers(
@@ -466,9 +466,9 @@ class Matcher:
             "need",
             ranking_,
             calibration,
-            lambda i: self.needs.doc(i).title,
+            self.needs.title,
             why if explain else None,
-            via,  # type: ignore[union-attr]
+            via,
         )
 
     # -------------------------------------------------------------- explaining

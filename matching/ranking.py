@@ -254,7 +254,7 @@ def ranked(
         idx = idx[part]
     idx = idx[np.argsort(-raw[idx], kind="stable")]
     scores = calibration(raw[idx])
-    return [(side.docs[i].id, float(s)) for i, s in zip(idx, scores, strict=True)]  # type: ignore[union-attr]
+    return [(side.docs.id(i), float(s)) for i, s in zip(idx.tolist(), scores.tolist(), strict=True)]  # type: ignore[misc]
 
 
 def answer(

@@ -33,9 +33,9 @@ import scipy.sparse as sp
 
 from matching.documents import Need, Offer
 from matching.matcher import Matcher
-from matching.store import Side
+from matching.store import Documents, Side
 
-FORMAT = 1
+FORMAT = 2
 """Bump when the files change meaning; older snapshots are then ignored (and rebuilt)."""
 HEADROOM = 0.125
 """Spare vector rows saved after each side's items, so new items are written into the shared
@@ -88,7 +88,7 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
     token = secrets.token_hex(6)
     tmp = folder / f"tmp-{token}"
     tmp.mkdir()
-    docs: dict[str, list[Any]] = {}
+    ids: dict[str, list[str]] = {}
     saved_versions: dict[str, dict[str, str]] = {}
     for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
         live = np.flatnonzero(side.alive[: side.n])
@@ -98,6 +98,8 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
         vecs[: live.size] = side.vecs[: side.n][live]
         np.save(tmp / f"{kind}-vecs.npy", vecs)
         np.save(tmp / f"{kind}-top.npy", side.top[: side.n][live])
+        for name in Side.ATTRIBUTES:
+            np.save(tmp / f"{kind}-{name}.npy", getattr(side, name)[: side.n][live])
         rows = side.lex.main[live] if live.size else sp.csr_matrix((0, side.n_features), dtype=np.float32)
         rows = sp.csr_matrix(rows, dtype=np.float32)
         np.save(tmp / f"{kind}-lex-data.npy", rows.data)
@@ -105,16 +107,23 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
         index_type = np.int32 if rows.nnz < np.iinfo(np.int32).max else np.int64
         np.save(tmp / f"{kind}-lex-indices.npy", rows.indices.astype(index_type))
         np.save(tmp / f"{kind}-lex-indptr.npy", rows.indptr.astype(index_type))
-        docs[kind] = [side.docs[i] for i in live]
+        slots = live.tolist()
+        _save_blob(tmp / f"{kind}-docs", [side.docs.values(i) for i in slots])
+        _save_blob(tmp / f"{kind}-titles", [side.docs.title(i).encode("utf-8") for i in slots])
+        ids[kind] = [side.docs.id(i) for i in slots]  # type: ignore[misc]
         known = versions.get(kind, {})
-        saved_versions[kind] = {d.id: known.get(d.id, "") for d in docs[kind]}
+        saved_versions[kind] = {item_id: known.get(item_id, "") for item_id in ids[kind]}
     np.save(tmp / "lexical-df.npy", matcher.index.df)
+    # The IDF as a worker opening the snapshot would compute it first, shared like the rest.
+    np.save(tmp / "lexical-idf.npy", matcher.index.fresh_idf_sq())
+    codes = {"categories": matcher.codes.categories, "districts": matcher.codes.districts}
     with (tmp / "documents.pickle").open("wb") as out:
-        pickle.dump({"docs": docs, "versions": saved_versions, "ndocs": matcher.index.ndocs}, out, protocol=5)
+        saved = {"ids": ids, "versions": saved_versions, "ndocs": matcher.index.ndocs, "codes": codes}
+        pickle.dump(saved, out, protocol=5)
     manifest = {
         **describe(matcher, source),
-        "needs": len(docs["need"]),
-        "offers": len(docs["offer"]),
+        "needs": len(ids["need"]),
+        "offers": len(ids["offer"]),
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     generation = folder / f"gen-{token}"
@@ -150,17 +159,24 @@ def open_snapshot(folder: Path, expected: Mapping[str, Any], matcher: Matcher) -
             return None
         with (generation / "documents.pickle").open("rb") as handle:
             saved = pickle.load(handle)
+        matcher.codes.categories = dict(saved["codes"]["categories"])
+        matcher.codes.districts = dict(saved["codes"]["districts"])
         for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
-            docs = saved["docs"][kind]
+            ids = saved["ids"][kind]
+            blob, at = _open_blob(generation / f"{kind}-docs")
+            titles, title_at = _open_blob(generation / f"{kind}-titles")
+            docs = Documents.saved(Need if kind == "need" else Offer, ids, blob, at, titles, title_at)
+            attributes = {name: np.load(generation / f"{kind}-{name}.npy") for name in Side.ATTRIBUTES}
             vecs = _mapped(generation / f"{kind}-vecs.npy")
             top = np.load(generation / f"{kind}-top.npy")
             data = _mapped(generation / f"{kind}-lex-data.npy")
             indices = _mapped(generation / f"{kind}-lex-indices.npy")
             indptr = _mapped(generation / f"{kind}-lex-indptr.npy")
-            rows = sp.csr_matrix((data, indices, indptr), shape=(len(docs), side.n_features), copy=False)
-            _adopt(side, docs, vecs, top, rows, matcher)
-        matcher.index.df = np.array(np.load(generation / "lexical-df.npy"), dtype=np.float64)
+            rows = sp.csr_matrix((data, indices, indptr), shape=(len(ids), side.n_features), copy=False)
+            _adopt(side, ids, docs, vecs, top, rows, attributes)
+        matcher.index.df = _mapped(generation / "lexical-df.npy")
         matcher.index.ndocs = int(saved["ndocs"])
+        matcher.index.saved_idf_sq(_mapped(generation / "lexical-idf.npy"))
         return Opened(matcher, saved["versions"])
     except Exception:  # any damage (a truncated file, a foreign pickle) only means: build instead
         return None
@@ -188,20 +204,41 @@ def _mapped(path: Path) -> np.ndarray:
     return np.asarray(np.load(path, mmap_mode="c"))
 
 
+def _save_blob(path: Path, items: list[bytes]) -> None:
+    """Byte strings one after another (``PATH.npy``) and each one's (start, stop) (``PATH-at.npy``)."""
+    stops = np.cumsum([len(item) for item in items], dtype=np.int64)
+    at = np.stack([stops - [len(item) for item in items], stops], axis=1) if items else np.zeros((0, 2), np.int64)
+    np.save(path.with_name(path.name + ".npy"), np.frombuffer(b"".join(items), dtype=np.uint8))
+    np.save(path.with_name(path.name + "-at.npy"), at.astype(np.int64))
+
+
+def _open_blob(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`_save_blob` wrote: the bytes mapped (shared), the places read."""
+    return _mapped(path.with_name(path.name + ".npy")), np.load(path.with_name(path.name + "-at.npy"))
+
+
 def _adopt(
-    side: Side, docs: list[Any], vecs: np.ndarray, top: np.ndarray, rows: sp.csr_matrix, matcher: Matcher
+    side: Side,
+    ids: list[str],
+    docs: Documents,
+    vecs: np.ndarray,
+    top: np.ndarray,
+    rows: sp.csr_matrix,
+    attributes: Mapping[str, np.ndarray],
 ) -> None:
     n, cap = len(docs), vecs.shape[0]
     if top.shape != (n, side.hub_k) or vecs.shape[1] != side.dim or cap < n:
         raise ValueError("snapshot arrays do not fit the matcher's settings")
+    if any(values.shape != (n,) for values in attributes.values()):
+        raise ValueError("snapshot arrays do not fit the matcher's settings")
     side.grow(cap, vectors=False)
     side.vecs = vecs  # the shared map: not copied
-    side.docs = list(docs)
-    side.pos = {d.id: i for i, d in enumerate(docs)}
+    side.docs = docs
+    side.pos = {item_id: i for i, item_id in enumerate(ids)}
     side.n = n
     side.alive[:n] = True
     side.top[:n] = top
+    for name, values in attributes.items():
+        getattr(side, name)[:n] = values
     side.lex.adopt(rows)
-    for i, doc in enumerate(docs):
-        side.set_attributes(i, doc, matcher.codes)
     side.changed()

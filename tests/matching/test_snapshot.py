@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import numpy as np
 
 from matching import snapshot
@@ -51,3 +54,42 @@ def test_saving_again_replaces_the_generation_and_leaves_one(tmp_path):
     second = snapshot.save(built, tmp_path, {}, "db-a")
     assert first != second and not first.exists() and second.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["current.json", second.name]
+
+
+def test_an_opened_snapshot_keeps_its_documents_through_changes_compaction_and_saving_again(tmp_path):
+    # The saved documents stay in the snapshot's files until one is asked for: what a worker
+    # reads of them (a document, its title, the reasons) is what a built matcher gives, also
+    # once a side is compacted and after the opened matcher is saved and opened again.
+    built = synthetic_matcher(300, 250, seed=18)
+    snapshot.save(built, tmp_path / "a", {}, "db-a")
+    empty = Matcher(dimension=built.dim)
+    opened = snapshot.open_snapshot(tmp_path / "a", snapshot.describe(empty, "db-a"), empty)
+    assert opened is not None
+    for matcher in (built, opened.matcher):
+        for i in range(0, 250, 2):  # more than a quarter of the offers: the side is compacted
+            matcher.remove_offer(f"o{i}")
+        doc = matcher.offer("o1")
+        assert doc is not None
+        matcher.upsert_offer(replace(doc, id="o-new", title="Another room"), built.offers.vecs[built.offers.pos["o1"]])
+    assert len(opened.matcher.offers.pos) == len(built.offers.pos) == 126
+    snapshot.save(opened.matcher, tmp_path / "b", {}, "db-a")
+    again = Matcher(dimension=built.dim)
+    reopened = snapshot.open_snapshot(tmp_path / "b", snapshot.describe(again, "db-a"), again)
+    assert reopened is not None
+    needs = [f"n{i}" for i in range(0, 300, 15)]
+    for matcher in (opened.matcher, reopened.matcher):
+        assert all(matcher.offer(i) == built.offer(i) for i in built.offers.pos)
+        assert all(matcher.need(i) == built.need(i) for i in built.needs.pos)
+        for need_id in needs:
+            got, expected = matcher.suggest_offers(need_id, today=TODAY), built.suggest_offers(need_id, today=TODAY)
+            assert got == expected, need_id  # ids, titles, scores and reasons
+
+
+def test_a_snapshot_written_by_an_earlier_release_is_not_used(tmp_path):
+    built = synthetic_matcher(80, 70)
+    generation = snapshot.save(built, tmp_path, {}, "db-a")
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    (generation / "manifest.json").write_text(json.dumps({**manifest, "format": 1}), encoding="utf-8")
+    empty = Matcher(dimension=built.dim)
+    assert snapshot.open_snapshot(tmp_path, snapshot.describe(empty, "db-a"), empty) is None
+    assert "format" in snapshot.why_not(tmp_path, snapshot.describe(empty, "db-a"))
