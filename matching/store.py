@@ -152,8 +152,8 @@ class Documents:
         if i >= len(self._ids) or i in self._removed:
             doc = self[i]
             return doc.title if doc is not None else ""
-        start, stop = self._title_at[i]
-        return bytes(self._titles[start:stop]).decode("utf-8")
+        at = self._title_at
+        return bytes(self._titles[at.item(i, 0) : at.item(i, 1)]).decode("utf-8")
 
     def values(self, i: int) -> bytes:
         """Slot ``i``'s document as a snapshot saves it: its field values, pickled."""
