@@ -2,9 +2,11 @@
 
 Building a matcher from 100,000 stored vectors takes minutes: every item's lexical row and
 every item's nearest neighbours on the other side. A worker that starts from a snapshot only
-reads files. The vectors and the lexical matrices are memory-mapped copy-on-write, so the
-workers of one machine share one copy in the page cache (a worker copies only the pages it
-changes); the documents and the small per-item arrays are each worker's own.
+reads files. The vectors, the lexical matrices and frequencies, the IDF and the documents
+(pickled field values in one blob, titles in another: :class:`matching.store.Documents`)
+are memory-mapped copy-on-write, so the workers of one machine share one copy in the page
+cache (a worker copies only the pages it changes); the ids, the rules' per-item arrays and
+the hubness neighbours are each worker's own (read, not rebuilt from the documents).
 
 The snapshot records, per item, a version string the caller chose (the application: the
 row's ``updated_at``). The caller checks it against its source of truth after opening and
