@@ -37,9 +37,9 @@ def rerank_pool(eligible: int) -> int:
     A share rather than a fixed number: the hybrid top 10 is drawn from a semantic rank that
     grows with the other side, so a fixed pool misses more of it as the marketplace grows.
     Measured on the synthetic corpus (400 queries each; the top 10 against the one with the
-    lexical term for every eligible item): a fixed 500 kept 1.000 of it at 10k items and
-    0.9985 at 30k (0.8 at worst); 5 % with at least 200 kept 0.9997 at 10k (223 candidates
-    on average) and 1.000 at 30k (571).
+    lexical term for every eligible item): a fixed 500 kept 1.000 of it at 10k items, 0.9985
+    at 30k and 0.9975 at 45k (0.8 at worst); 5 % with at least 200 kept 0.9997 at 10k (223
+    candidates on average) and 1.000 at 30k and 45k (571 and 778).
 
     Args:
         eligible: how many items of the other side are eligible.
