@@ -123,6 +123,13 @@ class LexicalIndex:
         return found
 
 
+def norms(rows: sp.csr_matrix, idf2: np.ndarray) -> np.ndarray:
+    """Each row's IDF-weighted length (the cosine's denominator; never zero)."""
+    sq = rows.copy()
+    sq.data = sq.data.astype(np.float64) ** 2
+    return np.sqrt(sq @ idf2) + 1e-9
+
+
 class LexicalRows:
     """One side's lexical rows: a merged CSR block for the first slots plus recent rows.
 
@@ -135,6 +142,7 @@ class LexicalRows:
         self.main = sp.csr_matrix((0, n_features), dtype=np.float32)
         self.main_t: sp.csr_matrix | None = None
         self.main_norm: np.ndarray | None = None
+        self._saved_norm: tuple[np.ndarray, np.ndarray] | None = None
         self.delta: list[sp.csr_matrix] = []
         self._delta_block: tuple[sp.csr_matrix, np.ndarray, int] | None = None
         self._norm_version = -1
@@ -151,7 +159,7 @@ class LexicalRows:
         self.delta = []
         self._delta_block = None
         self.main_t = None
-        self.main_norm = None
+        self.main_norm = self._saved_norm = None
 
     def adopt(self, rows: sp.csr_matrix) -> None:
         """Use this block of rows as it is, without a copy (a snapshot's shared map)."""
@@ -159,7 +167,7 @@ class LexicalRows:
         self.delta = []
         self._delta_block = None
         self.main_t = None
-        self.main_norm = None
+        self.main_norm = self._saved_norm = None
 
     def append(self, row: sp.csr_matrix) -> None:
         """Add the row of a new slot."""
@@ -186,19 +194,23 @@ class LexicalRows:
             self.delta = []
             self._delta_block = None
             self.main_t = None
-            self.main_norm = None
+            self.main_norm = self._saved_norm = None
+
+    def saved_norms(self, norms: np.ndarray, idf2: np.ndarray) -> None:
+        """The main block was just adopted from a snapshot, and these its :func:`norms` with
+        ``idf2`` (the snapshot's IDF): used while that very IDF is (reading every row of a
+        side to compute them made a worker's first suggestion take about a second at 100k).
+        """
+        self._saved_norm = (norms, idf2)
 
     def _norms(self, idf2: np.ndarray, idf_version: int) -> None:
         if self.main_norm is None or self._norm_version != idf_version:
-            sq = self.main.copy()
-            sq.data = sq.data.astype(np.float64) ** 2
-            self.main_norm = np.sqrt(sq @ idf2) + 1e-9
+            saved = self._saved_norm
+            self.main_norm = saved[0] if saved is not None and saved[1] is idf2 else norms(self.main, idf2)
             self._norm_version = idf_version
         if self.delta and (self._delta_block is None or self._delta_block[2] != idf_version):
             block = sp.vstack(self.delta, format="csr")
-            sq = block.copy()
-            sq.data = sq.data.astype(np.float64) ** 2
-            self._delta_block = (block, np.sqrt(sq @ idf2) + 1e-9, idf_version)
+            self._delta_block = (block, norms(block, idf2), idf_version)
 
     def scores(
         self, q: Terms | sp.csr_matrix, idf2: np.ndarray, idf_version: int, slots: np.ndarray | None = None

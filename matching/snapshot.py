@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from matching import lexical
 from matching.documents import Need, Offer
 from matching.matcher import Matcher
 from matching.store import Documents, Side
@@ -92,6 +93,8 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
     tmp.mkdir()
     ids: dict[str, list[str]] = {}
     saved_versions: dict[str, dict[str, str]] = {}
+    # The IDF a worker opening the snapshot computes first, and the rows' lengths with it.
+    idf2 = matcher.index.fresh_idf_sq()
     for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
         live = np.flatnonzero(side.alive[: side.n])
         side.lex.merge_delta()
@@ -109,6 +112,7 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
         index_type = np.int32 if rows.nnz < np.iinfo(np.int32).max else np.int64
         np.save(tmp / f"{kind}-lex-indices.npy", rows.indices.astype(index_type))
         np.save(tmp / f"{kind}-lex-indptr.npy", rows.indptr.astype(index_type))
+        np.save(tmp / f"{kind}-lex-norms.npy", lexical.norms(rows, idf2))
         slots = live.tolist()
         _save_blob(tmp / f"{kind}-docs", [side.docs.values(i) for i in slots])
         _save_blob(tmp / f"{kind}-titles", [side.docs.title(i).encode("utf-8") for i in slots])
@@ -116,8 +120,7 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
         known = versions.get(kind, {})
         saved_versions[kind] = {item_id: known.get(item_id, "") for item_id in ids[kind]}
     np.save(tmp / "lexical-df.npy", matcher.index.df)
-    # The IDF as a worker opening the snapshot would compute it first, shared like the rest.
-    np.save(tmp / "lexical-idf.npy", matcher.index.fresh_idf_sq())
+    np.save(tmp / "lexical-idf.npy", idf2)
     codes = {"categories": matcher.codes.categories, "districts": matcher.codes.districts}
     with (tmp / "documents.pickle").open("wb") as out:
         saved = {"ids": ids, "versions": saved_versions, "ndocs": matcher.index.ndocs, "codes": codes}
@@ -178,7 +181,10 @@ def open_snapshot(folder: Path, expected: Mapping[str, Any], matcher: Matcher) -
             _adopt(side, ids, docs, vecs, top, rows, attributes)
         matcher.index.df = _mapped(generation / "lexical-df.npy")
         matcher.index.ndocs = int(saved["ndocs"])
-        matcher.index.saved_idf_sq(_mapped(generation / "lexical-idf.npy"))
+        idf2 = _mapped(generation / "lexical-idf.npy")
+        matcher.index.saved_idf_sq(idf2)
+        for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
+            side.lex.saved_norms(_mapped(generation / f"{kind}-lex-norms.npy"), idf2)
         return Opened(matcher, saved["versions"])
     except Exception:  # any damage (a truncated file, a foreign pickle) only means: build instead
         return None

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from matching import snapshot
+from matching import lexical, snapshot
 from matching.documents import Need
 from matching.matcher import Matcher
 from tests.matching.test_candidates import TODAY, synthetic_matcher
@@ -29,6 +29,11 @@ def test_an_opened_snapshot_suggests_what_the_built_matcher_does(tmp_path):
     # The vectors are a copy-on-write map of the saved file (a plain view of it), not a copy.
     vecs = opened.matcher.offers.vecs
     assert isinstance(vecs.base, np.memmap) and vecs.base.mode == "c" and not vecs.flags.owndata
+    # So are the IDF and the rows' lengths: what the worker would have computed, not computed.
+    lex, idf2 = opened.matcher.offers.lex, opened.matcher.index.idf_sq()
+    assert isinstance(idf2.base, np.memmap) and isinstance(lex.main_norm.base, np.memmap)
+    assert np.array_equal(lex.main_norm, lexical.norms(lex.main, idf2))
+    assert np.array_equal(idf2, built.index.fresh_idf_sq())
     # It keeps working as items come and go, like a built one.
     for matcher in (built, opened.matcher):
         matcher.remove_offer("o3")
