@@ -143,6 +143,10 @@ class LexicalRows:
         self.main_t: sp.csr_matrix | None = None
         self.main_norm: np.ndarray | None = None
         self._saved_norm: tuple[np.ndarray, np.ndarray] | None = None
+        # Rows added since the main block was made, merged (a block of this worker's own: the
+        # main block may be a snapshot's shared map, which merging would copy whole).
+        self.tail = sp.csr_matrix((0, n_features), dtype=np.float32)
+        self._tail_norm: tuple[np.ndarray, int] | None = None
         self.delta: list[sp.csr_matrix] = []
         self._delta_block: tuple[sp.csr_matrix, np.ndarray, int] | None = None
         self._norm_version = -1
@@ -151,11 +155,13 @@ class LexicalRows:
     @property
     def n(self) -> int:
         """Number of rows (one per slot, dead slots included)."""
-        return self.main.shape[0] + len(self.delta)
+        return self.main.shape[0] + self.tail.shape[0] + len(self.delta)
 
     def load(self, rows: sp.csr_matrix) -> None:
         """Replace everything by one block of rows."""
         self.main = rows.astype(np.float32).tocsr()
+        self.tail = self.tail[:0]
+        self._tail_norm = None
         self.delta = []
         self._delta_block = None
         self.main_t = None
@@ -164,6 +170,8 @@ class LexicalRows:
     def adopt(self, rows: sp.csr_matrix) -> None:
         """Use this block of rows as it is, without a copy (a snapshot's shared map)."""
         self.main = rows
+        self.tail = self.tail[:0]
+        self._tail_norm = None
         self.delta = []
         self._delta_block = None
         self.main_t = None
@@ -176,25 +184,37 @@ class LexicalRows:
 
     def row(self, i: int) -> sp.csr_matrix:
         """The row of slot ``i``."""
-        m = self.main.shape[0]
-        return self.main[i] if i < m else self.delta[i - m]
+        block, j = self._place(i)
+        return block[j]
 
     def terms(self, i: int) -> Terms:
         """The terms of slot ``i`` (views, no copy)."""
-        m = self.main.shape[0]
-        if i >= m:
-            return Terms.of(self.delta[i - m])
-        start, stop = self.main.indptr[i], self.main.indptr[i + 1]
-        return Terms(self.main.indices[start:stop], self.main.data[start:stop])
+        block, j = self._place(i)
+        start, stop = block.indptr[j], block.indptr[j + 1]
+        return Terms(block.indices[start:stop], block.data[start:stop])
+
+    def _place(self, i: int) -> tuple[sp.csr_matrix, int]:
+        # The block holding slot i and its row there (a recent row is a one-row block).
+        m, t = self.main.shape[0], self.tail.shape[0]
+        if i < m:
+            return self.main, i
+        if i < m + t:
+            return self.tail, i - m
+        return self.delta[i - m - t], 0
 
     def merge_delta(self) -> None:
-        """Fold the recent rows into the main block."""
+        """Fold the recent rows into the tail block."""
         if self.delta:
-            self.main = sp.vstack([self.main, *self.delta], format="csr", dtype=np.float32)
+            self.tail = sp.vstack([self.tail, *self.delta], format="csr", dtype=np.float32)
+            self._tail_norm = None
             self.delta = []
             self._delta_block = None
-            self.main_t = None
-            self.main_norm = self._saved_norm = None
+
+    def rows(self) -> sp.csr_matrix:
+        """Every slot's row in one block (a copy unless they are all in the main block)."""
+        if not self.tail.shape[0] and not self.delta:
+            return self.main
+        return sp.vstack([self.main, self.tail, *self.delta], format="csr", dtype=np.float32)
 
     def saved_norms(self, norms: np.ndarray, idf2: np.ndarray) -> None:
         """The main block was just adopted from a snapshot, and these its :func:`norms` with
@@ -208,6 +228,8 @@ class LexicalRows:
             saved = self._saved_norm
             self.main_norm = saved[0] if saved is not None and saved[1] is idf2 else norms(self.main, idf2)
             self._norm_version = idf_version
+        if self.tail.shape[0] and (self._tail_norm is None or self._tail_norm[1] != idf_version):
+            self._tail_norm = (norms(self.tail, idf2), idf_version)
         if self.delta and (self._delta_block is None or self._delta_block[2] != idf_version):
             block = sp.vstack(self.delta, format="csr")
             self._delta_block = (block, norms(block, idf2), idf_version)
@@ -232,6 +254,13 @@ class LexicalRows:
         qnorm = float(np.sqrt((vals**2 * idf2[cols]).sum())) or 1.0
         weights = vals * idf2[cols]
         m = self.main.shape[0]
+        # The blocks in slot order, each with its rows' lengths and its first slot.
+        blocks = [(self.main, self.main_norm, 0)]
+        if self.tail.shape[0]:
+            blocks.append((self.tail, self._tail_norm[0], m))  # type: ignore[index]
+        if self.delta:
+            block, block_norms, _ = self._delta_block  # type: ignore[misc]
+            blocks.append((block, block_norms, m + self.tail.shape[0]))
         if slots is not None:
             # Sparse dot products of a few rows via a dense lookup of the query's weights.
             # SciPy's compiled sparse product sums each row in order, as a loop would: twice
@@ -239,20 +268,27 @@ class LexicalRows:
             lookup = np.zeros(self.n_features, dtype=np.float64) if self._lookup is None else self._lookup
             self._lookup = lookup
             lookup[cols] = weights
-            if int(slots.max()) < m:  # the usual case: every slot in the merged block
+            if int(slots.max()) < m:  # the usual case: every slot in the main block
                 out[:] = (self.main[slots] @ lookup) / self.main_norm[slots] / qnorm  # type: ignore[index]
             else:
-                in_main = slots < m
-                block, norms, _ = self._delta_block  # type: ignore[misc]
-                for mask, matrix, matrix_norms, offset in (
-                    (in_main, self.main, self.main_norm, 0),
-                    (~in_main, block, norms, m),
-                ):
+                for matrix, matrix_norms, offset in blocks:
+                    mask = (slots >= offset) & (slots < offset + matrix.shape[0])
                     if mask.any():
                         idx = slots[mask] - offset
                         out[mask] = (matrix[idx] @ lookup) / matrix_norms[idx] / qnorm  # type: ignore[index]
             lookup[cols] = 0.0
             return out
+        for matrix, matrix_norms, offset in blocks:
+            if not matrix.shape[0]:
+                continue
+            if matrix is self.main:
+                if self.main_t is None:
+                    self.main_t = self.main.T.tocsr()
+                dots = self.main_t[cols].T @ weights
+            else:
+                dots = matrix[:, cols] @ weights
+            out[offset : offset + matrix.shape[0]] = dots / matrix_norms / qnorm  # type: ignore[operator]
+        return out
         if m:
             if self.main_t is None:
                 self.main_t = self.main.T.tocsr()

@@ -77,7 +77,7 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
     """Write the matcher's open items to a new generation in ``folder`` and make it current.
 
     Args:
-        matcher: the matcher (its lexical rows are merged into one block first).
+        matcher: the matcher.
         folder: the snapshot folder (created if need be).
         versions: each stored item's version by kind and id (items without one are saved
             with an empty version, so the caller's check will refresh them).
@@ -97,7 +97,6 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
     idf2 = matcher.index.fresh_idf_sq()
     for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
         live = np.flatnonzero(side.alive[: side.n])
-        side.lex.merge_delta()
         spare = max(64, int(live.size * HEADROOM))
         vecs = np.zeros((live.size + spare, side.dim), dtype=np.float32)
         vecs[: live.size] = side.vecs[: side.n][live]
@@ -105,7 +104,7 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
         np.save(tmp / f"{kind}-top.npy", side.top[: side.n][live])
         for name in Side.ATTRIBUTES:
             np.save(tmp / f"{kind}-{name}.npy", getattr(side, name)[: side.n][live])
-        rows = side.lex.main[live] if live.size else sp.csr_matrix((0, side.n_features), dtype=np.float32)
+        rows = side.lex.rows()[live] if live.size else sp.csr_matrix((0, side.n_features), dtype=np.float32)
         rows = sp.csr_matrix(rows, dtype=np.float32)
         np.save(tmp / f"{kind}-lex-data.npy", rows.data)
         # Both index arrays of one integer type, or SciPy converts them on open (a private copy).

@@ -368,7 +368,6 @@ def compacted(side: Side, codes: Codebook) -> Side:
         fresh.vecs[:n] = side.vecs[: side.n][live]
     for name in ("alive", "top", *Side.ATTRIBUTES):
         getattr(fresh, name)[:n] = getattr(side, name)[: side.n][live]
-    side.lex.merge_delta()
-    fresh.lex.load(side.lex.main[live])
+    fresh.lex.load(side.lex.rows()[live])
     fresh.changed()
     return fresh

@@ -17,6 +17,13 @@ def tops(matcher: Matcher, ids: list[str]) -> list[list[tuple[str, float]]]:
     return [[(s.id, s.score) for s in matcher.suggest_offers(i, today=TODAY, explain=False).items] for i in ids]
 
 
+def mapped(array: np.ndarray) -> bool:
+    """Whether an array is a view of a memory map (not a copy of one)."""
+    while array is not None and not isinstance(array, np.memmap):
+        array = array.base
+    return array is not None
+
+
 def test_an_opened_snapshot_suggests_what_the_built_matcher_does(tmp_path):
     built = synthetic_matcher(700, 600)
     versions = {"need": {f"n{i}": "v1" for i in range(700)}, "offer": {f"o{i}": "v1" for i in range(600)}}
@@ -98,3 +105,28 @@ def test_a_snapshot_written_by_an_earlier_release_is_not_used(tmp_path):
     empty = Matcher(dimension=built.dim)
     assert snapshot.open_snapshot(tmp_path, snapshot.describe(empty, "db-a"), empty) is None
     assert "format" in snapshot.why_not(tmp_path, snapshot.describe(empty, "db-a"))
+
+
+def test_many_new_items_leave_the_shared_lexical_rows_shared(tmp_path):
+    # Past DELTA_LIMIT new rows are merged into a block of the worker's own; merging them into
+    # the snapshot's block copied every row of the side into each worker.
+    built = synthetic_matcher(300, 250, seed=19)
+    snapshot.save(built, tmp_path, {}, "db-a")
+    empty = Matcher(dimension=built.dim)
+    opened = snapshot.open_snapshot(tmp_path, snapshot.describe(empty, "db-a"), empty)
+    assert opened is not None
+    donor = synthetic_matcher(lexical.DELTA_LIMIT + 60, 10, seed=20)
+    for matcher in (built, opened.matcher):
+        for i in range(0, lexical.DELTA_LIMIT + 60):
+            doc = donor.need(f"n{i}")
+            assert doc is not None
+            matcher.upsert_need(replace(doc, id=f"new{i}"), donor.needs.vecs[i])
+        matcher.remove_need("n7")
+    needs, offers = [f"new{i}" for i in range(0, 316, 45)] + ["n1", "n150"], ["o3", "o99", "o200"]
+    for matcher in (built, opened.matcher):  # a query of the needs merges their new rows
+        matcher.suggest_needs("o1", today=TODAY)
+    assert mapped(opened.matcher.needs.lex.main.data)
+    assert opened.matcher.needs.lex.tail.shape[0] > lexical.DELTA_LIMIT
+    assert tops(opened.matcher, needs) == tops(built, needs)
+    for offer_id in offers:
+        assert opened.matcher.suggest_needs(offer_id, today=TODAY) == built.suggest_needs(offer_id, today=TODAY)
