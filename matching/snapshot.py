@@ -2,7 +2,7 @@
 
 Building a matcher from 100,000 stored vectors takes minutes: every item's lexical row and
 every item's nearest neighbours on the other side. A worker that starts from a snapshot only
-reads files. The vectors, the lexical matrices and frequencies, the IDF and the documents
+reads files. The vectors, the lexical matrices, frequencies and row lengths, the IDF and the documents
 (pickled field values in one blob, titles in another: :class:`matching.store.Documents`)
 are memory-mapped copy-on-write, so the workers of one machine share one copy in the page
 cache (a worker copies only the pages it changes); the ids, the rules' per-item arrays and
