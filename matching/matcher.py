@@ -24,19 +24,19 @@ from matching import hubness, ranking
 from matching.documents import Item, Need, Offer, is_current, item_text
 from matching.encoders import LexicalEncoder, Progress, SemanticEncoder
 from matching.explain import pair_reasons
-from matching.lexical import IDF_REFRESH, LexicalIndex, lexical_text
-from matching.ranking import RERANK_POOL, Suggestion, Suggestions
+from matching.lexical import IDF_REFRESH, LexicalIndex, Terms, lexical_text
+from matching.ranking import Suggestion, Suggestions, rerank_pool
 from matching.scoring import Calibration, MatchParams, load_params
 from matching.store import Codebook, Side, compacted
 
 __all__ = [
     "IDF_REFRESH",
-    "RERANK_POOL",
     "Matcher",
     "Suggestion",
     "Suggestions",
     "embed_items",
     "lexical_text",
+    "rerank_pool",
 ]
 
 
@@ -291,12 +291,12 @@ class Matcher:
                 raise KeyError(f"No open {kind} with id {query!r} in the matcher.")
             doc = side.docs[i]
             assert doc is not None
-            return ranking.Query(doc, side.vecs[i], side.row(i), i)
+            return ranking.Query(doc, side.vecs[i], side.terms(i), i)
         i = side.pos.get(query.id)
         if i is not None and side.docs[i] == query:
-            return ranking.Query(query, side.vecs[i], side.row(i), i)
+            return ranking.Query(query, side.vecs[i], side.terms(i), i)
         vec = self._vector_for(query, None)
-        return ranking.Query(query, vec, self.lexical.counts([lexical_text(query)]), None)
+        return ranking.Query(query, vec, Terms.of(self.lexical.counts([lexical_text(query)])), None)
 
     def _raw(
         self, qside: Side, cside: Side, query: Item | str, today: dt.date | None
@@ -403,8 +403,8 @@ class Matcher:
             kind,
             ranking_,
             calibration,
-            lambda i: cside.doc(i).title,
-            why if explain else None,  # type: ignore[union-attr]
+            cside.title,
+            why if explain else None,
         )
 
     def suggest_needs_for_offers(
@@ -466,9 +466,9 @@ class Matcher:
             "need",
             ranking_,
             calibration,
-            lambda i: self.needs.doc(i).title,
+            self.needs.title,
             why if explain else None,
-            via,  # type: ignore[union-attr]
+            via,
         )
 
     # -------------------------------------------------------------- explaining

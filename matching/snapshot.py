@@ -2,9 +2,11 @@
 
 Building a matcher from 100,000 stored vectors takes minutes: every item's lexical row and
 every item's nearest neighbours on the other side. A worker that starts from a snapshot only
-reads files. The vectors and the lexical matrices are memory-mapped copy-on-write, so the
-workers of one machine share one copy in the page cache (a worker copies only the pages it
-changes); the documents and the small per-item arrays are each worker's own.
+reads files. The vectors, the lexical matrices, frequencies and row lengths, the IDF and the documents
+(pickled field values in one blob, titles in another: :class:`matching.store.Documents`)
+are memory-mapped copy-on-write, so the workers of one machine share one copy in the page
+cache (a worker copies only the pages it changes); the ids, the rules' per-item arrays and
+the hubness neighbours are each worker's own (read, not rebuilt from the documents).
 
 The snapshot records, per item, a version string the caller chose (the application: the
 row's ``updated_at``). The caller checks it against its source of truth after opening and
@@ -31,11 +33,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from matching import lexical
 from matching.documents import Need, Offer
 from matching.matcher import Matcher
-from matching.store import Side
+from matching.store import Documents, Side
 
-FORMAT = 1
+FORMAT = 2
 """Bump when the files change meaning; older snapshots are then ignored (and rebuilt)."""
 HEADROOM = 0.125
 """Spare vector rows saved after each side's items, so new items are written into the shared
@@ -74,7 +77,7 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
     """Write the matcher's open items to a new generation in ``folder`` and make it current.
 
     Args:
-        matcher: the matcher (its lexical rows are merged into one block first).
+        matcher: the matcher.
         folder: the snapshot folder (created if need be).
         versions: each stored item's version by kind and id (items without one are saved
             with an empty version, so the caller's check will refresh them).
@@ -88,33 +91,43 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
     token = secrets.token_hex(6)
     tmp = folder / f"tmp-{token}"
     tmp.mkdir()
-    docs: dict[str, list[Any]] = {}
+    ids: dict[str, list[str]] = {}
     saved_versions: dict[str, dict[str, str]] = {}
+    # The IDF a worker opening the snapshot computes first, and the rows' lengths with it.
+    idf2 = matcher.index.fresh_idf_sq()
     for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
         live = np.flatnonzero(side.alive[: side.n])
-        side.lex.merge_delta()
         spare = max(64, int(live.size * HEADROOM))
         vecs = np.zeros((live.size + spare, side.dim), dtype=np.float32)
         vecs[: live.size] = side.vecs[: side.n][live]
         np.save(tmp / f"{kind}-vecs.npy", vecs)
         np.save(tmp / f"{kind}-top.npy", side.top[: side.n][live])
-        rows = side.lex.main[live] if live.size else sp.csr_matrix((0, side.n_features), dtype=np.float32)
+        for name in Side.ATTRIBUTES:
+            np.save(tmp / f"{kind}-{name}.npy", getattr(side, name)[: side.n][live])
+        rows = side.lex.rows()[live] if live.size else sp.csr_matrix((0, side.n_features), dtype=np.float32)
         rows = sp.csr_matrix(rows, dtype=np.float32)
         np.save(tmp / f"{kind}-lex-data.npy", rows.data)
         # Both index arrays of one integer type, or SciPy converts them on open (a private copy).
         index_type = np.int32 if rows.nnz < np.iinfo(np.int32).max else np.int64
         np.save(tmp / f"{kind}-lex-indices.npy", rows.indices.astype(index_type))
         np.save(tmp / f"{kind}-lex-indptr.npy", rows.indptr.astype(index_type))
-        docs[kind] = [side.docs[i] for i in live]
+        np.save(tmp / f"{kind}-lex-norms.npy", lexical.norms(rows, idf2))
+        slots = live.tolist()
+        _save_blob(tmp / f"{kind}-docs", [side.docs.values(i) for i in slots])
+        _save_blob(tmp / f"{kind}-titles", [side.docs.title(i).encode("utf-8") for i in slots])
+        ids[kind] = [side.docs.id(i) for i in slots]  # type: ignore[misc]
         known = versions.get(kind, {})
-        saved_versions[kind] = {d.id: known.get(d.id, "") for d in docs[kind]}
+        saved_versions[kind] = {item_id: known.get(item_id, "") for item_id in ids[kind]}
     np.save(tmp / "lexical-df.npy", matcher.index.df)
+    np.save(tmp / "lexical-idf.npy", idf2)
+    codes = {"categories": matcher.codes.categories, "districts": matcher.codes.districts}
     with (tmp / "documents.pickle").open("wb") as out:
-        pickle.dump({"docs": docs, "versions": saved_versions, "ndocs": matcher.index.ndocs}, out, protocol=5)
+        saved = {"ids": ids, "versions": saved_versions, "ndocs": matcher.index.ndocs, "codes": codes}
+        pickle.dump(saved, out, protocol=5)
     manifest = {
         **describe(matcher, source),
-        "needs": len(docs["need"]),
-        "offers": len(docs["offer"]),
+        "needs": len(ids["need"]),
+        "offers": len(ids["offer"]),
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     generation = folder / f"gen-{token}"
@@ -150,17 +163,27 @@ def open_snapshot(folder: Path, expected: Mapping[str, Any], matcher: Matcher) -
             return None
         with (generation / "documents.pickle").open("rb") as handle:
             saved = pickle.load(handle)
+        matcher.codes.categories = dict(saved["codes"]["categories"])
+        matcher.codes.districts = dict(saved["codes"]["districts"])
         for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
-            docs = saved["docs"][kind]
-            vecs = np.load(generation / f"{kind}-vecs.npy", mmap_mode="c")
+            ids = saved["ids"][kind]
+            blob, at = _open_blob(generation / f"{kind}-docs")
+            titles, title_at = _open_blob(generation / f"{kind}-titles")
+            docs = Documents.saved(Need if kind == "need" else Offer, ids, blob, at, titles, title_at)
+            attributes = {name: np.load(generation / f"{kind}-{name}.npy") for name in Side.ATTRIBUTES}
+            vecs = _mapped(generation / f"{kind}-vecs.npy")
             top = np.load(generation / f"{kind}-top.npy")
-            data = np.load(generation / f"{kind}-lex-data.npy", mmap_mode="c")
-            indices = np.load(generation / f"{kind}-lex-indices.npy", mmap_mode="c")
-            indptr = np.load(generation / f"{kind}-lex-indptr.npy", mmap_mode="c")
-            rows = sp.csr_matrix((data, indices, indptr), shape=(len(docs), side.n_features), copy=False)
-            _adopt(side, docs, vecs, top, rows, matcher)
-        matcher.index.df = np.array(np.load(generation / "lexical-df.npy"), dtype=np.float64)
+            data = _mapped(generation / f"{kind}-lex-data.npy")
+            indices = _mapped(generation / f"{kind}-lex-indices.npy")
+            indptr = _mapped(generation / f"{kind}-lex-indptr.npy")
+            rows = sp.csr_matrix((data, indices, indptr), shape=(len(ids), side.n_features), copy=False)
+            _adopt(side, ids, docs, vecs, top, rows, attributes)
+        matcher.index.df = _mapped(generation / "lexical-df.npy")
         matcher.index.ndocs = int(saved["ndocs"])
+        idf2 = _mapped(generation / "lexical-idf.npy")
+        matcher.index.saved_idf_sq(idf2)
+        for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
+            side.lex.saved_norms(_mapped(generation / f"{kind}-lex-norms.npy"), idf2)
         return Opened(matcher, saved["versions"])
     except Exception:  # any damage (a truncated file, a foreign pickle) only means: build instead
         return None
@@ -179,20 +202,50 @@ def why_not(folder: Path, expected: Mapping[str, Any]) -> str:
     return f"made with another {', '.join(differ)}" if differ else "damaged files"
 
 
+def _mapped(path: Path) -> np.ndarray:
+    """A saved array memory-mapped copy-on-write, as a plain array (a view of the map).
+
+    ``np.memmap`` itself would make every slice and product of it a memmap too, a cost paid
+    on every suggestion.
+    """
+    return np.asarray(np.load(path, mmap_mode="c"))
+
+
+def _save_blob(path: Path, items: list[bytes]) -> None:
+    """Byte strings one after another (``PATH.npy``) and each one's (start, stop) (``PATH-at.npy``)."""
+    stops = np.cumsum([len(item) for item in items], dtype=np.int64)
+    at = np.stack([stops - [len(item) for item in items], stops], axis=1) if items else np.zeros((0, 2), np.int64)
+    np.save(path.with_name(path.name + ".npy"), np.frombuffer(b"".join(items), dtype=np.uint8))
+    np.save(path.with_name(path.name + "-at.npy"), at.astype(np.int64))
+
+
+def _open_blob(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`_save_blob` wrote: the bytes mapped (shared), the places read."""
+    return _mapped(path.with_name(path.name + ".npy")), np.load(path.with_name(path.name + "-at.npy"))
+
+
 def _adopt(
-    side: Side, docs: list[Any], vecs: np.ndarray, top: np.ndarray, rows: sp.csr_matrix, matcher: Matcher
+    side: Side,
+    ids: list[str],
+    docs: Documents,
+    vecs: np.ndarray,
+    top: np.ndarray,
+    rows: sp.csr_matrix,
+    attributes: Mapping[str, np.ndarray],
 ) -> None:
     n, cap = len(docs), vecs.shape[0]
     if top.shape != (n, side.hub_k) or vecs.shape[1] != side.dim or cap < n:
         raise ValueError("snapshot arrays do not fit the matcher's settings")
+    if any(values.shape != (n,) for values in attributes.values()):
+        raise ValueError("snapshot arrays do not fit the matcher's settings")
     side.grow(cap, vectors=False)
     side.vecs = vecs  # the shared map: not copied
-    side.docs = list(docs)
-    side.pos = {d.id: i for i, d in enumerate(docs)}
+    side.docs = docs
+    side.pos = {item_id: i for i, item_id in enumerate(ids)}
     side.n = n
     side.alive[:n] = True
     side.top[:n] = top
+    for name, values in attributes.items():
+        getattr(side, name)[:n] = values
     side.lex.adopt(rows)
-    for i, doc in enumerate(docs):
-        side.set_attributes(i, doc, matcher.codes)
     side.changed()

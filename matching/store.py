@@ -11,19 +11,23 @@ integer codes those masks compare.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import fields
 
 import numpy as np
 import scipy.sparse as sp
 
 from matching.documents import COUNTY_WIDE, LOCAL_CATEGORIES, Item, Need
-from matching.lexical import LexicalRows
+from matching.lexical import LexicalRows, Terms
 from matching.vocabulary import MEASURE_CATEGORIES
 
 NEVER = dt.date.max.toordinal()
 """The expiry day of an item without an end date."""
 DISTRICT_BITS = 62
 """District masks are int64: more districts than this share bits (harmless below 62)."""
+CACHED_VALUES = 64
+"""Values per side cached until it changes (hubness, and the eligible slots per place rule)."""
 
 
 class Codebook:
@@ -59,6 +63,120 @@ class Codebook:
         return bits
 
 
+class Documents:
+    """A side's documents by slot.
+
+    A built side holds them as objects. A side opened from a snapshot leaves the saved ones in
+    the snapshot's files: each document's field values pickled into one blob, memory-mapped
+    (shared by the workers of a machine, like the vectors) and made into a document only when
+    one is asked for (a query, a suggestion explained); their titles likewise as UTF-8, for the
+    suggestions listed; their ids as strings (ranking and ``pos`` need every one). As objects
+    the documents of 100,000 items took about 100 MB in every worker. Documents added since
+    are held as objects; a saved one removed is remembered as removed.
+
+    Args:
+        docs: documents held as objects, slot by slot.
+    """
+
+    def __init__(self, docs: Sequence[Item | None] = ()) -> None:
+        self._kind: type[Item] | None = None
+        self._ids: list[str] = []
+        self._blob = self._titles = np.zeros(0, dtype=np.uint8)
+        self._at = self._title_at = np.zeros((0, 2), dtype=np.int64)
+        self._removed: set[int] = set()
+        self._extra: list[Item | None] = list(docs)
+
+    @classmethod
+    def saved(
+        cls,
+        kind: type[Item],
+        ids: list[str],
+        blob: np.ndarray,
+        at: np.ndarray,
+        titles: np.ndarray,
+        title_at: np.ndarray,
+    ) -> Documents:
+        """Documents left in a snapshot's arrays (see :meth:`values`).
+
+        Args:
+            kind: ``Need`` or ``Offer``.
+            ids: the ids, slot by slot.
+            blob: every document's pickled field values, one after another (uint8).
+            at: each slot's ``(start, stop)`` in ``blob``.
+            titles: the titles in UTF-8, one after another (uint8).
+            title_at: each slot's ``(start, stop)`` in ``titles``.
+        """
+        docs = cls()
+        docs._kind, docs._ids = kind, ids
+        docs._blob, docs._at, docs._titles, docs._title_at = blob, at, titles, title_at
+        return docs
+
+    def __len__(self) -> int:
+        return len(self._ids) + len(self._extra)
+
+    def __iter__(self) -> Iterator[Item | None]:
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, i: int) -> Item | None:
+        saved = len(self._ids)
+        if i >= saved:
+            return self._extra[i - saved]
+        if i in self._removed:
+            return None
+        assert self._kind is not None
+        start, stop = self._at[i]
+        return self._kind(*pickle.loads(self._blob[start:stop]))
+
+    def append(self, doc: Item) -> None:
+        """Add the document of a new slot."""
+        self._extra.append(doc)
+
+    def remove(self, i: int) -> None:
+        """Forget the document of slot ``i``."""
+        saved = len(self._ids)
+        if i >= saved:
+            self._extra[i - saved] = None
+        else:
+            self._removed.add(i)
+
+    def id(self, i: int) -> str | None:
+        """The id of slot ``i`` (None once removed), without making its document."""
+        saved = len(self._ids)
+        if i >= saved:
+            doc = self._extra[i - saved]
+            return doc.id if doc is not None else None
+        return None if i in self._removed else self._ids[i]
+
+    def title(self, i: int) -> str:
+        """The title of slot ``i``, without making its document."""
+        if i >= len(self._ids) or i in self._removed:
+            doc = self[i]
+            return doc.title if doc is not None else ""
+        at = self._title_at
+        return bytes(self._titles[at.item(i, 0) : at.item(i, 1)]).decode("utf-8")
+
+    def values(self, i: int) -> bytes:
+        """Slot ``i``'s document as a snapshot saves it: its field values, pickled."""
+        if i < len(self._ids) and i not in self._removed:
+            start, stop = self._at[i]
+            return bytes(self._blob[start:stop])
+        doc = self[i]
+        assert doc is not None
+        return pickle.dumps(tuple(getattr(doc, f.name) for f in fields(doc)), protocol=5)
+
+    def take(self, slots: np.ndarray) -> Documents:
+        """The documents of these live slots, in order (saved ones stay in the snapshot's arrays)."""
+        saved = len(self._ids)
+        kept = slots[slots < saved]
+        docs = Documents([self[int(i)] for i in slots[slots >= saved]])
+        if kept.size:
+            assert self._kind is not None
+            docs._kind, docs._ids = self._kind, [self._ids[i] for i in kept]
+            docs._blob, docs._at = self._blob, self._at[kept]
+            docs._titles, docs._title_at = self._titles, self._title_at[kept]
+        return docs
+
+
 def is_county_wide(district: str) -> bool:
     """Whether a district name means the whole county."""
     return district.strip().casefold() == COUNTY_WIDE.casefold()
@@ -73,11 +191,14 @@ class Side:
         hub_k: neighbours kept per item for hubness.
     """
 
+    ATTRIBUTES = ("cat", "cat2", "local", "county", "bits", "until", "posted")
+    """The per-slot arrays the rules read (:meth:`set_attributes`)."""
+
     def __init__(self, dim: int, n_features: int, hub_k: int) -> None:
         self.dim = dim
         self.n_features = n_features
         self.hub_k = hub_k
-        self.docs: list[Item | None] = []
+        self.docs = Documents()
         self.pos: dict[str, int] = {}
         self.n = 0
         cap = 16
@@ -103,12 +224,18 @@ class Side:
         self.cache.clear()
 
     def cached(self, name: str, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """A value derived from the side alone, computed once per version and ``key``."""
+        """A value derived from the side alone, computed once per version and ``key``.
+
+        At most ``CACHED_VALUES`` names are kept (an array of one value per slot each); past
+        that the cache starts again.
+        """
         found = self.cache.get(name)
         if found is not None and found[0] == (self.version, self.n, key):
             return found[1]
         value = compute()
         value.flags.writeable = False  # shared by every query until the side changes
+        if found is None and len(self.cache) >= CACHED_VALUES:
+            self.cache.clear()
         self.cache[name] = ((self.version, self.n, key), value)
         return value
 
@@ -157,7 +284,7 @@ class Side:
         n = len(docs)
         if len(self.alive) < n:
             self.grow(n)
-        self.docs = list(docs)
+        self.docs = Documents(docs)
         self.pos = {d.id: i for i, d in enumerate(docs)}
         self.n = n
         if self.dim:
@@ -188,10 +315,10 @@ class Side:
 
     def kill(self, i: int) -> None:
         """Forget the item in slot ``i`` (the slot stays, dead, until compaction)."""
-        doc = self.docs[i]
-        if doc is not None:
-            self.pos.pop(doc.id, None)
-        self.docs[i] = None
+        item_id = self.docs.id(i)
+        if item_id is not None:
+            self.pos.pop(item_id, None)
+        self.docs.remove(i)
         self.alive[i] = False
         self.vecs[i] = 0.0
         self.top[i] = -np.inf
@@ -202,9 +329,17 @@ class Side:
         i = self.pos.get(str(item_id))
         return self.docs[i] if i is not None else None
 
+    def title(self, item_id: str) -> str:
+        """The title of the stored item with this id."""
+        return self.docs.title(self.pos[str(item_id)])
+
     def row(self, i: int) -> sp.csr_matrix:
         """The lexical row (term counts) of slot ``i``."""
         return self.lex.row(i)
+
+    def terms(self, i: int) -> Terms:
+        """The lexical terms of slot ``i`` (views of the row, for a query)."""
+        return self.lex.terms(i)
 
     def wants_compaction(self) -> bool:
         """Whether more than a quarter of at least 64 slots are dead."""
@@ -224,14 +359,15 @@ def compacted(side: Side, codes: Codebook) -> Side:
     """
     live = np.flatnonzero(side.alive[: side.n])
     fresh = Side(side.dim, side.n_features, side.hub_k)
-    docs = [side.docs[i] for i in live]
-    rows = sp.vstack([side.row(int(i)) for i in live], format="csr") if live.size else None
-    fresh.fill(
-        docs,  # type: ignore[arg-type]
-        side.vecs[: side.n][live],
-        rows if rows is not None else sp.csr_matrix((0, side.n_features), dtype=np.float32),
-        codes,
-    )
-    fresh.top[: live.size] = side.top[: side.n][live]
+    n = live.size
+    fresh.grow(n)
+    fresh.n = n
+    fresh.docs = side.docs.take(live)  # a snapshot's documents stay in its files
+    fresh.pos = {fresh.docs.id(i): i for i in range(n)}  # type: ignore[misc]
+    if side.dim:
+        fresh.vecs[:n] = side.vecs[: side.n][live]
+    for name in ("alive", "top", *Side.ATTRIBUTES):
+        getattr(fresh, name)[:n] = getattr(side, name)[: side.n][live]
+    fresh.lex.load(side.lex.rows()[live])
     fresh.changed()
     return fresh

@@ -7,7 +7,10 @@ processes one after the other that open it, as gunicorn workers of one machine d
 reports how long opening took and its memory once a few suggestions were made: resident
 size (RSS), proportional share (PSS) and private memory (USS, what that worker adds). No
 database: a worker's check of the snapshot against the database (one narrow query per side)
-is not included.
+is not included. The first worker then times the matcher alone as the bench does (30
+ranked, no reasons; needs and offers alternately) beside the exact numpy top-10 over the same
+vectors, in CPU time per call (the machine's other work does not count) with one BLAS
+thread as the application runs it.
 """
 
 from __future__ import annotations
@@ -127,10 +130,48 @@ def worker(folder: Path) -> tuple[dict[str, float], object]:
     return figures, matcher
 
 
+def matcher_alone(matcher, queries: int = 200) -> dict[str, float]:
+    """p50 and p95 of the matcher alone and of the numpy top-10 (CPU ms per call), and the ratio."""
+    import random
+
+    from threadpoolctl import ThreadpoolController
+
+    rng = random.Random(7)
+    needs, offers = list(matcher.needs.pos), list(matcher.offers.pos)
+    picks = [(True, rng.choice(needs)) if i % 2 == 0 else (False, rng.choice(offers)) for i in range(queries)]
+    ours, exact = [], []
+    with ThreadpoolController().limit(limits=1, user_api="blas"):
+        for is_need, item_id in picks[:5] + picks:
+            side, other = (matcher.needs, matcher.offers) if is_need else (matcher.offers, matcher.needs)
+            started = time.thread_time()
+            (matcher.suggest_offers if is_need else matcher.suggest_needs)(item_id, 30, explain=False)
+            ours.append(time.thread_time() - started)
+            query = np.array(side.vecs[side.pos[item_id]])
+            started = time.thread_time()
+            sims = other.vecs[: other.n] @ query  # every slot is live in an opened snapshot
+            top = np.argpartition(-sims, 9)[:10]
+            top[np.argsort(-sims[top])]
+            exact.append(time.thread_time() - started)
+    ours, exact = ours[5:], exact[5:]
+
+    def ms(values: list[float], q: float) -> float:
+        return float(np.percentile(values, q)) * 1000
+
+    return {
+        "matcher_alone_p50_ms": ms(ours, 50),
+        "matcher_alone_p95_ms": ms(ours, 95),
+        "numpy_top10_p50_ms": ms(exact, 50),
+        "numpy_top10_p95_ms": ms(exact, 95),
+        "ratio_p95": ms(ours, 95) / ms(exact, 95),
+    }
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--worker"]:
         folder = Path(argv[1])
         figures, matcher = worker(folder)
+        if argv[2:] == ["--hold"]:  # the first worker, its memory measured
+            figures.update(matcher_alone(matcher))
         print(json.dumps(figures), flush=True)
         if argv[2:] == ["--hold"]:
             sys.stdin.read()  # stay alive, sharing the map, until the next worker has measured

@@ -1,8 +1,8 @@
 """Suggestions from the fast path are the ones scoring every item gives.
 
 The matcher answers a query with one matrix-vector product over the other side's vectors,
-keeps the best ``RERANK_POOL`` eligible candidates by the semantic score alone, and adds the
-lexical term for those only. These tests score every eligible item of the other side from
+keeps the best eligible candidates by the rest of the score (``rerank_pool``: a share of the
+eligible items), and adds the lexical term for those only. These tests score every eligible item of the other side from
 the formula written out again (``raw_scores`` over whole arrays, hubness recomputed from the
 neighbour lists, the lexical cosine of every item), and check that the top 10 is the same:
 on both development sets (the real model) and on a synthetic set large enough for the pool
@@ -33,7 +33,7 @@ def whole_side_top(matcher: Matcher, qside: Side, query_id: str, k: int = 10, *,
     """The top ``k`` by scoring every eligible item of the other side, nothing skipped.
 
     The lexical term is computed for every item. With ``pool`` (the shipped ranking) it is then
-    kept for the best ``RERANK_POOL`` first-stage candidates only, where more are eligible;
+    kept for the best ``rerank_pool`` first-stage candidates only, where more are eligible;
     without, every eligible item keeps it (the hybrid score with no pool at all).
     """
     cside = matcher.offers if qside is matcher.needs else matcher.needs
@@ -45,9 +45,10 @@ def whole_side_top(matcher: Matcher, qside: Side, query_id: str, k: int = 10, *,
     same = ranking.same_category(query.doc, cside, matcher.codes).astype(np.float32)
     ok = ranking.eligible(query.doc, cside, matcher.codes, TODAY)
     lexical = cside.lex.scores(query.row, matcher.index.idf_sq(), matcher.index.version)
-    if pool and int(ok.sum()) > ranking.RERANK_POOL:
+    size = ranking.rerank_pool(int(ok.sum()))
+    if pool and int(ok.sum()) > size:
         first = np.where(ok, raw_scores(cos, qhub, chub, np.zeros(n, np.float32), same, params), -np.inf)
-        outside = np.argsort(-first, kind="stable")[ranking.RERANK_POOL :]
+        outside = np.argsort(-first, kind="stable")[size:]
         lexical[outside] = 0.0
     raw = raw_scores(cos, qhub, chub, lexical, same, params)
     if cside is matcher.needs:
@@ -145,8 +146,9 @@ def large() -> Matcher:
 
 
 def test_a_synthetic_set_past_the_pool_gets_the_suggestions_scoring_every_item_gives(large):
-    # Most queries have more than RERANK_POOL eligible items here, so the pool is in play.
-    assert large.offers.n > 3 * ranking.RERANK_POOL and large.needs.n > 3 * ranking.RERANK_POOL
+    # Most queries have more eligible items than the pool here, so the pool is in play.
+    assert large.offers.n > 3 * ranking.rerank_pool(large.offers.n)
+    assert large.needs.n > 3 * ranking.rerank_pool(large.needs.n)
     assert_same_tops(large, [f"n{i}" for i in range(0, 2400, 40)], [f"o{i}" for i in range(0, 1800, 30)])
 
 

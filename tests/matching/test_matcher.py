@@ -105,6 +105,9 @@ def test_withdrawn_paused_and_expired_offers_are_never_suggested(matcher, make_n
     assert "room" not in [s.id for s in matcher.suggest_offers(need, limit=None, today=today).items]
     matcher.upsert_offer(Offer(**{**base.__dict__, "available_until": dt.date(2030, 6, 1)}))
     assert matcher.suggest_offers(need, today=today).items[0].id == "room"
+    # Nothing changed but the day: the offer has lapsed (what is eligible is kept per day).
+    tomorrow = today + dt.timedelta(days=1)
+    assert "room" not in [s.id for s in matcher.suggest_offers(need, limit=None, today=tomorrow).items]
     matcher.upsert_offer(Offer(**{**base.__dict__, "status": "withdrawn"}))
     assert matcher.offer("room") is None
     assert "room" not in [s.id for s in matcher.suggest_offers(need, limit=None, today=today).items]
