@@ -29,7 +29,8 @@ def _alembic_config() -> AlembicConfig:
     return config
 
 
-def _known(revision: str) -> bool:
+def known_revision(revision: str) -> bool:
+    """Whether this code knows the migration (a database at an unknown one is newer or another branch's)."""
     try:
         return ScriptDirectory.from_config(_alembic_config()).get_revision(revision) is not None
     except CommandError:
@@ -61,7 +62,7 @@ def migrate(connection: Connection, revision: str = "head") -> None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to ``revision``, refusing a database newer than the code."""
     current = current_revision(engine)
-    if current is not None and not _known(current):
+    if current is not None and not known_revision(current):
         raise SchemaError(
             f"The database is at migration {current}, which this version of the marketplace "
             "does not know: it was created by a newer version. Upgrade the code instead."
@@ -78,7 +79,7 @@ def check_schema(engine: Engine) -> None:
         return
     if current is None:
         raise SchemaError("The database has no marketplace tables yet. Run `marketplace init` to create them.")
-    if not _known(current):
+    if not known_revision(current):
         raise SchemaError(
             f"The database is at migration {current}, newer than this code knows ({head}). "
             "Upgrade the marketplace code."

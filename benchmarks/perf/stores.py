@@ -8,10 +8,12 @@ the run's own folder the next time: the database with SQLite's backup API (a con
 whatever its write-ahead log holds), the index folder as files.
 
 A store is only reused when everything that shaped it is the same: its size and seed, the
-model, the generator version, the schema revision, and the day it was built — the generator
-dates needs and offers from the council's today (needed-by dates, contracts, approvals), so a
-store from another day would not be the data a cold run builds today. One store per size is
-kept; an older one of that size is removed when a new one is saved.
+model, the generator version, and the day it was built — the generator dates needs and offers
+from the council's today (needed-by dates, contracts, approvals), so a store from another day
+would not be the data a cold run builds today. A store from an older schema revision is
+migrated to this code's head once copied, as a council's database would be; one whose revision
+this code does not know (a newer or another branch's) is not used. One store per size is kept;
+an older one of that size is removed when a new one is saved.
 
 The bench's stores all use one search-index replica name (:data:`REPLICA`), so a copied index
 folder is the same replica as the one it was built as, and nothing rebuilds it.
@@ -29,7 +31,8 @@ from pathlib import Path
 
 from benchmarks.perf.synthetic import GENERATOR_VERSION, LoadReport
 from benchmarks.perf.vectors import cache_dir
-from marketplace.schema import head_revision
+from marketplace.db import make_engine
+from marketplace.schema import head_revision, known_revision, upgrade
 
 REPLICA = "bench"
 DATABASE = "marketplace.sqlite3"
@@ -40,7 +43,7 @@ REPORT = "load.json"
 def store_key(items: int, seed: int, model_name: str, today: date) -> str:
     """The name of a stored store: everything that shapes what a load builds."""
     model = re.sub(r"[^A-Za-z0-9._-]+", "_", model_name)[-60:]
-    return f"{items}-seed{seed}-{model}-generator-{GENERATOR_VERSION}-schema-{head_revision()}-{today.isoformat()}"
+    return f"{items}-seed{seed}-{model}-generator-{GENERATOR_VERSION}-{today.isoformat()}"
 
 
 def _folder(items: int) -> Path:
@@ -52,10 +55,18 @@ def restore(root: Path, items: int, seed: int, model_name: str, today: date) -> 
     kept = _folder(items) / store_key(items, seed, model_name, today)
     if not (kept / REPORT).exists():
         return None
+    data = json.loads((kept / REPORT).read_text(encoding="utf-8"))
+    revision = data.pop("schema_revision", None)
+    if not revision or not known_revision(revision):
+        return None
     root.mkdir(parents=True, exist_ok=True)
     _copy_database(kept / DATABASE, root / DATABASE)
     shutil.copytree(kept / INDEX, root / INDEX)
-    data = json.loads((kept / REPORT).read_text(encoding="utf-8"))
+    engine = make_engine(f"sqlite:///{root / DATABASE}")
+    try:
+        upgrade(engine)  # a store kept by an older revision of the code gets its migrations
+    finally:
+        engine.dispose()
     return LoadReport(**{**data, "texts": []})
 
 
@@ -69,7 +80,9 @@ def keep(root: Path, items: int, seed: int, model_name: str, today: date, report
     _copy_database(root / DATABASE, staging / DATABASE)
     shutil.copytree(root / INDEX, staging / INDEX)
     # Written last: a store without its report is never reused.
-    (staging / REPORT).write_text(json.dumps({**asdict(report), "texts": []}), encoding="utf-8")
+    (staging / REPORT).write_text(
+        json.dumps({**asdict(report), "texts": [], "schema_revision": head_revision()}), encoding="utf-8"
+    )
     for older in folder.iterdir():
         if older != staging:
             shutil.rmtree(older, ignore_errors=True)

@@ -11,7 +11,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from marketplace.db import make_engine
+from marketplace.schema import current_revision, head_revision, upgrade
 from tests.conftest import POSTGRES_ENV
 
 # Slow (real servers, real model): run with `pytest -m perf tests/perf`.
@@ -135,10 +138,12 @@ def test_a_kept_store_is_reused_only_for_the_same_day_and_corpus(tmp_path: Path,
     built = tmp_path / "built"
     (built / stores.INDEX).mkdir(parents=True)
     (built / stores.INDEX / "segment").write_text("postings", encoding="utf-8")
-    with sqlite3.connect(built / stores.DATABASE) as db:
-        db.execute("CREATE TABLE needs (title TEXT)")
-        db.execute("INSERT INTO needs VALUES ('Minibus for a lunch club')")
-    db.close()
+    engine = make_engine(f"sqlite:///{built / stores.DATABASE}")
+    upgrade(engine, "0009_saved_searches")  # kept by an older revision of the code
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE bench_marker (title TEXT)"))
+        connection.execute(text("INSERT INTO bench_marker VALUES ('Minibus for a lunch club')"))
+    engine.dispose()
     day = date(2026, 12, 5)
     stores.keep(built, 60, 2026, "all-MiniLM-L6-v2", day, LoadReport(needs=40, offers=20, seconds=3.5))
 
@@ -148,9 +153,20 @@ def test_a_kept_store_is_reused_only_for_the_same_day_and_corpus(tmp_path: Path,
     report = stores.restore(tmp_path / "same", 60, 2026, "all-MiniLM-L6-v2", day)
     assert report is not None and report.items == 60 and report.seconds == 3.5
     with sqlite3.connect(tmp_path / "same" / stores.DATABASE) as copy:
-        assert copy.execute("SELECT title FROM needs").fetchall() == [("Minibus for a lunch club",)]
+        assert copy.execute("SELECT title FROM bench_marker").fetchall() == [("Minibus for a lunch club",)]
     copy.close()
+    # The copy was migrated to this code's head, as a council's database would be.
+    copied = make_engine(f"sqlite:///{tmp_path / 'same' / stores.DATABASE}")
+    assert current_revision(copied) == head_revision()
+    copied.dispose()
     assert (tmp_path / "same" / stores.INDEX / "segment").read_text(encoding="utf-8") == "postings"
+
+    # A store kept by code this checkout does not know (a newer migration) is not used.
+    report_file = next((tmp_path / "cache" / "stores" / "items-60").iterdir()) / stores.REPORT
+    kept = json.loads(report_file.read_text(encoding="utf-8"))
+    report_file.write_text(json.dumps({**kept, "schema_revision": "0099_from_another_branch"}), encoding="utf-8")
+    assert stores.restore(tmp_path / "unknown", 60, 2026, "all-MiniLM-L6-v2", day) is None
+    report_file.write_text(json.dumps(kept), encoding="utf-8")
 
     # A newer store of the same size replaces the older one: one is kept per size.
     stores.keep(built, 60, 2026, "all-MiniLM-L6-v2", date(2026, 12, 6), LoadReport(needs=40, offers=20))
