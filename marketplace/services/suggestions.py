@@ -227,7 +227,12 @@ def offers_for_need(
     need = get_need(session, viewer, need_id)
     if need.status is not NeedStatus.OPEN:
         return SuggestionList(items=[], no_good_match=True)
-    answer = engine.run(lambda m: m.suggest_offers(str(need.id), _over_fetch(limit), today, explain=False))
+    answer = engine.run(
+        lambda m: engine.answer(
+            ("offers for need", need.id, limit, today),
+            lambda: m.suggest_offers(str(need.id), _over_fetch(limit), today, explain=False),
+        )
+    )
     return _keep_visible(session, engine, viewer, need, Offer, answer, limit)
 
 
@@ -244,8 +249,11 @@ def needs_for_offer(
 
     def suggest(m: matching.Matcher) -> matching.Suggestions:
         seen = kept_attention(session, engine, offer.organisation_id)
-        return m.suggest_needs(
-            str(offer.id), _over_fetch(limit), today, explain=False, exclude=seen.answered, pledged=seen.pledged
+        return engine.answer(
+            ("needs for offer", offer.id, limit, today, seen),
+            lambda: m.suggest_needs(
+                str(offer.id), _over_fetch(limit), today, explain=False, exclude=seen.answered, pledged=seen.pledged
+            ),
         )
 
     return _keep_visible(session, engine, viewer, offer, Need, engine.run(suggest), limit)
@@ -266,13 +274,16 @@ def needs_for_supplier(
 
     def suggest(m: matching.Matcher) -> matching.Suggestions:
         seen = kept_attention(session, engine, supplier.organisation_id)
-        return m.suggest_needs_for_offers(
-            [str(i) for i in offer_ids],
-            _over_fetch(limit),
-            today,
-            explain=False,
-            exclude=seen.answered,
-            pledged=seen.pledged,
+        return engine.answer(
+            ("needs for offers", tuple(offer_ids), limit, today, seen),
+            lambda: m.suggest_needs_for_offers(
+                [str(i) for i in offer_ids],
+                _over_fetch(limit),
+                today,
+                explain=False,
+                exclude=seen.answered,
+                pledged=seen.pledged,
+            ),
         )
 
     return _keep_visible(session, engine, supplier, None, Need, engine.run(suggest), limit)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +38,8 @@ SNAPSHOT_REBUILD_AT = 5_000
 LEXICAL_ONLY = "lexical-only"
 # Reasons kept per pair until the matcher changes (a few hundred bytes each).
 REASONS_KEPT = 10_000
+# Ranked answers kept until the matcher changes (thirty suggestions each, a few KB).
+ANSWERS_KEPT = 1_000
 
 T = TypeVar("T")
 
@@ -100,8 +102,10 @@ class SuggestionEngine:
         # The stamps the last catch-up read, and what was read from the database as of them.
         self._stamps: Stamps | None = None
         self._kept: dict[str, tuple[Stamps, object]] = {}
-        # Reasons by (need id, offer id, via offer), while the matcher is unchanged.
+        # Reasons by (need id, offer id, via offer), and ranked answers by what was asked,
+        # while the matcher is unchanged.
         self._reasons: dict[tuple[int, int, bool], tuple[str, ...]] = {}
+        self._answers: dict[Hashable, matching.Suggestions] = {}
 
     @property
     def model_name(self) -> str:
@@ -227,6 +231,23 @@ class SuggestionEngine:
 
     def _matcher_changed(self) -> None:
         self._reasons.clear()
+        self._answers.clear()
+
+    def answer(self, asked: Hashable, rank: Callable[[], matching.Suggestions]) -> matching.Suggestions:
+        """The matcher's answer to a question asked before, if it has not changed since.
+
+        Call it inside :meth:`run`'s action, with everything the answer depends on besides
+        the matcher in ``asked`` (the item, how many, the day, the lists it excludes): a
+        page asked again, by anyone, is then not ranked again until a need or offer changes.
+        """
+        with self._lock:
+            found = self._answers.get(asked)
+            if found is None:
+                found = rank()
+                if len(self._answers) >= ANSWERS_KEPT:
+                    self._answers.clear()
+                self._answers[asked] = found
+            return found
 
     def catch_up(self) -> matching.Matcher:
         """Build the matcher on first use; afterwards apply what changed since the last look.

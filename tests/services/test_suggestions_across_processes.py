@@ -207,3 +207,29 @@ def test_kept_pledge_lists_answer_as_the_query_does(factory, market):
                 assert kept == suggestions.attention(session, organisation_id)
         assert suggestions.attention(session, suppliers[0]).answered == {str(market["first"])}
         assert suggestions.attention(session, None).pledged == {str(market["first"])}
+
+
+def test_an_offer_posted_in_another_process_is_suggested_on_the_next_call_for_a_need_asked_before(
+    database_url, factory, market
+):
+    engine = SuggestionEngine(factory)
+
+    def offers_for_first(engine: SuggestionEngine) -> list:
+        with write_intent(False), factory() as session:
+            viewer = session.get(User, market["officer"])
+            found = suggestions.offers_for_need(session, engine, viewer, market["first"], 5, council_today())
+            return [(s.item.id, round(s.score, 6), s.reasons) for s in found.items]
+
+    before = offers_for_first(engine)
+    assert offers_for_first(engine) == before  # asked again: the same answer
+    posted = _in_another_process(
+        database_url,
+        f"offer = offers.post_offer(session, session.get(User, {market['other']}), {{'title': "
+        "'Wheelchair accessible minibus for lunch clubs', 'description': 'Our minibus and driver take older "
+        "people to lunch clubs in Melton on Thursdays.', 'category': 'transport', 'districts': ['Melton'], "
+        "'outcomes': ['wellbeing-and-opportunity'], 'measure': 'transport-provided', 'capacity': 10}, "
+        "council_today())\nsession.flush()\nprint(offer.id)",
+    )
+    after = offers_for_first(engine)
+    assert int(posted) in [item for item, _, _ in after]
+    assert after == offers_for_first(SuggestionEngine(factory))
