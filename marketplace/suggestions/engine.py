@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from threadpoolctl import ThreadpoolController
@@ -75,6 +75,14 @@ class Stamps:
     def items(self) -> datetime | None:
         """The newest change to any need or offer (the matcher's watermark)."""
         return max(filter(None, (self.needs, self.offers)), default=None)
+
+
+# Built once: every suggestion runs it.
+_NEWEST_CHANGES = select(
+    select(func.max(Need.updated_at)).scalar_subquery(),
+    select(func.max(Offer.updated_at)).scalar_subquery(),
+    select(func.max(Pledge.updated_at)).scalar_subquery(),
+)
 
 
 class SuggestionEngine:
@@ -195,16 +203,20 @@ class SuggestionEngine:
         return [need_document(n) for n in needs], [offer_document(o) for o in offers]
 
     @staticmethod
-    def stamps(session: Session) -> Stamps:
+    def stamps(session: Session | Connection) -> Stamps:
         """The newest change to needs, offers and pledges (one round trip, three index lookups)."""
-        needs, offers, pledges = session.execute(
-            select(
-                select(func.max(Need.updated_at)).scalar_subquery(),
-                select(func.max(Offer.updated_at)).scalar_subquery(),
-                select(func.max(Pledge.updated_at)).scalar_subquery(),
-            )
-        ).one()
+        needs, offers, pledges = session.execute(_NEWEST_CHANGES).one()
         return Stamps(needs, offers, pledges)
+
+    def _read_stamps(self) -> Stamps:
+        bind = self.session_factory.kw.get("bind")
+        with write_intent(False):
+            if isinstance(bind, Engine):
+                # A connection of its own without an ORM session: a third of the CPU, on every call.
+                with bind.connect() as connection:
+                    return self.stamps(connection)
+            with self.session_factory() as session:  # bound to one connection (tests)
+                return self.stamps(session)
 
     def _saw(self, stamps: Stamps) -> None:
         # What was kept as of other stamps is read again when next asked for (and let go of
@@ -272,8 +284,7 @@ class SuggestionEngine:
             if self._matcher is not None:
                 # Nearly every call finds nothing new: ask in a read-only transaction, so that
                 # on SQLite it does not take the write lock that storing vectors would need.
-                with write_intent(False), self.session_factory() as session:
-                    stamps = self.stamps(session)
+                stamps = self._read_stamps()
                 self._saw(stamps)
                 newest = stamps.items
                 if not self._behind(newest):
