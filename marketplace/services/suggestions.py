@@ -86,9 +86,9 @@ def _shown(
 
     Usually one query, building the rows shown and a couple more (none for a viewer who sees
     everything); a viewer who may not see some of them gets the next in rank order from a
-    further query. (Asking which of all the
-    ranked ids the viewer may see, then loading the rows shown, took two; ordering by rank
-    in SQL cost more in building the statement than it saved.)
+    further query. (Asking which of all the ranked ids the viewer may see, then loading the
+    rows shown, took two; ordering by rank in SQL cost more in building the statement than
+    it saved.)
     """
     rows: dict[int, Need | Offer] = {}
     start = 0
