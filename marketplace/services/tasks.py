@@ -79,6 +79,11 @@ def _pledge_title(pledge: Pledge) -> str:
 _FOR_TITLE = (selectinload(Pledge.need), selectinload(Pledge.supplier), selectinload(Pledge.measure))
 
 
+def _pledge_task(kind: str, title: Callable[[Pledge], str]) -> Callable[[Pledge], Task]:
+    """A pledge's task: it links to the pledge and dates from the pledge's last change."""
+    return lambda p: Task(kind, title(p), f"/pledges/{p.id}", p.updated_at)
+
+
 @dataclass(frozen=True)
 class TaskKind:
     """One kind of task: the rows that are someone's tasks of this kind, and the task each row is.
@@ -117,16 +122,14 @@ def _group_pledges(user: User, status: PledgeStatus, *reviews: EvidenceReview) -
 # A group: pledges to its needs that it has not accepted or declined yet.
 pledges_to_answer = TaskKind(
     rows=lambda user: _group_pledges(user, PledgeStatus.PROPOSED),
-    task=lambda p: Task("pledge_to_answer", f"Accept or decline {_pledge_title(p)}", f"/pledges/{p.id}", p.updated_at),
+    task=_pledge_task("pledge_to_answer", lambda p: f"Accept or decline {_pledge_title(p)}"),
     load=_FOR_TITLE,
 )
 
 # A group: delivered pledges whose evidence the council accepted, waiting for the group to confirm.
 deliveries_to_confirm = TaskKind(
     rows=lambda user: _group_pledges(user, PledgeStatus.DELIVERED, EvidenceReview.ACCEPTED),
-    task=lambda p: Task(
-        "delivery_to_confirm", f"Confirm delivery of {_pledge_title(p)}", f"/pledges/{p.id}", p.updated_at
-    ),
+    task=_pledge_task("delivery_to_confirm", lambda p: f"Confirm delivery of {_pledge_title(p)}"),
     load=_FOR_TITLE,
 )
 
@@ -166,13 +169,13 @@ def _for_need(pledge: Pledge) -> str:
 # A supplier: approved pledges to deliver and then mark delivered.
 pledges_to_deliver = TaskKind(
     rows=lambda user: _supplier_pledges(user, PledgeStatus.APPROVED),
-    task=lambda p: Task(
+    task=_pledge_task(
         "pledge_to_deliver",
-        f"Deliver {_for_need(p)}"
-        + (f" by {p.deliver_by.day} {p.deliver_by:%B %Y}" if p.deliver_by else "")
-        + ", then mark it delivered",
-        f"/pledges/{p.id}",
-        p.updated_at,
+        lambda p: (
+            f"Deliver {_for_need(p)}"
+            + (f" by {p.deliver_by.day} {p.deliver_by:%B %Y}" if p.deliver_by else "")
+            + ", then mark it delivered"
+        ),
     ),
     load=(selectinload(Pledge.need), selectinload(Pledge.measure)),
 )
@@ -203,16 +206,16 @@ evidence_to_review = TaskKind(
         if user.is_officer
         else None
     ),
-    task=lambda p: Task(
+    task=_pledge_task(
         "evidence_to_review",
-        (
-            "Look into the group's problem with "
-            if p.evidence_review == EvidenceReview.DISPUTED.value
-            else "Check the delivery evidence for "
-        )
-        + _pledge_title(p),
-        f"/pledges/{p.id}",
-        p.updated_at,
+        lambda p: (
+            (
+                "Look into the group's problem with "
+                if p.evidence_review == EvidenceReview.DISPUTED.value
+                else "Check the delivery evidence for "
+            )
+            + _pledge_title(p)
+        ),
     ),
     load=_FOR_TITLE,
 )
@@ -220,12 +223,7 @@ evidence_to_review = TaskKind(
 # A supplier: delivered pledges for which the council asked for more evidence.
 evidence_asked_for = TaskKind(
     rows=lambda user: _supplier_pledges(user, PledgeStatus.DELIVERED, EvidenceReview.MORE_NEEDED),
-    task=lambda p: Task(
-        "evidence_asked_for",
-        f"Add the evidence the council asked for: {_for_need(p)}",
-        f"/pledges/{p.id}",
-        p.updated_at,
-    ),
+    task=_pledge_task("evidence_asked_for", lambda p: f"Add the evidence the council asked for: {_for_need(p)}"),
     load=(selectinload(Pledge.need), selectinload(Pledge.measure)),
 )
 
@@ -236,7 +234,7 @@ pledges_to_approve = TaskKind(
         if user.is_officer
         else None
     ),
-    task=lambda p: Task("pledge_to_approve", f"Approve or reject {_pledge_title(p)}", f"/pledges/{p.id}", p.updated_at),
+    task=_pledge_task("pledge_to_approve", lambda p: f"Approve or reject {_pledge_title(p)}"),
     load=_FOR_TITLE,
 )
 
@@ -244,11 +242,9 @@ pledges_to_approve = TaskKind(
 # list's "stuck" filter, in the list's order).
 stuck_pledges = TaskKind(
     rows=lambda user: pledges_query(user, PledgeFilters(unchanged_before=stuck_since())) if user.is_officer else None,
-    task=lambda p: Task(
+    task=_pledge_task(
         "stuck_pledge",
-        f"Chase {_pledge_title(p)}: {p.status.value} and unchanged for over {STUCK_AFTER.days} days",
-        f"/pledges/{p.id}",
-        p.updated_at,
+        lambda p: f"Chase {_pledge_title(p)}: {p.status.value} and unchanged for over {STUCK_AFTER.days} days",
     ),
     load=_FOR_TITLE,
 )
