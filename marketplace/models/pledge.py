@@ -59,7 +59,11 @@ class Pledge(Base):
     """A supplier's promise against one need, optionally from one offer and against one contract."""
 
     __tablename__ = "pledge"
-    __table_args__ = (Index("ix_pledge_status_updated", "status", "updated_at"),)
+    __table_args__ = (
+        Index("ix_pledge_status_updated", "status", "updated_at"),
+        # The newest change to any pledge: every suggestion asks (see SuggestionEngine.stamps).
+        Index("ix_pledge_updated", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("need.id"), index=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.clock import council_today
@@ -771,15 +771,20 @@ def list_pledges(
 ) -> Page[Pledge]:
     """Pledges the actor may see: officers all; suppliers their own; groups those for their needs."""
     viewer = require_role(actor, *_ANY_ROLE)
-    query = select(Pledge).options(
+    query = pledges_query(viewer, filters, oldest_first=oldest_first).options(
         selectinload(Pledge.need).selectinload(Need.organisation),
         selectinload(Pledge.supplier),
         selectinload(Pledge.measure),
         selectinload(Pledge.contract),
         selectinload(Pledge.history),
     )
+    return paginate(session, query, page, per_page)
+
+
+def pledges_query(viewer: User, filters: PledgeFilters, *, oldest_first: bool = False) -> Select:
+    """The pledges ``list_pledges`` lists, in its order, as a query (no rows loaded)."""
     query = parties_only(
-        query,
+        select(Pledge),
         viewer,
         group=Pledge.need.has(Need.organisation_id == viewer.organisation_id),
         supplier=Pledge.supplier_id == viewer.organisation_id,
@@ -800,7 +805,7 @@ def list_pledges(
             Pledge.updated_at < filters.unchanged_before,
         )
     order = (Pledge.updated_at, Pledge.id) if oldest_first else (Pledge.created_at.desc(), Pledge.id.desc())
-    return paginate(session, query.order_by(*order), page, per_page)
+    return query.order_by(*order)
 
 
 def evidence_to_review(session: Session, actor: User | None, limit: int = 100) -> list[Pledge]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,9 +16,11 @@ from marketplace.services.errors import Forbidden, ValidationFailed
 from marketplace.services.listings import is_owner, visibility_clause
 from marketplace.services.needs import get_need
 from marketplace.services.offers import get_offer
-from marketplace.suggestions.engine import SuggestionEngine
+from marketplace.suggestions.engine import Stamps, SuggestionEngine
 
 MAX_LIMIT = 50
+# Rows read beyond those shown, in case the viewer may not see some of them.
+_SPARE_ROWS = 2
 _ANY_ROLE = (Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
 
 
@@ -62,25 +65,39 @@ def _visible_to(viewer: User, model: type[Need] | type[Offer]) -> ColumnElement[
     return visibility_clause(model, viewer, withdrawn)
 
 
-def _visible(session: Session, viewer: User, model: type[Need] | type[Offer], ids: list[int]) -> set[int]:
-    """Which of these ids the viewer may see: the visibility rule in SQL, ids only (no rows built)."""
-    if not ids:
-        return set()
-    return set(session.scalars(select(model.id).where(model.id.in_(ids), _visible_to(viewer, model))))
-
-
-def _rows(
-    session: Session, model: type[Need] | type[Offer], ids: list[int], viewer: User | None = None
-) -> dict[int, Need | Offer]:
-    """These rows, each with the organisation it names; with ``viewer``, only those it may see."""
-    # Only the rows shown become objects: building the thirty ranked rows with their
-    # organisations was most of what a suggestion call added to the matcher.
+def _rows(session: Session, viewer: User, model: type[Need] | type[Offer], ids: list[int]) -> dict[int, Need | Offer]:
+    """Those of these rows the viewer may see, each with the organisation it names."""
     if not ids:
         return {}
-    statement = select(model).options(joinedload(model.organisation)).where(model.id.in_(ids))
-    if viewer is not None:
-        statement = statement.where(_visible_to(viewer, model))
+    statement = (
+        select(model).options(joinedload(model.organisation)).where(model.id.in_(ids), _visible_to(viewer, model))
+    )
     return {row.id: row for row in session.scalars(statement)}
+
+
+def _sees_everything(viewer: User, model: type[Need] | type[Offer]) -> bool:
+    return _visible_to(viewer, model) is True  # the rule hides nothing from officers
+
+
+def _shown(
+    session: Session, viewer: User, model: type[Need] | type[Offer], ranked: list[int], limit: int
+) -> dict[int, Need | Offer]:
+    """The best ``limit`` of the ranked items that the viewer may see, with their organisations.
+
+    Usually one query, building the rows shown and a couple more (none for a viewer who sees
+    everything); a viewer who may not see some of them gets the next in rank order from a
+    further query. (Asking which of all the ranked ids the viewer may see, then loading the
+    rows shown, took two; ordering by rank in SQL cost more in building the statement than
+    it saved.)
+    """
+    rows: dict[int, Need | Offer] = {}
+    start = 0
+    spare = 0 if _sees_everything(viewer, model) else _SPARE_ROWS
+    while len(rows) < limit and start < len(ranked):
+        take = limit - len(rows) + spare
+        rows.update(_rows(session, viewer, model, ranked[start : start + take]))
+        start += take
+    return rows
 
 
 def _keep_visible(
@@ -93,10 +110,9 @@ def _keep_visible(
     limit: int,
 ) -> SuggestionList:
     # The matcher knows nothing of verification: drop what this viewer may not see.
-    visible = _visible(session, viewer, model, [int(s.id) for s in answer.items])
-    shown = [s for s in answer.items if int(s.id) in visible][:limit]
-    rows = _rows(session, model, [int(s.id) for s in shown])
-    offers = _rows(session, Offer, [int(s.via_offer) for s in shown if s.via_offer], viewer)
+    rows = _shown(session, viewer, model, [int(s.id) for s in answer.items], limit)
+    shown = [s for s in answer.items if int(s.id) in rows][:limit]
+    offers = _rows(session, viewer, Offer, [int(s.via_offer) for s in shown if s.via_offer])
 
     # The matcher was asked not to explain: only the suggestions shown are explained.
     def pair(s: matching.Suggestion) -> tuple[int, int]:
@@ -116,7 +132,6 @@ def _keep_visible(
             via_offer=offers.get(int(s.via_offer)) if s.via_offer else None,
         )
         for s in shown
-        if int(s.id) in rows  # gone since the visibility query (deleted in between)
     ]
     return SuggestionList(items=items, no_good_match=not any(item.good for item in items))
 
@@ -145,25 +160,58 @@ class Attention:
     pledged: frozenset[str]
 
 
-def attention(session: Session, organisation_id: int | None) -> Attention:
-    """The needs a supplier has answered and the open needs anyone has pledged to."""
+@dataclass(frozen=True)
+class PledgeLists:
+    """Which needs each supplier has answered, and the open needs with a live pledge.
+
+    Attributes:
+        answered: by supplier organisation, the needs it has pledged to (any pledge,
+            whatever became of it).
+        pledged: open needs that have a live pledge from anyone.
+    """
+
+    answered: Mapping[int, frozenset[str]]
+    pledged: frozenset[str]
+
+    def attention(self, organisation_id: int | None) -> Attention:
+        """What fair exposure needs to know when needs are suggested to this supplier."""
+        answered = self.answered.get(organisation_id, frozenset()) if organisation_id is not None else frozenset()
+        return Attention(answered, self.pledged)
+
+
+def pledge_lists(session: Session) -> PledgeLists:
+    """Every supplier's answered needs and the open needs anyone has pledged to, in one query."""
     live = Pledge.status.in_(LIVE_PLEDGES) & (Need.status == NeedStatus.OPEN)
-    # One round trip for both sets: every suggestion of needs for an offer asks.
-    wanted = live if organisation_id is None else (Pledge.supplier_id == organisation_id) | live
     rows = session.execute(
-        select(Pledge.need_id, Pledge.supplier_id == organisation_id, live)
-        .join(Need, Need.id == Pledge.need_id)
-        .where(wanted)
-        .distinct()
+        select(Pledge.supplier_id, Pledge.need_id, live).join(Need, Need.id == Pledge.need_id).distinct()
     )
-    answered: set[str] = set()
+    answered: dict[int, set[str]] = {}
     pledged: set[str] = set()
-    for need_id, theirs, counts in rows:
-        if organisation_id is not None and theirs:
-            answered.add(str(need_id))
+    for supplier_id, need_id, counts in rows:
+        answered.setdefault(supplier_id, set()).add(str(need_id))
         if counts:
             pledged.add(str(need_id))
-    return Attention(frozenset(answered), frozenset(pledged))
+    return PledgeLists({k: frozenset(v) for k, v in answered.items()}, frozenset(pledged))
+
+
+def attention(session: Session, organisation_id: int | None) -> Attention:
+    """The needs a supplier has answered and the open needs anyone has pledged to."""
+    return pledge_lists(session).attention(organisation_id)
+
+
+def kept_attention(session: Session, engine: SuggestionEngine, organisation_id: int | None) -> Attention:
+    """``attention``, from pledge lists the process's engine keeps until a need, offer or pledge changes.
+
+    Call it inside ``engine.run``, after the catch-up that read the newest changes: the
+    lists are read again (every supplier's at once) whenever any process has committed a
+    change since.
+    """
+
+    def read() -> tuple[Stamps, PledgeLists]:
+        # The stamps first, in the same transaction: the lists are then at least as new.
+        return engine.stamps(session), pledge_lists(session)
+
+    return engine.kept("pledge lists", read).attention(organisation_id)
 
 
 def _over_fetch(limit: int) -> int:
@@ -179,7 +227,12 @@ def offers_for_need(
     need = get_need(session, viewer, need_id)
     if need.status is not NeedStatus.OPEN:
         return SuggestionList(items=[], no_good_match=True)
-    answer = engine.run(lambda m: m.suggest_offers(str(need.id), _over_fetch(limit), today, explain=False))
+    answer = engine.run(
+        lambda m: engine.answer(
+            ("offers for need", need.id, limit, today),
+            lambda: m.suggest_offers(str(need.id), _over_fetch(limit), today, explain=False),
+        )
+    )
     return _keep_visible(session, engine, viewer, need, Offer, answer, limit)
 
 
@@ -193,13 +246,17 @@ def needs_for_offer(
         raise Forbidden("Only the supplier that posted this offer and council officers can see its suggestions")
     if offer.status is not OfferStatus.OPEN:
         return SuggestionList(items=[], no_good_match=True)
-    seen = attention(session, offer.organisation_id)
-    answer = engine.run(
-        lambda m: m.suggest_needs(
-            str(offer.id), _over_fetch(limit), today, explain=False, exclude=seen.answered, pledged=seen.pledged
+
+    def suggest(m: matching.Matcher) -> matching.Suggestions:
+        seen = kept_attention(session, engine, offer.organisation_id)
+        return engine.answer(
+            ("needs for offer", offer.id, limit, today, seen),
+            lambda: m.suggest_needs(
+                str(offer.id), _over_fetch(limit), today, explain=False, exclude=seen.answered, pledged=seen.pledged
+            ),
         )
-    )
-    return _keep_visible(session, engine, viewer, offer, Need, answer, limit)
+
+    return _keep_visible(session, engine, viewer, offer, Need, engine.run(suggest), limit)
 
 
 def needs_for_supplier(
@@ -214,15 +271,19 @@ def needs_for_supplier(
     )
     if not offer_ids:
         return SuggestionList(items=[], no_good_match=True)
-    seen = attention(session, supplier.organisation_id)
-    answer = engine.run(
-        lambda m: m.suggest_needs_for_offers(
-            [str(i) for i in offer_ids],
-            _over_fetch(limit),
-            today,
-            explain=False,
-            exclude=seen.answered,
-            pledged=seen.pledged,
+
+    def suggest(m: matching.Matcher) -> matching.Suggestions:
+        seen = kept_attention(session, engine, supplier.organisation_id)
+        return engine.answer(
+            ("needs for offers", tuple(offer_ids), limit, today, seen),
+            lambda: m.suggest_needs_for_offers(
+                [str(i) for i in offer_ids],
+                _over_fetch(limit),
+                today,
+                explain=False,
+                exclude=seen.answered,
+                pledged=seen.pledged,
+            ),
         )
-    )
-    return _keep_visible(session, engine, supplier, None, Need, answer, limit)
+
+    return _keep_visible(session, engine, supplier, None, Need, engine.run(suggest), limit)

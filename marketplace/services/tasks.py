@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.db import utcnow
@@ -33,7 +34,7 @@ from marketplace.models import (
     Verification,
 )
 from marketplace.services.accounts import require_role
-from marketplace.services.pledges import PledgeFilters, list_pledges
+from marketplace.services.pledges import PledgeFilters, pledges_query
 
 # Each kind lists at most this many (the count says how many there are in all).
 LIMIT = 50
@@ -74,190 +75,179 @@ def _pledge_title(pledge: Pledge) -> str:
     return f"{amount(pledge.quantity, pledge.measure.unit)} from {pledge.supplier.name} for “{pledge.need.title}”"
 
 
-def _group_pledges(session: Session, user: User, status: PledgeStatus, *reviews: EvidenceReview) -> list[Pledge]:
+# What the tasks' titles read of a pledge: loaded with the rows that become tasks.
+_FOR_TITLE = (selectinload(Pledge.need), selectinload(Pledge.supplier), selectinload(Pledge.measure))
+
+
+def _pledge_task(kind: str, title: Callable[[Pledge], str]) -> Callable[[Pledge], Task]:
+    """A pledge's task: it links to the pledge and dates from the pledge's last change."""
+    return lambda p: Task(kind, title(p), f"/pledges/{p.id}", p.updated_at)
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """One kind of task: the rows that are someone's tasks of this kind, and the task each row is.
+
+    Attributes:
+        rows: for a person, the rows that are their tasks of this kind, newest first (None
+            when the kind does not concern them). The list reads the first ``LIMIT``; the
+            navigation only counts them.
+        task: the task a row is.
+        load: loader options for what ``task`` reads of a row.
+    """
+
+    rows: Callable[[User], Select | None]
+    task: Callable[[Any], Task]
+    load: tuple[Any, ...] = ()
+
+    def tasks(self, session: Session, user: User) -> list[Task]:
+        """The person's tasks of this kind."""
+        query = self.rows(user)
+        if query is None:
+            return []
+        return [self.task(row) for row in session.scalars(query.options(*self.load).limit(LIMIT))]
+
+
+def _group_pledges(user: User, status: PledgeStatus, *reviews: EvidenceReview) -> Select | None:
+    if user.role is not Role.COMMUNITY:
+        return None
     query = select(Pledge).join(Need, Pledge.need_id == Need.id)
     if reviews:
         query = query.where(Pledge.evidence_review.in_([review.value for review in reviews]))
-    return list(
-        session.scalars(
-            query.where(Need.organisation_id == user.organisation_id, Pledge.status == status)
-            .options(selectinload(Pledge.need), selectinload(Pledge.supplier), selectinload(Pledge.measure))
-            .order_by(Pledge.updated_at.desc())
-            .limit(LIMIT)
-        )
+    return query.where(Need.organisation_id == user.organisation_id, Pledge.status == status).order_by(
+        Pledge.updated_at.desc()
     )
 
 
-def pledges_to_answer(session: Session, user: User) -> list[Task]:
-    """A group: pledges to its needs that it has not accepted or declined yet."""
-    if user.role is not Role.COMMUNITY:
-        return []
-    return [
-        Task("pledge_to_answer", f"Accept or decline {_pledge_title(p)}", f"/pledges/{p.id}", p.updated_at)
-        for p in _group_pledges(session, user, PledgeStatus.PROPOSED)
-    ]
+# A group: pledges to its needs that it has not accepted or declined yet.
+pledges_to_answer = TaskKind(
+    rows=lambda user: _group_pledges(user, PledgeStatus.PROPOSED),
+    task=_pledge_task("pledge_to_answer", lambda p: f"Accept or decline {_pledge_title(p)}"),
+    load=_FOR_TITLE,
+)
 
+# A group: delivered pledges whose evidence the council accepted, waiting for the group to confirm.
+deliveries_to_confirm = TaskKind(
+    rows=lambda user: _group_pledges(user, PledgeStatus.DELIVERED, EvidenceReview.ACCEPTED),
+    task=_pledge_task("delivery_to_confirm", lambda p: f"Confirm delivery of {_pledge_title(p)}"),
+    load=_FOR_TITLE,
+)
 
-def deliveries_to_confirm(session: Session, user: User) -> list[Task]:
-    """A group: delivered pledges whose evidence the council accepted, waiting for the group to confirm."""
-    if user.role is not Role.COMMUNITY:
-        return []
-    return [
-        Task("delivery_to_confirm", f"Confirm delivery of {_pledge_title(p)}", f"/pledges/{p.id}", p.updated_at)
-        for p in _group_pledges(session, user, PledgeStatus.DELIVERED, EvidenceReview.ACCEPTED)
-    ]
-
-
-def requests_to_answer(session: Session, user: User) -> list[Task]:
-    """A supplier: groups' requests for its offers, to turn into a pledge or decline."""
-    if user.role is not Role.SUPPLIER:
-        return []
-    rows = session.scalars(
+# A supplier: groups' requests for its offers, to turn into a pledge or decline.
+requests_to_answer = TaskKind(
+    rows=lambda user: (
         select(OfferRequest)
         .join(Offer, OfferRequest.offer_id == Offer.id)
         .where(Offer.organisation_id == user.organisation_id, OfferRequest.status == RequestStatus.OPEN)
-        .options(selectinload(OfferRequest.offer), selectinload(OfferRequest.organisation))
         .order_by(OfferRequest.created_at.desc())
-        .limit(LIMIT)
-    )
-    return [
-        Task(
-            "request_to_answer",
-            f"Answer {r.organisation.name}'s request for “{r.offer.title}”",
-            f"/requests/{r.id}",
-            r.created_at,
-        )
-        for r in rows
-    ]
+        if user.role is Role.SUPPLIER
+        else None
+    ),
+    task=lambda r: Task(
+        "request_to_answer",
+        f"Answer {r.organisation.name}'s request for “{r.offer.title}”",
+        f"/requests/{r.id}",
+        r.created_at,
+    ),
+    load=(selectinload(OfferRequest.offer), selectinload(OfferRequest.organisation)),
+)
 
 
-def pledges_to_deliver(session: Session, user: User) -> list[Task]:
-    """A supplier: approved pledges to deliver and then mark delivered."""
+def _supplier_pledges(user: User, status: PledgeStatus, *reviews: EvidenceReview) -> Select | None:
     if user.role is not Role.SUPPLIER:
-        return []
-    rows = session.scalars(
-        select(Pledge)
-        .where(Pledge.supplier_id == user.organisation_id, Pledge.status == PledgeStatus.APPROVED)
-        .options(selectinload(Pledge.need), selectinload(Pledge.measure))
-        .order_by(Pledge.updated_at.desc())
-        .limit(LIMIT)
-    )
-    return [
-        Task(
-            "pledge_to_deliver",
-            f"Deliver {amount(p.quantity, p.measure.unit)} for “{p.need.title}”"
+        return None
+    query = select(Pledge).where(Pledge.supplier_id == user.organisation_id, Pledge.status == status)
+    if reviews:
+        query = query.where(Pledge.evidence_review.in_([review.value for review in reviews]))
+    return query.order_by(Pledge.updated_at.desc())
+
+
+def _for_need(pledge: Pledge) -> str:
+    return f"{amount(pledge.quantity, pledge.measure.unit)} for “{pledge.need.title}”"
+
+
+# A supplier: approved pledges to deliver and then mark delivered.
+pledges_to_deliver = TaskKind(
+    rows=lambda user: _supplier_pledges(user, PledgeStatus.APPROVED),
+    task=_pledge_task(
+        "pledge_to_deliver",
+        lambda p: (
+            f"Deliver {_for_need(p)}"
             + (f" by {p.deliver_by.day} {p.deliver_by:%B %Y}" if p.deliver_by else "")
-            + ", then mark it delivered",
-            f"/pledges/{p.id}",
-            p.updated_at,
-        )
-        for p in rows
-    ]
+            + ", then mark it delivered"
+        ),
+    ),
+    load=(selectinload(Pledge.need), selectinload(Pledge.measure)),
+)
 
-
-def organisations_to_verify(session: Session, user: User) -> list[Task]:
-    """An officer: organisations waiting for the council's check."""
-    if not user.is_officer:
-        return []
-    rows = session.scalars(
+# An officer: organisations waiting for the council's check.
+organisations_to_verify = TaskKind(
+    rows=lambda user: (
         select(Organisation)
         .where(Organisation.verification == Verification.PENDING)
         .order_by(Organisation.created_at.desc())
-        .limit(LIMIT)
-    )
-    return [
-        Task("organisation_to_verify", f"Verify or reject {o.name}", f"/officer/organisations/{o.id}", o.created_at)
-        for o in rows
-    ]
+        if user.is_officer
+        else None
+    ),
+    task=lambda o: Task(
+        "organisation_to_verify", f"Verify or reject {o.name}", f"/officer/organisations/{o.id}", o.created_at
+    ),
+)
 
-
-def evidence_to_review(session: Session, user: User) -> list[Task]:
-    """An officer: delivered pledges whose evidence waits for the council's check, or that a group disputes."""
-    if not user.is_officer:
-        return []
-    rows = session.scalars(
+# An officer: delivered pledges whose evidence waits for the council's check, or that a group disputes.
+evidence_to_review = TaskKind(
+    rows=lambda user: (
         select(Pledge)
         .where(
             Pledge.status == PledgeStatus.DELIVERED,
             Pledge.evidence_review.in_([EvidenceReview.WAITING.value, EvidenceReview.DISPUTED.value]),
         )
-        .options(selectinload(Pledge.need), selectinload(Pledge.supplier), selectinload(Pledge.measure))
         .order_by(Pledge.updated_at.desc())
-        .limit(LIMIT)
-    )
-    return [
-        Task(
-            "evidence_to_review",
+        if user.is_officer
+        else None
+    ),
+    task=_pledge_task(
+        "evidence_to_review",
+        lambda p: (
             (
                 "Look into the group's problem with "
                 if p.evidence_review == EvidenceReview.DISPUTED.value
                 else "Check the delivery evidence for "
             )
-            + _pledge_title(p),
-            f"/pledges/{p.id}",
-            p.updated_at,
-        )
-        for p in rows
-    ]
+            + _pledge_title(p)
+        ),
+    ),
+    load=_FOR_TITLE,
+)
 
+# A supplier: delivered pledges for which the council asked for more evidence.
+evidence_asked_for = TaskKind(
+    rows=lambda user: _supplier_pledges(user, PledgeStatus.DELIVERED, EvidenceReview.MORE_NEEDED),
+    task=_pledge_task("evidence_asked_for", lambda p: f"Add the evidence the council asked for: {_for_need(p)}"),
+    load=(selectinload(Pledge.need), selectinload(Pledge.measure)),
+)
 
-def evidence_asked_for(session: Session, user: User) -> list[Task]:
-    """A supplier: delivered pledges for which the council asked for more evidence."""
-    if user.role is not Role.SUPPLIER:
-        return []
-    rows = session.scalars(
-        select(Pledge)
-        .where(
-            Pledge.supplier_id == user.organisation_id,
-            Pledge.status == PledgeStatus.DELIVERED,
-            Pledge.evidence_review == EvidenceReview.MORE_NEEDED.value,
-        )
-        .options(selectinload(Pledge.need), selectinload(Pledge.measure))
-        .order_by(Pledge.updated_at.desc())
-        .limit(LIMIT)
-    )
-    return [
-        Task(
-            "evidence_asked_for",
-            f"Add the evidence the council asked for: {amount(p.quantity, p.measure.unit)} for “{p.need.title}”",
-            f"/pledges/{p.id}",
-            p.updated_at,
-        )
-        for p in rows
-    ]
+# An officer: pledges a group accepted, waiting for approval.
+pledges_to_approve = TaskKind(
+    rows=lambda user: (
+        select(Pledge).where(Pledge.status == PledgeStatus.ACCEPTED).order_by(Pledge.updated_at.desc())
+        if user.is_officer
+        else None
+    ),
+    task=_pledge_task("pledge_to_approve", lambda p: f"Approve or reject {_pledge_title(p)}"),
+    load=_FOR_TITLE,
+)
 
-
-def pledges_to_approve(session: Session, user: User) -> list[Task]:
-    """An officer: pledges a group accepted, waiting for approval."""
-    if not user.is_officer:
-        return []
-    rows = session.scalars(
-        select(Pledge)
-        .where(Pledge.status == PledgeStatus.ACCEPTED)
-        .options(selectinload(Pledge.need), selectinload(Pledge.supplier), selectinload(Pledge.measure))
-        .order_by(Pledge.updated_at.desc())
-        .limit(LIMIT)
-    )
-    return [
-        Task("pledge_to_approve", f"Approve or reject {_pledge_title(p)}", f"/pledges/{p.id}", p.updated_at)
-        for p in rows
-    ]
-
-
-def stuck_pledges(session: Session, user: User) -> list[Task]:
-    """An officer: pledges proposed or approved that nobody has moved for two weeks."""
-    if not user.is_officer:
-        return []
-    rows = list_pledges(session, user, PledgeFilters(unchanged_before=stuck_since()), 1, LIMIT).items
-    return [
-        Task(
-            "stuck_pledge",
-            f"Chase {_pledge_title(p)}: {p.status.value} and unchanged for over {STUCK_AFTER.days} days",
-            f"/pledges/{p.id}",
-            p.updated_at,
-        )
-        for p in rows
-    ]
+# An officer: pledges proposed or approved that nobody has moved for two weeks (the pledge
+# list's "stuck" filter, in the list's order).
+stuck_pledges = TaskKind(
+    rows=lambda user: pledges_query(user, PledgeFilters(unchanged_before=stuck_since())) if user.is_officer else None,
+    task=_pledge_task(
+        "stuck_pledge",
+        lambda p: f"Chase {_pledge_title(p)}: {p.status.value} and unchanged for over {STUCK_AFTER.days} days",
+    ),
+    load=_FOR_TITLE,
+)
 
 
 def stuck_since() -> datetime:
@@ -265,11 +255,9 @@ def stuck_since() -> datetime:
     return utcnow() - STUCK_AFTER
 
 
-def people_asking_to_join(session: Session, user: User) -> list[Task]:
-    """A member: people who registered naming the organisation and confirmed their address."""
-    if user.is_officer:
-        return []
-    rows = session.scalars(
+# A member: people who registered naming the organisation and confirmed their address.
+people_asking_to_join = TaskKind(
+    rows=lambda user: (
         select(JoinRequest)
         .where(
             JoinRequest.organisation_id == user.organisation_id,
@@ -277,66 +265,70 @@ def people_asking_to_join(session: Session, user: User) -> list[Task]:
             JoinRequest.decision.is_(None),
         )
         .order_by(JoinRequest.confirmed_at.desc())
-        .limit(LIMIT)
-    )
-    return [
-        Task("join_request", f"Let {r.name} join your organisation, or refuse", "/account/team", r.confirmed_at)
-        for r in rows
-        if r.confirmed_at is not None
-    ]
+        if not user.is_officer
+        else None
+    ),
+    task=lambda r: Task(
+        "join_request", f"Let {r.name} join your organisation, or refuse", "/account/team", r.confirmed_at
+    ),
+)
 
 
-def messages_to_read(session: Session, user: User) -> list[Task]:
-    """A group or supplier: conversations whose newest message came from the other side."""
+def _newest_from_the_other_side(user: User, column: Any, in_scope: ColumnElement[bool]) -> Select | None:
+    # A group or supplier: conversations whose newest message came from the other side.
     if user.is_officer:
-        return []
-    tasks: list[Task] = []
-    for column, in_scope in (
-        (
-            Message.pledge_id,
-            Message.pledge_id.in_(
-                select(Pledge.id)
-                .join(Need, Pledge.need_id == Need.id)
-                .where((Pledge.supplier_id == user.organisation_id) | (Need.organisation_id == user.organisation_id))
-            ),
-        ),
-        (
-            Message.request_id,
-            Message.request_id.in_(
-                select(OfferRequest.id)
-                .join(Offer, OfferRequest.offer_id == Offer.id)
-                .where(
-                    (OfferRequest.organisation_id == user.organisation_id)
-                    | (Offer.organisation_id == user.organisation_id)
-                )
-            ),
-        ),
-    ):
-        newest = select(func.max(Message.id)).where(in_scope).group_by(column)
-        rows = session.scalars(
-            select(Message)
-            .where(Message.id.in_(newest), Message.organisation_id != user.organisation_id)
-            .options(selectinload(Message.author))
-            .order_by(Message.id.desc())
-            .limit(LIMIT)
-        )
-        for message in rows:
-            who = message.author.name if message.author else "A former member"
-            if message.pledge_id is not None:
-                tasks.append(
-                    Task("message", f"Reply to {who} about a pledge", f"/pledges/{message.pledge_id}#messages",
-                         message.created_at)
-                )  # fmt: skip
-            else:
-                tasks.append(
-                    Task("message", f"Reply to {who} about a request", f"/requests/{message.request_id}#messages",
-                         message.created_at)
-                )  # fmt: skip
-    return tasks
+        return None
+    newest = select(func.max(Message.id)).where(in_scope).group_by(column)
+    return (
+        select(Message)
+        .where(Message.id.in_(newest), Message.organisation_id != user.organisation_id)
+        .order_by(Message.id.desc())
+    )
 
 
-# Every kind of task, in one list: add a function here to add a kind.
-TASK_KINDS: list[Callable[[Session, User], list[Task]]] = [
+def _reply(message: Message) -> Task:
+    who = message.author.name if message.author else "A former member"
+    if message.pledge_id is not None:
+        return Task("message", f"Reply to {who} about a pledge", f"/pledges/{message.pledge_id}#messages",
+                    message.created_at)  # fmt: skip
+    return Task("message", f"Reply to {who} about a request", f"/requests/{message.request_id}#messages",
+                message.created_at)  # fmt: skip
+
+
+# A group or supplier: conversations about pledges, then about requests, whose newest
+# message came from the other side.
+messages_about_pledges = TaskKind(
+    rows=lambda user: _newest_from_the_other_side(
+        user,
+        Message.pledge_id,
+        Message.pledge_id.in_(
+            select(Pledge.id)
+            .join(Need, Pledge.need_id == Need.id)
+            .where((Pledge.supplier_id == user.organisation_id) | (Need.organisation_id == user.organisation_id))
+        ),
+    ),
+    task=_reply,
+    load=(selectinload(Message.author),),
+)
+messages_about_requests = TaskKind(
+    rows=lambda user: _newest_from_the_other_side(
+        user,
+        Message.request_id,
+        Message.request_id.in_(
+            select(OfferRequest.id)
+            .join(Offer, OfferRequest.offer_id == Offer.id)
+            .where(
+                (OfferRequest.organisation_id == user.organisation_id) | (Offer.organisation_id == user.organisation_id)
+            )
+        ),
+    ),
+    task=_reply,
+    load=(selectinload(Message.author),),
+)
+
+
+# Every kind of task, in one list: add a kind here to add it everywhere.
+TASK_KINDS: list[TaskKind] = [
     pledges_to_answer,
     deliveries_to_confirm,
     requests_to_answer,
@@ -347,7 +339,8 @@ TASK_KINDS: list[Callable[[Session, User], list[Task]]] = [
     evidence_asked_for,
     stuck_pledges,
     people_asking_to_join,
-    messages_to_read,
+    messages_about_pledges,
+    messages_about_requests,
 ]
 
 
@@ -358,6 +351,46 @@ def tasks_for(session: Session, actor: User | None) -> TaskList:
         NotSignedIn: for a visitor.
     """
     user = require_role(actor, Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
-    items = [task for kind in TASK_KINDS for task in kind(session, user)]
+    items = [task for kind in TASK_KINDS for task in kind.tasks(session, user)]
     items.sort(key=lambda task: task.since, reverse=True)
     return TaskList(items)
+
+
+_THEIR_ORGANISATION: BindParameter[int] = bindparam("organisation_id")
+
+
+@dataclass(frozen=True)
+class _AnyMember:
+    """Any group member or supplier, in a statement built once: their organisation is a parameter."""
+
+    role: Role
+    organisation_id: BindParameter[int] = _THEIR_ORGANISATION
+    is_officer: bool = False
+
+
+def _count_statement(user: User | _AnyMember) -> Select:
+    counts = [
+        select(func.count()).select_from(query.order_by(None).limit(LIMIT).subquery()).scalar_subquery()
+        for kind in TASK_KINDS
+        if (query := kind.rows(user)) is not None  # type: ignore[arg-type]
+    ]
+    return select(*counts)
+
+
+_MEMBERS_COUNT = {role: _count_statement(_AnyMember(role)) for role in (Role.COMMUNITY, Role.SUPPLIER)}
+
+
+def waiting_count(session: Session, actor: User | None) -> int:
+    """How many tasks ``tasks_for`` lists for the person, counted in one query.
+
+    The navigation shows it on every page: counting the same rows (at most ``LIMIT`` of
+    each kind) in one round trip, with a statement built once per role, costs a fraction
+    of reading them as tasks.
+
+    Raises:
+        NotSignedIn: for a visitor.
+    """
+    user = require_role(actor, Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
+    if user.is_officer:  # the officer's kinds read the clock (stuck pledges): built each time
+        return sum(session.execute(_count_statement(user)).one())
+    return sum(session.execute(_MEMBERS_COUNT[user.role], {"organisation_id": user.organisation_id}).one())

@@ -12,19 +12,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from threadpoolctl import ThreadpoolController
 
 import matching
 from marketplace.db import write_intent
-from marketplace.models import ListingEmbedding, Need, Offer
+from marketplace.models import ListingEmbedding, Need, Offer, Pledge
 from marketplace.services.errors import ServiceUnavailable
 from marketplace.suggestions.documents import need_document, offer_document
 
@@ -34,6 +36,12 @@ BATCH = 500
 # A snapshot this many changes behind (or a quarter of the items) is rebuilt rather than patched.
 SNAPSHOT_REBUILD_AT = 5_000
 LEXICAL_ONLY = "lexical-only"
+# Reasons kept per pair until the matcher changes (a few hundred bytes each).
+REASONS_KEPT = 10_000
+# Ranked answers kept until the matcher changes (thirty suggestions each, a few KB).
+ANSWERS_KEPT = 1_000
+
+T = TypeVar("T")
 
 # A suggestion query is one matrix-vector product over every item: far too small to gain from
 # BLAS threads, which spin on every core while they wait. With one web worker per core they
@@ -49,6 +57,32 @@ def _unavailable(error: matching.ModelUnavailable) -> ServiceUnavailable:
     """Log the missing model once and say so to the person, with what to do."""
     log.error("embedding model unavailable", extra={"error": str(error)})
     return ServiceUnavailable(f"Suggestions are unavailable: {error}")
+
+
+@dataclass(frozen=True)
+class Stamps:
+    """The newest change to needs, offers and pledges, as one read saw them.
+
+    Every suggestion reads them (one round trip) to let the matcher catch up, so whatever
+    else a process keeps from the database is checked against them too.
+    """
+
+    needs: datetime | None
+    offers: datetime | None
+    pledges: datetime | None
+
+    @property
+    def items(self) -> datetime | None:
+        """The newest change to any need or offer (the matcher's watermark)."""
+        return max(filter(None, (self.needs, self.offers)), default=None)
+
+
+# Built once: every suggestion runs it.
+_NEWEST_CHANGES = select(
+    select(func.max(Need.updated_at)).scalar_subquery(),
+    select(func.max(Offer.updated_at)).scalar_subquery(),
+    select(func.max(Pledge.updated_at)).scalar_subquery(),
+)
 
 
 class SuggestionEngine:
@@ -73,6 +107,13 @@ class SuggestionEngine:
         self._encoder: matching.SemanticEncoder | matching.LazySemanticEncoder | None = encoder
         self._encoder_loaded = encoder is not None
         self._watermark: datetime | None = None
+        # The stamps the last catch-up read, and what was read from the database as of them.
+        self._stamps: Stamps | None = None
+        self._kept: dict[str, tuple[Stamps, object]] = {}
+        # Reasons by (need id, offer id, via offer), and ranked answers by what was asked,
+        # while the matcher is unchanged.
+        self._reasons: dict[tuple[int, int, bool], tuple[str, ...]] = {}
+        self._answers: dict[Hashable, matching.Suggestions] = {}
 
     @property
     def model_name(self) -> str:
@@ -162,15 +203,63 @@ class SuggestionEngine:
         return [need_document(n) for n in needs], [offer_document(o) for o in offers]
 
     @staticmethod
-    def _newest_change(session: Session) -> datetime | None:
-        # Both in one round trip: every suggestion request asks.
-        stamps = session.execute(
-            select(
-                select(func.max(Need.updated_at)).scalar_subquery(),
-                select(func.max(Offer.updated_at)).scalar_subquery(),
-            )
-        ).one()
-        return max(filter(None, stamps), default=None)
+    def stamps(session: Session | Connection) -> Stamps:
+        """The newest change to needs, offers and pledges (one round trip, three index lookups)."""
+        needs, offers, pledges = session.execute(_NEWEST_CHANGES).one()
+        return Stamps(needs, offers, pledges)
+
+    def _read_stamps(self) -> Stamps:
+        bind = self.session_factory.kw.get("bind")
+        with write_intent(False):
+            if isinstance(bind, Engine):
+                # A connection of its own without an ORM session: a third of the CPU, on every call.
+                with bind.connect() as connection:
+                    return self.stamps(connection)
+            with self.session_factory() as session:  # bound to one connection (tests)
+                return self.stamps(session)
+
+    def _saw(self, stamps: Stamps) -> None:
+        # What was kept as of other stamps is read again when next asked for (and let go of
+        # now, so that what is kept stays as small as one interval's askers).
+        if stamps != self._stamps:
+            self._kept.clear()
+        self._stamps = stamps
+
+    def kept(self, key: str, read: Callable[[], tuple[Stamps, T]]) -> T:
+        """A value read from the database, kept in this process until something changes.
+
+        Call it after a catch-up (inside :meth:`run`'s action): the value is used again while
+        the stamps the catch-up read equal those ``read`` returned with it (read them in the
+        same transaction, before the value), so a change committed by any process is seen by
+        the next call.
+        """
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None and self._stamps is not None and found[0] == self._stamps:
+                return found[1]  # type: ignore[return-value]
+            stamps, value = read()
+            self._kept[key] = (stamps, value)
+            return value
+
+    def _matcher_changed(self) -> None:
+        self._reasons.clear()
+        self._answers.clear()
+
+    def answer(self, asked: Hashable, rank: Callable[[], matching.Suggestions]) -> matching.Suggestions:
+        """The matcher's answer to a question asked before, if it has not changed since.
+
+        Call it inside :meth:`run`'s action, with everything the answer depends on besides
+        the matcher in ``asked`` (the item, how many, the day, the lists it excludes): a
+        page asked again, by anyone, is then not ranked again until a need or offer changes.
+        """
+        with self._lock:
+            found = self._answers.get(asked)
+            if found is None:
+                found = rank()
+                if len(self._answers) >= ANSWERS_KEPT:
+                    self._answers.clear()
+                self._answers[asked] = found
+            return found
 
     def catch_up(self) -> matching.Matcher:
         """Build the matcher on first use; afterwards apply what changed since the last look.
@@ -195,8 +284,9 @@ class SuggestionEngine:
             if self._matcher is not None:
                 # Nearly every call finds nothing new: ask in a read-only transaction, so that
                 # on SQLite it does not take the write lock that storing vectors would need.
-                with write_intent(False), self.session_factory() as session:
-                    newest = self._newest_change(session)
+                stamps = self._read_stamps()
+                self._saw(stamps)
+                newest = stamps.items
                 if not self._behind(newest):
                     self._watermark = newest
                     return self._matcher
@@ -205,7 +295,11 @@ class SuggestionEngine:
     def _catch_up_writing(self) -> matching.Matcher:
         # It may store vectors, and may run inside a GET request: declare the write (SQLite).
         with self._lock, write_intent(), self.session_factory() as session:
-            newest = self._newest_change(session)
+            stamps = self.stamps(session)
+            self._saw(stamps)
+            newest = stamps.items
+            if self._matcher is None:
+                self._matcher_changed()
             if self._matcher is None and self.snapshot_dir:
                 # Checked against the database as it is now: nothing older to catch up on.
                 self._matcher = self._open_snapshot(session)
@@ -227,6 +321,7 @@ class SuggestionEngine:
                 if self.snapshot_dir:
                     self._save_snapshot(self._matcher, versions)
             elif self._behind(newest):
+                self._matcher_changed()
                 needs, offers = self._changed(session, self._watermark)
                 need_vectors, _ = self.store_vectors(session, "need", [n for n in needs if n.status == "open"])
                 offer_vectors, _ = self.store_vectors(session, "offer", [o for o in offers if o.status == "open"])
@@ -344,6 +439,7 @@ class SuggestionEngine:
                     session.expunge_all()
         with self._lock:
             self._matcher = None  # rebuilt from the stored vectors on next use
+            self._matcher_changed()
         return encoded
 
     def run(self, action: Callable[[matching.Matcher], matching.Suggestions]) -> matching.Suggestions:
@@ -362,14 +458,21 @@ class SuggestionEngine:
     ) -> dict[tuple[int, int], tuple[str, ...]]:
         """Reasons for (need id, offer id) pairs, from the matcher as it is.
 
-        No catch-up: the pairs come from a suggestion just made by this engine.
+        No catch-up: the pairs come from a suggestion just made by this engine. A pair's
+        reasons are kept until the matcher next changes (a change to either text, or to the
+        word weights, which any change of text moves).
         """
         with self._lock:
             if self._matcher is None or not pairs:
                 return {}
-            with _BLAS.limit(limits=1, user_api="blas"):
-                found = self._matcher.explain_pairs([(str(n), str(o)) for n, o in pairs], via_offer=via_offer)
-        return {(int(n), int(o)): why for (n, o), why in found.items()}
+            wanted = [(n, o) for n, o in pairs if (n, o, via_offer) not in self._reasons]
+            if wanted:
+                with _BLAS.limit(limits=1, user_api="blas"):
+                    found = self._matcher.explain_pairs([(str(n), str(o)) for n, o in wanted], via_offer=via_offer)
+                if len(self._reasons) + len(found) > REASONS_KEPT:
+                    self._reasons.clear()
+                self._reasons.update({(int(n), int(o), via_offer): why for (n, o), why in found.items()})
+            return {(n, o): why for n, o in pairs if (why := self._reasons.get((n, o, via_offer))) is not None}
 
 
 def ids(suggestions: Iterable[matching.Suggestion]) -> list[int]:

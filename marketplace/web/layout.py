@@ -10,7 +10,7 @@ from marketplace import formatting
 from marketplace.clock import COUNCIL_ZONE
 from marketplace.models import Role, User
 from marketplace.request_scope import app_state, current_actor, db_session
-from marketplace.services.tasks import tasks_for
+from marketplace.services.tasks import waiting_count
 
 
 def _navigation() -> list[dict[str, object]]:
@@ -41,7 +41,7 @@ def _navigation() -> list[dict[str, object]]:
 
 def _account_label(actor: User) -> str:
     # The navigation shows how many steps are waiting for the person, on every page.
-    waiting = tasks_for(db_session(), actor).total
+    waiting = waiting_count(db_session(), actor)
     return f"Your account ({waiting} waiting)" if waiting else "Your account"
 
 

@@ -10,12 +10,16 @@ from sqlalchemy import select
 from marketplace.clock import council_today
 from marketplace.models import Message, Notification, OfferRequest, User
 from marketplace.services import messages as messages_service
+from marketplace.services.tasks import waiting_count
 from tests.conftest import need_fields, offer_fields
 
 
-def kinds(client, headers) -> list[str]:
+def kinds(client, session, headers) -> list[str]:
     answer = client.get("/api/v1/me/tasks", headers=headers).get_json()
     assert answer["total"] == len(answer["items"])
+    # The navigation counts the same tasks in one query.
+    me = session.get(User, client.get("/api/v1/me", headers=headers).get_json()["id"])
+    assert waiting_count(session, me) == answer["total"]
     return [item["kind"] for item in answer["items"]]
 
 
@@ -29,7 +33,7 @@ def test_ask_pledge_message_and_each_persons_tasks(client, session, make_user, o
                           capacity=40),
         headers=as_supplier,
     ).get_json()  # fmt: skip
-    assert kinds(client, as_group) == [] and kinds(client, as_supplier) == []
+    assert kinds(client, session, as_group) == [] and kinds(client, session, as_supplier) == []
 
     asked = client.post(
         f"/api/v1/offers/{offer['id']}/requests",
@@ -39,10 +43,10 @@ def test_ask_pledge_message_and_each_persons_tasks(client, session, make_user, o
     assert asked.status_code == 201
     request_id = asked.get_json()["id"]
     assert asked.get_json()["status"] == "open"
-    assert kinds(client, as_supplier) == ["request_to_answer"]
+    assert kinds(client, session, as_supplier) == ["request_to_answer"]
     task = client.get("/api/v1/me/tasks", headers=as_supplier).get_json()["items"][0]
     assert task["url"].endswith(f"/requests/{request_id}") and "Staff volunteering days" in task["title"]
-    assert kinds(client, as_group) == []
+    assert kinds(client, session, as_group) == []
     # Both sides list it; the offer's capacity is untouched until pledged.
     assert [r["id"] for r in client.get("/api/v1/requests", headers=as_group).get_json()["items"]] == [request_id]
     assert [r["id"] for r in client.get("/api/v1/requests", headers=as_supplier).get_json()["items"]] == [request_id]
@@ -55,40 +59,46 @@ def test_ask_pledge_message_and_each_persons_tasks(client, session, make_user, o
     # A request is pledged once.
     again = client.post("/api/v1/pledges", json={"request_id": request_id, "quantity": 1}, headers=as_supplier)
     assert again.status_code == 409
-    assert kinds(client, as_supplier) == [] and kinds(client, as_group) == ["pledge_to_answer"]
+    assert kinds(client, session, as_supplier) == [] and kinds(client, session, as_group) == ["pledge_to_answer"]
 
     url = f"/api/v1/pledges/{pledged['id']}/messages"
     sent = client.post(url, json={"body": "Which Saturday suits you?"}, headers=as_supplier)
     assert sent.status_code == 201
-    assert kinds(client, as_group) == ["message", "pledge_to_answer"]
+    assert kinds(client, session, as_group) == ["message", "pledge_to_answer"]
     reply = client.post(url, json={"body": "The 10th <- any time after 9"}, headers=as_group)
     assert reply.status_code == 201
-    assert "message" not in kinds(client, as_group) and kinds(client, as_supplier) == ["message"]
+    assert "message" not in kinds(client, session, as_group) and kinds(client, session, as_supplier) == ["message"]
     listed = client.get(url, headers=as_officer).get_json()
     assert [m["body"] for m in listed["items"]] == ["Which Saturday suits you?", "The 10th <- any time after 9"]
     assert listed["items"][0]["author"]["organisation"] == supplier.organisation.name
 
     assert client.post(f"/api/v1/pledges/{pledged['id']}/accept", headers=as_group).status_code == 200
-    assert kinds(client, as_officer).count("pledge_to_approve") == 1
+    assert kinds(client, session, as_officer).count("pledge_to_approve") == 1
     due = (council_today() + timedelta(days=30)).isoformat()
     approved = client.post(f"/api/v1/pledges/{pledged['id']}/approve", json={"deliver_by": due}, headers=as_officer)
     assert approved.status_code == 200
-    assert "pledge_to_deliver" in kinds(client, as_supplier)
+    assert "pledge_to_deliver" in kinds(client, session, as_supplier)
     report = {"evidence": "Hall painted on 10 May", "declaration": True}
     delivered = client.post(f"/api/v1/pledges/{pledged['id']}/deliver", json=report, headers=as_supplier)
     assert delivered.status_code == 200
     # The evidence is the council's to check first; the group confirms only after that.
-    assert "evidence_to_review" in kinds(client, as_officer) and "pledge_to_deliver" not in kinds(client, as_supplier)
-    assert "delivery_to_confirm" not in kinds(client, as_group)
+    assert "evidence_to_review" in kinds(client, session, as_officer) and "pledge_to_deliver" not in kinds(
+        client, session, as_supplier
+    )
+    assert "delivery_to_confirm" not in kinds(client, session, as_group)
     asked = client.post(
         f"/api/v1/pledges/{pledged['id']}/request-evidence", json={"reason": "Add a photo"}, headers=as_officer
     )
     assert asked.status_code == 200
-    assert "evidence_asked_for" in kinds(client, as_supplier) and "evidence_to_review" not in kinds(client, as_officer)
+    assert "evidence_asked_for" in kinds(client, session, as_supplier) and "evidence_to_review" not in kinds(
+        client, session, as_officer
+    )
     resent = client.post(f"/api/v1/pledges/{pledged['id']}/deliver", json=report, headers=as_supplier)
-    assert resent.status_code == 200 and "evidence_asked_for" not in kinds(client, as_supplier)
+    assert resent.status_code == 200 and "evidence_asked_for" not in kinds(client, session, as_supplier)
     assert client.post(f"/api/v1/pledges/{pledged['id']}/accept-evidence", headers=as_officer).status_code == 200
-    assert "delivery_to_confirm" in kinds(client, as_group) and "evidence_to_review" not in kinds(client, as_officer)
+    assert "delivery_to_confirm" in kinds(client, session, as_group) and "evidence_to_review" not in kinds(
+        client, session, as_officer
+    )
 
     # The group heard when the council approved, with a link straight to the pledge.
     bodies = session.scalars(
