@@ -49,6 +49,7 @@ from marketplace.services.listings import (
     posting_organisation,
     unknown_fields,
     visibility_clause,
+    visibility_key,
 )
 from marketplace.services.paging import Page, paginate
 from marketplace.services.pledged import check_need_edit
@@ -275,18 +276,13 @@ def expire_overdue_needs(session: Session, today: date) -> int:
 def list_needs(
     session: Session, viewer: User | None, filters: Filters, page: int = 1, per_page: int = 20
 ) -> Page[Need]:
-    """Needs the viewer may see, newest first. Status defaults to open; ``any`` means all."""
-    query = (
-        select(Need)
-        # Many-to-one in the page's own query (one round trip each saved); outcomes beside it.
-        .options(
-            selectinload(Need.outcomes),
-            joinedload(Need.organisation),
-            joinedload(Need.category),
-            joinedload(Need.district),
-        )
-        .where(visibility_clause(Need, viewer, NeedStatus.WITHDRAWN.value))
-    )
+    """Needs the viewer may see, newest first. Status defaults to open; ``any`` means all.
+
+    The cards show no outcomes: the API loads them with ``load_outcomes``.
+    """
+    # Many-to-one in the page's own query (one round trip each saved).
+    options = [joinedload(Need.organisation), joinedload(Need.category), joinedload(Need.district)]
+    query = select(Need).options(*options).where(visibility_clause(Need, viewer, NeedStatus.WITHDRAWN.value))
     status = filters.status or NeedStatus.OPEN.value
     if status != "any":
         query = query.where(Need.status == status)
@@ -297,7 +293,8 @@ def list_needs(
     if filters.outcome:
         query = query.where(Need.outcomes.any(Outcome.code == filters.outcome))
     order = listing_order(filters, Need.created_at, Need.needed_by, Need.id)
-    return paginate(session, query.order_by(*order), page, per_page)
+    total_key = ("need", visibility_key(viewer), status, filters.category, filters.district, filters.outcome)
+    return paginate(session, query.order_by(*order), page, per_page, total_key=total_key)
 
 
 def list_own_needs(session: Session, actor: User | None, page: int = 1, per_page: int = 20) -> Page[Need]:

@@ -42,6 +42,7 @@ from marketplace.services.listings import (
     posting_organisation,
     unknown_fields,
     visibility_clause,
+    visibility_key,
 )
 from marketplace.services.paging import Page, paginate
 from marketplace.services.pledged import check_offer_edit
@@ -225,13 +226,11 @@ def list_offers(
 ) -> Page[Offer]:
     """Offers the viewer may see, newest first. Status defaults to open; ``any`` means all.
 
-    An offer serves a district when it lists it or ``County-wide``.
+    An offer serves a district when it lists it or ``County-wide``. The cards show no
+    outcomes: the API loads them with ``load_outcomes``.
     """
-    query = (
-        select(Offer)
-        .options(selectinload(Offer.districts), selectinload(Offer.organisation), selectinload(Offer.category))
-        .where(visibility_clause(Offer, viewer, OfferStatus.WITHDRAWN.value))
-    )
+    options = [selectinload(Offer.districts), selectinload(Offer.organisation), selectinload(Offer.category)]
+    query = select(Offer).options(*options).where(visibility_clause(Offer, viewer, OfferStatus.WITHDRAWN.value))
     status = filters.status or OfferStatus.OPEN.value
     if status != "any":
         query = query.where(Offer.status == status)
@@ -244,7 +243,8 @@ def list_offers(
     if filters.outcome:
         query = query.where(Offer.outcomes.any(Outcome.code == filters.outcome))
     order = listing_order(filters, Offer.created_at, Offer.available_until, Offer.id)
-    return paginate(session, query.order_by(*order), page, per_page)
+    total_key = ("offer", visibility_key(viewer), status, filters.category, filters.district, filters.outcome)
+    return paginate(session, query.order_by(*order), page, per_page, total_key=total_key)
 
 
 def list_own_offers(session: Session, actor: User | None, page: int = 1, per_page: int = 20) -> Page[Offer]:
