@@ -34,8 +34,10 @@ from marketplace.services.listings import (
     QUANTITY_MAX,
     TITLE_MAX,
     TITLE_MIN,
+    Browsing,
     FieldErrors,
     Filters,
+    browse_page,
     by_position,
     clean_choice,
     clean_choices,
@@ -45,11 +47,8 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
-    listing_order,
     posting_organisation,
     unknown_fields,
-    visibility_clause,
-    visibility_key,
 )
 from marketplace.services.paging import Page, paginate
 from marketplace.services.pledged import check_need_edit
@@ -69,6 +68,15 @@ NEED_FIELDS = {
     "quantity_needed",
 }
 NEED_STATUSES = {s.value for s in NeedStatus}
+BROWSING = Browsing(
+    Need,
+    NeedStatus.OPEN.value,
+    NeedStatus.WITHDRAWN.value,
+    closes_on=Need.needed_by,
+    in_district=lambda code: Need.district_code == code,
+    # Many-to-one in the page's own query (one round trip each saved).
+    options=(joinedload(Need.organisation), joinedload(Need.category), joinedload(Need.district)),
+)
 
 
 def _validate(
@@ -280,21 +288,7 @@ def list_needs(
 
     The cards show no outcomes: the API loads them with ``load_outcomes``.
     """
-    # Many-to-one in the page's own query (one round trip each saved).
-    options = [joinedload(Need.organisation), joinedload(Need.category), joinedload(Need.district)]
-    query = select(Need).options(*options).where(visibility_clause(Need, viewer, NeedStatus.WITHDRAWN.value))
-    status = filters.status or NeedStatus.OPEN.value
-    if status != "any":
-        query = query.where(Need.status == status)
-    if filters.category:
-        query = query.where(Need.category_code == filters.category)
-    if filters.district:
-        query = query.where(Need.district_code == filters.district)
-    if filters.outcome:
-        query = query.where(Need.outcomes.any(Outcome.code == filters.outcome))
-    order = listing_order(filters, Need.created_at, Need.needed_by, Need.id)
-    total_key = ("need", visibility_key(viewer), status, filters.category, filters.district, filters.outcome)
-    return paginate(session, query.order_by(*order), page, per_page, total_key=total_key)
+    return browse_page(session, BROWSING, viewer, filters, page, per_page)
 
 
 def list_own_needs(session: Session, actor: User | None, page: int = 1, per_page: int = 20) -> Page[Need]:
