@@ -348,7 +348,13 @@ class SearchIndex:
                 ranked = ranking.top(snapshot, parsed, result, start, per_page)
             else:
                 ranked = self._by_newest(snapshot, result, start, per_page)
-            hits = tuple(self._hit(snapshot, parsed, docnum, score) for docnum, score in ranked)
+            # The query's words to mark, once for the page rather than once per hit.
+            terms = (
+                (highlight_terms(parsed, "title"), highlight_terms(parsed, "description"))  # type: ignore[arg-type]
+                if parsed is not None
+                else (frozenset(), frozenset())
+            )
+            hits = tuple(self._hit(snapshot, terms, docnum, score) for docnum, score in ranked)
             suggestion = None
             if parsed is not None and total < self.suggest_below:
                 suggestion = self._suggest(snapshot, q, total, viewer, query)
@@ -418,16 +424,14 @@ class SearchIndex:
         order = np.lexsort((-docnums, -created))[start:wanted]
         return [(int(docnums[i]), None) for i in order]
 
-    def _hit(self, snapshot: Snapshot, parsed: object, docnum: int, score: float | None) -> SearchHit:
+    def _hit(
+        self, snapshot: Snapshot, terms: tuple[frozenset[str], frozenset[str]], docnum: int, score: float | None
+    ) -> SearchHit:
         stored = snapshot.searcher.stored_fields(docnum)
         kind, item_id = parse_key(stored["key"])
         title = stored.get("title", "")
         description = stored.get("description", "")
-        if parsed is not None:
-            title_terms = highlight_terms(parsed, "title")  # type: ignore[arg-type]
-            text_terms = highlight_terms(parsed, "description")  # type: ignore[arg-type]
-        else:
-            title_terms = text_terms = frozenset()
+        title_terms, text_terms = terms
         return SearchHit(
             kind=kind,
             id=item_id,

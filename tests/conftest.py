@@ -93,14 +93,20 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
-@pytest.fixture(scope="session")
-def engine(database_url: str) -> Iterator[Engine]:
-    """The migrated database with the council's reference data."""
-    engine = make_engine(database_url)
+def migrated_engine(url: str) -> Engine:
+    """An engine on the database at ``url``, migrated and holding the council's reference data."""
+    engine = make_engine(url)
     upgrade(engine)
     with Session(engine) as session:
         seed_reference_data(session)
         session.commit()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The migrated database with the council's reference data."""
+    engine = migrated_engine(database_url)
     yield engine
     engine.dispose()
 

@@ -7,6 +7,7 @@ from flask import url_for
 from marketplace.clock import council_today
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import needs as needs_service
+from marketplace.services.listings import load_outcomes
 from marketplace.services.reference import reference_lists
 
 from . import api
@@ -20,6 +21,7 @@ def list_needs() -> object:
     session = db_session()
     filters, page, per_page = list_arguments(reference_lists(session), needs_service.NEED_STATUSES)
     result = needs_service.list_needs(session, current_actor(), filters, page, per_page)
+    load_outcomes(session, result.items)
     return page_json(result, need_json)
 
 

@@ -7,6 +7,7 @@ from flask import url_for
 from marketplace.clock import council_today
 from marketplace.request_scope import commit, current_actor, db_session
 from marketplace.services import offers as offers_service
+from marketplace.services.listings import load_outcomes
 from marketplace.services.reference import reference_lists
 
 from . import api
@@ -20,6 +21,7 @@ def list_offers() -> object:
     session = db_session()
     filters, page, per_page = list_arguments(reference_lists(session), offers_service.OFFER_STATUSES)
     result = offers_service.list_offers(session, current_actor(), filters, page, per_page)
+    load_outcomes(session, result.items)
     return page_json(result, offer_json)
 
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from zxcvbn import zxcvbn
 
 from marketplace.db import utcnow, writes_intended
@@ -381,7 +381,10 @@ def user_for_token(session: Session, plain: str) -> User | None:
     """The active user a bearer token belongs to, or None when it is unknown or revoked."""
     if not plain.startswith(TOKEN_PREFIX):
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
+    # The user in the same query: every API request asks, and needs both.
+    token = session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _hash_token(plain))
+    )
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()

@@ -6,15 +6,18 @@ both are hidden while their organisation is unverified; the rules live here once
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.interfaces import ORMOption
 
-from marketplace.models import Need, Offer, Organisation, OrganisationKind, Role, User, Verification
+from marketplace.models import Need, Offer, Organisation, OrganisationKind, Outcome, Role, User, Verification
 from marketplace.services.errors import ValidationFailed
+from marketplace.services.paging import Page, paginate
 from marketplace.services.reference import ReferenceLists
 
 # The field rules live in marketplace.validation; these names are kept for the modules that import them here.
@@ -123,6 +126,42 @@ def listing_order(filters: Filters, created_at, closes_on, key) -> tuple:
     return (created_at.desc(), key.desc())
 
 
+@dataclass(frozen=True)
+class Browsing:
+    """What a kind of listing brings to ``browse_page``."""
+
+    model: type[Need] | type[Offer]
+    open_status: str  # shown by default
+    withdrawn_status: str
+    closes_on: InstrumentedAttribute  # the date the "closing soonest" order sorts by
+    in_district: Callable[[str], ColumnElement[bool]]  # what filtering by a district means
+    options: tuple[ORMOption, ...]  # what the page shows of each row, loaded with it
+
+
+def browse_page(
+    session: Session, kind: Browsing, viewer: User | None, filters: Filters, page: int, per_page: int
+) -> Page:
+    """One page of needs or offers that ``viewer`` may see, with the browse filters."""
+    model = kind.model
+    status = filters.status or kind.open_status
+    conditions = [] if status == "any" else [model.status == status]
+    if filters.category:
+        conditions.append(model.category_code == filters.category)
+    if filters.district:
+        conditions.append(kind.in_district(filters.district))
+    if filters.outcome:
+        conditions.append(model.outcomes.any(Outcome.code == filters.outcome))
+    rows = (
+        select(model)
+        .options(*kind.options)
+        .where(visibility_clause(model, viewer, kind.withdrawn_status, per_row=True), *conditions)
+        .order_by(*listing_order(filters, model.created_at, kind.closes_on, model.id))
+    )
+    counted = select(model.id).where(visibility_clause(model, viewer, kind.withdrawn_status), *conditions)
+    total_key = (model.__name__, visibility_key(viewer), status, filters.category, filters.district, filters.outcome)
+    return paginate(session, rows, page, per_page, counted=counted, total_key=total_key)
+
+
 def can_see_unverified(viewer: User | None, organisation: Organisation) -> bool:
     """Officers and the organisation's own members see what it posts before verification."""
     return viewer is not None and (viewer.role is Role.OFFICER or viewer.organisation_id == organisation.id)
@@ -156,21 +195,71 @@ def is_owner(viewer: User | None, listing: Need | Offer) -> bool:
     return viewer is not None and viewer.organisation_id == listing.organisation_id
 
 
-def visibility_clause(model: type[Need] | type[Offer], viewer: User | None, withdrawn_status: str):
+def visibility_clause(
+    model: type[Need] | type[Offer], viewer: User | None, withdrawn_status: str, *, per_row: bool = False
+):
     """A WHERE clause: what ``viewer`` may see of ``model``.
 
     Everyone sees verified organisations' listings that are not withdrawn; officers see
     everything; members see all of their own organisation's listings.
+
+    Two forms of the same rule. By default the verified organisations are read once per
+    query (``organisation_id IN (verified ids)``), so a count over every row of a status
+    reads only the (status, organisation_id) index. With ``per_row`` each row's organisation
+    is looked up by its key as the row is read (``EXISTS``), for a query that stops after a
+    page of rows in an index's order: reading the verified ids first cost a scan of every
+    organisation per page (1.6 ms at 5,000 organisations, for twenty rows).
     """
     if viewer is not None and viewer.role is Role.OFFICER:
         return True
-    # ``organisation_id IN (verified ids)`` rather than ``organisation.has(...)``: the same
-    # rows, but the need list's count then reads only the (status, organisation_id) index.
-    verified = select(Organisation.id).where(Organisation.verification == Verification.VERIFIED)
-    public = model.organisation_id.in_(verified) & (model.status != withdrawn_status)
+    verified = Organisation.verification == Verification.VERIFIED
+    own = viewer.organisation_id if viewer is not None else None
+    # "Public, or our own" is written as "from a verified organisation or ours, and not
+    # withdrawn unless ours": the same rows, but the organisation test stays an index
+    # lookup instead of an OR that made the database read every row of the status.
+    if per_row:
+        shown = model.organisation.has(verified)
+        if own is not None:
+            shown = or_(model.organisation_id == own, shown)
+    else:
+        ids = select(Organisation.id).where(verified if own is None else or_(verified, Organisation.id == own))
+        shown = model.organisation_id.in_(ids)
+    if own is None:
+        return shown & (model.status != withdrawn_status)
+    return shown & or_(model.status != withdrawn_status, model.organisation_id == own)
+
+
+def load_outcomes(session: Session, listings: Sequence[Need] | Sequence[Offer]) -> None:
+    """Load the outcomes of a page of needs or offers in one query (the API shows them, the
+    cards do not; reading them one listing at a time would be a query per row).
+
+    What ``selectinload`` would load with the page, set on the loaded listings.
+    """
+    if not listings:
+        return
+    # The link table's two columns (need_outcome.need_id and .outcome_code, or the offer's).
+    relationship = type(listings[0]).outcomes.property
+    (_, listing_id), (_, outcome_code) = relationship.synchronize_pairs[0], relationship.secondary_synchronize_pairs[0]
+    by_listing: dict[int, list[Outcome]] = {listing.id: [] for listing in listings}
+    rows = session.execute(
+        select(listing_id, Outcome)
+        .join(Outcome, Outcome.code == outcome_code)
+        .where(listing_id.in_(list(by_listing)))
+        .order_by(Outcome.position)
+    )
+    for owner, outcome in rows:
+        by_listing[owner].append(outcome)
+    for listing in listings:
+        set_committed_value(listing, "outcomes", by_listing[listing.id])
+
+
+def visibility_key(viewer: User | None) -> Hashable:
+    """What decides which rows ``visibility_clause`` lets ``viewer`` see (equal keys, equal rows)."""
     if viewer is None:
-        return public
-    return or_(public, model.organisation_id == viewer.organisation_id)
+        return "public"
+    if viewer.role is Role.OFFICER:
+        return "everything"
+    return ("public and own", viewer.organisation_id)
 
 
 # The extra field an officer sends to post a need or offer on an organisation's behalf.

@@ -34,8 +34,10 @@ from marketplace.services.listings import (
     QUANTITY_MAX,
     TITLE_MAX,
     TITLE_MIN,
+    Browsing,
     FieldErrors,
     Filters,
+    browse_page,
     by_position,
     clean_choice,
     clean_choices,
@@ -45,10 +47,8 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
-    listing_order,
     posting_organisation,
     unknown_fields,
-    visibility_clause,
 )
 from marketplace.services.paging import Page, paginate
 from marketplace.services.pledged import check_need_edit
@@ -68,6 +68,15 @@ NEED_FIELDS = {
     "quantity_needed",
 }
 NEED_STATUSES = {s.value for s in NeedStatus}
+BROWSING = Browsing(
+    Need,
+    NeedStatus.OPEN.value,
+    NeedStatus.WITHDRAWN.value,
+    closes_on=Need.needed_by,
+    in_district=lambda code: Need.district_code == code,
+    # Many-to-one in the page's own query (one round trip each saved).
+    options=(joinedload(Need.organisation), joinedload(Need.category), joinedload(Need.district)),
+)
 
 
 def _validate(
@@ -275,29 +284,11 @@ def expire_overdue_needs(session: Session, today: date) -> int:
 def list_needs(
     session: Session, viewer: User | None, filters: Filters, page: int = 1, per_page: int = 20
 ) -> Page[Need]:
-    """Needs the viewer may see, newest first. Status defaults to open; ``any`` means all."""
-    query = (
-        select(Need)
-        # Many-to-one in the page's own query (one round trip each saved); outcomes beside it.
-        .options(
-            selectinload(Need.outcomes),
-            joinedload(Need.organisation),
-            joinedload(Need.category),
-            joinedload(Need.district),
-        )
-        .where(visibility_clause(Need, viewer, NeedStatus.WITHDRAWN.value))
-    )
-    status = filters.status or NeedStatus.OPEN.value
-    if status != "any":
-        query = query.where(Need.status == status)
-    if filters.category:
-        query = query.where(Need.category_code == filters.category)
-    if filters.district:
-        query = query.where(Need.district_code == filters.district)
-    if filters.outcome:
-        query = query.where(Need.outcomes.any(Outcome.code == filters.outcome))
-    order = listing_order(filters, Need.created_at, Need.needed_by, Need.id)
-    return paginate(session, query.order_by(*order), page, per_page)
+    """Needs the viewer may see, newest first. Status defaults to open; ``any`` means all.
+
+    The cards show no outcomes: the API loads them with ``load_outcomes``.
+    """
+    return browse_page(session, BROWSING, viewer, filters, page, per_page)
 
 
 def list_own_needs(session: Session, actor: User | None, page: int = 1, per_page: int = 20) -> Page[Need]:

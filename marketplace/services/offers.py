@@ -28,8 +28,10 @@ from marketplace.services.listings import (
     ON_BEHALF_FIELDS,
     TITLE_MAX,
     TITLE_MIN,
+    Browsing,
     FieldErrors,
     Filters,
+    browse_page,
     by_position,
     clean_choice,
     clean_choices,
@@ -38,10 +40,8 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
-    listing_order,
     posting_organisation,
     unknown_fields,
-    visibility_clause,
 )
 from marketplace.services.paging import Page, paginate
 from marketplace.services.pledged import check_offer_edit
@@ -60,6 +60,15 @@ OFFER_FIELDS = {
     "capacity",
 }
 OFFER_STATUSES = {s.value for s in OfferStatus}
+BROWSING = Browsing(
+    Offer,
+    OfferStatus.OPEN.value,
+    OfferStatus.WITHDRAWN.value,
+    closes_on=Offer.available_until,
+    # An offer serves a district when it lists it or County-wide.
+    in_district=lambda code: Offer.districts.any(District.code == code) | Offer.districts.any(District.covers_all),
+    options=(selectinload(Offer.districts), selectinload(Offer.organisation), selectinload(Offer.category)),
+)
 
 
 def _validate(
@@ -225,26 +234,10 @@ def list_offers(
 ) -> Page[Offer]:
     """Offers the viewer may see, newest first. Status defaults to open; ``any`` means all.
 
-    An offer serves a district when it lists it or ``County-wide``.
+    An offer serves a district when it lists it or ``County-wide``. The cards show no
+    outcomes: the API loads them with ``load_outcomes``.
     """
-    query = (
-        select(Offer)
-        .options(selectinload(Offer.districts), selectinload(Offer.organisation), selectinload(Offer.category))
-        .where(visibility_clause(Offer, viewer, OfferStatus.WITHDRAWN.value))
-    )
-    status = filters.status or OfferStatus.OPEN.value
-    if status != "any":
-        query = query.where(Offer.status == status)
-    if filters.category:
-        query = query.where(Offer.category_code == filters.category)
-    if filters.district:
-        query = query.where(
-            Offer.districts.any(District.code == filters.district) | Offer.districts.any(District.covers_all)
-        )
-    if filters.outcome:
-        query = query.where(Offer.outcomes.any(Outcome.code == filters.outcome))
-    order = listing_order(filters, Offer.created_at, Offer.available_until, Offer.id)
-    return paginate(session, query.order_by(*order), page, per_page)
+    return browse_page(session, BROWSING, viewer, filters, page, per_page)
 
 
 def list_own_offers(session: Session, actor: User | None, page: int = 1, per_page: int = 20) -> Page[Offer]:

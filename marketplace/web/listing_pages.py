@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from flask import request, url_for
 
@@ -33,12 +34,38 @@ def read_browse_args(lists: ReferenceLists, statuses: set[str]) -> tuple[Filters
     return filters, page, errors
 
 
+# What url_for leaves unescaped in a query string (Werkzeug's own choice, from the URL standard).
+QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def linker(endpoint: str, **values: object) -> Callable[..., str]:
+    """Links to this page with some query parameters changed (paging, and the search page's facets).
+
+    A search results page has forty of them: each is the address ``url_for`` gives, but the
+    page's path and its other parameters are read once instead of routed again for each link.
+    """
+    path = url_for(endpoint, **values)
+    kept = {k: v for k, v in request.args.items() if v and k != "page"}
+
+    def link(**changes: str | None) -> str:
+        args = dict(kept)
+        for name, value in changes.items():
+            if value is None:
+                args.pop(name, None)
+            else:
+                args[name] = value
+        query = urlencode(list(args.items()), safe=QUERY_SAFE)
+        return f"{path}?{query}" if query else path
+
+    return link
+
+
 def pagination(page: Page, endpoint: str, **values: object) -> dict[str, object] | None:
     """Parameters for the GOV.UK pagination component, keeping the current filters."""
     if page.pages <= 1:
         return None
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    link: Callable[[int], str] = lambda n: url_for(endpoint, **values, **args, page=n)  # noqa: E731
+    to_page = linker(endpoint, **values)
+    link: Callable[[int], str] = lambda n: to_page(page=str(n))  # noqa: E731
     params: dict[str, object] = {
         "items": [
             {"number": n, "href": link(n), "current": n == page.page}

@@ -9,6 +9,7 @@ from marketplace.search.queries import parse_search, search
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.reference import reference_lists
 from marketplace.services.saved_searches import FILTERS as SAVED_FILTERS
+from marketplace.web.listing_pages import linker
 from search_index import SearchQuery
 
 bp = Blueprint("search", __name__)
@@ -33,16 +34,6 @@ def _labels() -> dict[str, dict[str, str]]:
     }
 
 
-def _link(**changes: str | None) -> str:
-    args = {k: v for k, v in request.args.items() if v and k != "page"}
-    for name, value in changes.items():
-        if value is None:
-            args.pop(name, None)
-        else:
-            args[name] = value
-    return url_for("search.results", **args)
-
-
 @bp.get("/search")
 def results() -> str:
     """Search needs and offers, with facets, sorting and paging."""
@@ -55,14 +46,15 @@ def results() -> str:
         query = SearchQuery(q=request.args.get("q", "")[:1000])
     outcome = search(session, app_state().search, current_actor(), query)
     found = outcome.results
+    link = linker("search.results")
     pagination = None
     if found.pages > 1:
         numbers = range(max(1, found.page - 3), min(found.pages, found.page + 3) + 1)
-        pagination = {"items": [{"number": n, "href": _link(page=str(n)), "current": n == found.page} for n in numbers]}
+        pagination = {"items": [{"number": n, "href": link(page=str(n)), "current": n == found.page} for n in numbers]}
         if found.page > 1:
-            pagination["previous"] = {"href": _link(page=str(found.page - 1))}
+            pagination["previous"] = {"href": link(page=str(found.page - 1))}
         if found.page < found.pages:
-            pagination["next"] = {"href": _link(page=str(found.page + 1))}
+            pagination["next"] = {"href": link(page=str(found.page + 1))}
     return render_template(
         "search.html",
         query=query,
@@ -71,7 +63,7 @@ def results() -> str:
         fallback=outcome.fallback,
         labels=_labels(),
         facet_titles=FACET_TITLES,
-        link=_link,
+        link=link,
         errors=errors,
         pagination=pagination,
         sort=request.args.get("sort") or "relevance",

@@ -35,6 +35,19 @@ def test_filters_narrow_the_list_and_bad_filters_are_explained(client, make_need
     assert "Unknown category: rockets" in response.get_data(as_text=True)
 
 
+def test_paging_links_keep_the_filters_and_every_parameter_stays_a_parameter(client, make_user, make_need):
+    group = make_user("community")
+    for n in range(21):
+        make_need(by=group, title=f"Paged hall booking {n}", district="Melton")
+    page = client.get("/needs?district=Melton&page=1").get_data(as_text=True)
+    assert 'href="/needs?district=Melton&amp;page=2"' in page
+    # Names that url_for would read as its own options (an anchor, an absolute address in
+    # another scheme) are only parameters of the address the visitor asked for.
+    page = client.get("/needs?district=Melton&_anchor=x&_external=1&_scheme=javascript").get_data(as_text=True)
+    assert 'href="/needs?district=Melton&amp;_anchor=x&amp;_external=1&amp;_scheme=javascript&amp;page=2"' in page
+    assert "javascript:" not in page and "#x" not in page
+
+
 def test_community_member_posts_a_need_through_the_form(browser, make_user, session, today):
     browser.sign_in(make_user("community"))
     needed_by = today + timedelta(days=40)
