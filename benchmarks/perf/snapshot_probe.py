@@ -177,6 +177,14 @@ def main(argv: list[str]) -> None:
             sys.stdin.read()  # stay alive, sharing the map, until the next worker has measured
         del matcher
         return
+    if argv[:1] in (["-h"], ["--help"]) or (argv and not argv[0].isdigit()):
+        print(
+            "usage: python -m benchmarks.perf.snapshot_probe [ITEMS [--reuse FOLDER]]\n\n"
+            + (__doc__ or "").split("\n\n")[0]
+            + "\n\nITEMS defaults to 100000; --reuse FOLDER opens a snapshot this probe saved before instead "
+            "of building one."
+        )
+        return
     items = int(argv[0]) if argv else 100_000
     reuse = Path(argv[2]) if argv[1:2] == ["--reuse"] else None  # a snapshot this probe saved before
     with tempfile.TemporaryDirectory(prefix="svm-snapshot-probe-") as tmp:
