@@ -165,7 +165,7 @@ def build_store(
     say(f"loading {items:,} items through the services into {root}")
     bare = {"texts": 0, "seconds": 0.0}
     sampler = random.Random(3)
-    chunks = {"seen": 0}
+    chunks: dict[str, float] = {"seen": 0}
     # Every chunk at 10k, every eighth at 100k: about ENCODE_SAMPLE texts in all.
     stride = max(1, round(items / CHUNK * ENCODE_SLICE / ENCODE_SAMPLE))
 
@@ -173,17 +173,20 @@ def build_store(
 
     def between_chunks(texts: list[str]) -> None:
         chunks["seen"] += 1
-        if chunks["seen"] == 1 and items > CHUNK:
-            # Said once, early: how long the rest of this load will take at this pace.
-            done = CHUNK
-            spent = time.perf_counter() - began
+        if chunks["seen"] == 2 and items > 2 * CHUNK:
+            # Said once, early: how long the rest of this load will take at the pace of the
+            # second chunk (the first also creates every organisation and account).
+            done = 2 * CHUNK
+            pace = time.perf_counter() - chunks["first"]
             encoded = f"; {encoder.encoded:,} texts encoded so far, cached ones are not" if encoder else ""
             say(
-                f"first {done:,} items in {spent:.0f} s{encoded}: the other {items - done:,} should take "
-                f"about {spent * (items - done) / done / 60:.1f} minutes"
+                f"first {done:,} items in {time.perf_counter() - began:.0f} s{encoded}: the other "
+                f"{items - done:,} should take about {pace * (items - done) / CHUNK / 60:.1f} minutes"
             )
         if yardstick:
             bare_encode(texts)
+        if chunks["seen"] == 1:
+            chunks["first"] = time.perf_counter()  # the second chunk's pace starts here
 
     def bare_encode(texts: list[str]) -> None:
         # The yardstick, in slices between chunks: bare SentenceTransformer.encode of 64 of a
