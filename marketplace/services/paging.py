@@ -126,7 +126,10 @@ def _note_writing_statement(conn: Connection, cursor: object, statement: str, *_
 @event.listens_for(Engine, "rollback")
 @event.listens_for(Engine, "rollback_savepoint")
 def _note_rollback(conn: Connection, *_: object) -> None:
-    if conn.info.get(_UNDONE):
+    # A connection the database dropped mid-transaction is invalidated: it has no info to
+    # read (asking would raise inside the rollback that recovers from the drop), and the
+    # connection that replaces it starts with none of its uncommitted writes.
+    if not conn.invalidated and conn.info.get(_UNDONE):
         _note_write(conn.info)
 
 
