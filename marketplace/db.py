@@ -11,10 +11,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.types import TypeDecorator
 
 # Deterministic constraint names, so Alembic migrations can alter them on SQLite too.
@@ -78,7 +79,72 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _make_sqlite_transactional(engine)
+    _count_own_writes(engine)
     return engine
+
+
+# -- the state of the database a connection sees ------------------------------------------
+#
+# What a process may keep from the database (a list's total) is kept beside a marker of the
+# state it was read in, and used again only while the marker is unchanged. The marker changes
+# whenever anything becomes visible to the connection that was not before:
+# - on SQLite, ``PRAGMA data_version`` changes when any other connection (in any process)
+#   commits; it is fixed inside a read transaction, like the rows a query reads;
+# - on PostgreSQL, ``txid_current_snapshot()`` changes when any transaction commits or
+#   aborts; two statements with the same snapshot see the same committed rows;
+# - on both, the connection's own writes (not yet committed, or rolled back) are counted on
+#   the connection (``_note_write``, registered by ``make_engine``), since neither marker sees them.
+
+_WRITES = "own_writes"
+_UNDONE = "own_writes_to_undo"
+_MARKERS = {"sqlite": "PRAGMA data_version", "postgresql": "SELECT txid_current_snapshot()::text"}
+# Statements that change no rows (the markers among them). Every other statement, and a
+# rollback after one, may change what the connection sees. A connection serves one thread at
+# a time, so its count never races; a read-only transaction's rollback (every page's)
+# changes nothing.
+_READS = ("SELECT", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "SET", "SHOW")
+
+
+def database_state(connection: Connection) -> tuple[object, int] | None:
+    """What identifies the state of the database this connection sees (None: unknown, never reuse).
+
+    Read it before what is kept beside it, so that nothing kept is older than its marker.
+    """
+    marker = _MARKERS.get(connection.dialect.name)
+    if marker is None:
+        return None
+    return connection.exec_driver_sql(marker).scalar(), connection.info.get(_WRITES, 0)
+
+
+def _note_write(info: dict) -> None:
+    info[_WRITES] = info.get(_WRITES, 0) + 1
+    info[_UNDONE] = True
+
+
+def _count_own_writes(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_writing_statement(conn: Connection, cursor: object, statement: str, *_: object) -> None:
+        if not statement.lstrip()[:9].upper().startswith(_READS):
+            _note_write(conn.info)
+
+    @event.listens_for(engine, "rollback")
+    @event.listens_for(engine, "rollback_savepoint")
+    def _note_rollback(conn: Connection, *_: object) -> None:
+        # A connection the database dropped mid-transaction is invalidated: it has no info to
+        # read (asking would raise inside the rollback that recovers from the drop), and the
+        # connection that replaces it starts with none of its uncommitted writes.
+        if not conn.invalidated and conn.info.get(_UNDONE):
+            _note_write(conn.info)
+
+    @event.listens_for(engine, "commit")
+    def _note_commit(conn: Connection) -> None:
+        conn.info.pop(_UNDONE, None)
+
+    @event.listens_for(engine, "reset")
+    def _note_reset(dbapi_connection: object, record: ConnectionPoolEntry, reset_state: PoolResetState) -> None:
+        # A connection given back to the pool mid-transaction is rolled back here, not by a Connection.
+        if record.info.get(_UNDONE):
+            _note_write(record.info)
 
 
 # SQLite's words for "the database cannot be used just now", as opposed to a bug in a query.
