@@ -108,27 +108,29 @@ class TaskKind:
         return [self.task(row) for row in session.scalars(query.options(*self.load).limit(LIMIT))]
 
 
-def _group_pledges(user: User, status: PledgeStatus, *reviews: EvidenceReview) -> Select | None:
-    if user.role is not Role.COMMUNITY:
+def _pledges(user: User, role: Role, status: PledgeStatus, *reviews: EvidenceReview) -> Select | None:
+    """Pledges in this state on the person's side (a group's needs, a supplier's own), newest first."""
+    if user.role is not role:
         return None
-    query = select(Pledge).join(Need, Pledge.need_id == Need.id)
+    if role is Role.COMMUNITY:
+        query = select(Pledge).join(Need, Pledge.need_id == Need.id).where(Need.organisation_id == user.organisation_id)
+    else:
+        query = select(Pledge).where(Pledge.supplier_id == user.organisation_id)
     if reviews:
         query = query.where(Pledge.evidence_review.in_([review.value for review in reviews]))
-    return query.where(Need.organisation_id == user.organisation_id, Pledge.status == status).order_by(
-        Pledge.updated_at.desc()
-    )
+    return query.where(Pledge.status == status).order_by(Pledge.updated_at.desc())
 
 
 # A group: pledges to its needs that it has not accepted or declined yet.
 pledges_to_answer = TaskKind(
-    rows=lambda user: _group_pledges(user, PledgeStatus.PROPOSED),
+    rows=lambda user: _pledges(user, Role.COMMUNITY, PledgeStatus.PROPOSED),
     task=_pledge_task("pledge_to_answer", lambda p: f"Accept or decline {_pledge_title(p)}"),
     load=_FOR_TITLE,
 )
 
 # A group: delivered pledges whose evidence the council accepted, waiting for the group to confirm.
 deliveries_to_confirm = TaskKind(
-    rows=lambda user: _group_pledges(user, PledgeStatus.DELIVERED, EvidenceReview.ACCEPTED),
+    rows=lambda user: _pledges(user, Role.COMMUNITY, PledgeStatus.DELIVERED, EvidenceReview.ACCEPTED),
     task=_pledge_task("delivery_to_confirm", lambda p: f"Confirm delivery of {_pledge_title(p)}"),
     load=_FOR_TITLE,
 )
@@ -153,22 +155,13 @@ requests_to_answer = TaskKind(
 )
 
 
-def _supplier_pledges(user: User, status: PledgeStatus, *reviews: EvidenceReview) -> Select | None:
-    if user.role is not Role.SUPPLIER:
-        return None
-    query = select(Pledge).where(Pledge.supplier_id == user.organisation_id, Pledge.status == status)
-    if reviews:
-        query = query.where(Pledge.evidence_review.in_([review.value for review in reviews]))
-    return query.order_by(Pledge.updated_at.desc())
-
-
 def _for_need(pledge: Pledge) -> str:
     return f"{amount(pledge.quantity, pledge.measure.unit)} for “{pledge.need.title}”"
 
 
 # A supplier: approved pledges to deliver and then mark delivered.
 pledges_to_deliver = TaskKind(
-    rows=lambda user: _supplier_pledges(user, PledgeStatus.APPROVED),
+    rows=lambda user: _pledges(user, Role.SUPPLIER, PledgeStatus.APPROVED),
     task=_pledge_task(
         "pledge_to_deliver",
         lambda p: (
@@ -222,7 +215,7 @@ evidence_to_review = TaskKind(
 
 # A supplier: delivered pledges for which the council asked for more evidence.
 evidence_asked_for = TaskKind(
-    rows=lambda user: _supplier_pledges(user, PledgeStatus.DELIVERED, EvidenceReview.MORE_NEEDED),
+    rows=lambda user: _pledges(user, Role.SUPPLIER, PledgeStatus.DELIVERED, EvidenceReview.MORE_NEEDED),
     task=_pledge_task("evidence_asked_for", lambda p: f"Add the evidence the council asked for: {_for_need(p)}"),
     load=(selectinload(Pledge.need), selectinload(Pledge.measure)),
 )
