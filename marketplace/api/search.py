@@ -63,15 +63,8 @@ def saved_search_json(saved: SavedSearch) -> dict[str, object]:
     """A saved search as the API shows it."""
     return {
         "id": saved.id,
-        "q": saved.q,
-        "kind": saved.kind,
-        "category": saved.category,
-        "district": saved.district,
-        "outcome": saved.outcome,
-        "frequency": saved.frequency,
+        **saved_searches.saved_search_fields(saved),
         "search_url": request.host_url.rstrip("/") + saved_searches.search_path(saved),
-        "created_at": saved.created_at.isoformat(),
-        "last_sent_at": saved.last_sent_at.isoformat() if saved.last_sent_at else None,
     }
 
 

@@ -30,6 +30,7 @@ from marketplace.models import (
 from marketplace.services import accounts
 from marketplace.services.audit import record
 from marketplace.services.errors import ValidationFailed
+from marketplace.services.saved_searches import saved_search_fields
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +83,7 @@ def personal_data(session: Session, user: User) -> dict[str, object]:
             for token in tokens
         ],
         "saved_searches": [
-            {
-                "q": saved.q,
-                "kind": saved.kind,
-                "category": saved.category,
-                "district": saved.district,
-                "outcome": saved.outcome,
-                "frequency": saved.frequency,
-                "created_at": _when(saved.created_at),
-                "last_sent_at": _when(saved.last_sent_at),
-            }
+            saved_search_fields(saved)
             for saved in session.scalars(
                 select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.id)
             )

@@ -135,6 +135,17 @@ def search_path(saved: SavedSearch) -> str:
     return "/search" + (f"?{urlencode(args)}" if args else "")
 
 
+def saved_search_fields(saved: SavedSearch) -> dict[str, object]:
+    """A saved search's own fields, as the API and the person's data export both give them."""
+    return {
+        "q": saved.q,
+        **{name: getattr(saved, name) for name in FILTERS},
+        "frequency": saved.frequency,
+        "created_at": saved.created_at.isoformat(),
+        "last_sent_at": saved.last_sent_at.isoformat() if saved.last_sent_at else None,
+    }
+
+
 @dataclass(frozen=True)
 class Described:
     """A saved search in words, for its list and its e-mail."""
