@@ -8,6 +8,7 @@ never re-encodes the corpus. The work is split by concern:
 * :mod:`matching.lexical`: the lexical text, IDF weights and sparse cosines;
 * :mod:`matching.hubness`: each item's nearest neighbours, kept up to date incrementally;
 * :mod:`matching.ranking`: raw scores, eligibility masks, calibrated ranked answers;
+* :mod:`matching.first_stage`: on large sides, the approximate first stage (a reduced basis);
 * :mod:`matching.explain`: the reasons shown with a suggestion.
 
 This module ties them together behind the public API.
@@ -20,7 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from matching import hubness, ranking
+from matching import first_stage, hubness, ranking
 from matching.documents import Item, Need, Offer, is_current, item_text
 from matching.encoders import LexicalEncoder, Progress, SemanticEncoder
 from matching.explain import pair_reasons
@@ -63,6 +64,9 @@ class Matcher:
         params: scoring parameters; defaults to the shipped, tuned ``params.json``.
         dimension: vector size when vectors are supplied without an encoder.
         lexical: the lexical encoder (default settings if None).
+        approximate_from: a top few suggestions are ranked through the approximate first
+            stage (:mod:`matching.first_stage`) when the side suggested from holds at least
+            this many slots; None: every item is always scored exactly.
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class Matcher:
         params: MatchParams | None = None,
         dimension: int | None = None,
         lexical: LexicalEncoder | None = None,
+        approximate_from: int | None = first_stage.APPROXIMATE_FROM,
     ) -> None:
         self.encoder = encoder
         self.params = params or load_params()
@@ -83,6 +88,7 @@ class Matcher:
         self.offers = Side(self.dim, nf, self.hub_k)
         self.codes = Codebook()
         self.index = LexicalIndex(nf)
+        self.approximate_from = approximate_from
 
     # ----------------------------------------------------------------- building
     @property
@@ -105,6 +111,7 @@ class Matcher:
         encoder: SemanticEncoder | None = None,
         params: MatchParams | None = None,
         progress: Progress | None = None,
+        approximate_from: int | None = first_stage.APPROXIMATE_FROM,
     ) -> Matcher:
         """Build a matcher from documents and their stored vectors.
 
@@ -119,6 +126,8 @@ class Matcher:
             encoder: the semantic encoder (None: vectors only, or lexical only if none given).
             params: scoring parameters (default: the shipped ones).
             progress: ``progress(done, total)`` while embedding missing vectors.
+            approximate_from: see :class:`Matcher` (the reduced basis is fitted here when a
+                side is already this large).
 
         Returns:
             The matcher.
@@ -139,7 +148,7 @@ class Matcher:
                 "models. Re-embed the items with the configured model."
             )
         dim = dims.pop() if dims else 0
-        matcher = cls(encoder=encoder, params=params, dimension=dim)
+        matcher = cls(encoder=encoder, params=params, dimension=dim, approximate_from=approximate_from)
         for side, docs, stored in ((matcher.needs, needs, need_vectors), (matcher.offers, offers, offer_vectors)):
             # The last of several documents with one id wins, as with upserts.
             keep = sorted({d.id: i for i, d in enumerate(docs)}.values())
@@ -149,7 +158,20 @@ class Matcher:
             matcher.index.count(rows, +1)
         if matcher.semantic:
             hubness.recompute(matcher.needs, matcher.offers, matcher.hub_k)
+            if approximate_from is not None and max(matcher.needs.n, matcher.offers.n) >= approximate_from:
+                matcher.reduce()
         return matcher
+
+    def reduce(self) -> None:
+        """Fit the approximate first stage's basis to the stored vectors and project both sides.
+
+        Done when the matcher is built large, or on the first query that needs it once a side
+        has grown past ``approximate_from``; items added later are projected onto the same
+        basis, and the next build fits it again.
+        """
+        basis = first_stage.fit_basis([self.needs.vecs[: self.needs.n], self.offers.vecs[: self.offers.n]])
+        self.needs.reduce(basis)
+        self.offers.reduce(basis)
 
     def _vectors(self, docs: Sequence[Item], stored: Mapping[str, np.ndarray], progress: Progress | None) -> np.ndarray:
         out = np.zeros((len(docs), self.dim), dtype=np.float32)
@@ -299,11 +321,29 @@ class Matcher:
         return ranking.Query(query, vec, Terms.of(self.lexical.counts([lexical_text(query)])), None)
 
     def _raw(
-        self, qside: Side, cside: Side, query: Item | str, today: dt.date | None
+        self, qside: Side, cside: Side, query: Item | str, today: dt.date | None, limit: int | None = None
     ) -> tuple[Item, np.ndarray, np.ndarray, np.ndarray]:
-        """Raw scores of one query against every slot of the other side, and the eligible mask."""
+        """Raw scores of one query against every slot of the other side, and the eligible mask.
+
+        With a ``limit`` (the caller ranks only a top few), a large side goes through the
+        approximate first stage: only the slots it kept are left in the mask.
+        """
         q = self._query(qside, query)
-        return ranking.score(q, qside, cside, self.codes, self.index, self.params, self.semantic, today)
+        approximate = self._approximate(cside, limit)
+        return ranking.score(
+            q, qside, cside, self.codes, self.index, self.params, self.semantic, today, approximate=approximate
+        )
+
+    def _approximate(self, cside: Side, limit: int | None) -> bool:
+        # Only for a top few (the shortlist holds at least three times RERANK_MIN slots), and
+        # only where the side is large enough for the full product to dominate a query.
+        if not self.semantic or self.approximate_from is None or cside.n < self.approximate_from:
+            return False
+        if limit is None or limit > ranking.RERANK_MIN:
+            return False
+        if cside.basis is None:
+            self.reduce()
+        return True
 
     def _calibration(self) -> Calibration:
         return self.params.hybrid if self.semantic else self.params.lexical_only
@@ -385,7 +425,7 @@ class Matcher:
     ) -> Suggestions:
         # One direction or the other: the query's side and the side suggested from.
         cside = self._other(qside)
-        doc, raw, cos, ok = self._raw(qside, cside, query, today)
+        doc, raw, cos, ok = self._raw(qside, cside, query, today, limit)
         if cside is self.needs and raw.size:
             raw = raw + ranking.fair_exposure(self.needs, pledged, self.params, today)
             ok = ranking.without(self.needs, ok, exclude)
@@ -440,7 +480,7 @@ class Matcher:
         any_ok = np.zeros(n, dtype=bool)
         for query in offers:
             try:
-                doc, raw, cos, ok = self._raw(self.offers, self.needs, query, today)
+                doc, raw, cos, ok = self._raw(self.offers, self.needs, query, today, limit)
             except KeyError:
                 continue
             if not is_current(doc, today) or not raw.size:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching import hubness
+from matching import first_stage, hubness
 from matching.documents import LOCAL_CATEGORIES, Item, Need, is_current
 from matching.lexical import LexicalIndex, Terms
 from matching.scoring import Calibration, MatchParams, raw_scores
@@ -156,8 +156,16 @@ def score(
     params: MatchParams,
     semantic: bool,
     today: dt.date | None,
+    *,
+    approximate: bool = False,
 ) -> tuple[Item, np.ndarray, np.ndarray, np.ndarray]:
     """Raw scores of one query against every slot of the other side, and the eligible mask.
+
+    Args:
+        approximate: only the best candidates are wanted (a top few, not every item ranked):
+            with a reduced basis fitted and a stored query, an approximate first stage picks
+            which eligible slots are scored (see :mod:`matching.first_stage`); the others are
+            left out of the returned mask, with a raw score of -inf and a cosine of 0.
 
     Returns:
         ``(query document, raw scores, cosines, eligible mask)``, one value per slot.
@@ -168,6 +176,8 @@ def score(
         empty = np.zeros(0, dtype=np.float32)
         return doc, empty, empty, np.zeros(0, dtype=bool)
     idf2 = lexical.idf_sq()
+    if semantic and approximate and query.slot is not None and cside.basis is not None:
+        return doc, *_shortlisted(query, qside, cside, codes, lexical, params, today)
     if semantic:
         cos = cside.vecs[:n] @ query.vec
         prior = params.hub_prior
@@ -201,6 +211,52 @@ def score(
         raw = raw_scores(cos, qhub, chub, lex, same, params, semantic)
     raw = np.where(np.isfinite(raw), raw, -np.inf).astype(np.float32)
     return doc, raw, cos, ok
+
+
+def _shortlisted(
+    query: Query,
+    qside: Side,
+    cside: Side,
+    codes: Codebook,
+    lexical: LexicalIndex,
+    params: MatchParams,
+    today: dt.date | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`score` through the approximate first stage: the same values for the slots it keeps.
+
+    The eligible slots are shortlisted in the reduced space (several times the re-rank pool),
+    then scored as :func:`score` scores every slot: the exact cosine from the full vectors, the
+    pool by the exact first-stage score, the lexical term for the pool. Where no more slots are
+    eligible than the shortlist holds, all of them are scored exactly and nothing is approximate.
+    """
+    assert query.slot is not None and cside.basis is not None
+    n = cside.n
+    prior = params.hub_prior
+    qhub = float(hubness.hubs(qside, prior)[query.slot])
+    chub = hubness.hubs(cside, prior)
+    same = same_category(query.doc, cside, codes)
+    ok = eligible(query.doc, cside, codes, today)
+    count = int(ok.sum())
+    size = rerank_pool(count)
+    wanted = first_stage.shortlist_size(size)
+    if count > wanted:
+        reduced_query = query.vec @ cside.basis
+        slots = first_stage.shortlist(cside.reduced[:n], reduced_query, chub, params.category_bonus, same, ok, wanted)
+    else:
+        slots = np.flatnonzero(ok)
+    cos = first_stage.cosines(cside.vecs, n, query.vec, slots)
+    chub_, same_ = chub[slots], same[slots].astype(np.float32)
+    raw = raw_scores(cos, qhub, chub_, np.zeros(slots.size, dtype=np.float32), same_, params)
+    pool = np.argpartition(-raw, size - 1)[:size] if slots.size > size else np.arange(slots.size)
+    lex = cside.lex.scores(query.row, lexical.idf_sq(), lexical.version, slots[pool])
+    raw[pool] = raw_scores(cos[pool], qhub, chub_[pool], lex, same_[pool], params)
+    out_raw = np.full(n, -np.inf, dtype=np.float32)
+    out_raw[slots] = np.where(np.isfinite(raw), raw, -np.inf)
+    out_cos = np.zeros(n, dtype=np.float32)
+    out_cos[slots] = cos
+    kept = np.zeros(n, dtype=bool)
+    kept[slots] = True
+    return out_raw, out_cos, kept
 
 
 def fair_exposure(needs: Side, pledged: Collection[str], params: MatchParams, today: dt.date | None) -> np.ndarray:
@@ -251,7 +307,9 @@ def ranked(
     idx = np.flatnonzero(ok)
     if limit is not None and idx.size > limit:
         part = np.argpartition(-raw[idx], limit - 1)[:limit]
-        idx = idx[part]
+        # Back in slot order, so that equal scores are ordered as with no limit, whichever
+        # slots the partition saw (the approximate first stage shows it fewer).
+        idx = np.sort(idx[part])
     idx = idx[np.argsort(-raw[idx], kind="stable")]
     scores = calibration(raw[idx])
     return [(side.docs.id(i), float(s)) for i, s in zip(idx.tolist(), scores.tolist(), strict=True)]  # type: ignore[misc]

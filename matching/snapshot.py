@@ -2,7 +2,8 @@
 
 Building a matcher from 100,000 stored vectors takes minutes: every item's lexical row and
 every item's nearest neighbours on the other side. A worker that starts from a snapshot only
-reads files. The vectors, the lexical matrices, frequencies and row lengths, the IDF and the documents
+reads files. The vectors (and, on a large side, their projections for the approximate first
+stage, with its basis), the lexical matrices, frequencies and row lengths, the IDF and the documents
 (pickled field values in one blob, titles in another: :class:`matching.store.Documents`)
 are memory-mapped copy-on-write, so the workers of one machine share one copy in the page
 cache (a worker copies only the pages it changes); the ids, the rules' per-item arrays and
@@ -38,8 +39,9 @@ from matching.documents import Need, Offer
 from matching.matcher import Matcher
 from matching.store import Documents, Side
 
-FORMAT = 2
-"""Bump when the files change meaning; older snapshots are then ignored (and rebuilt)."""
+FORMAT = 3
+"""Bump when the files change meaning; older snapshots are then ignored (and rebuilt).
+3: the approximate first stage's basis and projected vectors."""
 HEADROOM = 0.125
 """Spare vector rows saved after each side's items, so new items are written into the shared
 map (one page each) instead of growing a private copy of the whole matrix."""
@@ -101,6 +103,11 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
         vecs = np.zeros((live.size + spare, side.dim), dtype=np.float32)
         vecs[: live.size] = side.vecs[: side.n][live]
         np.save(tmp / f"{kind}-vecs.npy", vecs)
+        if side.basis is not None:
+            # With the same spare rows: a new item's projection goes into the shared map too.
+            reduced = np.zeros((live.size + spare, side.basis.shape[1]), dtype=np.float32)
+            reduced[: live.size] = side.reduced[: side.n][live]
+            np.save(tmp / f"{kind}-reduced.npy", reduced)
         np.save(tmp / f"{kind}-top.npy", side.top[: side.n][live])
         for name in Side.ATTRIBUTES:
             np.save(tmp / f"{kind}-{name}.npy", getattr(side, name)[: side.n][live])
@@ -118,6 +125,8 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
         ids[kind] = [side.docs.id(i) for i in slots]  # type: ignore[misc]
         known = versions.get(kind, {})
         saved_versions[kind] = {item_id: known.get(item_id, "") for item_id in ids[kind]}
+    if matcher.needs.basis is not None:
+        np.save(tmp / "basis.npy", matcher.needs.basis)
     np.save(tmp / "lexical-df.npy", matcher.index.df)
     np.save(tmp / "lexical-idf.npy", idf2)
     codes = {"categories": matcher.codes.categories, "districts": matcher.codes.districts}
@@ -165,6 +174,7 @@ def open_snapshot(folder: Path, expected: Mapping[str, Any], matcher: Matcher) -
             saved = pickle.load(handle)
         matcher.codes.categories = dict(saved["codes"]["categories"])
         matcher.codes.districts = dict(saved["codes"]["districts"])
+        basis = np.load(generation / "basis.npy") if (generation / "basis.npy").exists() else None
         for kind, side in (("need", matcher.needs), ("offer", matcher.offers)):
             ids = saved["ids"][kind]
             blob, at = _open_blob(generation / f"{kind}-docs")
@@ -178,6 +188,11 @@ def open_snapshot(folder: Path, expected: Mapping[str, Any], matcher: Matcher) -
             indptr = _mapped(generation / f"{kind}-lex-indptr.npy")
             rows = sp.csr_matrix((data, indices, indptr), shape=(len(ids), side.n_features), copy=False)
             _adopt(side, ids, docs, vecs, top, rows, attributes)
+            if basis is not None:
+                reduced = _mapped(generation / f"{kind}-reduced.npy")
+                if reduced.shape != (vecs.shape[0], basis.shape[1]) or basis.shape[0] != side.dim:
+                    raise ValueError("snapshot arrays do not fit the matcher's settings")
+                side.basis, side.reduced = basis, reduced  # the shared map: not copied
         matcher.index.df = _mapped(generation / "lexical-df.npy")
         matcher.index.ndocs = int(saved["ndocs"])
         idf2 = _mapped(generation / "lexical-idf.npy")

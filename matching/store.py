@@ -1,7 +1,8 @@
 """The vector store: one kind of item (needs or offers) with its vectors and rule attributes.
 
-A :class:`Side` keeps, per slot, the document, its unit vector, its hubness neighbours
-(see :mod:`matching.hubness`), its lexical row (see :mod:`matching.lexical`) and the few
+A :class:`Side` keeps, per slot, the document, its unit vector (and, on a large side, its
+projection for the approximate first stage: :mod:`matching.first_stage`), its hubness
+neighbours (see :mod:`matching.hubness`), its lexical row (see :mod:`matching.lexical`) and the few
 attributes the eligibility rules read as vectorised masks (category code, district bits,
 expiry day). Slots are appended and killed one at a time; :func:`compacted` rebuilds a side
 whose slots are mostly dead. :class:`Codebook` gives categories and districts the small
@@ -203,6 +204,10 @@ class Side:
         self.n = 0
         cap = 16
         self.vecs = np.zeros((cap, dim), dtype=np.float32)
+        # The basis of the approximate first stage (shared by both sides; None until one is
+        # fitted) and each slot's vector projected onto it.
+        self.basis: np.ndarray | None = None
+        self.reduced = np.zeros((cap, 0), dtype=np.float32)
         self.alive = np.zeros(cap, dtype=bool)
         self.top = np.full((cap, hub_k), -np.inf, dtype=np.float32)
         self.cat = np.zeros(cap, dtype=np.int32)
@@ -241,7 +246,7 @@ class Side:
 
     def grow(self, at_least: int = 0, *, vectors: bool = True) -> None:
         """Double the capacity (at least to ``at_least`` slots); ``vectors=False`` leaves the
-        vector matrix to the caller (a snapshot's shared map replaces it).
+        vector matrices (full and reduced) to the caller (a snapshot's shared maps replace them).
         """
         cap = max(len(self.alive) * 2, at_least)
 
@@ -252,6 +257,7 @@ class Side:
 
         if vectors:
             self.vecs = grow(self.vecs, 0)
+            self.reduced = grow(self.reduced, 0)
         self.alive = grow(self.alive, False)
         self.top = grow(self.top, -np.inf)
         self.cat = grow(self.cat, 0)
@@ -271,6 +277,8 @@ class Side:
         self.docs.append(doc)
         self.pos[doc.id] = i
         self.vecs[i] = vec
+        if self.basis is not None:
+            self.reduced[i] = vec @ self.basis
         self.alive[i] = True
         self.top[i] = -np.inf
         self.lex.append(row)
@@ -289,11 +297,25 @@ class Side:
         self.n = n
         if self.dim:
             self.vecs[:n] = vecs
+        if self.basis is not None:
+            self.reduce(self.basis)
         self.alive[:n] = True
         self.lex.load(rows)
         for i, doc in enumerate(docs):
             self.set_attributes(i, doc, codes)
         self.changed()
+
+    def reduce(self, basis: np.ndarray) -> None:
+        """Project every slot's vector onto ``basis`` (the approximate first stage's space).
+
+        Items appended later are projected as they come.
+        """
+        self.basis = basis
+        reduced = np.zeros((len(self.vecs), basis.shape[1]), dtype=np.float32)
+        for start in range(0, self.n, 8192):  # blocks bound the temporary copies
+            stop = min(self.n, start + 8192)
+            reduced[start:stop] = self.vecs[start:stop] @ basis
+        self.reduced = reduced
 
     def set_attributes(self, i: int, doc: Item, codes: Codebook) -> None:
         """Record what the eligibility rules read of an item."""
@@ -321,6 +343,8 @@ class Side:
         self.docs.remove(i)
         self.alive[i] = False
         self.vecs[i] = 0.0
+        if self.reduced.shape[1]:
+            self.reduced[i] = 0.0
         self.top[i] = -np.inf
         self.changed()
 
@@ -366,6 +390,10 @@ def compacted(side: Side, codes: Codebook) -> Side:
     fresh.pos = {fresh.docs.id(i): i for i in range(n)}  # type: ignore[misc]
     if side.dim:
         fresh.vecs[:n] = side.vecs[: side.n][live]
+    if side.basis is not None:
+        fresh.basis = side.basis
+        fresh.reduced = np.zeros((len(fresh.vecs), side.basis.shape[1]), dtype=np.float32)
+        fresh.reduced[:n] = side.reduced[: side.n][live]
     for name in ("alive", "top", *Side.ATTRIBUTES):
         getattr(fresh, name)[:n] = getattr(side, name)[: side.n][live]
     fresh.lex.load(side.lex.rows()[live])
