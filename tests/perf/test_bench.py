@@ -61,8 +61,10 @@ def test_bench_json_has_every_figure_with_its_yardstick(tmp_path: Path) -> None:
     assert latency["unit"] == "ms" and latency["value"] > 0 and latency["yardstick"] > 0
     assert latency["ratio"] == pytest.approx(latency["value"] / latency["yardstick"], rel=0.01)
     assert latency["target"] == "<= 20 ms" and isinstance(latency["met"], bool)
-    # The matcher ranks by exact cosines over the stored vectors, so it finds the exact top-10.
-    assert by_name["suggestions 60: recall@10 vs exact top-10"]["value"] == 1.0
+    # 60 items are far below the approximate first stage's threshold: every item is scored
+    # exactly, so the matcher's top 10 is the exact one, and the row has no target here.
+    recall = by_name["suggestions 60: recall@10 vs exact top-10"]
+    assert recall["value"] == 1.0 and recall["target"] is None
     # Fewer than 500 eligible items: the lexical term is computed for every one of them.
     assert by_name["suggestions 60: recall@10 of the re-rank pool vs lexical for every item"]["value"] == 1.0
     over = by_name["suggestions 60: p95 latency, service call less matcher alone"]
