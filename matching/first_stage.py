@@ -97,12 +97,17 @@ def shortlist(
     Returns:
         The slots, ascending.
     """
-    scores = reduced @ (2.0 * query).astype(np.float32)
-    scores -= hubs
-    np.add(scores, np.float32(bonus), out=scores, where=same)
-    scores = np.where(ok, scores, -np.inf)
-    n = scores.shape[0]
-    return np.sort(np.argpartition(scores, n - size)[n - size :])
+    eligible = np.flatnonzero(ok)
+    doubled = (2.0 * query).astype(np.float32)
+    # Only the eligible slots are ranked: a partition over a side of mostly -inf (a local
+    # need's district rule leaves an eighth) took twenty times as long. Where few are
+    # eligible, only their rows are read.
+    few = eligible.size * 4 < reduced.shape[0]
+    scores = reduced[eligible] @ doubled if few else (reduced @ doubled)[eligible]
+    scores -= hubs[eligible]
+    np.add(scores, np.float32(bonus), out=scores, where=same[eligible])
+    best = np.argpartition(scores, scores.size - size)[scores.size - size :]
+    return np.sort(eligible[best])
 
 
 def cosines(vecs: np.ndarray, n: int, query: np.ndarray, slots: np.ndarray) -> np.ndarray:

@@ -306,11 +306,13 @@ def ranked(
     """The eligible slots, best first, as ``(id, calibrated score)`` (at most ``limit``)."""
     idx = np.flatnonzero(ok)
     if limit is not None and idx.size > limit:
-        part = np.argpartition(-raw[idx], limit - 1)[:limit]
-        # Back in slot order, so that equal scores are ordered as with no limit, whichever
-        # slots the partition saw (the approximate first stage shows it fewer).
-        idx = np.sort(idx[part])
-    idx = idx[np.argsort(-raw[idx], kind="stable")]
+        values = raw[idx]
+        last = values[np.argpartition(-values, limit - 1)[limit - 1]]
+        # Every slot scoring as high as the last one kept, in slot order: equal scores at the
+        # cut are then kept as with no limit, whichever slots were scored (the approximate
+        # first stage scores fewer), not as the partition happened to leave them.
+        idx = idx[values >= last]
+    idx = idx[np.argsort(-raw[idx], kind="stable")][:limit]
     scores = calibration(raw[idx])
     return [(side.docs.id(i), float(s)) for i, s in zip(idx.tolist(), scores.tolist(), strict=True)]  # type: ignore[misc]
 
