@@ -193,3 +193,21 @@ def test_a_matcher_that_grows_past_the_threshold_fits_its_basis_on_the_next_quer
     answers(matcher, matcher.offers, ["o3"], approximate=True)  # needs: 1,400 slots
     assert matcher.needs.basis is not None and matcher.offers.basis is matcher.needs.basis
     assert_same_answers(matcher, [n.id for n in needs[::30]], [o.id for o in offers[::25]])
+
+
+def test_a_suppliers_combined_suggestions_are_the_ones_scoring_every_item_gives(large):
+    # Each of a supplier's offers ranks the needs through its own shortlist; the combined top
+    # 10 is drawn from those (a need in it is in its best offer's own top 10).
+    def combined(offers: list[str], approximate: bool) -> list[tuple[str, float, str | None]]:
+        setting = large.approximate_from
+        large.approximate_from = setting if approximate else None
+        try:
+            with threadpool_limits(limits=1, user_api="blas"):
+                answer = large.suggest_needs_for_offers(offers, 10, TODAY, explain=False, pledged={"n5", "n8"})
+        finally:
+            large.approximate_from = setting
+        return [(s.id, s.score, s.via_offer) for s in answer.items]
+
+    for start in range(0, 2000, 250):
+        offers = [f"o{i}" for i in range(start, start + 5)]
+        assert combined(offers, True) == combined(offers, False)
