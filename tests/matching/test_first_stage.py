@@ -175,6 +175,14 @@ def test_items_added_after_the_basis_was_fitted_are_found(real, tmp_path, opened
     matcher.remove_offer("new-offer")
     assert "new-offer" not in dict(answers(matcher, matcher.needs, [need.id], approximate=True)[need.id])
     assert_same_answers(matcher, [n.id for n in needs[::40]], [o.id for o in offers[::35]])
+    # Removing a third of the offers compacts their side into a new one, projections and all.
+    basis = matcher.offers.basis
+    for o in offers[1::3]:
+        matcher.remove_offer(o.id)
+    assert matcher.offers.n < len(offers) and matcher.offers.basis is basis
+    assert_same_answers(
+        matcher, [n.id for n in needs[::40]], [o.id for o in offers[::35] if o.id in matcher.offers.pos]
+    )
 
 
 def test_a_matcher_that_grows_past_the_threshold_fits_its_basis_on_the_next_query(real):
