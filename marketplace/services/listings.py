@@ -212,8 +212,17 @@ def visibility_clause(
     """
     if viewer is not None and viewer.role is Role.OFFICER:
         return True
-    verified = Organisation.verification == Verification.VERIFIED
     own = viewer.organisation_id if viewer is not None else None
+    return member_visibility_clause(model, own, withdrawn_status, per_row=per_row)
+
+
+def member_visibility_clause(
+    model: type[Need] | type[Offer], own: int | None, withdrawn_status: str, *, per_row: bool = False
+) -> ColumnElement[bool]:
+    """``visibility_clause`` for anyone but an officer: the public (``own`` None) or a member of
+    organisation ``own`` (for a statement built once per rule rather than once per viewer).
+    """
+    verified = Organisation.verification == Verification.VERIFIED
     # "Public, or our own" is written as "from a verified organisation or ours, and not
     # withdrawn unless ours": the same rows, but the organisation test stays an index
     # lookup instead of an OR that made the database read every row of the status.

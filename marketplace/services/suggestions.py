@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 import matching
 from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Organisation, Pledge, PledgeStatus, Role, User
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import Forbidden, ValidationFailed
-from marketplace.services.listings import is_owner, visibility_clause
+from marketplace.services.listings import is_owner, member_visibility_clause, visibility_clause
 from marketplace.services.needs import get_need
 from marketplace.services.offers import get_offer
 from marketplace.suggestions.engine import Stamps, SuggestionEngine
@@ -89,9 +90,28 @@ def check_limit(raw: object, default: int = 10) -> int:
     return value
 
 
+def _withdrawn(model: type[Need] | type[Offer]) -> str:
+    return NeedStatus.WITHDRAWN.value if model is Need else OfferStatus.WITHDRAWN.value
+
+
 def _visible_to(viewer: User, model: type[Need] | type[Offer]) -> ColumnElement[bool]:
-    withdrawn = NeedStatus.WITHDRAWN.value if model is Need else OfferStatus.WITHDRAWN.value
-    return visibility_clause(model, viewer, withdrawn)
+    return visibility_clause(model, viewer, _withdrawn(model))
+
+
+@functools.lru_cache(maxsize=1024)
+def _shown_statement(model: type[Need] | type[Offer], officer: bool, own: int | None) -> Select:
+    """The shown rows' query for one visibility rule (officers; the public or one organisation's
+    members), the ids bound when it runs.
+
+    Built once per rule: building a statement and working out its cache key cost more than
+    running it (0.3 of 0.45 ms for ten rows).
+    """
+    statement = (
+        select(model.id, model.title, model.organisation_id, Organisation.name)
+        .join(Organisation, Organisation.id == model.organisation_id)
+        .where(model.id.in_(bindparam("ids", expanding=True)))
+    )
+    return statement if officer else statement.where(member_visibility_clause(model, own, _withdrawn(model)))
 
 
 def _rows(
@@ -109,11 +129,8 @@ def _rows(
             select(model).options(joinedload(model.organisation)).where(model.id.in_(ids), _visible_to(viewer, model))
         )
         return {row.id: row for row in session.scalars(statement)}
-    rows = session.execute(
-        select(model.id, model.title, model.organisation_id, Organisation.name)
-        .join(Organisation, Organisation.id == model.organisation_id)
-        .where(model.id.in_(ids), _visible_to(viewer, model))
-    )
+    officer = viewer.role is Role.OFFICER
+    rows = session.execute(_shown_statement(model, officer, None if officer else viewer.organisation_id), {"ids": ids})
     return {
         item_id: ShownListing(item_id, title, organisation_id, OrganisationName(organisation_id, name))
         for item_id, title, organisation_id, name in rows
