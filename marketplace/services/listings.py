@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, bindparam, inspect, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -36,6 +37,8 @@ from marketplace.validation import (  # noqa: F401
     row_id,
     unknown_fields,
 )
+
+L = TypeVar("L", Need, Offer)
 
 TITLE_MIN, TITLE_MAX = 5, 120
 DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 5000
@@ -188,6 +191,26 @@ def is_visible(viewer: User | None, listing: Need | Offer) -> bool:
     if listing.status.value == "withdrawn" and not can_see_unverified(viewer, listing.organisation):
         return False
     return can_see_organisation(viewer, listing.organisation)
+
+
+# One statement per model, built once: building it and working out its cache key cost as much
+# as running it (``Session.get`` with options builds both on every call).
+_BY_ID = {
+    model: select(model).options(joinedload(model.organisation)).where(model.id == bindparam("listing_id"))
+    for model in (Need, Offer)
+}
+
+
+def listing_with_organisation(session: Session, model: type[L], listing_id: int) -> L | None:
+    """A need or offer by id, with the organisation that decides who may see it.
+
+    The one the session already holds when it does (as ``Session.get``; an expired one is
+    read again, so a row deleted meanwhile gives None), else one query.
+    """
+    held = session.identity_map.get(session.identity_key(model, listing_id))
+    if held is not None and not inspect(held).expired:
+        return held
+    return session.scalars(_BY_ID[model], {"listing_id": listing_id}).one_or_none()
 
 
 def is_owner(viewer: User | None, listing: Need | Offer) -> bool:

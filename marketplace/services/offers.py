@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from marketplace.models import (
     Category,
@@ -40,6 +40,7 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
+    listing_with_organisation,
     posting_organisation,
     unknown_fields,
 )
@@ -167,8 +168,8 @@ def get_offer(session: Session, viewer: User | None, offer_id: int) -> Offer:
     Raises:
         NotFound: when there is none, or the viewer may not see it.
     """
-    # The organisation decides visibility: read it in the same round trip (as get_need does).
-    offer = session.get(Offer, offer_id, options=[joinedload(Offer.organisation)])
+    # The organisation decides visibility: read it in the same round trip.
+    offer = listing_with_organisation(session, Offer, offer_id)
     if offer is None or not is_visible(viewer, offer):
         raise NotFound("There is no such offer")
     return offer
