@@ -304,7 +304,8 @@ def offers_for_need(
         lambda m: engine.answer(
             ("offers for need", need.id, limit, today),
             lambda: m.suggest_offers(str(need.id), _over_fetch(limit), today, explain=False),
-        )
+        ),
+        session,
     )
     return _keep_visible(session, engine, viewer, need, Offer, answer, limit, whole)
 
@@ -336,7 +337,7 @@ def needs_for_offer(
             ),
         )
 
-    return _keep_visible(session, engine, viewer, offer, Need, engine.run(suggest), limit, whole)
+    return _keep_visible(session, engine, viewer, offer, Need, engine.run(suggest, session), limit, whole)
 
 
 def needs_for_supplier(
@@ -366,4 +367,4 @@ def needs_for_supplier(
             ),
         )
 
-    return _keep_visible(session, engine, supplier, None, Need, engine.run(suggest), limit, whole)
+    return _keep_visible(session, engine, supplier, None, Need, engine.run(suggest, session), limit, whole)
