@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, bindparam, inspect, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, inspect, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
@@ -160,7 +160,10 @@ def browse_page(
         .where(visibility_clause(model, viewer, kind.withdrawn_status, per_row=True), *conditions)
         .order_by(*listing_order(filters, model.created_at, kind.closes_on, model.id))
     )
-    counted = select(model.id).where(visibility_clause(model, viewer, kind.withdrawn_status), *conditions)
+
+    def counted() -> Select:
+        return select(model.id).where(visibility_clause(model, viewer, kind.withdrawn_status), *conditions)
+
     total_key = (model.__name__, visibility_key(viewer), status, filters.category, filters.district, filters.outcome)
     return paginate(session, rows, page, per_page, counted=counted, total_key=total_key)
 
