@@ -479,8 +479,10 @@ class SuggestionEngine:
                 return {}
             wanted = [(n, o) for n, o in pairs if (n, o, via_offer) not in self._reasons]
             if wanted:
-                with _BLAS.limit(limits=1, user_api="blas"):
-                    found = self._matcher.explain_pairs([(str(n), str(o)) for n, o in wanted], via_offer=via_offer)
+                # No BLAS limit here (setting and restoring it cost more than the call's
+                # numerics): a pair's only product is one vector dot, which OpenBLAS runs on
+                # one thread below 10,000 elements anyway.
+                found = self._matcher.explain_pairs([(str(n), str(o)) for n, o in wanted], via_offer=via_offer)
                 if len(self._reasons) + len(found) > REASONS_KEPT:
                     self._reasons.clear()
                 self._reasons.update({(int(n), int(o), via_offer): why for (n, o), why in found.items()})
