@@ -7,14 +7,42 @@ the need and the offer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
-from matching.documents import COUNTY_WIDE, Need, Offer, covers, item_text
+from matching.documents import COUNTY_WIDE, Item, Need, Offer, covers, item_text
 from matching.encoders import surface_words
 from matching.scoring import needs_local_help
 from matching.vocabulary import MEASURE_CATEGORIES, concept_words
 
 MAX_SHARED_WORDS = 4
+# Texts whose words are kept: the item asked about is explained beside each of the ten
+# shown, and the items suggested most often (hubs) are shown again and again.
+TEXTS_KEPT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class TextWords:
+    """What the reasons read of one item's text, worked out once per text.
+
+    Attributes:
+        stems: each content stem of the text and its first surface form (lower case).
+        concepts: by concept label, the text's words that signal it (``{stem: word}``).
+    """
+
+    stems: Mapping[str, str]
+    concepts: Mapping[str, Mapping[str, str]]
+
+
+@functools.lru_cache(maxsize=TEXTS_KEPT)
+def _text_words(text: str) -> TextWords:
+    return TextWords(surface_words(text), concept_words(text))
+
+
+def text_words(item: Item) -> TextWords:
+    """The words of an item's text that reasons name (kept per text: do not modify them)."""
+    return _text_words(item_text(item))
 
 
 def shared_words(
@@ -31,9 +59,10 @@ def shared_words(
     Returns:
         Words as written in the need (lower case).
     """
-    a = surface_words(item_text(need))
-    b = surface_words(item_text(offer))
-    common = [s for s in a if s in b and not s.isdigit()]
+    a = text_words(need).stems
+    b = text_words(offer).stems
+    # The sort key orders every stem (ties by the stem itself), so the order found in is free.
+    common = [s for s in a.keys() & b.keys() if not s.isdigit()]
     key = weight or (lambda s: float(len(s)))
     common.sort(key=lambda s: (-key(s), s))
     return [a[s] for s in common[:limit]]
@@ -62,8 +91,8 @@ def concept_reasons(need: Need, offer: Offer, limit: int = 2) -> list[tuple[str,
     Returns:
         ``[(reason, words it names)]``.
     """
-    mine = concept_words(item_text(need))
-    theirs = concept_words(item_text(offer))
+    mine = text_words(need).concepts
+    theirs = text_words(offer).concepts
     # Words both texts use are said by "both mention"; a word names one concept at most.
     said = {s for words in mine.values() for s in words} & {s for words in theirs.values() for s in words}
     out = []

@@ -14,6 +14,7 @@ from .serializers import need_json, offer_json
 
 
 def _answer(found: SuggestionList, key: str) -> dict[str, object]:
+    # The services were asked for whole listings (``whole=True``): the API shows every field.
     render = need_json if key == "need" else offer_json
     items = []
     for suggestion in found.items:
@@ -34,7 +35,7 @@ def need_suggestions(need_id: int) -> object:
     """Offers that could meet a need, best first."""
     limit = check_limit(request.args.get("limit"))
     found = suggestions_service.offers_for_need(
-        db_session(), app_state().suggestions, current_actor(), need_id, limit, council_today()
+        db_session(), app_state().suggestions, current_actor(), need_id, limit, council_today(), whole=True
     )
     return _answer(found, "offer")
 
@@ -44,7 +45,7 @@ def offer_suggestions(offer_id: int) -> object:
     """Needs an offer could meet, best first (the offer's supplier and officers)."""
     limit = check_limit(request.args.get("limit"))
     found = suggestions_service.needs_for_offer(
-        db_session(), app_state().suggestions, current_actor(), offer_id, limit, council_today()
+        db_session(), app_state().suggestions, current_actor(), offer_id, limit, council_today(), whole=True
     )
     return _answer(found, "need")
 
@@ -54,6 +55,6 @@ def supplier_suggestions() -> object:
     """Needs that best fit all of the calling supplier's open offers."""
     limit = check_limit(request.args.get("limit"))
     found = suggestions_service.needs_for_supplier(
-        db_session(), app_state().suggestions, current_actor(), limit, council_today()
+        db_session(), app_state().suggestions, current_actor(), limit, council_today(), whole=True
     )
     return _answer(found, "need")

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Select, bindparam, inspect, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -36,6 +37,8 @@ from marketplace.validation import (  # noqa: F401
     row_id,
     unknown_fields,
 )
+
+L = TypeVar("L", Need, Offer)
 
 TITLE_MIN, TITLE_MAX = 5, 120
 DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 5000
@@ -157,7 +160,10 @@ def browse_page(
         .where(visibility_clause(model, viewer, kind.withdrawn_status, per_row=True), *conditions)
         .order_by(*listing_order(filters, model.created_at, kind.closes_on, model.id))
     )
-    counted = select(model.id).where(visibility_clause(model, viewer, kind.withdrawn_status), *conditions)
+
+    def counted() -> Select:
+        return select(model.id).where(visibility_clause(model, viewer, kind.withdrawn_status), *conditions)
+
     total_key = (model.__name__, visibility_key(viewer), status, filters.category, filters.district, filters.outcome)
     return paginate(session, rows, page, per_page, counted=counted, total_key=total_key)
 
@@ -190,6 +196,26 @@ def is_visible(viewer: User | None, listing: Need | Offer) -> bool:
     return can_see_organisation(viewer, listing.organisation)
 
 
+# One statement per model, built once: building it and working out its cache key cost as much
+# as running it (``Session.get`` with options builds both on every call).
+_BY_ID = {
+    model: select(model).options(joinedload(model.organisation)).where(model.id == bindparam("listing_id"))
+    for model in (Need, Offer)
+}
+
+
+def listing_with_organisation(session: Session, model: type[L], listing_id: int) -> L | None:
+    """A need or offer by id, with the organisation that decides who may see it.
+
+    The one the session already holds when it does (as ``Session.get``; an expired one is
+    read again, so a row deleted meanwhile gives None), else one query.
+    """
+    held = session.identity_map.get(session.identity_key(model, listing_id))
+    if held is not None and not inspect(held).expired:
+        return held
+    return session.scalars(_BY_ID[model], {"listing_id": listing_id}).one_or_none()
+
+
 def is_owner(viewer: User | None, listing: Need | Offer) -> bool:
     """Every member of the posting organisation may manage its listings."""
     return viewer is not None and viewer.organisation_id == listing.organisation_id
@@ -212,8 +238,17 @@ def visibility_clause(
     """
     if viewer is not None and viewer.role is Role.OFFICER:
         return True
-    verified = Organisation.verification == Verification.VERIFIED
     own = viewer.organisation_id if viewer is not None else None
+    return member_visibility_clause(model, own, withdrawn_status, per_row=per_row)
+
+
+def member_visibility_clause(
+    model: type[Need] | type[Offer], own: int | None, withdrawn_status: str, *, per_row: bool = False
+) -> ColumnElement[bool]:
+    """``visibility_clause`` for anyone but an officer: the public (``own`` None) or a member of
+    organisation ``own`` (for a statement built once per rule rather than once per viewer).
+    """
+    verified = Organisation.verification == Verification.VERIFIED
     # "Public, or our own" is written as "from a verified organisation or ours, and not
     # withdrawn unless ours": the same rows, but the organisation test stays an index
     # lookup instead of an OR that made the database read every row of the status.

@@ -47,6 +47,7 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
+    listing_with_organisation,
     posting_organisation,
     unknown_fields,
 )
@@ -172,7 +173,7 @@ def get_need(session: Session, viewer: User | None, need_id: int) -> Need:
         NotFound: when there is none, or the viewer may not see it (unverified group or withdrawn).
     """
     # The organisation decides visibility: read it in the same round trip.
-    need = session.get(Need, need_id, options=[joinedload(Need.organisation)])
+    need = listing_with_organisation(session, Need, need_id)
     if need is None or not is_visible(viewer, need):
         raise NotFound("There is no such need")
     return need

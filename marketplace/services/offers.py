@@ -40,6 +40,7 @@ from marketplace.services.listings import (
     clean_text,
     is_owner,
     is_visible,
+    listing_with_organisation,
     posting_organisation,
     unknown_fields,
 )
@@ -167,7 +168,8 @@ def get_offer(session: Session, viewer: User | None, offer_id: int) -> Offer:
     Raises:
         NotFound: when there is none, or the viewer may not see it.
     """
-    offer = session.get(Offer, offer_id)
+    # The organisation decides visibility: read it in the same round trip.
+    offer = listing_with_organisation(session, Offer, offer_id)
     if offer is None or not is_visible(viewer, offer):
         raise NotFound("There is no such offer")
     return offer

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -67,19 +67,23 @@ def paginate(
     page: int,
     per_page: int,
     *,
-    counted: Select | None = None,
+    counted: Callable[[], Select] | None = None,
     total_key: Hashable = None,
 ) -> Page:
     """Run ``query`` for one page; a page past the end is empty, not an error.
 
-    ``counted`` gives the same rows as ``query`` in a form the database counts faster (see
-    ``listings.visibility_clause``); the total counts ``query`` itself without it. With
-    ``total_key`` (what decides the total: the kind of item, the filters and what the viewer
-    may see, never the sort or the page) the total is counted once per state of the
-    database and reused until anything is written (see ``db.database_state``).
+    ``counted`` builds a statement giving the same rows as ``query`` in a form the database
+    counts faster (see ``listings.visibility_clause``); the total counts ``query`` itself
+    without it. With ``total_key`` (what decides the total: the kind of item, the filters and
+    what the viewer may see, never the sort or the page) the total is counted once per state
+    of the database and reused until anything is written (see ``db.database_state``); the
+    count's statement is then built only when it runs (building it cost a list page 0.2 ms).
     """
-    count = select(func.count()).select_from((query.order_by(None) if counted is None else counted).subquery())
-    total = (_remembered_total(session, count, total_key) if total_key is not None else session.scalar(count)) or 0
+
+    def count() -> Select:
+        return select(func.count()).select_from((query.order_by(None) if counted is None else counted()).subquery())
+
+    total = (_remembered_total(session, count, total_key) if total_key is not None else session.scalar(count())) or 0
     items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
     return Page(items=items, total=total, page=page, per_page=per_page)
 
@@ -90,16 +94,16 @@ _TOTALS = "paging_totals"
 _MAX_TOTALS = 512
 
 
-def _remembered_total(session: Session, count: Select, key: Hashable) -> int:
+def _remembered_total(session: Session, count: Callable[[], Select], key: Hashable) -> int:
     connection = session.connection()
     marker = database_state(connection)
     if marker is None:
-        return session.scalar(count) or 0
+        return session.scalar(count()) or 0
     # Per connection: SQLite's data_version is the connection's own view of the file.
     seen, totals = connection.info.get(_TOTALS, (None, {}))
     if seen != marker or len(totals) >= _MAX_TOTALS:
         totals = {}
         connection.info[_TOTALS] = (marker, totals)
     if key not in totals:
-        totals[key] = session.scalar(count) or 0
+        totals[key] = session.scalar(count()) or 0
     return totals[key]

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 import matching
-from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Pledge, PledgeStatus, Role, User
+from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Organisation, Pledge, PledgeStatus, Role, User
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import Forbidden, ValidationFailed
-from marketplace.services.listings import is_owner, visibility_clause
+from marketplace.services.listings import is_owner, member_visibility_clause, visibility_clause
 from marketplace.services.needs import get_need
 from marketplace.services.offers import get_offer
 from marketplace.suggestions.engine import Stamps, SuggestionEngine
@@ -25,14 +26,43 @@ _ANY_ROLE = (Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
 
 
 @dataclass(frozen=True)
-class SuggestedItem:
-    """A suggested need or offer, with the matcher's score and reasons."""
+class OrganisationName:
+    """The organisation a suggested listing names."""
 
-    item: Need | Offer
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ShownListing:
+    """A suggested need or offer as a page shows it: read as a plain row, not an ORM object.
+
+    Attributes:
+        id: the need's or offer's id.
+        title: its title.
+        organisation_id: the organisation that posted it.
+        organisation: that organisation's id and name.
+    """
+
+    id: int
+    title: str
+    organisation_id: int
+    organisation: OrganisationName
+
+
+@dataclass(frozen=True)
+class SuggestedItem:
+    """A suggested need or offer, with the matcher's score and reasons.
+
+    ``item`` is what a page shows of the listing (:class:`ShownListing`), or the whole
+    listing for a caller that asked for it (the API shows every field).
+    """
+
+    item: ShownListing | Need | Offer
     score: float
     good: bool
     reasons: tuple[str, ...]
-    via_offer: Offer | None = None
+    via_offer: ShownListing | None = None
 
 
 @dataclass(frozen=True)
@@ -60,19 +90,51 @@ def check_limit(raw: object, default: int = 10) -> int:
     return value
 
 
+def _withdrawn(model: type[Need] | type[Offer]) -> str:
+    return NeedStatus.WITHDRAWN.value if model is Need else OfferStatus.WITHDRAWN.value
+
+
 def _visible_to(viewer: User, model: type[Need] | type[Offer]) -> ColumnElement[bool]:
-    withdrawn = NeedStatus.WITHDRAWN.value if model is Need else OfferStatus.WITHDRAWN.value
-    return visibility_clause(model, viewer, withdrawn)
+    return visibility_clause(model, viewer, _withdrawn(model))
 
 
-def _rows(session: Session, viewer: User, model: type[Need] | type[Offer], ids: list[int]) -> dict[int, Need | Offer]:
-    """Those of these rows the viewer may see, each with the organisation it names."""
+@functools.lru_cache(maxsize=1024)
+def _shown_statement(model: type[Need] | type[Offer], officer: bool, own: int | None) -> Select:
+    """The shown rows' query for one visibility rule (officers; the public or one organisation's
+    members), the ids bound when it runs.
+
+    Built once per rule: building a statement and working out its cache key cost more than
+    running it (about 0.25 of 0.45 ms for ten rows).
+    """
+    statement = (
+        select(model.id, model.title, model.organisation_id, Organisation.name)
+        .join(Organisation, Organisation.id == model.organisation_id)
+        .where(model.id.in_(bindparam("ids", expanding=True)))
+    )
+    return statement if officer else statement.where(member_visibility_clause(model, own, _withdrawn(model)))
+
+
+def _rows(
+    session: Session, viewer: User, model: type[Need] | type[Offer], ids: list[int], *, whole: bool = False
+) -> dict[int, ShownListing | Need | Offer]:
+    """Those of these rows the viewer may see, each with the organisation it names.
+
+    As plain rows of the few columns a page shows, or with ``whole`` as ORM objects (building
+    ten listings and their organisations cost twice reading those columns: 0.4 against 0.2 ms).
+    """
     if not ids:
         return {}
-    statement = (
-        select(model).options(joinedload(model.organisation)).where(model.id.in_(ids), _visible_to(viewer, model))
-    )
-    return {row.id: row for row in session.scalars(statement)}
+    if whole:
+        statement = (
+            select(model).options(joinedload(model.organisation)).where(model.id.in_(ids), _visible_to(viewer, model))
+        )
+        return {row.id: row for row in session.scalars(statement)}
+    officer = viewer.role is Role.OFFICER
+    rows = session.execute(_shown_statement(model, officer, None if officer else viewer.organisation_id), {"ids": ids})
+    return {
+        item_id: ShownListing(item_id, title, organisation_id, OrganisationName(organisation_id, name))
+        for item_id, title, organisation_id, name in rows
+    }
 
 
 def _sees_everything(viewer: User, model: type[Need] | type[Offer]) -> bool:
@@ -80,8 +142,8 @@ def _sees_everything(viewer: User, model: type[Need] | type[Offer]) -> bool:
 
 
 def _shown(
-    session: Session, viewer: User, model: type[Need] | type[Offer], ranked: list[int], limit: int
-) -> dict[int, Need | Offer]:
+    session: Session, viewer: User, model: type[Need] | type[Offer], ranked: list[int], limit: int, *, whole: bool
+) -> dict[int, ShownListing | Need | Offer]:
     """The best ``limit`` of the ranked items that the viewer may see, with their organisations.
 
     Usually one query, building the rows shown and a couple more (none for a viewer who sees
@@ -90,12 +152,12 @@ def _shown(
     rows shown, took two; ordering by rank in SQL cost more in building the statement than
     it saved.)
     """
-    rows: dict[int, Need | Offer] = {}
+    rows: dict[int, ShownListing | Need | Offer] = {}
     start = 0
     spare = 0 if _sees_everything(viewer, model) else _SPARE_ROWS
     while len(rows) < limit and start < len(ranked):
         take = limit - len(rows) + spare
-        rows.update(_rows(session, viewer, model, ranked[start : start + take]))
+        rows.update(_rows(session, viewer, model, ranked[start : start + take], whole=whole))
         start += take
     return rows
 
@@ -108,9 +170,10 @@ def _keep_visible(
     model: type[Need] | type[Offer],
     answer: matching.Suggestions,
     limit: int,
+    whole: bool,
 ) -> SuggestionList:
     # The matcher knows nothing of verification: drop what this viewer may not see.
-    rows = _shown(session, viewer, model, [int(s.id) for s in answer.items], limit)
+    rows = _shown(session, viewer, model, [int(s.id) for s in answer.items], limit, whole=whole)
     shown = [s for s in answer.items if int(s.id) in rows][:limit]
     offers = _rows(session, viewer, Offer, [int(s.via_offer) for s in shown if s.via_offer])
 
@@ -220,9 +283,19 @@ def _over_fetch(limit: int) -> int:
 
 
 def offers_for_need(
-    session: Session, engine: SuggestionEngine, actor: User | None, need_id: int, limit: int, today: date
+    session: Session,
+    engine: SuggestionEngine,
+    actor: User | None,
+    need_id: int,
+    limit: int,
+    today: date,
+    *,
+    whole: bool = False,
 ) -> SuggestionList:
-    """Offers that could meet a need, for anyone signed in who may see the need."""
+    """Offers that could meet a need, for anyone signed in who may see the need.
+
+    The offers as pages show them (:class:`ShownListing`), or with ``whole`` as ORM objects.
+    """
     viewer = require_role(actor, *_ANY_ROLE)
     need = get_need(session, viewer, need_id)
     if need.status is not NeedStatus.OPEN:
@@ -231,15 +304,23 @@ def offers_for_need(
         lambda m: engine.answer(
             ("offers for need", need.id, limit, today),
             lambda: m.suggest_offers(str(need.id), _over_fetch(limit), today, explain=False),
-        )
+        ),
+        session,
     )
-    return _keep_visible(session, engine, viewer, need, Offer, answer, limit)
+    return _keep_visible(session, engine, viewer, need, Offer, answer, limit, whole)
 
 
 def needs_for_offer(
-    session: Session, engine: SuggestionEngine, actor: User | None, offer_id: int, limit: int, today: date
+    session: Session,
+    engine: SuggestionEngine,
+    actor: User | None,
+    offer_id: int,
+    limit: int,
+    today: date,
+    *,
+    whole: bool = False,
 ) -> SuggestionList:
-    """Needs an offer could meet, for the supplier that posted it and for officers."""
+    """Needs an offer could meet, for the supplier that posted it and for officers (``whole``: as above)."""
     viewer = require_role(actor, *_ANY_ROLE)
     offer = get_offer(session, viewer, offer_id)
     if not (is_owner(viewer, offer) or viewer.is_officer):
@@ -256,13 +337,13 @@ def needs_for_offer(
             ),
         )
 
-    return _keep_visible(session, engine, viewer, offer, Need, engine.run(suggest), limit)
+    return _keep_visible(session, engine, viewer, offer, Need, engine.run(suggest, session), limit, whole)
 
 
 def needs_for_supplier(
-    session: Session, engine: SuggestionEngine, actor: User | None, limit: int, today: date
+    session: Session, engine: SuggestionEngine, actor: User | None, limit: int, today: date, *, whole: bool = False
 ) -> SuggestionList:
-    """Needs that best fit all of a supplier's open offers together."""
+    """Needs that best fit all of a supplier's open offers together (``whole``: as above)."""
     supplier = require_role(actor, Role.SUPPLIER)
     offer_ids = list(
         session.scalars(
@@ -286,4 +367,4 @@ def needs_for_supplier(
             ),
         )
 
-    return _keep_visible(session, engine, supplier, None, Need, engine.run(suggest), limit)
+    return _keep_visible(session, engine, supplier, None, Need, engine.run(suggest, session), limit, whole)

@@ -261,14 +261,18 @@ class SuggestionEngine:
                 self._answers[asked] = found
             return found
 
-    def catch_up(self) -> matching.Matcher:
+    def catch_up(self, session: Session | None = None) -> matching.Matcher:
         """Build the matcher on first use; afterwards apply what changed since the last look.
+
+        Args:
+            session: the caller's, whose connection the newest changes are read on (one
+                connection fewer per call); otherwise the engine uses a connection of its own.
 
         Raises:
             ServiceUnavailable: the model had to encode a text and could not be loaded.
         """
         try:
-            return self._catch_up()
+            return self._catch_up(session)
         except matching.ModelUnavailable as error:
             raise _unavailable(error) from error
 
@@ -279,12 +283,13 @@ class SuggestionEngine:
         # made each suggestion pay for all of them.
         return newest is not None and (self._watermark is None or newest > self._watermark)
 
-    def _catch_up(self) -> matching.Matcher:
+    def _catch_up(self, session: Session | None = None) -> matching.Matcher:
         with self._lock:
             if self._matcher is not None:
                 # Nearly every call finds nothing new: ask in a read-only transaction, so that
-                # on SQLite it does not take the write lock that storing vectors would need.
-                stamps = self._read_stamps()
+                # on SQLite it does not take the write lock that storing vectors would need
+                # (the caller's transaction, when given, is whatever its request declared).
+                stamps = self.stamps(session) if session is not None else self._read_stamps()
                 self._saw(stamps)
                 newest = stamps.items
                 if not self._behind(newest):
@@ -442,10 +447,17 @@ class SuggestionEngine:
             self._matcher_changed()
         return encoded
 
-    def run(self, action: Callable[[matching.Matcher], matching.Suggestions]) -> matching.Suggestions:
-        """Run a query against the current matcher, holding its lock (the matcher is not thread-safe)."""
+    def run(
+        self, action: Callable[[matching.Matcher], matching.Suggestions], session: Session | None = None
+    ) -> matching.Suggestions:
+        """Run a query against the current matcher, holding its lock (the matcher is not thread-safe).
+
+        Args:
+            action: the query.
+            session: the caller's, for the catch-up's check (see :meth:`catch_up`).
+        """
         with self._lock:
-            matcher = self.catch_up()
+            matcher = self.catch_up(session)
             try:
                 with _BLAS.limit(limits=1, user_api="blas"):
                     return action(matcher)
@@ -467,8 +479,10 @@ class SuggestionEngine:
                 return {}
             wanted = [(n, o) for n, o in pairs if (n, o, via_offer) not in self._reasons]
             if wanted:
-                with _BLAS.limit(limits=1, user_api="blas"):
-                    found = self._matcher.explain_pairs([(str(n), str(o)) for n, o in wanted], via_offer=via_offer)
+                # No BLAS limit here (setting and restoring it cost more than the call's
+                # numerics): a pair's only product is one vector dot, which OpenBLAS runs on
+                # one thread below 10,000 elements anyway.
+                found = self._matcher.explain_pairs([(str(n), str(o)) for n, o in wanted], via_offer=via_offer)
                 if len(self._reasons) + len(found) > REASONS_KEPT:
                     self._reasons.clear()
                 self._reasons.update({(int(n), int(o), via_offer): why for (n, o), why in found.items()})
