@@ -387,17 +387,19 @@ class SuggestionEngine:
         """The matcher from the shared snapshot, checked against the database and brought up to date.
 
         None when there is no usable snapshot, or when so much changed that building is as quick.
-        ``announce=False`` when the worker has just built and saved it (it said "matcher built":
-        whoever waits for every worker's matcher counts one line per worker).
+        ``announce=False`` when the worker has just built and saved it: it said "matcher built"
+        (whoever waits for every worker's matcher counts one line per worker), and keeps what it
+        built if the snapshot cannot be used.
         """
         assert self.snapshot_dir is not None
+        not_used = "matcher snapshot not used; " + ("building" if announce else "kept as built")
         encoder = self.encoder()
         empty = matching.Matcher(encoder=encoder, dimension=encoder.dimension if encoder is not None else 0)
         expected = matching.snapshot.describe(empty, self._source())
         opened = matching.snapshot.open_snapshot(self.snapshot_dir, expected, empty)
         if opened is None:
             why = matching.snapshot.why_not(self.snapshot_dir, expected)
-            log.info("matcher snapshot not used; building", extra={"reason": why})
+            log.info(not_used, extra={"reason": why})
             return None
         matcher, saved = opened.matcher, opened.versions
         current = self._versions(session)
@@ -406,7 +408,7 @@ class SuggestionEngine:
         total = sum(len(ids) for ids in current.values())
         count = sum(len(ids) for ids in changed.values()) + sum(len(ids) for ids in gone.values())
         if count > max(SNAPSHOT_REBUILD_AT, total // 4):
-            log.info("matcher snapshot not used; building", extra={"reason": f"{count:,} changes since it was saved"})
+            log.info(not_used, extra={"reason": f"{count:,} changes since it was saved"})
             return None
         for need_id in gone["need"]:
             matcher.remove_need(need_id)
