@@ -14,6 +14,7 @@ from whoosh.writing import SegmentWriter
 from search_index import storage
 from search_index.documents import IndexedItem
 from search_index.errors import IndexBusy, IndexUnavailable, unavailable_on_error
+from search_index.mapped import open_mapped
 from search_index.schema import to_document
 
 Document = dict[str, object]
@@ -75,7 +76,7 @@ def write_batch(writer: SegmentWriter, docs: list[Document], deletes: list[str])
 
 
 def open_generation(generation: Path) -> whoosh_index.Index:
-    """Open the Whoosh index of one generation.
+    """Open the Whoosh index of one generation, its files read in place (shared between processes).
 
     Args:
         generation: A generation directory.
@@ -86,7 +87,7 @@ def open_generation(generation: Path) -> whoosh_index.Index:
     Raises:
         IndexUnavailable: If the directory holds no readable index.
     """
-    return unavailable_on_error(lambda: whoosh_index.open_dir(str(generation)), f"search index at {generation}")
+    return unavailable_on_error(lambda: open_mapped(str(generation)), f"search index at {generation}")
 
 
 @contextmanager

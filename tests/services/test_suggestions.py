@@ -1,5 +1,7 @@
 """Suggestions in the product: the real model, stored vectors, and visibility rules."""
 
+import mmap
+
 import pytest
 from sqlalchemy import func, select
 
@@ -291,6 +293,33 @@ def test_a_worker_whose_items_have_stored_vectors_never_loads_the_model(
     session.commit()
     suggestions.offers_for_need(session, worker, make_user("officer"), minibus_need.id, 5, today)
     assert lazy.loaded
+
+
+def _read_from_a_file(array) -> bool:
+    """Whether an array's memory is a map of a file (shared by the processes that map it)."""
+    while array is not None:
+        if isinstance(array, mmap.mmap):
+            return True
+        array = getattr(array, "base", None)
+    return False
+
+
+def test_the_worker_that_built_the_matcher_serves_from_the_snapshot_it_saved(
+    session_factory, session, make_user, make_offer, minibus_need, today, tmp_path
+):
+    bus = post_offer(
+        make_offer, title="Minibus with driver for community trips", category="transport", districts=["Melton"]
+    )
+    session.commit()
+    officer = make_user("officer")
+    first = SuggestionEngine(session_factory, snapshot_dir=tmp_path)
+    found = suggestions.offers_for_need(session, first, officer, minibus_need.id, 5, today)
+    built = suggestions.offers_for_need(session, SuggestionEngine(session_factory), officer, minibus_need.id, 5, today)
+    assert [(s.item.id, s.score) for s in found.items] == [(s.item.id, s.score) for s in built.items]
+    assert found.items[0].item.id == bus.id
+    # Its vectors are the saved file, which the machine's other workers map too, not a copy of its own.
+    matcher = first.catch_up()
+    assert _read_from_a_file(matcher.offers.vecs) and _read_from_a_file(matcher.needs.vecs)
 
 
 def test_a_worker_opens_the_shared_snapshot_and_catches_up_with_the_database(
