@@ -472,6 +472,10 @@ def marketplace_env(
     return env
 
 
+# gunicorn's own lines when a worker ends: exited, killed, or timed out.
+_WORKER_ENDED = re.compile(r"Worker \(pid:\d+\) (exited|was sent)|WORKER TIMEOUT")
+
+
 def wait_for_matchers(
     server: GunicornServer, *, timeout: float = MATCHER_WARM_SECONDS, say: Callable[[str], None]
 ) -> None:
@@ -830,6 +834,13 @@ def measure_web(
                     ),
                 ]
             memory = [worker.memory_full_info() for worker in server.worker_processes()]
+            # A worker that died and was replaced shows as errors or as odd CPU and memory
+            # figures; gunicorn logs why (at warning level and above, as the bench runs it).
+            ended = [
+                line for line in server.log_path.read_text(errors="replace").splitlines() if _WORKER_ENDED.search(line)
+            ]
+            if ended:
+                say(f"gunicorn replaced a worker during the run:\n{server.log_tail(60)}")
     held = f"{items:,} items" if items is not None else "the loaded data"
     rss = max(m.rss for m in memory) / 2**20
     # What a second worker on the same machine adds is its private memory (USS): pages it
