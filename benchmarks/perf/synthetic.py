@@ -7,11 +7,12 @@ chosen district. Every category, district and outcome appears; needs end up open
 withdrawn or expired, offers open, paused or withdrawn, and some pledges reach every stage.
 
 Loading is chunked: each chunk of items is posted through ``post_need``/``post_offer``
-(which write the search outbox rows in the same transaction), committed, then its vectors
-are encoded in one batch and stored by ``SuggestionEngine.store_vectors`` (what
-``marketplace reindex`` uses), and the outbox is drained into Whoosh in batched commits
-(what the app's sync thread does). So the embeddings and index entries are the real ones,
-and the encoder sees large batches instead of one text per request.
+(which write the search outbox rows in the same transaction) and committed, the outbox is
+drained into Whoosh in batched commits (what the app's sync thread does), and the chunk's
+vectors are stored by ``SuggestionEngine.store_vectors`` (what ``marketplace reindex``
+uses). The texts are planned before any database work, so they are encoded on a background
+thread meanwhile, in large batches instead of one text per request. So the embeddings and
+index entries are the real ones, and the encoder runs beside the services.
 """
 
 from __future__ import annotations
