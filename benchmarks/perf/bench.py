@@ -215,7 +215,7 @@ def build_store(
     say(
         f"loaded {report.items:,} items in {report.seconds:.1f} s ({report.items / report.seconds:,.0f} items/s; "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.phases.items())
-        + ")"
+        + f"; the encoder ran beside the rest, which then waited {report.waited:.1f} s for it)"
     )
     return Store(items, url, factory, root / kept_stores.INDEX, suggestions, report, bare["texts"], bare["seconds"])
 
