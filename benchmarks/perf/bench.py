@@ -17,7 +17,8 @@ Then, at that size:
 - at the largest size: bulk load items/s end to end against bare
   ``SentenceTransformer.encode`` of a sample of the same texts, measured in slices
   between the load's chunks (so both see the same spells of machine load, and the slices
-  are not counted in the load's time), and the web figures and worker memory from
+  are not counted in the load's time; the load encodes each chunk beside its database
+  work, never during a slice), and the web figures and worker memory from
   :mod:`benchmarks.perf.web_load`.
 
 Targets are attached to the figures at the largest size of the run (100k in the full run,
@@ -216,7 +217,7 @@ def build_store(
     say(
         f"loaded {report.items:,} items in {report.seconds:.1f} s ({report.items / report.seconds:,.0f} items/s; "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.phases.items())
-        + ")"
+        + f"; the encoder ran beside the rest, which then waited {report.waited:.1f} s for it)"
     )
     return Store(items, url, factory, root / kept_stores.INDEX, suggestions, report, bare["texts"], bare["seconds"])
 

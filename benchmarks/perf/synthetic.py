@@ -7,11 +7,12 @@ chosen district. Every category, district and outcome appears; needs end up open
 withdrawn or expired, offers open, paused or withdrawn, and some pledges reach every stage.
 
 Loading is chunked: each chunk of items is posted through ``post_need``/``post_offer``
-(which write the search outbox rows in the same transaction), committed, then its vectors
-are encoded in one batch and stored by ``SuggestionEngine.store_vectors`` (what
-``marketplace reindex`` uses), and the outbox is drained into Whoosh in batched commits
-(what the app's sync thread does). So the embeddings and index entries are the real ones,
-and the encoder sees large batches instead of one text per request.
+(which write the search outbox rows in the same transaction) and committed, the outbox is
+drained into Whoosh in batched commits (what the app's sync thread does), and the chunk's
+vectors are stored by ``SuggestionEngine.store_vectors`` (what ``marketplace reindex``
+uses). The texts are planned before any database work, so they are encoded on a background
+thread meanwhile, in large batches instead of one text per request. So the embeddings and
+index entries are the real ones, and the encoder runs beside the services.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ import itertools
 import json
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
+from typing import Any
 
+import numpy as np
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -152,7 +156,16 @@ _PATHS = {
 
 @dataclass
 class LoadReport:
-    """What was loaded and where the time went (seconds of wall clock)."""
+    """What was loaded and where the time went (seconds of wall clock).
+
+    Each phase is the wall clock of its own work: ``database`` the service calls and commits,
+    ``index`` the outbox drains, ``embedding`` the encoder's own time plus storing the
+    vectors. When each chunk's texts are encoded ahead (the default) the encoder runs beside
+    the database and index work, so the phases add up to more than ``seconds``, and
+    ``waited`` is the part of the encoder's time the load spent waiting for it after its
+    other work (the encoding not hidden behind it). ``embedding / seconds`` is then the share
+    of the load's wall clock during which the encoder was busy.
+    """
 
     needs: int = 0
     offers: int = 0
@@ -161,6 +174,7 @@ class LoadReport:
     encoded: int = 0
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=lambda: {"database": 0.0, "embedding": 0.0, "index": 0.0})
+    waited: float = 0.0
     texts: list[str] = field(default_factory=list)
 
     @property
@@ -234,6 +248,11 @@ class PlannedItem:
     title: str
     description: str
 
+    @property
+    def text(self) -> str:
+        """The text its vector is encoded from, as the posted need or offer will give it (``matching.item_text``)."""
+        return matching.item_text(matching.Need(id="0", title=self.title, description=self.description))
+
 
 def planned_items(categories: list[str], districts: list[str], seed: int = 2026) -> Iterator[PlannedItem]:
     """The needs and offers a load with this seed posts, in order, endlessly.
@@ -283,6 +302,74 @@ class _Timer:
             self.report.phases[name] += time.perf_counter() - started
 
 
+ENCODE_AHEAD_THREAD = "synthetic-encode-ahead"
+
+
+class _Cancelled(Exception):
+    """The load stopped: the encoder thread leaves its chunk unfinished."""
+
+
+class _EncodeAhead:
+    """One chunk's planned texts encoded on a thread of their own while the chunk's database
+    and index work runs on the caller's.
+
+    PyTorch releases the GIL while it computes, so the encoder and the services share the
+    cores. Needs and offers are encoded in two calls, in the order ``store_vectors`` would
+    encode them after the database work, so each text is batched with the same others and
+    gets the same vector, bit for bit.
+
+    Args:
+        encoder: the engine's sentence encoder.
+        planned: the chunk's items, in load order.
+        progress: called with how many of the chunk's texts are encoded so far.
+    """
+
+    def __init__(self, encoder: Any, planned: list[PlannedItem], progress: Callable[[int], None]) -> None:
+        self._encoder = encoder
+        self._texts = [[p.text for p in planned if p.kind == kind] for kind in ("need", "offer")]
+        self._progress = progress
+        self._cancelled = False
+        self._error: BaseException | None = None
+        self._vectors: dict[str, np.ndarray] = {}
+        self.seconds = 0.0  # the encoder's own wall clock
+        self._thread = threading.Thread(target=self._run, name=ENCODE_AHEAD_THREAD, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        try:
+            before = 0
+            for texts in self._texts:
+                if not texts:
+                    continue
+
+                def moved(done: int, total: int, before: int = before) -> None:
+                    if self._cancelled:
+                        raise _Cancelled
+                    self._progress(before + done)
+
+                self._vectors.update(zip(texts, self._encoder.encode(texts, progress=moved), strict=True))
+                before += len(texts)
+        except _Cancelled:
+            pass
+        except BaseException as error:  # re-raised on the caller's thread by result()
+            self._error = error
+        finally:
+            self.seconds = time.perf_counter() - started
+
+    def result(self) -> dict[str, np.ndarray]:
+        """The vectors by text, waiting for the thread to finish; raises what the encoder raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._vectors
+
+    def cancel(self) -> None:
+        """Stop after the batch being encoded and wait for the thread (the load failed)."""
+        self._cancelled = True
+        self._thread.join()
+
+
 def generate(
     session_factory: sessionmaker,
     index: SearchIndex,
@@ -296,8 +383,15 @@ def generate(
     keep_texts: bool = False,
     between_chunks: Callable[[list[str]], None] | None = None,
     replica: str | None = None,
+    encode_ahead: bool = True,
 ) -> LoadReport:
     """Create organisations, ``items`` needs and offers and some pledges, with vectors and index entries.
+
+    Each chunk is posted through the services in one transaction, drained into the search
+    index, and its vectors stored. The texts of a chunk are known before any database work
+    (``planned_items``), so by default they are encoded on a background thread while the
+    chunk's database and index work runs (for the last chunk, the pledges too); the vectors
+    are stored once both are done. Nothing else runs while ``between_chunks`` does.
 
     Args:
         session_factory: sessions on the target database (schema and reference data in place).
@@ -311,8 +405,10 @@ def generate(
         keep_texts: keep the encoded texts in the report (for the encode yardstick).
         between_chunks: called with each chunk's texts after it is loaded; its time is not
             counted in the load (the bench measures bare encoding there, in the same spell
-            of machine load as the chunk).
+            of machine load as the chunk, with no encoding of the load's under way).
         replica: the search-index replica name to drain as (default: the server's own).
+        encode_ahead: encode each chunk's texts beside its database and index work (False:
+            after them, one step at a time). The data, vectors and index are the same.
 
     Returns:
         Counts and the time spent in the database, the encoder and the index.
@@ -329,85 +425,106 @@ def generate(
         measures = lists.measure_codes
     local = [d for d in districts if d in TOWNS]
     plan = planned_items(categories, districts, seed)
-    with timer.phase("database"), _cheap_passwords(), session_factory() as session:
-        # A second load into the same database gets new names (names and e-mails are unique).
-        run = session.scalar(
-            select(func.count()).select_from(User).where(User.email.like("officer%@synthetic.example.gov.uk"))
-        )
-        officer, groups, suppliers = _organisations(session, rng, items, local, run or 0)
-        session.commit()
-        officer_id = officer.id
-        group_ids, supplier_ids = [u.id for u in groups], [u.id for u in suppliers]
-        report.organisations = len(groups) + len(suppliers) + 1
+    encoder = engine.encoder() if encode_ahead else None
     number = 0
     with tqdm(total=items, desc=f"Loading {items:,} needs and offers", unit="item", disable=not progress) as bar:
-        while number < items:
-            size = min(chunk, items - number)
-            # The lists are read once per chunk, as the officers' CSV import does for its rows.
-            with timer.phase("database"), session_factory() as session, holding_reference_lists(session):
-                new_needs, new_offers = [], []
-                for planned in itertools.islice(plan, size):
-                    if planned.kind == "need":
-                        member = session.get(User, group_ids[rng.randrange(len(group_ids))])
-                        new_needs.append(
-                            _post_need(
-                                session,
-                                rng,
-                                (planned.title, planned.description),
-                                member,
-                                planned.category,
-                                planned.districts[0],
-                                outcomes,
-                                today,
-                            )
-                        )
-                    else:
-                        member = session.get(User, supplier_ids[rng.randrange(len(supplier_ids))])
-                        new_offers.append(
-                            _post_offer(
-                                session,
-                                rng,
-                                (planned.title, planned.description),
-                                member,
-                                planned.category,
-                                list(planned.districts),
-                                outcomes,
-                                measures,
-                                today,
-                            )
-                        )
-                _close_some(session, rng, new_needs, new_offers)
-                session.commit()
-                need_docs = [need_document(n) for n in new_needs]
-                offer_docs = [offer_document(o) for o in new_offers]
-            report.needs += len(new_needs)
-            report.offers += len(new_offers)
-            with timer.phase("embedding"), session_factory() as session:
-                for kind, docs in (("need", need_docs), ("offer", offer_docs)):
-                    # The bar moves as each batch of 32 is encoded: encoding is most of the time.
-                    moved = [0]
+        # The bar moves as each batch of 32 is encoded: encoding is most of the time.
+        moved = [0]
 
-                    def advance(done: int, total: int, moved: list[int] = moved) -> None:
-                        bar.update(done - moved[0])
-                        moved[0] = done
+        def advance(done: int) -> None:  # done: how many of the chunk's texts are encoded
+            if done > moved[0]:
+                bar.update(done - moved[0])
+                moved[0] = done
 
-                    _, encoded = engine.store_vectors(session, kind, docs, progress=advance)
-                    bar.update(len(docs) - moved[0])
-                    report.encoded += encoded
+        planned = list(itertools.islice(plan, min(chunk, items)))
+        # The first chunk is encoded while the organisations and accounts are created too.
+        ahead = _EncodeAhead(encoder, planned, advance) if encoder is not None and planned else None
+        try:
+            with timer.phase("database"), _cheap_passwords(), session_factory() as session:
+                # A second load into the same database gets new names (names and e-mails are unique).
+                run = session.scalar(
+                    select(func.count()).select_from(User).where(User.email.like("officer%@synthetic.example.gov.uk"))
+                )
+                officer, groups, suppliers = _organisations(session, rng, items, local, run or 0)
                 session.commit()
-            texts = [matching.item_text(d) for d in [*need_docs, *offer_docs]]
-            if keep_texts:
-                report.texts.extend(texts)
-            with timer.phase("index"):
-                drain(session_factory, index, replica=replica)
-            number += size
-            if between_chunks is not None:
-                paused = time.perf_counter()
-                between_chunks(texts)
-                started += time.perf_counter() - paused
+                officer_id = officer.id
+                group_ids, supplier_ids = [u.id for u in groups], [u.id for u in suppliers]
+                report.organisations = len(groups) + len(suppliers) + 1
+            while planned:
+                # The lists are read once per chunk, as the officers' CSV import does for its rows.
+                with timer.phase("database"), session_factory() as session, holding_reference_lists(session):
+                    new_needs, new_offers = _post_chunk(
+                        session, rng, planned, group_ids, supplier_ids, outcomes, measures, today
+                    )
+                    _close_some(session, rng, new_needs, new_offers)
+                    session.commit()
+                    need_docs = [need_document(n) for n in new_needs]
+                    offer_docs = [offer_document(o) for o in new_offers]
+                report.needs += len(new_needs)
+                report.offers += len(new_offers)
+                # The outbox rows were committed with the items: the index needs no vectors.
+                with timer.phase("index"):
+                    drain(session_factory, index, replica=replica)
+                if number + len(planned) == items:
+                    # Nor do the pledges: made while the last chunk is still being encoded.
+                    report.pledges = _finish(
+                        session_factory, index, timer, rng, officer_id, supplier_ids, today, run or 0, replica
+                    )
+                encoded: dict[str, np.ndarray] = {}
+                if ahead is not None:
+                    waiting = time.perf_counter()
+                    encoded = ahead.result()
+                    report.waited += time.perf_counter() - waiting
+                    report.phases["embedding"] += ahead.seconds
+                with timer.phase("embedding"), session_factory() as session:
+                    before = 0
+                    for kind, docs in (("need", need_docs), ("offer", offer_docs)):
+                        _, count = engine.store_vectors(
+                            session,
+                            kind,
+                            docs,
+                            progress=lambda done, _, before=before: advance(before + done),
+                            encoded=encoded,
+                        )
+                        report.encoded += count
+                        before += len(docs)
+                    session.commit()
+                advance(len(planned))
+                moved[0] = 0
+                texts = [matching.item_text(d) for d in [*need_docs, *offer_docs]]
+                if keep_texts:
+                    report.texts.extend(texts)
+                number += len(planned)
+                if between_chunks is not None:
+                    paused = time.perf_counter()
+                    between_chunks(texts)
+                    started += time.perf_counter() - paused
+                planned = list(itertools.islice(plan, min(chunk, items - number)))
+                ahead = _EncodeAhead(encoder, planned, advance) if encoder is not None and planned else None
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+    if not items:
+        report.pledges = _finish(session_factory, index, timer, rng, officer_id, supplier_ids, today, run or 0, replica)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _finish(
+    session_factory: sessionmaker,
+    index: SearchIndex,
+    timer: _Timer,
+    rng: random.Random,
+    officer_id: int,
+    supplier_ids: list[int],
+    today: date,
+    run: int,
+    replica: str | None,
+) -> int:
+    """Pledges at every stage, the needs due tomorrow expired, and the index drained; returns the pledges made."""
     with timer.phase("database"), session_factory() as session:
         officer = session.get(User, officer_id)
-        report.pledges = _pledges(session, rng, officer, supplier_ids, today, run or 0)
+        made = _pledges(session, rng, officer, supplier_ids, today, run)
         needs.expire_overdue_needs(session, today + timedelta(days=2))
         session.commit()
         if session.get_bind().dialect.name == "postgresql":
@@ -416,8 +533,7 @@ def generate(
             session.commit()
     with timer.phase("index"):
         drain(session_factory, index, replica=replica)
-    report.seconds = time.perf_counter() - started
-    return report
+    return made
 
 
 def _organisations(
@@ -467,30 +583,44 @@ def _organisations(
     return officer, groups, suppliers
 
 
-def _post_need(
+def _post_chunk(
     session: Session,
     rng: random.Random,
-    wording: tuple[str, str],
-    member: User,
-    category: str,
-    district: str,
+    planned: list[PlannedItem],
+    group_ids: list[int],
+    supplier_ids: list[int],
     outcomes: list[str],
+    measures: set[str],
     today: date,
+) -> tuple[list[Need], list[Offer]]:
+    """Each planned item posted by a member of a random group or supplier, in order."""
+    new_needs, new_offers = [], []
+    for item in planned:
+        if item.kind == "need":
+            member = session.get(User, group_ids[rng.randrange(len(group_ids))])
+            new_needs.append(_post_need(session, rng, item, member, outcomes, today))
+        else:
+            member = session.get(User, supplier_ids[rng.randrange(len(supplier_ids))])
+            new_offers.append(_post_offer(session, rng, item, member, outcomes, measures, today))
+    return new_needs, new_offers
+
+
+def _post_need(
+    session: Session, rng: random.Random, item: PlannedItem, member: User, outcomes: list[str], today: date
 ) -> Need:
-    title, description = wording
     # One in twenty-five is due tomorrow and expires at the end of the load.
     soon = rng.random() < 0.04
     fields: dict[str, object] = {
-        "title": title,
-        "description": description,
-        "category": category,
-        "district": district,
+        "title": item.title,
+        "description": item.description,
+        "category": item.category,
+        "district": item.districts[0],
         "outcomes": rng.sample(outcomes, rng.randint(1, 2)),
         "needed_by": (today + timedelta(days=1 if soon else rng.randint(30, 300))).isoformat(),
     }
     if rng.random() < 0.5:
         fields["quantity"] = rng.choice(["about 20 people", "one evening a month", "as soon as possible", "a van load"])
-    measure = MEASURE_FOR_CATEGORY.get(category)
+    measure = MEASURE_FOR_CATEGORY.get(item.category)
     if measure and rng.random() < 0.3:
         fields["measure"], fields["quantity_needed"] = measure[0], measure[1] * rng.randint(1, 3)
     return needs.post_need(session, member, fields, today)
@@ -499,23 +629,20 @@ def _post_need(
 def _post_offer(
     session: Session,
     rng: random.Random,
-    wording: tuple[str, str],
+    item: PlannedItem,
     member: User,
-    category: str,
-    served: list[str],
     outcomes: list[str],
     measures: set[str],
     today: date,
 ) -> Offer:
-    title, description = wording
     fields: dict[str, object] = {
-        "title": title,
-        "description": description,
-        "category": category,
-        "districts": served,
+        "title": item.title,
+        "description": item.description,
+        "category": item.category,
+        "districts": list(item.districts),
         "outcomes": rng.sample(outcomes, rng.randint(1, 2)),
     }
-    measure = MEASURE_FOR_CATEGORY.get(category)
+    measure = MEASURE_FOR_CATEGORY.get(item.category)
     if measure and measure[0] in measures:
         fields["measure"], fields["capacity"] = measure[0], measure[1] * rng.randint(1, 5)
     if rng.random() < 0.25:

@@ -144,19 +144,12 @@ def warm_cache(items: int, *, model: str | None = None, seed: int = 2026, save_e
         done = 0
         while done < items:
             batch = list(islice(plan, min(save_every, items - done)))
-            texts = [_joined(p.title, p.description) for p in batch]
+            texts = [p.text for p in batch]
             encoder.encode(texts)
             bar.update(len(batch))
             encoder.save()
             done += len(batch)
     return encoder
-
-
-def _joined(title: str, description: str) -> str:
-    # The text a stored need or offer is embedded by (matching.item_text).
-    import matching
-
-    return matching.item_text(matching.Need(id="0", title=title, description=description))
 
 
 if __name__ == "__main__":  # python -m benchmarks.perf.vectors [ITEMS]

@@ -15,7 +15,7 @@ import gc
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -160,11 +160,20 @@ class SuggestionEngine:
         kind: str,
         documents: list[matching.Need] | list[matching.Offer],
         progress: Callable[[int, int], None] | None = None,
+        encoded: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[dict[str, np.ndarray], int]:
         """The stored vectors of these documents, encoding and storing the missing or stale ones.
 
+        Args:
+            progress: called as ``progress(done, total)`` while texts are encoded.
+            encoded: vectors this engine's encoder has already made, by text
+                (``matching.item_text``): a bulk load encodes a chunk's texts while its
+                database work runs. Missing or stale documents whose text is here are stored
+                without encoding; the others are encoded now.
+
         Returns:
-            The vectors by document id, and how many had to be encoded.
+            The vectors by document id, and how many were missing or stale (encoded now or
+            taken from ``encoded``).
         """
         encoder = self.encoder()
         if encoder is None or not documents:
@@ -187,13 +196,17 @@ class SuggestionEngine:
         }
         missing = [doc for doc in documents if doc.id not in vectors]
         if missing:
-            fresh = matching.embed_items(missing, encoder, progress=progress)
+            ready = encoded or {}
+            texts = {doc.id: matching.item_text(doc) for doc in missing} if ready else {}
+            todo = [doc for doc in missing if texts.get(doc.id) not in ready]
+            fresh = iter(matching.embed_items(todo, encoder, progress=progress) if todo else ())
             try:
                 # Every worker keeps its own matcher, so two may encode the same new item at
                 # once: the one that stores second keeps its vectors in memory and moves on.
                 with session.begin_nested():
-                    for doc, vector in zip(missing, fresh, strict=True):
-                        vector = np.asarray(vector, dtype="<f4")
+                    for doc in missing:
+                        text = texts.get(doc.id)
+                        vector = np.asarray(ready[text] if text in ready else next(fresh), dtype="<f4")
                         row = stored.get(doc.id) or ListingEmbedding(
                             kind=kind, item_id=int(doc.id), model=encoder.model_name
                         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import matching
-from benchmarks.perf.synthetic import Phrasebook, generate
+from benchmarks.perf.synthetic import ENCODE_AHEAD_THREAD, Phrasebook, generate
+from marketplace.db import make_engine, make_session_factory
 from marketplace.models import Category, District, ListingEmbedding, Need, Offer, Outcome, Pledge
+from marketplace.schema import upgrade
 from marketplace.search.documents import all_documents
+from marketplace.services.reference import seed_reference_data
 from marketplace.suggestions.documents import need_document
 from marketplace.suggestions.engine import SuggestionEngine
-from search_index import SearchIndex
+from search_index import ANY_STATUS, SearchIndex, SearchQuery
 
 # Slow (real servers, real model): run with `pytest -m perf tests/perf`.
 pytestmark = pytest.mark.perf
@@ -79,22 +84,83 @@ def test_the_same_seed_gives_the_same_texts() -> None:
 def test_a_smaller_load_is_a_prefix_of_a_larger_one(loaded, tmp_path: Path, today) -> None:
     # The bench loads its largest size first; the smaller sizes then find every text already
     # encoded, however many organisations each size creates.
-    from marketplace.db import make_engine, make_session_factory
-    from marketplace.schema import upgrade
-    from marketplace.services.reference import seed_reference_data
-
     larger, _, _ = loaded
-    engine = make_engine(f"sqlite:///{tmp_path / 'smaller.sqlite3'}")
-    upgrade(engine)
-    with Session(engine) as session:
-        seed_reference_data(session)
-        session.commit()
-    factory = make_session_factory(engine)
+    factory = _fresh_database(tmp_path / "smaller.sqlite3")
     index = SearchIndex(tmp_path / "smaller-index")
     smaller = generate(
         factory, index, SuggestionEngine(factory, None), 60, today=today, seed=11, chunk=50, keep_texts=True
     )
     index.close()
-    engine.dispose()
+    factory.kw["bind"].dispose()
     assert len(smaller.texts) == 60
     assert set(smaller.texts) <= set(larger.texts)
+
+
+def _fresh_database(path: Path) -> sessionmaker:
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with Session(engine) as session:
+        seed_reference_data(session)
+        session.commit()
+    return make_session_factory(engine)
+
+
+def test_encoding_ahead_stores_what_a_load_one_step_at_a_time_stores(tmp_path: Path, today) -> None:
+    # Each chunk's texts are encoded on a thread while its database and index work runs; the
+    # database, the vectors (bit for bit) and the index must be what encoding afterwards gives.
+    real = matching.load_semantic_encoder(None)
+    assert real is not None
+    loads = {}
+    for ahead in (True, False):
+        factory = _fresh_database(tmp_path / f"ahead-{ahead}.sqlite3")
+        # An encoder of its own that keeps no texts: the second load must encode again.
+        encoder = matching.SemanticEncoder(real.model_name, real._model, cache_size=0)
+        index = SearchIndex(tmp_path / f"index-{ahead}")
+        seen_encoding: list[bool] = []
+
+        def between_chunks(texts: list[str], seen: list[bool] = seen_encoding) -> None:
+            # The bench's bare-encode yardstick runs here: nothing of the load may be encoding.
+            seen.append(any(t.name == ENCODE_AHEAD_THREAD and t.is_alive() for t in threading.enumerate()))
+
+        report = generate(
+            factory,
+            index,
+            SuggestionEngine(factory, None, encoder=encoder),
+            120,
+            today=today,
+            seed=5,
+            chunk=50,
+            progress=False,
+            between_chunks=between_chunks,
+            encode_ahead=ahead,
+        )
+        assert seen_encoding == [False, False, False]
+        assert report.encoded == report.items == 120
+        with factory() as session:
+            assert index.check(all_documents(session)).ok
+            loads[ahead] = {
+                "vectors": session.execute(
+                    select(
+                        ListingEmbedding.kind,
+                        ListingEmbedding.item_id,
+                        ListingEmbedding.model,
+                        ListingEmbedding.text_hash,
+                        ListingEmbedding.vector,
+                    ).order_by(ListingEmbedding.kind, ListingEmbedding.item_id)
+                ).all(),
+                # What the index was built from, less the times the rows were written.
+                "documents": [dataclasses.replace(d, created_at=None, updated_at=None) for d in all_documents(session)],
+                "pledges": session.execute(
+                    select(Pledge.id, Pledge.need_id, Pledge.offer_id, Pledge.status, Pledge.quantity).order_by(
+                        Pledge.id
+                    )
+                ).all(),
+                "found": [
+                    [(h.kind, h.id, h.score) for h in index.search(SearchQuery(q=q, status=ANY_STATUS)).hits]
+                    for q in ("volunteers", "minibus", "garden tools", "food")
+                ],
+            }
+        index.close()
+        factory.kw["bind"].dispose()
+    assert len(loads[True]["vectors"]) == 120
+    assert loads[True] == loads[False]
