@@ -836,11 +836,11 @@ def measure_web(
             memory = [worker.memory_full_info() for worker in server.worker_processes()]
             # A worker that died and was replaced shows as errors or as odd CPU and memory
             # figures; gunicorn logs why (at warning level and above, as the bench runs it).
-            ended = [
-                line for line in server.log_path.read_text(errors="replace").splitlines() if _WORKER_ENDED.search(line)
-            ]
-            if ended:
-                say(f"gunicorn replaced a worker during the run:\n{server.log_tail(60)}")
+            log_lines = server.log_path.read_text(errors="replace").splitlines()
+            if any(_WORKER_ENDED.search(line) for line in log_lines):
+                # Its own lines and whatever else is not a request's line (a traceback, a warning).
+                telling = [line for line in log_lines if '"message": "request"' not in line]
+                say("gunicorn replaced a worker during the run:\n" + "\n".join(telling[-60:]))
     held = f"{items:,} items" if items is not None else "the loaded data"
     rss = max(m.rss for m in memory) / 2**20
     # What a second worker on the same machine adds is its private memory (USS): pages it
