@@ -70,17 +70,3 @@ def pre_fork(server, worker) -> None:
     (Python's advice for processes that fork without exec, see ``gc.freeze``).
     """
     gc.freeze()
-
-
-def post_worker_init(worker) -> None:
-    """In each worker, once its app is built: freeze what start-up built, as the master did.
-
-    The app's own start-up objects (the SQLAlchemy metadata and mappers, the Jinja
-    environment, the search index's state) live as long as the worker, yet every full
-    collection would walk them again: profiled at 10k items, full collections cost
-    0.3–0.5 ms of a need list's CPU on average, 0.07 ms with these frozen. The matcher is
-    built later in the background and is mostly NumPy arrays, which the collector does not
-    track.
-    """
-    gc.collect()
-    gc.freeze()
