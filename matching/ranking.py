@@ -197,13 +197,8 @@ def score(
     size = rerank_pool(count)
     if semantic and count > size:
         # Re-rank: the lexical term (bounded by lexical_weight) only reorders the best
-        # semantic candidates, so it is computed for those alone. Outside the pool the raw
-        # score is the first-stage one; inside it is recomputed element by element with the
-        # lexical term, so each value is what the whole-side formula gives.
-        raw = raw_scores(cos, qhub, chub, np.zeros(n, dtype=np.float32), same, params)
-        pool = np.sort(np.argpartition(np.where(ok, -raw, np.inf), size - 1)[:size])  # rows read in order
-        lex = cside.lex.scores(query.row, idf2, lexical.version, pool)
-        raw[pool] = raw_scores(cos[pool], qhub, chub[pool], lex, same[pool], params)
+        # semantic candidates, so it is computed for those alone.
+        raw = _pooled(query, cside, lexical, idf2, params, cos, qhub, chub, same, size, ok=ok)
     else:
         lex = np.zeros(n, dtype=np.float32)
         slots = np.flatnonzero(ok)
@@ -246,12 +241,7 @@ def _shortlisted(
         slots = np.flatnonzero(ok)
     cos = first_stage.cosines(cside.vecs, n, query.vec, slots)
     chub_, same_ = chub[slots], same[slots].astype(np.float32)
-    raw = raw_scores(cos, qhub, chub_, np.zeros(slots.size, dtype=np.float32), same_, params)
-    # In slot order: the lexical rows are then read front to back (a seventh less time than in
-    # the partition's order at 100,000 items); each value is computed alone either way.
-    pool = np.sort(np.argpartition(-raw, size - 1)[:size]) if slots.size > size else np.arange(slots.size)
-    lex = cside.lex.scores(query.row, lexical.idf_sq(), lexical.version, slots[pool])
-    raw[pool] = raw_scores(cos[pool], qhub, chub_[pool], lex, same_[pool], params)
+    raw = _pooled(query, cside, lexical, lexical.idf_sq(), params, cos, qhub, chub_, same_, size, slots=slots)
     out_raw = np.full(n, -np.inf, dtype=np.float32)
     out_raw[slots] = np.where(np.isfinite(raw), raw, -np.inf)
     out_cos = np.zeros(n, dtype=np.float32)
@@ -259,6 +249,46 @@ def _shortlisted(
     kept = np.zeros(n, dtype=bool)
     kept[slots] = True
     return out_raw, out_cos, kept
+
+
+def _pooled(
+    query: Query,
+    cside: Side,
+    lexical: LexicalIndex,
+    idf2: np.ndarray,
+    params: MatchParams,
+    cos: np.ndarray,
+    qhub: float,
+    chub: np.ndarray,
+    same: np.ndarray,
+    size: int,
+    *,
+    ok: np.ndarray | None = None,
+    slots: np.ndarray | None = None,
+) -> np.ndarray:
+    """Raw scores of candidate rows with the lexical term computed for the re-rank pool only.
+
+    The pool is the best ``size`` rows by the first-stage score (rows where ``ok`` is False
+    never enter it); outside it the raw score is the first-stage one, inside it is recomputed
+    element by element with the lexical term, so each value is what the whole-side formula
+    gives.
+
+    Args:
+        cos, chub, same: one value per candidate row (``same`` as float32).
+        ok: which rows may enter the pool (all of them when None).
+        slots: the side's slot of each row (row ``i`` is slot ``i`` when None).
+    """
+    raw = raw_scores(cos, qhub, chub, np.zeros(cos.size, dtype=np.float32), same, params)
+    if raw.size > size:
+        order = -raw if ok is None else np.where(ok, -raw, np.inf)
+        # In slot order: the lexical rows are then read front to back (a seventh less time
+        # than in the partition's order at 100,000 items); each value is computed alone.
+        pool = np.sort(np.argpartition(order, size - 1)[:size])
+    else:
+        pool = np.arange(raw.size)
+    lex = cside.lex.scores(query.row, idf2, lexical.version, pool if slots is None else slots[pool])
+    raw[pool] = raw_scores(cos[pool], qhub, chub[pool], lex, same[pool], params)
+    return raw
 
 
 def fair_exposure(needs: Side, pledged: Collection[str], params: MatchParams, today: dt.date | None) -> np.ndarray:
