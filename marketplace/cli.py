@@ -23,6 +23,7 @@ from marketplace.db import make_engine, make_session_factory
 from marketplace.logging_setup import configure_logging
 from marketplace.schema import SchemaError, upgrade
 from marketplace.services.errors import DomainError, ServiceUnavailable, ValidationFailed
+from marketplace.services.notifications import use_site_url
 
 # Below this many items a single indexing process is quicker than forking workers.
 PARALLEL_REBUILD_FROM = 5000
@@ -35,6 +36,9 @@ class Context:
         self.config = Config.from_env()
         configure_logging("WARNING")
         self._engine = None
+        # Where links in the e-mails a command queues point (MARKETPLACE_BASE_URL; unset: the
+        # local address, or the one `demo` serves at).
+        self.site_url: str | None = self.config.base_url
 
     @property
     def engine(self):
@@ -48,6 +52,7 @@ class Context:
         """A session committed once at the end, rolled back on any error."""
         factory = make_session_factory(self.engine)
         with factory() as session:
+            use_site_url(session, self.site_url)
             try:
                 yield session
                 session.commit()
@@ -129,6 +134,9 @@ def demo(click_ctx: click.Context, host: str, port: int, no_serve: bool) -> None
     from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_data
 
     ctx = click_ctx.ensure_object(Context)
+    # The demo's e-mails (pledges made while loading) link to the site being served.
+    local_host = "localhost" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
+    ctx.site_url = ctx.config.base_url or f"http://{local_host}:{port}"
     click_ctx.invoke(init)
     with ctx.session() as session:
         loaded = load_demo_data(session, council_today())
@@ -487,13 +495,13 @@ def send_summaries(ctx: Context, base_url: str) -> None:
     nothing new sends nothing. The e-mails are then sent as `send-notifications` does.
     """
     from marketplace.db import utcnow
-    from marketplace.services.notifications import SITE_URL, send_daily_summaries
+    from marketplace.services.notifications import send_daily_summaries
     from marketplace.services.saved_searches import send_saved_searches
 
     _check_base_url(base_url)
 
     def summaries(session: Session) -> str:
-        session.info[SITE_URL] = base_url
+        use_site_url(session, base_url)
         count = send_daily_summaries(session)
         # Saved searches find what the search page finds (read only; the database stands in without an index).
         searches = send_saved_searches(session, base_url=base_url, now=utcnow(), index=_search_index(ctx))

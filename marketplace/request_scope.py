@@ -21,7 +21,7 @@ from marketplace.models import User
 from marketplace.search.outbox import ENQUEUED
 from marketplace.search.sync import SearchSync
 from marketplace.services.account_links import LinkSettings
-from marketplace.services.notifications import MAIL_QUEUED, SITE_URL
+from marketplace.services.notifications import MAIL_QUEUED, use_site_url
 from marketplace.suggestions.engine import SuggestionEngine
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = app_state().session_factory()
         # Links in e-mails queued during this request start here (see notifications.site_link).
-        g.db_session.info[SITE_URL] = app_state().config.base_url or (request.url_root if has_request_context() else "")
+        use_site_url(g.db_session, app_state().config.base_url or (request.url_root if has_request_context() else None))
     return g.db_session
 
 

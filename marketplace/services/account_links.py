@@ -26,7 +26,7 @@ from marketplace.formatting import count
 from marketplace.models import JoinRequest, Organisation, User
 from marketplace.services import accounts
 from marketplace.services.errors import DomainError, ValidationFailed
-from marketplace.services.notifications import members_of, officers, queue_email
+from marketplace.services.notifications import absolute_link, members_of, officers, queue_email
 from marketplace.validation import local_path
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class LinkSettings:
 
     def url(self, path: str) -> str:
         """An absolute address on this site."""
-        return self.base_url.rstrip("/") + path
+        return absolute_link(self.base_url, path)
 
 
 NOT_VALID = "This link is not valid. Check you copied the whole link from the e-mail."

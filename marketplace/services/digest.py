@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
@@ -21,7 +22,7 @@ from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Role, User
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import Forbidden, ValidationFailed
 from marketplace.services.listings import visibility_clause
-from marketplace.services.notifications import queue_email
+from marketplace.services.notifications import absolute_link, queue_email
 from marketplace.suggestions.engine import SuggestionEngine
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def _new_public_needs(session: Session, ids: set[int], since: datetime, until: d
 
 def digest_body(user: User, items: list[DigestItem], base_url: str, service_name: str) -> str:
     """The text of a digest e-mail: each need with its group, link and reasons."""
-    base = base_url.rstrip("/")
+    link = partial(absolute_link, base_url)
     intro = "A new need fits" if len(items) == 1 else f"{len(items)} new needs fit"
     lines = [
         f"Hello {user.name or user.email},",
@@ -137,14 +138,14 @@ def digest_body(user: User, items: list[DigestItem], base_url: str, service_name
         details = [need.organisation.name, need.district_code]
         if need.needed_by is not None:
             details.append(f"needed by {need.needed_by.day} {need.needed_by:%B %Y}")
-        lines += ["", f"{number}. {need.title}", f"   {' · '.join(details)}", f"   {base}/needs/{need.id}"]
+        lines += ["", f"{number}. {need.title}", f"   {' · '.join(details)}", f"   {link(f'/needs/{need.id}')}"]
         lines += [f"   - {reason}" for reason in item.reasons]
     if len(items) > MAX_LISTED:
         lines += ["", f"And {len(items) - MAX_LISTED} more."]
     lines += [
         "",
-        f"All the needs suggested for your offers: {base}/supplier/suggested-needs",
-        f"To stop these daily e-mails, switch the digest off on your account page: {base}/account",
+        f"All the needs suggested for your offers: {link('/supplier/suggested-needs')}",
+        f"To stop these daily e-mails, switch the digest off on your account page: {link('/account')}",
     ]
     return "\n".join(lines)
 
@@ -263,7 +264,7 @@ def send_offer_alerts(session: Session, engine: SuggestionEngine, *, base_url: s
     open needs (daily or weekly, when their period is over); flushes, never commits. Returns e-mails queued.
     """
     fits = _fitting_offers(engine, today)
-    base = base_url.rstrip("/")
+    link = partial(absolute_link, base_url)
     queued = 0
     members = session.scalars(
         select(User)
@@ -302,10 +303,10 @@ def send_offer_alerts(session: Session, engine: SuggestionEngine, *, base_url: s
                 "",
                 f"{number}. {offer.title} ({offer.organisation.name})",
                 f"   Fits your need “{need.title if need else ''}”",
-                f"   Ask for it: {base}/offers/{offer.id}/ask?need_id={need_id}",
+                f"   Ask for it: {link(f'/offers/{offer.id}/ask?need_id={need_id}')}",
             ]
             lines += [f"   - {reason}" for reason in suggestion.reasons]
-        lines += ["", f"To change how often you get this e-mail, or stop it: {base}/account#alerts"]
+        lines += ["", f"To change how often you get this e-mail, or stop it: {link('/account#alerts')}"]
         subject = (
             f"A new offer fits your needs: “{offers[0].title}”"
             if len(offers) == 1

@@ -21,9 +21,13 @@ log = logging.getLogger(__name__)
 
 # Set in ``session.info`` when e-mails were queued, so the commit point knows to wake the sender.
 MAIL_QUEUED = "marketplace.mail_queued"
-# Set in ``session.info`` by the request scope (MARKETPLACE_BASE_URL, or the request's host):
-# the address e-mailed links start with.
+# Set in ``session.info`` by whoever opens the session (see ``use_site_url``): the address
+# e-mailed links start with. The request scope sets MARKETPLACE_BASE_URL, or the request's
+# host; CLI commands set MARKETPLACE_BASE_URL, or the address they serve at.
 SITE_URL = "marketplace.site_url"
+# Where links point when nothing else says: the address `marketplace serve` listens on by
+# default. A deployment sets MARKETPLACE_BASE_URL, so its e-mails never carry this.
+LOCAL_SITE_URL = "http://localhost:5000"
 
 # What a person may choose to get (see ``User.email_preference``).
 EACH_EVENT = "each"
@@ -38,10 +42,23 @@ EMAIL_PREFERENCES = {
 SIGN_OFF = "\n\n— The Social Value Marketplace\nYou get this e-mail because of your account on the marketplace."
 
 
+def use_site_url(session: Session, base_url: str | None) -> None:
+    """Make the links in e-mails queued in this session start with ``base_url`` (unset: the local address)."""
+    session.info[SITE_URL] = base_url or LOCAL_SITE_URL
+
+
 def site_link(session: Session, path: str) -> str:
-    """An absolute link to a page of the site, for an e-mail; the bare path when the address is unknown."""
-    base = session.info.get(SITE_URL) or ""
-    return base.rstrip("/") + path
+    """An absolute link to a page of the site, for an e-mail: every e-mailed link is built here.
+
+    A bare path would be no use in a mail program, so a session nobody set an address on
+    (a script's, a test's) gets the local one.
+    """
+    return absolute_link(session.info.get(SITE_URL) or LOCAL_SITE_URL, path)
+
+
+def absolute_link(base_url: str, path: str) -> str:
+    """``path`` (``/pledges/7``) on the site at ``base_url`` (``https://host`` or ``https://host/prefix/``)."""
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
 def queue_email(

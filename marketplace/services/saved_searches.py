@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import urlencode
 
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from marketplace.search.queries import database_search, viewer_of
 from marketplace.services.accounts import require_role
 from marketplace.services.digest import ALERT_FREQUENCIES, MAX_LISTED, MAX_WINDOW
 from marketplace.services.errors import NotFound, ValidationFailed
-from marketplace.services.notifications import queue_email
+from marketplace.services.notifications import absolute_link, queue_email
 from marketplace.services.reference import reference_lists
 from marketplace.validation import FieldErrors, clean_choice, clean_optional_text, row_id
 from search_index import MAX_QUERY_CHARS, IndexUnavailable, SearchHit, SearchIndex, SearchQuery
@@ -221,7 +222,7 @@ def send_saved_searches(session: Session, *, base_url: str, now: datetime, index
     minutes ago (``SETTLE``), visible to the person and open. Flushes, never commits.
     Returns the e-mails queued.
     """
-    base = base_url.rstrip("/")
+    link = partial(absolute_link, base_url)
     until = now - SETTLE
     queued = 0
     due = session.scalars(
@@ -250,13 +251,13 @@ def send_saved_searches(session: Session, *, base_url: str, now: datetime, index
             + ":",
         ]
         for number, hit in enumerate(shown, start=1):
-            lines += ["", f"{number}. {hit.title}", f"   {base}/{hit.kind}s/{hit.id}"]
+            lines += ["", f"{number}. {hit.title}", f"   {link(f'/{hit.kind}s/{hit.id}')}"]
         if len(found) > len(shown):
             lines += ["", f"And {len(found) - len(shown)} more."]
         lines += [
             "",
-            f"See every result: {base}{search_path(saved)}",
-            f"To change or stop these e-mails: {base}/account/saved-searches",
+            f"See every result: {link(search_path(saved))}",
+            f"To change or stop these e-mails: {link('/account/saved-searches')}",
         ]
         subject = (
             f"New for your saved search: “{found[0].title}”"
