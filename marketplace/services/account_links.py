@@ -44,6 +44,10 @@ class LinkNotValid(DomainError):
     code = "link_not_valid"
 
 
+class AlreadyConfirmed(LinkNotValid):
+    """A confirmation link opened again: the address is confirmed already, so the person just carries on."""
+
+
 @dataclass(frozen=True)
 class LinkSettings:
     """What links need from the running app: the signing key and the site's address."""
@@ -265,7 +269,8 @@ def confirm_email(session: Session, settings: LinkSettings, token: str) -> User 
         exists, their request to join it, which its members are now asked to answer.
 
     Raises:
-        LinkNotValid: when the link is unknown, expired or was used already.
+        AlreadyConfirmed: when the link was opened before (the address is confirmed).
+        LinkNotValid: when the link is unknown or expired.
     """
     payload = _payload(
         settings,
@@ -284,7 +289,7 @@ def confirm_email(session: Session, settings: LinkSettings, token: str) -> User 
     if not _can_use_links(user) or user.email != payload.get("email"):
         raise LinkNotValid(NOT_VALID)
     if user.email_confirmed_at is not None:
-        raise LinkNotValid("Your e-mail address is already confirmed. Sign in to continue.")
+        raise AlreadyConfirmed("Your e-mail address is already confirmed. Sign in to continue.")
     user.email_confirmed_at = utcnow()
     session.flush()
     log.info("email confirmed", extra={"user_id": user.id})
@@ -311,7 +316,7 @@ def _request_to_join(session: Session, organisation: Organisation, form: account
 def _confirm_join_request(session: Session, settings: LinkSettings, join: JoinRequest) -> None:
     """The registrant confirmed their address: ask the organisation's members (and officers) to let them in."""
     if join.confirmed_at is not None:
-        raise LinkNotValid("Your e-mail address is already confirmed. We will e-mail you when you are let in.")
+        raise AlreadyConfirmed("Your e-mail address is already confirmed. We will e-mail you when you are let in.")
     join.confirmed_at = utcnow()
     session.flush()
     queue_email(

@@ -7,7 +7,7 @@ from flask_login import login_user, logout_user
 
 from marketplace.request_scope import commit, current_actor, db_session, link_settings
 from marketplace.services import account_links, accounts
-from marketplace.services.account_links import LinkNotValid
+from marketplace.services.account_links import AlreadyConfirmed, LinkNotValid
 from marketplace.services.errors import ValidationFailed
 from marketplace.validation import local_path
 from marketplace.web.forms import (
@@ -140,6 +140,13 @@ def confirm_email(token: str) -> object:
     """
     try:
         confirmed = account_links.confirm_email(db_session(), link_settings(), token)
+    except AlreadyConfirmed as error:
+        # Opened again (from the e-mail, or the browser's history): still on the way somewhere.
+        signed_in, back = current_actor() is not None, come_back_to()
+        onward = _safe_next(back) if signed_in else url_for("auth.sign_in", next=back)
+        return render_template(
+            "auth/already_confirmed.html", message=error.message, onward=onward, signed_in=signed_in, next=back
+        )
     except LinkNotValid as error:
         return render_template("auth/link_not_valid.html", message=error.message, reset=False), 400
     commit()

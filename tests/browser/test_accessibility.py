@@ -200,6 +200,11 @@ def _registered_and_confirmed(page: Page, _: DemoIds) -> None:
     page.goto(confirmation_link(email))
 
 
+def _confirmed_twice(page: Page, demo: DemoIds) -> None:
+    _registered_and_confirmed(page, demo)
+    page.goto(page.url)  # the link opened again
+
+
 def _send_feedback(page: Page, _: DemoIds) -> None:
     page.get_by_label("Satisfied", exact=True).check()
     page.get_by_label("How could we improve this service?").fill("Show the closing date on the list")
@@ -539,6 +544,14 @@ VISITS = [
         "/register?next=/offers",
         "Your e-mail address is confirmed",
         then=_registered_and_confirmed,
+        fresh=True,
+    ),
+    Visit(
+        "register-confirmed-again",
+        None,
+        "/register?next=/offers",
+        "You have already used this link",
+        then=_confirmed_twice,
         fresh=True,
     ),
     # Reports and the public impact page

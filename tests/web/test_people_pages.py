@@ -119,6 +119,34 @@ def test_a_visitor_who_registers_from_a_page_comes_back_to_it(app, session, make
     assert answer.status_code == 302 and answer.headers["Location"] == path
 
 
+def test_a_confirmation_link_opened_again_still_leads_back_to_the_page(app, session, make_need):
+    """Opened a second time (from the e-mail, or the browser's history), the link still knows where the person was going."""
+    need = make_need()
+    session.commit()
+    path = f"/needs/{need.id}"
+    visitor = browser_for(app)
+    form = {"role": "community", "organisation_name": "Enderby Walking Group", "name": "Ali Shah",
+            "email": "ali@example.org", "password": "a long password", "password_confirmation": "a long password"}  # fmt: skip
+    visitor.submit(f"/register?next={path}", form)
+    link = link_in_email(session, "ali@example.org")
+    assert visitor.client.get(link).status_code == 200
+    again = visitor.client.get(link)
+    page = again.get_data(as_text=True)
+    assert again.status_code == 200
+    assert "already confirmed" in page and "not valid" not in page
+    assert "Sign in and go back to the page you were on" in page
+    sign_in = re.search(r'href="(/sign-in\?next=[^"]+)"', page).group(1)
+    answer = visitor.submit(sign_in.replace("&amp;", "&"), {"email": "ali@example.org", "password": "a long password"},
+                            follow=False)  # fmt: skip
+    assert answer.status_code == 302 and answer.headers["Location"] == path
+    # Signed in now, the same link goes straight on.
+    page = visitor.client.get(link).get_data(as_text=True)
+    assert f'href="{path}">Go back to the page you were on' in page
+    # Only ever onward to a page of this site, whatever is put on the link.
+    page = visitor.client.get(link.split("?")[0] + "?next=https://evil.example/").get_data(as_text=True)
+    assert "evil.example" not in page
+
+
 @pytest.mark.parametrize(
     "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"]
 )
