@@ -237,6 +237,16 @@ def send_confirmation(session: Session, settings: LinkSettings, user: User, *, c
     log.info("confirmation link sent", extra={"user_id": user.id})
 
 
+def send_join_confirmation(
+    session: Session, settings: LinkSettings, join: JoinRequest, *, come_back_to: str | None = None
+) -> None:
+    """E-mail again the link confirming the address of a request to join (its members are asked once it is opened)."""
+    _send_confirmation_link(
+        session, settings, {"join": join.id, "email": join.email}, join.name, join.organisation.name, come_back_to
+    )
+    log.info("confirmation link sent", extra={"join_request_id": join.id})
+
+
 def _send_confirmation_link(
     session: Session,
     settings: LinkSettings,

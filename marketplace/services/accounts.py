@@ -18,8 +18,8 @@ from zxcvbn import zxcvbn
 
 from marketplace.db import utcnow, writes_intended
 from marketplace.formatting import a_or_an
-from marketplace.models import ApiToken, Organisation, OrganisationKind, Role, User, Verification
-from marketplace.services.errors import Forbidden, NotFound, NotSignedIn, ValidationFailed
+from marketplace.models import ApiToken, JoinRequest, Organisation, OrganisationKind, Role, User, Verification
+from marketplace.services.errors import DomainError, Forbidden, NotFound, NotSignedIn, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -210,13 +210,38 @@ def end_sessions(session: Session, user: User) -> None:
     session.flush()
 
 
+class JoinNotAnswered(DomainError):
+    """The right password of someone whose request to join an organisation is not answered yet: no account exists."""
+
+    code = "join_not_answered"
+    http_status = 403
+
+    def __init__(self, join: JoinRequest) -> None:
+        super().__init__(
+            f"Your request to join {join.organisation.name} is waiting for the organisation's approval. "
+            "We will email you when they have answered; then you can sign in."
+        )
+        self.join = join
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """Return the user for these credentials, or None; never says which part was wrong."""
-    user = _user_by_email(session, normalise_email(email))
+    """Return the user for these credentials, or None; never says which part was wrong.
+
+    Raises:
+        JoinNotAnswered: the address and password of a request to join an organisation that
+            its members have not answered yet (only the right password learns this).
+    """
+    email = normalise_email(email)
+    user = _user_by_email(session, email)
+    # Without an account, the password of a waiting request to join is checked instead of the
+    # dummy: one hash either way, so the time taken tells nobody which it was.
+    join = None if user is not None else _unanswered_join_request(session, email)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else join.password_hash if join else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
+    if join is not None:
+        raise JoinNotAnswered(join)
     if user is None or not user.active:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
@@ -305,6 +330,16 @@ def get_user_by_email(session: Session, email: str) -> User:
 
 def _user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email))
+
+
+def _unanswered_join_request(session: Session, email: str) -> JoinRequest | None:
+    """The latest request to join made with this address that nobody has answered yet."""
+    return session.scalar(
+        select(JoinRequest)
+        .where(JoinRequest.email == email, JoinRequest.decision.is_(None))
+        .order_by(JoinRequest.id.desc())
+        .limit(1)
+    )
 
 
 def organisation_by_name(session: Session, name: str) -> Organisation | None:

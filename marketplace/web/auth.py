@@ -63,7 +63,20 @@ def sign_in() -> object:
             if not password:
                 form.password.errors = ["Enter your password"]
             return render_template("auth/sign_in.html", form=form, errors=error_list(form))
-        user = accounts.authenticate(db_session(), email, password)
+        try:
+            user = accounts.authenticate(db_session(), email, password)
+        except accounts.JoinNotAnswered as waiting:
+            # The right password, so saying so reveals nothing; no account exists until the members answer.
+            if waiting.join.confirmed_at is None:
+                account_links.send_join_confirmation(
+                    db_session(), link_settings(), waiting.join, come_back_to=come_back_to()
+                )
+                commit()
+                return render_template(
+                    "auth/check_email.html", email=waiting.join.email, reminder=True, next=come_back_to()
+                )
+            form.email.errors = [waiting.message]
+            return render_template("auth/sign_in.html", form=form, errors=error_list(form))
         if user is not None and user.email_confirmed_at is None:
             # Only someone who knows the password gets here, so saying so reveals nothing.
             account_links.send_confirmation(db_session(), link_settings(), user, come_back_to=come_back_to())

@@ -200,6 +200,32 @@ def test_registration_answers_the_same_for_an_existing_and_a_new_organisation(ap
     )
 
 
+def test_a_joiner_waiting_for_the_organisation_is_told_so_at_sign_in_and_only_with_the_right_password(
+    app, session, make_user
+):
+    make_user("community", organisation="Syston Carers Group")
+    session.commit()
+    sam = browser_for(app)
+    form = {"role": "community", "organisation_name": "Syston Carers Group", "name": "Sam Patel",
+            "email": "sam@example.org", "password": "a long password", "password_confirmation": "a long password"}  # fmt: skip
+    sam.submit("/register", form)
+    right = {"email": "Sam@Example.org", "password": "a long password"}
+    # Not confirmed yet: the link is sent again, as for anyone who has not confirmed.
+    page = sam.submit("/sign-in", right).get_data(as_text=True)
+    assert "You need to confirm your email address" in page
+    assert len(emails_to(session, "sam@example.org")) == 2
+    sam.client.get(link_in_email(session, "sam@example.org"))
+
+    page = sam.submit("/sign-in", right).get_data(as_text=True)
+    assert "Your request to join Syston Carers Group is waiting for the organisation&#39;s approval" in page
+    assert "not correct" not in page and "Sign out" not in page
+    # A wrong password learns nothing: the same answer as for an address nobody registered.
+    wrong = sam.submit("/sign-in", {"email": "sam@example.org", "password": "not the password"}).get_data(as_text=True)
+    nobody = sam.submit("/sign-in", {"email": "nobody@example.org", "password": "not the password"})
+    assert "Email address or password is not correct" in wrong and "Syston" not in wrong
+    assert re.sub(r'value="[^"]+"', "", wrong) == re.sub(r'value="[^"]+"', "", nobody.get_data(as_text=True))
+
+
 @pytest.fixture
 def smtp_server():
     server = SmtpServer()
