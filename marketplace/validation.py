@@ -116,6 +116,14 @@ def cap(label: str) -> str:
     return label[:1].upper() + label[1:]
 
 
+def field_label(name: str) -> str:
+    """A field's key as words to start a sentence with: ``supplier_id`` → "Supplier ID", ``per_page`` → "Per page".
+
+    Error messages name the field in words; the key itself is in the error's ``fields``.
+    """
+    return cap(" ".join("ID" if word == "id" else word for word in name.split("_")))
+
+
 # Text
 
 
@@ -200,7 +208,7 @@ def clean_choices(
     if value is None:
         value = []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        errors.add(name, Code.NOT_A_LIST, f"{name} must be a list of codes")
+        errors.add(name, Code.NOT_A_LIST, f"{field_label(name)} must be a list of codes")
         return None
     unknown = [v for v in value if v not in allowed]
     if unknown:

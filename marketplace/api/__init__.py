@@ -10,7 +10,7 @@ from marketplace import rate_limits
 from marketplace.extensions import csrf
 from marketplace.request_scope import db_session
 from marketplace.services.accounts import user_for_token
-from marketplace.validation import Code, FieldErrors
+from marketplace.validation import Code, FieldErrors, field_label
 
 from .errors import error_response
 
@@ -57,7 +57,7 @@ def refuse_repeated_query_parameters() -> None:
     errors = FieldErrors()
     for name in request.args:
         if len(request.args.getlist(name)) > 1:
-            errors.add(name, Code.INVALID, f"Give {name} once")
+            errors.add(name, Code.INVALID, f"{field_label(name)} is given more than once; give it once")
     errors.raise_if_any()
 
 

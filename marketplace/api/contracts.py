@@ -46,7 +46,7 @@ def list_contracts() -> object:
     """Contracts: all for officers, their own for suppliers."""
     supplier_id = request.args.get("supplier_id")
     if supplier_id not in (None, "") and not (supplier_id.isdigit() and len(supplier_id) < 10):
-        raise ValidationFailed({"supplier_id": "supplier_id must be a whole number"})
+        raise ValidationFailed({"supplier_id": "Supplier ID must be a whole number"})
     page, per_page = check_paging(request.args.get("page"), request.args.get("per_page"))
     session = db_session()
     result = contracts_service.list_contracts(

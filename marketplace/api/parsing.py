@@ -19,7 +19,7 @@ from marketplace.services.errors import DomainError, ValidationFailed
 from marketplace.services.listings import Filters, check_filters
 from marketplace.services.paging import check_paging
 from marketplace.services.reference import ReferenceLists
-from marketplace.validation import Code, FieldErrors, has_bad_text
+from marketplace.validation import Code, FieldErrors, field_label, has_bad_text
 
 
 class MalformedRequest(DomainError):
@@ -53,7 +53,9 @@ def json_body(*, allow_empty: bool = False) -> dict[str, object]:
         if has_bad_text(name):
             errors.add("input", Code.BAD_CHARACTERS, "Field names must not contain control characters")
         elif has_bad_text(value):
-            errors.add(name, Code.BAD_CHARACTERS, f"{name} must not contain NUL characters or lone surrogates")
+            errors.add(
+                name, Code.BAD_CHARACTERS, f"{field_label(name)} contains characters that cannot be stored; remove them"
+            )
     errors.raise_if_any()
     _check_types(data, _request_schema(request.method.lower(), request.url_rule.rule if request.url_rule else ""))
     return data
@@ -124,7 +126,7 @@ def _check_types(data: dict[str, object], schema: dict[str, object] | None) -> N
         allowed = _allowed_types(field_schema) if isinstance(field_schema, dict) else set()
         if allowed and not allowed & _json_type(value):
             wanted = " or ".join(_JSON_TYPES.get(kind, kind) for kind in sorted(allowed, key=list(_JSON_TYPES).index))
-            errors.add(name, Code.WRONG_TYPE, f"{name} must be {wanted}")
+            errors.add(name, Code.WRONG_TYPE, f"{field_label(name)} must be {wanted}")
     errors.raise_if_any()
 
 
@@ -167,7 +169,7 @@ def query_flag(name: str) -> bool | None:
         return True
     if value.lower() in ("false", "0", "no"):
         return False
-    raise ValidationFailed({name: f"{name} must be true or false"})
+    raise ValidationFailed({name: f"{field_label(name)} must be true or false"})
 
 
 def list_arguments(lists: ReferenceLists, statuses: set[str]) -> tuple[Filters, int, int]:

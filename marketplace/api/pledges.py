@@ -14,6 +14,7 @@ from marketplace.services.errors import ValidationFailed
 from marketplace.services.evidence import Upload
 from marketplace.services.listings import FieldErrors, unknown_fields
 from marketplace.services.paging import check_paging
+from marketplace.validation import field_label
 
 from . import api
 from .openapi import (
@@ -73,7 +74,7 @@ def _int_arg(name: str, fields: dict[str, str]) -> int | None:
     if raw in (None, ""):
         return None
     if not raw.isdigit() or len(raw) > 9:
-        fields[name] = f"{name} must be a whole number"
+        fields[name] = f"{field_label(name)} must be a whole number"
         return None
     return int(raw)
 

@@ -97,7 +97,7 @@ def social_value() -> object:
             error.fields["format"] = "format must be json or csv"
         raise
     if fmt not in FORMATS:
-        raise ValidationFailed({"format": "format must be json or csv"})
+        raise ValidationFailed({"format": "Format must be json or csv"})
     if fmt == "json":
         return report_json(report)
     period = "".join(

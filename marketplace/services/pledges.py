@@ -47,7 +47,15 @@ from marketplace.services.notifications import members_of, officers, queue_email
 from marketplace.services.paging import Page, paginate
 from marketplace.services.parties import parties_only
 from marketplace.services.pledged import held_by_need, held_by_offer, pledged_quantity
-from marketplace.validation import Amount, FieldErrors, clean_decimal, clean_future_date, row_id, unknown_fields
+from marketplace.validation import (
+    Amount,
+    FieldErrors,
+    clean_decimal,
+    clean_future_date,
+    field_label,
+    row_id,
+    unknown_fields,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +127,11 @@ def _id(data: Mapping[str, object], name: str, errors: FieldErrors, *, required:
     value = data.get(name)
     if value is None:
         if required:
-            errors[name] = f"{name} is required"
+            errors[name] = f"{field_label(name)} is required"
         return None
     number = row_id(value)
     if number is None:
-        errors[name] = f"{name} must be a whole number"
+        errors[name] = f"{field_label(name)} must be a whole number"
     return number
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -89,9 +90,32 @@ def test_a_number_in_quotes_is_refused_where_the_schema_says_number(client, make
     response = client.post("/api/v1/offers", json=offer_fields(capacity="5"), headers=headers)
     assert response.status_code == 422
     error = response.get_json()["error"]
-    assert error["fields"]["capacity"] == "capacity must be null or a number, like 40 (without quotes)"
+    assert error["fields"]["capacity"] == "Capacity must be null or a number, like 40 (without quotes)"
     assert error["field_codes"]["capacity"] == "wrong_type"
     assert client.post("/api/v1/offers", json=offer_fields(capacity=5), headers=headers).status_code == 201
+
+
+def test_error_messages_name_fields_in_words_and_keep_the_keys(client, make_user, bearer, officer):
+    """A message is read by a person: "Need ID", not "need_id"; the key stays for programs."""
+    supplier, council = bearer(make_user("supplier")), bearer(officer)
+    asked = [
+        (client.post, "/api/v1/pledges", {"need_id": "seven", "quantity": 1}, supplier),
+        (client.get, "/api/v1/contracts?supplier_id=x", None, council),
+        (client.get, "/api/v1/contracts?supplier_id=1&supplier_id=2", None, council),
+        (client.get, "/api/v1/reports/social-value?format=xml", None, council),
+    ]
+    messages = []
+    for call, url, body, headers in asked:
+        response = call(url, json=body, headers=headers) if body is not None else call(url, headers=headers)
+        assert response.status_code == 422, response.get_data(as_text=True)[:300]
+        messages.append(response.get_json()["error"]["fields"])
+    assert messages[0]["need_id"] == "Need ID must be a whole number, like 3"
+    assert messages[1] == {"supplier_id": "Supplier ID must be a whole number"}
+    assert messages[2] == {"supplier_id": "Supplier ID is given more than once; give it once"}
+    assert messages[3] == {"format": "Format must be json or csv"}
+    for fields in messages:
+        for message in fields.values():
+            assert not re.search(r"[a-z]+_[a-z]+", message), message
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])

@@ -76,6 +76,6 @@ def test_a_repeated_query_parameter_is_refused_not_half_read(client, make_user, 
     response = client.get("/api/v1/contracts?supplier_id=1&supplier_id=%5B2%5D", headers=headers)
     assert response.status_code == 422
     error = response.get_json()["error"]
-    assert error["fields"] == {"supplier_id": "Give supplier_id once"}
+    assert error["fields"] == {"supplier_id": "Supplier ID is given more than once; give it once"}
     assert client.get("/api/v1/contracts?supplier_id=1", headers=headers).status_code == 200
     assert client.get("/api/v1/needs?category=goods&category=goods", headers=headers).status_code == 422
