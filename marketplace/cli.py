@@ -193,9 +193,9 @@ def expire_needs(ctx: Context) -> None:
 @main.command("remind-deliveries")
 @pass_context
 def remind_deliveries(ctx: Context) -> None:
-    """E-mail suppliers whose approved pledges are due within a week or overdue (run daily from a scheduler).
+    """Email suppliers whose approved pledges are due within a week or overdue (run daily from a scheduler).
 
-    Each pledge is reminded about at most once a week. The e-mails are then sent as
+    Each pledge is reminded about at most once a week. The emails are then sent as
     `send-notifications` does.
     """
     from marketplace.services.chasing import send_due_reminders
@@ -213,8 +213,8 @@ def remind_deliveries(ctx: Context) -> None:
 def purge(ctx: Context) -> None:
     """Delete what the privacy notice says is kept no longer (run daily from a scheduler).
 
-    E-mails sent more than 90 days ago, e-mails that could not be sent for 30 days, the
-    erased e-mail records of accounts closed 30 days ago, registrations never confirmed
+    Emails sent more than 90 days ago, emails that could not be sent for 30 days, the
+    erased email records of accounts closed 30 days ago, registrations never confirmed
     within 30 days, API tokens revoked 30 days ago and feedback older than two years.
     """
     from marketplace.db import utcnow
@@ -389,7 +389,7 @@ def create_token(ctx: Context, email: str, name: str) -> None:
 
 
 def _queue_emails(ctx: Context, queue: Callable[[Session], str]) -> None:
-    """Queue a command's e-mails in one transaction and say what was queued (``queue`` returns it).
+    """Queue a command's emails in one transaction and say what was queued (``queue`` returns it).
 
     When a part of the service it needs is unavailable (the matching model), nothing is
     queued: the error is said and the command exits 1.
@@ -411,7 +411,7 @@ def _send_mail(ctx: Context) -> None:
     except MailConfigError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
-    click.echo(f"{report.sent} e-mails sent, {report.failed} failed (kept to retry later).")
+    click.echo(f"{report.sent} emails sent, {report.failed} failed (kept to retry later).")
     if report.failed:
         sys.exit(1)
 
@@ -419,9 +419,9 @@ def _send_mail(ctx: Context) -> None:
 @main.command("send-notifications")
 @pass_context
 def send_notifications(ctx: Context) -> None:
-    """Send the e-mails that are due, retrying failed ones whose wait is over (run every few minutes).
+    """Send the emails that are due, retrying failed ones whose wait is over (run every few minutes).
 
-    Uses MARKETPLACE_SMTP_URL, or writes the e-mails to the log when it is not set.
+    Uses MARKETPLACE_SMTP_URL, or writes the emails to the log when it is not set.
     Exits 1 when some could not be sent; they stay queued for the next run.
     """
     _send_mail(ctx)
@@ -439,15 +439,15 @@ def _check_base_url(base_url: str) -> None:
     envvar="MARKETPLACE_BASE_URL",
     default="http://localhost:5000",
     show_default=True,
-    help="The site's address, for the links in the e-mails (or set MARKETPLACE_BASE_URL).",
+    help="The site's address, for the links in the emails (or set MARKETPLACE_BASE_URL).",
 )
 @pass_context
 def send_digests(ctx: Context, base_url: str) -> None:
-    """E-mail each supplier the new needs that fit their open offers well, in one daily digest,
+    """Email each supplier the new needs that fit their open offers well, in one daily digest,
     and each group member who asked for it the new offers that fit their open needs (daily or weekly).
 
     Run once a day from a scheduler. Suppliers who switched the digest off, and those with
-    nothing new that fits, get no e-mail. The e-mails are then sent as `send-notifications` does.
+    nothing new that fits, get no email. The emails are then sent as `send-notifications` does.
     """
     from marketplace.db import utcnow
     from marketplace.services.digest import send_digests as queue_digests
@@ -483,16 +483,16 @@ def send_digests(ctx: Context, base_url: str) -> None:
     envvar="MARKETPLACE_BASE_URL",
     default="http://localhost:5000",
     show_default=True,
-    help="The site's address, for the links in the e-mails (or set MARKETPLACE_BASE_URL).",
+    help="The site's address, for the links in the emails (or set MARKETPLACE_BASE_URL).",
 )
 @pass_context
 def send_summaries(ctx: Context, base_url: str) -> None:
-    """E-mail the people who chose a daily summary one e-mail gathering what happened since the last,
+    """Email the people who chose a daily summary one email gathering what happened since the last,
     and each saved search whose day or week is over the new needs or offers that match it.
 
-    Run once a day from a scheduler. People who chose an e-mail for each event get theirs at
-    once, and those who chose essential e-mails only get no summary. A saved search with
-    nothing new sends nothing. The e-mails are then sent as `send-notifications` does.
+    Run once a day from a scheduler. People who chose an email for each event get theirs at
+    once, and those who chose essential emails only get no summary. A saved search with
+    nothing new sends nothing. The emails are then sent as `send-notifications` does.
     """
     from marketplace.db import utcnow
     from marketplace.services.notifications import send_daily_summaries
@@ -505,7 +505,7 @@ def send_summaries(ctx: Context, base_url: str) -> None:
         count = send_daily_summaries(session)
         # Saved searches find what the search page finds (read only; the database stands in without an index).
         searches = send_saved_searches(session, base_url=base_url, now=utcnow(), index=_search_index(ctx))
-        return f"{count} daily summaries queued.\n{searches} e-mails of saved searches' new results queued."
+        return f"{count} daily summaries queued.\n{searches} emails of saved searches' new results queued."
 
     _queue_emails(ctx, summaries)
     _send_mail(ctx)

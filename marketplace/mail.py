@@ -434,7 +434,7 @@ class MailSender:
         """Start the background thread (in the app); tests drain inline instead."""
         log.info(
             "e-mail delivery",
-            extra={"smtp_server": self.settings.describe() if self.settings else "none: e-mails go to the log"},
+            extra={"smtp_server": self.settings.describe() if self.settings else "none: emails go to the log"},
         )
         if self.background:
             self._thread = threading.Thread(target=self._run, name="mail-sender", daemon=True)

@@ -245,7 +245,7 @@ def _emailed_links(session: Session, spare: User, secret_key: str) -> tuple[str,
     def token(to: str, path: str) -> str:
         body = session.scalars(select(Notification.body).where(Notification.to_email == to)).all()
         found = [m.group(1) for text in body if (m := re.search(rf"http://localhost{path}/(\S+)", text))]
-        assert len(found) == 1, f"one {path} link expected in the e-mails to {to}"
+        assert len(found) == 1, f"one {path} link expected in the emails to {to}"
         return found[0]
 
     return token(registration.email, "/confirm-email"), token(spare.email, "/reset-password")
@@ -266,7 +266,7 @@ def _joining(session: Session, member: User, secret_key: str) -> tuple[int, str]
     session.flush()
     body = session.scalar(select(Notification.body).where(Notification.to_email == "invited.colleague@example.org"))
     found = re.search(r"http://localhost/join/(\S+)", body or "")
-    assert found, "an invitation link is e-mailed"
+    assert found, "an invitation link is emailed"
     return join.id, found.group(1)
 
 

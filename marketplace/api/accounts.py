@@ -49,7 +49,7 @@ document(
             "get": {"summary": "The caller", "responses": responses("200", ref("Me"), "401")},
             "patch": {
                 "summary": "Change the caller's settings",
-                "description": "`digest_enabled` (suppliers only): the daily e-mail of new needs that fit "
+                "description": "`digest_enabled` (suppliers only): the daily email of new needs that fit "
                 "their open offers well.",
                 "requestBody": {
                     "required": True,
@@ -77,7 +77,7 @@ document(
                 "organisation": ref("OrganisationRef"),
                 "digest_enabled": {
                     "type": "boolean",
-                    "description": "Suppliers: a daily e-mail of new needs that fit their open offers",
+                    "description": "Suppliers: a daily email of new needs that fit their open offers",
                 },
             },
         }
@@ -108,19 +108,19 @@ def my_email_preferences() -> object:
 
 _EMAIL_PREFERENCE = {
     "enum": list(EMAIL_PREFERENCES),
-    "description": "each: an e-mail for each thing that happens; daily: one summary a day; "
+    "description": "each: an email for each thing that happens; daily: one summary a day; "
     "essential: only sign-in links, invitations and decisions about the organisation",
 }
 document(
     {
         "/me/email-preferences": {
             "get": {
-                "summary": "Which e-mails about their work the caller gets",
+                "summary": "Which emails about their work the caller gets",
                 "responses": responses("200", ref("EmailPreferences"), "401"),
             },
             "put": {
-                "summary": "Choose which e-mails about their work the caller gets",
-                "description": "Essential e-mails (links to confirm an address or reset a password, invitations, "
+                "summary": "Choose which emails about their work the caller gets",
+                "description": "Essential emails (links to confirm an address or reset a password, invitations, "
                 "decisions about the organisation) are always sent.",
                 "requestBody": {
                     "required": True,
@@ -189,14 +189,14 @@ document(
                 "summary": "Download the caller's own data",
                 "description": "Everything the marketplace holds about the caller: account, organisation, API "
                 "tokens (never the token itself), what they posted, pledge steps, recorded actions and "
-                "e-mails sent to them.",
+                "emails sent to them.",
                 "responses": responses("200", ref("PersonalData"), "401"),
             }
         },
         "/me/close": {
             "post": {
                 "summary": "Close the caller's account",
-                "description": "Erases the caller's name, e-mail address, password, API tokens and e-mails; "
+                "description": "Erases the caller's name, email address, password, API tokens and emails; "
                 "their organisation's needs, offers, pledges and the audit log stay, showing a former member. "
                 "Cannot be undone.",
                 "requestBody": {

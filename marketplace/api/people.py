@@ -272,7 +272,7 @@ def _messages_path(param: str, what: str) -> dict[str, object]:
             "responses": responses("200", _list_of(ref("Message")), "404"),
         },
         "post": {
-            "summary": f"Write a message on a {what}; the others in it are e-mailed a link",
+            "summary": f"Write a message on a {what}; the others in it are emailed a link",
             "security": SIGNED_IN,
             "requestBody": body(_MESSAGE_INPUT, {"body": "Could you come on Saturday at 10?"}),
             "responses": responses("201", ref("Message"), "404", "429"),
@@ -358,7 +358,7 @@ document(
         "/organisations/{organisation_id}/invitations": {
             "parameters": [path_id("organisation_id")],
             "post": {
-                "summary": "Invite a colleague by e-mail: a signed link that works once, for 7 days",
+                "summary": "Invite a colleague by email: a signed link that works once, for 7 days",
                 "security": SIGNED_IN,
                 "requestBody": body(
                     {

@@ -100,7 +100,7 @@ _SAVED_SEARCH = {
     "properties": {
         "id": {"type": "integer"},
         "q": {"type": "string"},
-        "kind": {"enum": ["need", "offer", None], "description": "What the e-mails list; null for both"},
+        "kind": {"enum": ["need", "offer", None], "description": "What the emails list; null for both"},
         "category": _CODE,
         "district": _CODE,
         "outcome": _CODE,
@@ -129,7 +129,7 @@ document(
                 ),
             },
             "post": {
-                "summary": "Save a search; what is newly posted that matches it is e-mailed daily or weekly",
+                "summary": "Save a search; what is newly posted that matches it is emailed daily or weekly",
                 "description": "The words and filters are those of GET /search (empty or null: not given). "
                 "Without `kind`, a community "
                 f"group's search lists offers and a supplier's needs. Up to {saved_searches.MAX_SAVED} per "
@@ -157,7 +157,7 @@ document(
         "/me/saved-searches/{saved_search_id}": {
             "parameters": [path_id("saved_search_id")],
             "delete": {
-                "summary": "Delete one of the caller's saved searches (its e-mails stop)",
+                "summary": "Delete one of the caller's saved searches (its emails stop)",
                 "security": SIGNED_IN,
                 "responses": {"204": {"description": "Deleted"}, "404": error("404")},
             },

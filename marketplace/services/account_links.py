@@ -60,7 +60,7 @@ class LinkSettings:
         return absolute_link(self.base_url, path)
 
 
-NOT_VALID = "This link is not valid. Check you copied the whole link from the e-mail."
+NOT_VALID = "This link is not valid. Check you copied the whole link from the email."
 
 
 def _serializer(settings: LinkSettings, salt: str) -> URLSafeTimedSerializer:
@@ -108,7 +108,7 @@ def request_password_reset(session: Session, settings: LinkSettings, email: str)
         "Reset your password",
         f"Hello {user.name},\n\nSomeone (we hope you) asked to reset the password of your Social Value "
         f"Marketplace account. To choose a new password, open this link within an hour:\n\n{link}\n\n"
-        "The link works once. If you did not ask for this, ignore this e-mail: your password has not changed.",
+        "The link works once. If you did not ask for this, ignore this email: your password has not changed.",
     )
     log.info("password reset link sent", extra={"user_id": user.id})
 
@@ -220,8 +220,8 @@ def _tell_owner_of_address(session: Session, settings: LinkSettings, email: str)
     queue_email(
         session,
         [email],
-        "Someone tried to register with your e-mail address",
-        "Hello,\n\nSomeone tried to register on the Social Value Marketplace with this e-mail address, "
+        "Someone tried to register with your email address",
+        "Hello,\n\nSomeone tried to register on the Social Value Marketplace with this email address, "
         f"which already has an account. If it was you, sign in at {settings.url('/sign-in')} — or, if you "
         f"have forgotten your password, reset it at {settings.url('/forgot-password')}.\n\n"
         "If it was not you, you do not need to do anything.",
@@ -264,10 +264,10 @@ def _send_confirmation_link(
     queue_email(
         session,
         [email],
-        "Confirm your e-mail address",
+        "Confirm your email address",
         f"Hello {name},\n\nThank you for registering {organisation} on the Social Value "
         f"Marketplace. To finish, open this link within 3 days:\n\n{link}\n\n"
-        "If you did not register, ignore this e-mail.",
+        "If you did not register, ignore this email.",
     )
 
 
@@ -299,7 +299,7 @@ def confirm_email(session: Session, settings: LinkSettings, token: str) -> User 
     if not _can_use_links(user) or user.email != payload.get("email"):
         raise LinkNotValid(NOT_VALID)
     if user.email_confirmed_at is not None:
-        raise AlreadyConfirmed("Your e-mail address is already confirmed. Sign in to continue.")
+        raise AlreadyConfirmed("Your email address is already confirmed. Sign in to continue.")
     user.email_confirmed_at = utcnow()
     session.flush()
     log.info("email confirmed", extra={"user_id": user.id})
@@ -326,7 +326,7 @@ def _request_to_join(session: Session, organisation: Organisation, form: account
 def _confirm_join_request(session: Session, settings: LinkSettings, join: JoinRequest) -> None:
     """The registrant confirmed their address: ask the organisation's members (and officers) to let them in."""
     if join.confirmed_at is not None:
-        raise AlreadyConfirmed("Your e-mail address is already confirmed. We will e-mail you when you are let in.")
+        raise AlreadyConfirmed("Your email address is already confirmed. We will email you when you are let in.")
     join.confirmed_at = utcnow()
     session.flush()
     queue_email(

@@ -145,7 +145,7 @@ def digest_body(user: User, items: list[DigestItem], base_url: str, service_name
     lines += [
         "",
         f"All the needs suggested for your offers: {link('/supplier/suggested-needs')}",
-        f"To stop these daily e-mails, switch the digest off on your account page: {link('/account')}",
+        f"To stop these daily emails, switch the digest off on your account page: {link('/account')}",
     ]
     return "\n".join(lines)
 
@@ -231,7 +231,7 @@ def set_offer_alerts(session: Session, actor: User | None, frequency: str) -> Us
     if user.role is not Role.COMMUNITY:
         raise Forbidden("Only community groups get alerts of offers that fit their needs")
     if frequency not in ALERT_FREQUENCIES:
-        raise ValidationFailed({"offer_alerts": "Select how often you want the e-mail of fitting offers"})
+        raise ValidationFailed({"offer_alerts": "Select how often you want the email of fitting offers"})
     user.offer_alerts = frequency
     session.flush()
     log.info("offer alerts changed", extra={"user_id": user.id, "offer_alerts": frequency})
@@ -306,7 +306,7 @@ def send_offer_alerts(session: Session, engine: SuggestionEngine, *, base_url: s
                 f"   Ask for it: {link(f'/offers/{offer.id}/ask?need_id={need_id}')}",
             ]
             lines += [f"   - {reason}" for reason in suggestion.reasons]
-        lines += ["", f"To change how often you get this e-mail, or stop it: {link('/account#alerts')}"]
+        lines += ["", f"To change how often you get this email, or stop it: {link('/account#alerts')}"]
         subject = (
             f"A new offer fits your needs: “{offers[0].title}”"
             if len(offers) == 1

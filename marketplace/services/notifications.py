@@ -34,12 +34,12 @@ EACH_EVENT = "each"
 DAILY_SUMMARY = "daily"
 ESSENTIAL_ONLY = "essential"
 EMAIL_PREFERENCES = {
-    EACH_EVENT: "An e-mail for each thing that happens",
-    DAILY_SUMMARY: "One e-mail a day summarising what happened",
-    ESSENTIAL_ONLY: "Only essential e-mails (sign-in links, invitations, decisions about your organisation)",
+    EACH_EVENT: "An email for each thing that happens",
+    DAILY_SUMMARY: "One email a day summarising what happened",
+    ESSENTIAL_ONLY: "Only essential emails (sign-in links, invitations, decisions about your organisation)",
 }
 
-SIGN_OFF = "\n\n— The Social Value Marketplace\nYou get this e-mail because of your account on the marketplace."
+SIGN_OFF = "\n\n— The Social Value Marketplace\nYou get this email because of your account on the marketplace."
 
 
 def use_site_url(session: Session, base_url: str | None) -> None:
@@ -123,7 +123,7 @@ def set_email_preference(session: Session, user: User, preference: object) -> No
         {"email_preference": preference},
         "email_preference",
         set(EMAIL_PREFERENCES),
-        "Select which e-mails you want to get",
+        "Select which emails you want to get",
         errors,
     )
     errors.raise_if_any()
@@ -153,7 +153,7 @@ def send_daily_summaries(session: Session) -> int:
             session,
             [address],
             f"Your daily summary: {count} happened on the marketplace",
-            "Hello,\n\nThis is your daily summary. You can choose to get an e-mail for each event, or only "
+            "Hello,\n\nThis is your daily summary. You can choose to get an email for each event, or only "
             f"essential ones, on your account page: {site_link(session, '/account')}\n\n" + "\n\n".join(parts),
         )
         for item in items:

@@ -58,7 +58,7 @@ def _clean(session: Session, user: User, data: Mapping[str, object]) -> dict[str
     for name, (choices, message) in allowed.items():
         values[name] = clean_choice(data, name, choices, message, errors, required=False)
     values["frequency"] = clean_choice(
-        data, "frequency", set(FREQUENCIES), "Choose how often you want the e-mail: daily or weekly", errors
+        data, "frequency", set(FREQUENCIES), "Choose how often you want the email: daily or weekly", errors
     )
     errors.raise_if_any()
     if values["kind"] is None:
@@ -246,7 +246,7 @@ def send_saved_searches(session: Session, *, base_url: str, now: datetime, index
         lines = [
             f"Hello {saved.user.name or saved.user.email},",
             "",
-            f"New since your last e-mail for your saved search {described.words}"
+            f"New since your last email for your saved search {described.words}"
             + (f" ({', '.join(described.filters)})" if described.filters else "")
             + ":",
         ]
@@ -257,7 +257,7 @@ def send_saved_searches(session: Session, *, base_url: str, now: datetime, index
         lines += [
             "",
             f"See every result: {link(search_path(saved))}",
-            f"To change or stop these e-mails: {link('/account/saved-searches')}",
+            f"To change or stop these emails: {link('/account/saved-searches')}",
         ]
         subject = (
             f"New for your saved search: “{found[0].title}”"

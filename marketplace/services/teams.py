@@ -55,7 +55,7 @@ def list_members(session: Session, actor: User | None, organisation_id: int) -> 
 
 def _check_email(email: object) -> str:
     if not isinstance(email, str) or not email.strip():
-        raise ValidationFailed({"email": "Enter the e-mail address of the person to invite"})
+        raise ValidationFailed({"email": "Enter the email address of the person to invite"})
     address = accounts.normalise_email(email)
     if not accounts.EMAIL_PATTERN.match(address) or len(address) > 254:
         raise ValidationFailed({"email": "Enter an email address in the correct format, like name@example.com"})

@@ -40,15 +40,15 @@ class DigestForm(FlaskForm):
     """A supplier's daily e-mail of new needs that fit their offers: on or off."""
 
     digest = RadioField(
-        "Do you want a daily e-mail of new needs that fit your offers?",
+        "Do you want a daily email of new needs that fit your offers?",
         choices=[
-            SelectChoice("on", "Yes, e-mail me once a day when new needs fit our open offers"),
+            SelectChoice("on", "Yes, email me once a day when new needs fit our open offers"),
             SelectChoice("off", "No"),
         ],
         widget=GovRadioInput(),
         validate_choice=False,
     )
-    submit = SubmitField("Save e-mail setting", widget=GovSubmitInput())
+    submit = SubmitField("Save email setting", widget=GovSubmitInput())
 
 
 def _digest_form(user: User) -> DigestForm | None:
@@ -61,7 +61,7 @@ class AlertsForm(FlaskForm):
     """A group's e-mail of new offers that fit its open needs: off, daily or weekly."""
 
     offer_alerts = RadioField(
-        "Do you want an e-mail of new offers that fit your group's open needs?",
+        "Do you want an email of new offers that fit your group's open needs?",
         choices=[
             SelectChoice("daily", "Yes, once a day when new offers fit"),
             SelectChoice("weekly", "Yes, once a week"),
@@ -88,13 +88,13 @@ def alerts_setting() -> object:
         set_offer_alerts(db_session(), actor, form.offer_alerts.data)
         commit()
         flash(
-            "You will not get e-mails of fitting offers."
+            "You will not get emails of fitting offers."
             if form.offer_alerts.data == "off"
-            else f"You will get a {form.offer_alerts.data} e-mail when new offers fit your group's needs.",
+            else f"You will get a {form.offer_alerts.data} email when new offers fit your group's needs.",
             "success",
         )
         return redirect(url_for("account.overview"))
-    form.offer_alerts.errors = ["Select how often you want the e-mail of fitting offers"]
+    form.offer_alerts.errors = ["Select how often you want the email of fitting offers"]
     return _overview(actor, alerts_form=form, errors=error_list(form)), 400
 
 
@@ -134,7 +134,7 @@ def email_preference() -> object:
         commit()
         flash(f"Saved. You will get: {EMAIL_PREFERENCES[form.email_preference.data].lower()}.", "success")
         return redirect(url_for("account.overview"))
-    form.email_preference.errors = ["Select which e-mails you want to get"]
+    form.email_preference.errors = ["Select which emails you want to get"]
     return _overview(actor, preference_form=form, errors=error_list(form)), 400
 
 
@@ -148,14 +148,14 @@ def digest_setting() -> object:
         set_digest(db_session(), actor, form.digest.data == "on")
         commit()
         flash(
-            "You will get a daily e-mail when new needs fit your offers."
+            "You will get a daily email when new needs fit your offers."
             if form.digest.data == "on"
-            else "You will not get the daily e-mail of new needs.",
+            else "You will not get the daily email of new needs.",
             "success",
         )
         return redirect(url_for("account.overview"))
     if form.digest.data not in ("on", "off"):
-        form.digest.errors = ["Select whether you want the daily e-mail"]
+        form.digest.errors = ["Select whether you want the daily email"]
     return _overview(actor, digest_form=form, errors=error_list(form)), 400
 
 

@@ -506,9 +506,9 @@ class InviteForm(FlaskForm):
     """Invite a colleague by e-mail."""
 
     email = StringField(
-        "Their e-mail address",
+        "Their email address",
         widget=GovTextInput(),
-        description="We will e-mail them a link to join. It works for 7 days",
+        description="We will email them a link to join. It works for 7 days",
     )
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
@@ -526,12 +526,12 @@ class EmailPreferenceForm(FlaskForm):
     """Which e-mails a person gets about their work."""
 
     email_preference = RadioField(
-        "Which e-mails about pledges, requests and messages do you want?",
+        "Which emails about pledges, requests and messages do you want?",
         choices=[],
         widget=GovRadioInput(),
         validate_choice=False,
     )
-    submit = SubmitField("Save e-mail choice", widget=GovSubmitInput())
+    submit = SubmitField("Save email choice", widget=GovSubmitInput())
 
 
 class SavedSearchForm(FlaskForm):
@@ -543,7 +543,7 @@ class SavedSearchForm(FlaskForm):
     district = HiddenField()
     outcome = HiddenField()
     frequency = RadioField(
-        "How often do you want an e-mail of new results?",
+        "How often do you want an email of new results?",
         choices=[
             SelectChoice("daily", "Daily"),
             SelectChoice("weekly", "Weekly"),

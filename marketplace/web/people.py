@@ -52,7 +52,7 @@ def ask(offer_id: int) -> object:
         else:
             commit()
             flash(
-                f"Your request has been sent to {offer.organisation.name}. We will e-mail you when they answer.",
+                f"Your request has been sent to {offer.organisation.name}. We will email you when they answer.",
                 "success",
             )
             return redirect(url_for("people.request_detail", request_id=item.id))
@@ -160,7 +160,7 @@ def team() -> object:
             show_errors(form, error)
         else:
             commit()
-            flash(f"We have e-mailed an invitation to {invitation.email}. The link works for 7 days.", "success")
+            flash(f"We have emailed an invitation to {invitation.email}. The link works for 7 days.", "success")
             return redirect(url_for("people.team"))
     return render_template(
         "account/team.html",
@@ -191,9 +191,9 @@ def answer_join(join_id: int, answer: str) -> object:
         join = teams.answer_join_request(db_session(), link_settings(), actor, join_id, let_in=answer == "admit")
         commit()
         flash(
-            f"{join.name} is now a member and has been told by e-mail."
+            f"{join.name} is now a member and has been told by email."
             if answer == "admit"
-            else f"You refused {join.name}'s request. They have been told by e-mail.",
+            else f"You refused {join.name}'s request. They have been told by email.",
             "success",
         )
     return redirect(url_for("people.team") if not actor.is_officer else url_for("officer.dashboard"))

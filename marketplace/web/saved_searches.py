@@ -63,7 +63,7 @@ def new() -> object:
             commit()
             words = saved_searches.describe(session, saved).words
             when = "once a day" if saved.frequency == "daily" else "once a week"
-            flash(f"Search saved: {words}. We will e-mail you {when} when something new matches it.", "success")
+            flash(f"Search saved: {words}. We will email you {when} when something new matches it.", "success")
             return redirect(url_for("saved_searches.mine"))
     preview = saved_searches.unsaved(actor, {name: getattr(form, name).data for name in FIELDS})
     status = 422 if form.is_submitted() else 200
@@ -85,5 +85,5 @@ def delete(saved_search_id: int) -> object:
         saved = saved_searches.delete_saved_search(session, actor, saved_search_id)
         words = saved_searches.describe(session, saved).words
         commit()
-        flash(f"Deleted your saved search for {words}. You will get no more e-mails about it.", "success")
+        flash(f"Deleted your saved search for {words}. You will get no more emails about it.", "success")
     return redirect(url_for("saved_searches.mine"))

@@ -67,7 +67,7 @@ def confirmation_link(email: str, kind: str = "confirm-email") -> str:
         body = session.scalar(
             select(Notification.body).where(Notification.to_email == email).order_by(Notification.id.desc()).limit(1)
         )
-    assert body, f"no e-mail to {email}"
+    assert body, f"no email to {email}"
     match = re.search(rf"https?://\S+/{kind}/\S+", body)
     assert match, body
     return match.group(0)
@@ -89,7 +89,7 @@ def register(page: Page, *, role: str = "community", organisation: str | None = 
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("heading", name="Check your email", level=1)).to_be_visible()
     page.goto(confirmation_link(email))
-    expect(page.get_by_role("heading", name="Your e-mail address is confirmed", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Your email address is confirmed", level=1)).to_be_visible()
     page.locator("main").get_by_role("link", name="Sign in", exact=True).click()
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill("a long enough password")

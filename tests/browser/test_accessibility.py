@@ -218,7 +218,7 @@ def _redirected_to_sign_in(page: Page, _: DemoIds) -> None:
 
 def _invite_and_open_the_link(page: Page, _: DemoIds) -> None:
     email = f"colleague-{uuid.uuid4().hex[:8]}@example.org"
-    page.get_by_label("Their e-mail address").fill(email)
+    page.get_by_label("Their email address").fill(email)
     page.get_by_role("button", name="Send invitation").click()
     page.context.clear_cookies()
     page.goto(confirmation_link(email, "join"))
@@ -542,7 +542,7 @@ VISITS = [
         "register-confirmed",
         None,
         "/register?next=/offers",
-        "Your e-mail address is confirmed",
+        "Your email address is confirmed",
         then=_registered_and_confirmed,
         fresh=True,
     ),

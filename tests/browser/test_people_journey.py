@@ -136,7 +136,7 @@ def _register_from(page: Page, link_name: str, organisation: str, email: str) ->
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("heading", name="Check your email", level=1)).to_be_visible()
     page.goto(confirmation_link(email))
-    expect(page.get_by_role("heading", name="Your e-mail address is confirmed", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Your email address is confirmed", level=1)).to_be_visible()
 
 
 def test_a_visitor_registers_from_an_offer_and_comes_back_to_it_and_joining_reads_the_same(
@@ -179,7 +179,7 @@ def test_a_group_saves_a_search_from_the_results_and_deletes_it(page_as: Callabl
     expect(page.get_by_role("heading", name="Save this search", level=1)).to_be_visible()
     expect(page.locator("main")).to_contain_text(f"“minibus {tag}” in offers")
     page.get_by_role("button", name="Save this search").click()  # no frequency chosen
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose how often you want the e-mail")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose how often you want the email")
     page.get_by_label("Daily").check()
     page.get_by_role("button", name="Save this search").click()
     expect(page.get_by_text(f"Search saved: “minibus {tag}” in offers.")).to_be_visible()
@@ -199,7 +199,7 @@ def test_a_second_member_joins_by_the_e_mailed_invitation(
     email = f"colleague-{uuid.uuid4().hex[:8]}@example.org"
     member = page_as("supplier")
     member.goto("/account/team")
-    member.get_by_label("Their e-mail address").fill(email)
+    member.get_by_label("Their email address").fill(email)
     member.get_by_role("button", name="Send invitation").click()
     expect(member.get_by_text(email).first).to_be_visible()
 

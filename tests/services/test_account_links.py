@@ -107,7 +107,7 @@ def test_registering_needs_the_address_confirmed_and_the_link_works_once(session
     user = session.scalar(select(User).where(User.email == "pat@example.org"))
     assert user is not None and user.email_confirmed_at is None
     (email,) = emails_to(session, "pat@example.org")
-    assert email.subject == "Confirm your e-mail address" and "Oadby Food Bank" in email.body
+    assert email.subject == "Confirm your email address" and "Oadby Food Bank" in email.body
     token = token_in(email, "confirm-email")
 
     assert account_links.confirm_email(session, SETTINGS, token) == user
@@ -123,7 +123,7 @@ def test_registering_with_an_address_in_use_creates_nothing_and_tells_its_owner(
     assert result is None, "the caller cannot tell this apart from a new registration"
     assert session.scalar(select(func.count()).select_from(User)) == users_before
     (email,) = emails_to(session, owner.email)
-    assert email.subject == "Someone tried to register with your e-mail address"
+    assert email.subject == "Someone tried to register with your email address"
     assert "https://marketplace.example.gov.uk/forgot-password" in email.body
 
 

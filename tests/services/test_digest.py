@@ -227,7 +227,7 @@ def test_send_digests_command_emails_through_smtp(tmp_path, monkeypatch):
         result = runner.invoke(main, ["send-digests", "--base-url", BASE_URL])
         assert result.exit_code == 0, result.output
         assert "1 digests queued for 1 suppliers (1 needs listed)." in result.output
-        assert "e-mails sent, 0 failed" in result.output
+        assert "emails sent, 0 failed" in result.output
         (digest,) = server.inbox.to("supplier@example.org")
         assert digest["From"] == "digest@svm.example.gov.uk"
         assert digest["Subject"] == "A new need fits your offers: “Minibus to take older people to the lunch club”"
@@ -238,7 +238,7 @@ def test_send_digests_command_emails_through_smtp(tmp_path, monkeypatch):
         result = runner.invoke(main, ["send-digests", "--base-url", BASE_URL])
         assert "0 digests queued" in result.output
         result = runner.invoke(main, ["send-notifications"])
-        assert result.exit_code == 0 and "0 e-mails sent, 0 failed" in result.output
+        assert result.exit_code == 0 and "0 emails sent, 0 failed" in result.output
         assert len(server.inbox.messages) == before
     finally:
         server.stop()
@@ -264,7 +264,7 @@ def test_send_notifications_reports_failures_and_keeps_them(tmp_path, monkeypatc
         session.commit()
     result = runner.invoke(main, ["send-notifications"])
     assert result.exit_code == 1
-    assert "0 e-mails sent, 1 failed (kept to retry later)." in result.output
+    assert "0 emails sent, 1 failed (kept to retry later)." in result.output
     assert "hunter2" not in result.output
     with Session(engine) as session:
         row = session.scalar(select(Notification))

@@ -52,8 +52,8 @@ def test_save_list_and_delete(session, make_user):
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"q": "paint"}, "frequency", "Choose how often you want the e-mail: daily or weekly"),
-        ({"q": "paint", "frequency": "hourly"}, "frequency", "Choose how often you want the e-mail: daily or weekly"),
+        ({"q": "paint"}, "frequency", "Choose how often you want the email: daily or weekly"),
+        ({"q": "paint", "frequency": "hourly"}, "frequency", "Choose how often you want the email: daily or weekly"),
         ({"category": "no-such", "frequency": "daily"}, "category", "Choose a category from the list"),
         ({"kind": "pledge", "frequency": "daily"}, "kind", "Choose needs or offers"),
         ({"district": ["a"], "frequency": "daily"}, "district", "Choose a district from the list"),
@@ -233,7 +233,7 @@ def test_send_summaries_command_sends_saved_searches_through_smtp(tmp_path, monk
 
         result = runner.invoke(main, ["send-summaries", "--base-url", BASE_URL])
         assert result.exit_code == 0, result.output
-        assert "1 e-mails of saved searches' new results queued." in result.output
+        assert "1 emails of saved searches' new results queued." in result.output
         (mail,) = server.inbox.to("community@example.org")
         assert mail["Subject"] == "New for your saved search: “Paint for community buildings”"
         path = re.search(rf"{re.escape(BASE_URL)}(/offers/\d+)", mail.get_content()).group(1)
@@ -249,7 +249,7 @@ def test_send_summaries_command_sends_saved_searches_through_smtp(tmp_path, monk
 
         # Run again the same day: nothing new, nothing sent.
         result = runner.invoke(main, ["send-summaries", "--base-url", BASE_URL])
-        assert "0 e-mails of saved searches' new results queued." in result.output
+        assert "0 emails of saved searches' new results queued." in result.output
         assert len(server.inbox.to("community@example.org")) == 1
     finally:
         server.stop()

@@ -26,9 +26,9 @@ def emails_to(session, address: str) -> list[Notification]:
 def link_in_email(session, address: str) -> str:
     """The path of the confirmation or reset link in the latest e-mail to ``address``."""
     emails = emails_to(session, address)
-    assert emails, f"no e-mail was sent to {address}"
+    assert emails, f"no email was sent to {address}"
     match = LINK.search(emails[-1].body)
-    assert match, f"no link in the e-mail {emails[-1].subject!r}"
+    assert match, f"no link in the email {emails[-1].subject!r}"
     return "/" + match.group(0).split("/", 3)[3]
 
 

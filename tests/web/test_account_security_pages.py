@@ -90,8 +90,8 @@ def test_registering_with_an_address_in_use_shows_the_same_page(browser, make_us
     taken = browser.submit("/register", {**fields, "organisation_name": "Group One", "email": owner.email})
     fresh = browser.submit("/register", {**fields, "organisation_name": "Group Two", "email": "new@example.org"})
     assert _main_text(taken).replace(owner.email, "ADDRESS") == _main_text(fresh).replace("new@example.org", "ADDRESS")
-    assert emails_to(session, owner.email)[-1].subject == "Someone tried to register with your e-mail address"
-    assert emails_to(session, "new@example.org")[-1].subject == "Confirm your e-mail address"
+    assert emails_to(session, owner.email)[-1].subject == "Someone tried to register with your email address"
+    assert emails_to(session, "new@example.org")[-1].subject == "Confirm your email address"
 
 
 def test_signing_in_before_confirming_sends_a_new_link(browser, session):

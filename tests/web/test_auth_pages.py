@@ -71,7 +71,7 @@ def test_register_then_confirm_by_email_creates_an_unverified_group_with_a_banne
     page = browser.client.get(link_in_email(session, "sam@repair.example"), follow_redirects=True).get_data(
         as_text=True
     )
-    assert "Your e-mail address is confirmed" in page, page[page.find("<h1") :][:600]
+    assert "Your email address is confirmed" in page, page[page.find("<h1") :][:600]
     assert "you can sign in now" in page
     page = browser.submit("/sign-in", {"email": "sam@repair.example", "password": "fix it do not bin it"})
     assert "Wigston Repair Café has not been verified by the council yet" in page.get_data(as_text=True)

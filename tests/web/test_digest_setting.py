@@ -23,13 +23,13 @@ def test_a_supplier_switches_the_digest_off_and_on_again(session, browser, clien
     supplier = make_user("supplier")
     browser.sign_in(supplier)
     page = client.get("/account").get_data(as_text=True)
-    assert "Daily e-mail of new needs" in page
+    assert "Daily email of new needs" in page
     assert 'value="on" checked' in page
 
     response = browser.submit("/account/digest", {"digest": "off"}, form_url="/account")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "You will not get the daily e-mail of new needs." in html
+    assert "You will not get the daily email of new needs." in html
     assert 'value="off" checked' in html
     assert reload(session, supplier).digest_enabled is False
 
@@ -43,7 +43,7 @@ def test_the_setting_needs_a_choice(session, browser, make_user):
     response = browser.submit("/account/digest", {}, form_url="/account")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "There is a problem" in html and "Select whether you want the daily e-mail" in html
+    assert "There is a problem" in html and "Select whether you want the daily email" in html
     assert reload(session, supplier).digest_enabled is True
 
 
@@ -59,7 +59,7 @@ def test_the_setting_needs_the_csrf_token(session, browser, client, make_user):
 def test_others_see_no_digest_setting_and_cannot_change_it(session, browser, client, make_user, officer, role):
     person = officer if role == "officer" else make_user(role)
     browser.sign_in(person)
-    assert "Daily e-mail of new needs" not in client.get("/account").get_data(as_text=True)
+    assert "Daily email of new needs" not in client.get("/account").get_data(as_text=True)
     response = browser.submit("/account/digest", {"digest": "off"}, form_url="/account")
     assert response.status_code == 403
 

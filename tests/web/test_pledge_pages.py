@@ -39,7 +39,7 @@ def test_pledge_journey_through_the_pages(app, make_user, make_need, make_offer,
     # The queue links to a confirmation page; nothing there approves in one click.
     assert f'action="{pledge_url}/approve"' not in queue and f'href="{pledge_url}/approve"' in queue
     confirm = as_officer.client.get(f"{pledge_url}/approve").get_data(as_text=True)
-    assert "counts as a social value commitment" in confirm and "told by e-mail" in confirm
+    assert "counts as a social value commitment" in confirm and "told by email" in confirm
     text = as_officer.submit(f"{pledge_url}/approve").get_data(as_text=True)
     assert "approved and counts as a commitment" in text and "£338.60" in text
 

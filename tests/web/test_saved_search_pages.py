@@ -31,7 +31,7 @@ def test_save_a_search_from_the_search_page_list_it_and_delete_it(browser, clien
     missing = browser.submit(html.unescape(save), {"q": "paint", "kind": "", "category": "volunteering"})
     text = missing.get_data(as_text=True)
     assert missing.status_code == 422 and "There is a problem" in text
-    assert 'href="#frequency">Choose how often you want the e-mail: daily or weekly' in text
+    assert 'href="#frequency">Choose how often you want the email: daily or weekly' in text
     # A filter tampered with in the address: said at the top, nothing saved.
     tampered = browser.submit(
         html.unescape(save), {"q": "paint", "category": "no-such", "frequency": "daily"}, form_url=html.unescape(save)
@@ -48,7 +48,7 @@ def test_save_a_search_from_the_search_page_list_it_and_delete_it(browser, clien
     saved = browser.submit(
         html.unescape(save), {"q": "paint", "kind": "", "category": "volunteering", "frequency": "weekly"}
     ).get_data(as_text=True)
-    assert "Search saved: “paint” in offers. We will e-mail you once a week when something new matches it." in saved
+    assert "Search saved: “paint” in offers. We will email you once a week when something new matches it." in saved
     assert "Your saved searches" in saved and "Weekly" in saved
     assert 'href="/search?q=paint&amp;kind=offer&amp;category=volunteering">“paint” in offers' in saved
 
