@@ -14,7 +14,7 @@ from marketplace.services import messages as messages_service
 from marketplace.services import offer_requests
 from marketplace.services import pledges as pledges_service
 from marketplace.services.accounts import require_role
-from marketplace.services.errors import ValidationFailed
+from marketplace.services.errors import InvalidTransition, ValidationFailed
 from marketplace.services.listings import is_owner, is_visible
 from marketplace.services.measures import list_measures, measure_fits
 from marketplace.services.needs import get_need
@@ -103,6 +103,7 @@ def new(need_id: int) -> object:
     if not form.is_submitted() and request.args.get("offer_id", "").isdigit():
         form.offer_id.data = request.args["offer_id"]
     fits = True
+    status = 200
     # Turning a group's request into a pledge: the offer and the message start from the request.
     raw_request = request.values.get("request_id", "")
     asked = None
@@ -126,6 +127,11 @@ def new(need_id: int) -> object:
             pledge = pledges_service.propose_pledge(session, actor, data)
         except ValidationFailed as error:
             show_errors(form, error)
+        except InvalidTransition as error:
+            # A pledge the need or offer cannot take now (a repeat, more than is left): the form
+            # stays as sent, with the reason in its error summary.
+            form.form_errors.append(error.message)
+            status = 409
         else:
             commit()
             flash(f"Your pledge has been sent to {need.organisation.name}.", "success")
@@ -140,7 +146,7 @@ def new(need_id: int) -> object:
         measures=measures,
         ask_measure_check=not fits,
         asked=asked,
-    )
+    ), status
 
 
 def _offer_title(actor: User | None, pledge: Pledge) -> str:

@@ -1,5 +1,6 @@
 """The pledge journey through the pages, as three people."""
 
+import html
 import io
 
 from tests.conftest import PASSWORD
@@ -118,3 +119,32 @@ def test_officer_pages_for_contracts_measures_audit_and_assisted_needs(browser, 
     assert "The need has been posted for Phone-in Group" in page
     dashboard = browser.client.get("/officer").get_data(as_text=True)
     assert "Help with our accounts" in dashboard and "Days waiting" in dashboard
+
+
+def test_the_same_pledge_twice_is_refused_on_the_page_and_nothing_saved(browser, make_user, make_need, session):
+    from sqlalchemy import func, select
+
+    from marketplace.models import Pledge
+
+    need = make_need(title="Chairs for the village hall")
+    supplier = make_user("supplier")
+    browser.sign_in(supplier)
+    pledge = {"measure": "premises-provided", "quantity": "3", "message": "Three evenings in our hall"}
+    assert "Your pledge has been sent" in browser.submit(f"/needs/{need.id}/pledge", pledge).get_data(as_text=True)
+
+    again = browser.submit(f"/needs/{need.id}/pledge", pledge)
+
+    assert again.status_code == 409
+    text = html.unescape(again.get_data(as_text=True))
+    assert "There is a problem" in text and "govuk-error-summary" in text
+    assert (
+        f"{supplier.organisation.name} has already pledged £3 of market rent to “Chairs for the village hall”, "
+        "and that pledge is waiting for the group's answer" in text
+    )
+    assert "Three evenings in our hall" in text  # the form keeps what was sent
+    count = select(func.count()).select_from(Pledge).where(Pledge.need_id == need.id)
+    assert session.scalar(count) == 1
+    # A different amount is a different pledge.
+    different = browser.submit(f"/needs/{need.id}/pledge", {**pledge, "quantity": "4"})
+    assert "Your pledge has been sent" in different.get_data(as_text=True)
+    assert session.scalar(count) == 2
