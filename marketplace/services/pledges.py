@@ -201,7 +201,14 @@ def propose_pledge(session: Session, actor: User | None, data: Mapping[str, obje
 
     measure_code = data.get("measure")
     if offer is not None and offer.measure_code is not None:
-        measure_code = offer.measure_code  # an offer's pledges are counted in the offer's unit
+        # An offer's pledges are counted in the offer's unit. Another measure sent with it is
+        # refused rather than dropped: the person meant something the pledge would not say.
+        if measure_code not in (None, "", offer.measure_code):
+            raise ValidationFailed(
+                {"measure": f"Pledges from “{offer.title}” are counted in its measure, {offer.measure.name}. "
+                 "Leave the measure out, or pledge without the offer to count it in another measure"}
+            )  # fmt: skip
+        measure_code = offer.measure_code
     measure = session.get(Measure, measure_code) if isinstance(measure_code, str) else None
     if measure is None or not measure.active:
         raise ValidationFailed({"measure": "Select the measure this pledge is counted in"})
