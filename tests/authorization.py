@@ -177,8 +177,10 @@ def build_world(
         made = pledges.propose_pledge(
             session,
             supplier,
-            {"need_id": ids["need"], "offer_id": ids["offer"], "contract_id": ids["contract"], "quantity": 4},
-        )
+            # One message per pledge: the same pending pledge twice is refused.
+            {"need_id": ids["need"], "offer_id": ids["offer"], "contract_id": ids["contract"], "quantity": 4,
+             "message": f"Four hours ({' then '.join(steps) or 'proposed'})"},
+        )  # fmt: skip
         for step in steps:
             if step == "accept":
                 pledges.accept_pledge(session, member, made.id)

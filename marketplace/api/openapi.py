@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 
 from marketplace.models import NeedStatus, OfferStatus, OrganisationKind, Verification
+from marketplace.services.paging import MAX_PAGE, MAX_PER_PAGE
 from marketplace.validation import MAX_BODY_TEXT, MAX_ID, MAX_REQUEST_LINE
 
 from . import api
@@ -115,10 +116,12 @@ def _nullable(schema: dict[str, object]) -> dict[str, object]:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-_PAGE = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
+_PAGE = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
 _PAGING = [
     _query("page", "Page number, from 1 (a page past the end is empty)", _PAGE),
-    _query("per_page", "Items per page, 1 to 100", {"type": "integer", "minimum": 1, "maximum": 100}),
+    _query(
+        "per_page", f"Items per page, 1 to {MAX_PER_PAGE}", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}
+    ),
 ]
 
 

@@ -322,6 +322,9 @@ document(
             },
             "post": {
                 "summary": "Pledge against a need (suppliers; officers on a supplier's behalf)",
+                "description": "409 when the need or offer cannot take it now, or when it repeats one of the "
+                "supplier's pledges to the need still waiting for a decision (same offer, measure, quantity and "
+                "message).",
                 "security": SIGNED_IN,
                 "requestBody": body(_PLEDGE_INPUT, {"need_id": 1, "measure": "volunteer-hours", "quantity": 40}),
                 "responses": responses("201", ref("Pledge"), "403", "404", "409"),

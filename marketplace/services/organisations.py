@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
@@ -54,16 +54,6 @@ def get_organisation(session: Session, organisation_id: int) -> Organisation:
     if organisation is None:
         raise NotFound("There is no such organisation")
     return organisation
-
-
-def count_waiting(session: Session) -> int:
-    """How many organisations wait for an officer's check."""
-    return (
-        session.scalar(
-            select(func.count()).select_from(Organisation).where(Organisation.verification == Verification.PENDING)
-        )
-        or 0
-    )
 
 
 def verify_organisation(session: Session, actor: User | None, organisation_id: int) -> Organisation:

@@ -11,11 +11,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.db import database_state
+from marketplace.formatting import number
 from marketplace.services.errors import ValidationFailed
 
 T = TypeVar("T")
 
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -34,16 +36,16 @@ class Page(Generic[T]):
 
 
 def check_paging(page: object, per_page: object, default_per_page: int = 20) -> tuple[int, int]:
-    """Turn raw ``page``/``per_page`` values into numbers, or name what is wrong.
+    """Turn raw ``page``/``per_page`` values into numbers, or say in plain words what is wrong.
 
     Raises:
         ValidationFailed: for values that are not whole numbers in range.
     """
     fields: dict[str, str] = {}
     numbers: dict[str, int] = {}
-    for name, raw, default, upper in (
-        ("page", page, 1, 1_000_000),
-        ("per_page", per_page, default_per_page, MAX_PER_PAGE),
+    for name, noun, raw, default, upper in (
+        ("page", "Page", page, 1, MAX_PAGE),
+        ("per_page", "The number of results per page", per_page, default_per_page, MAX_PER_PAGE),
     ):
         if raw is None or raw == "":
             numbers[name] = default
@@ -51,10 +53,10 @@ def check_paging(page: object, per_page: object, default_per_page: int = 20) -> 
         try:
             value = int(str(raw))
         except ValueError:
-            fields[name] = f"{name} must be a whole number"
-            continue
+            value = 0
         if not 1 <= value <= upper:
-            fields[name] = f"{name} must be between 1 and {upper}"
+            # One message for both mistakes: it says what a good value is either way.
+            fields[name] = f"{noun} must be a whole number between 1 and {number(upper)}"
         numbers[name] = value
     if fields:
         raise ValidationFailed(fields)

@@ -209,10 +209,19 @@ def propose_pledge(session: Session, actor: User | None, data: Mapping[str, obje
 
     measure_code = data.get("measure")
     if offer is not None and offer.measure_code is not None:
-        measure_code = offer.measure_code  # an offer's pledges are counted in the offer's unit
+        # An offer's pledges are counted in the offer's unit. Another measure sent with it is
+        # refused rather than dropped: the person meant something the pledge would not say.
+        if measure_code not in (None, "", offer.measure_code):
+            raise ValidationFailed(
+                {"measure": f"Pledges from “{offer.title}” are counted in its measure, {offer.measure.name}. "
+                 "Leave the measure out, or pledge without the offer to count it in another measure"}
+            )  # fmt: skip
+        measure_code = offer.measure_code
     measure = session.get(Measure, measure_code) if isinstance(measure_code, str) else None
     if measure is None or not measure.active:
         raise ValidationFailed({"measure": "Select the measure this pledge is counted in"})
+
+    _refuse_repeat(session, need, supplier, offer, measure, quantity, message.strip())
 
     if offer is not None and offer.measure_code == measure.code:
         left = offer_remaining(session, offer)
@@ -253,6 +262,53 @@ def propose_pledge(session: Session, actor: User | None, data: Mapping[str, obje
     )
     log.info("pledge proposed", extra={"pledge_id": pledge.id, "need_id": need.id, "supplier_id": supplier.id})
     return pledge
+
+
+# A pledge still waiting for a decision: the group's answer, then the council's approval.
+_PENDING = (PledgeStatus.PROPOSED, PledgeStatus.ACCEPTED)
+_PENDING_WITH = {
+    PledgeStatus.PROPOSED: "the group's answer",
+    PledgeStatus.ACCEPTED: "the council's approval",
+}
+
+
+def _refuse_repeat(
+    session: Session,
+    need: Need,
+    supplier: Organisation,
+    offer: Offer | None,
+    measure: Measure,
+    quantity: Decimal,
+    message: str,
+) -> None:
+    """Refuse a pledge that repeats one of the supplier's pending pledges to the need word for word.
+
+    Same offer, measure, quantity and message: what the group and the council would see twice
+    (a form sent twice, a retried API call). The need's row is locked, so two copies sent at
+    once queue here and the second is refused.
+
+    Raises:
+        InvalidTransition: naming what the pending pledge waits for.
+    """
+    repeat = session.scalar(
+        select(Pledge)
+        .where(
+            Pledge.need_id == need.id,
+            Pledge.supplier_id == supplier.id,
+            Pledge.offer_id == offer.id if offer is not None else Pledge.offer_id.is_(None),
+            Pledge.measure_code == measure.code,
+            Pledge.quantity == quantity,
+            Pledge.message == message,
+            Pledge.status.in_(_PENDING),
+        )
+        .limit(1)
+    )
+    if repeat is not None:
+        raise InvalidTransition(
+            f"{supplier.name} has already pledged {amount(quantity, measure.unit)} to “{need.title}”"
+            f"{' from this offer' if offer is not None else ''}, and that pledge is waiting for "
+            f"{_PENDING_WITH[repeat.status]}. Change the pledge or cancel the first one to make another"
+        )
 
 
 def pledge_link(session: Session, pledge: Pledge) -> str:

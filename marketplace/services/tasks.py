@@ -94,11 +94,15 @@ class TaskKind:
             navigation only counts them.
         task: the task a row is.
         load: loader options for what ``task`` reads of a row.
+        heading: the kind's name where counts are shown kind by kind (the officer's dashboard).
+        where: the page that lists every task of the kind.
     """
 
     rows: Callable[[User], Select | None]
     task: Callable[[Any], Task]
     load: tuple[Any, ...] = ()
+    heading: str = ""
+    where: str = ""
 
     def tasks(self, session: Session, user: User) -> list[Task]:
         """The person's tasks of this kind."""
@@ -185,6 +189,8 @@ organisations_to_verify = TaskKind(
     task=lambda o: Task(
         "organisation_to_verify", f"Verify or reject {o.name}", f"/officer/organisations/{o.id}", o.created_at
     ),
+    heading="Organisations to verify",
+    where="/officer/organisations",
 )
 
 # An officer: delivered pledges whose evidence waits for the council's check, or that a group disputes.
@@ -211,6 +217,8 @@ evidence_to_review = TaskKind(
         ),
     ),
     load=_FOR_TITLE,
+    heading="Delivery evidence to check",
+    where="/officer/pledges#evidence",
 )
 
 # A supplier: delivered pledges for which the council asked for more evidence.
@@ -229,6 +237,8 @@ pledges_to_approve = TaskKind(
     ),
     task=_pledge_task("pledge_to_approve", lambda p: f"Approve or reject {_pledge_title(p)}"),
     load=_FOR_TITLE,
+    heading="Pledges to approve",
+    where="/officer/pledges",
 )
 
 # An officer: pledges proposed or approved that nobody has moved for two weeks (the pledge
@@ -240,6 +250,8 @@ stuck_pledges = TaskKind(
         lambda p: f"Chase {_pledge_title(p)}: {p.status.value} and unchanged for over {STUCK_AFTER.days} days",
     ),
     load=_FOR_TITLE,
+    heading=f"Pledges unchanged for over {STUCK_AFTER.days} days, to chase",
+    where="/officer/pledges/all?status=stuck",
 )
 
 
@@ -361,29 +373,58 @@ class _AnyMember:
     is_officer: bool = False
 
 
-def _count_statement(user: User | _AnyMember) -> Select:
-    counts = [
-        select(func.count()).select_from(query.order_by(None).limit(LIMIT).subquery()).scalar_subquery()
-        for kind in TASK_KINDS
-        if (query := kind.rows(user)) is not None  # type: ignore[arg-type]
-    ]
-    return select(*counts)
+@dataclass(frozen=True)
+class Waiting:
+    """How many tasks of one kind wait for the person (at most ``LIMIT``: the list's own cut-off)."""
+
+    kind: TaskKind
+    count: int
+
+    @property
+    def at_limit(self) -> bool:
+        """True when there may be more than the count says."""
+        return self.count >= LIMIT
+
+
+def _count_statement(user: User | _AnyMember) -> tuple[list[TaskKind], Select]:
+    kinds, counts = [], []
+    for kind in TASK_KINDS:
+        if (query := kind.rows(user)) is not None:  # type: ignore[arg-type]
+            kinds.append(kind)
+            counts.append(
+                select(func.count()).select_from(query.order_by(None).limit(LIMIT).subquery()).scalar_subquery()
+            )
+    return kinds, select(*counts)
 
 
 _MEMBERS_COUNT = {role: _count_statement(_AnyMember(role)) for role in (Role.COMMUNITY, Role.SUPPLIER)}
 
 
-def waiting_count(session: Session, actor: User | None) -> int:
-    """How many tasks ``tasks_for`` lists for the person, counted in one query.
+def waiting_by_kind(session: Session, actor: User | None) -> list[Waiting]:
+    """How many tasks of each kind that concerns the person ``tasks_for`` lists, counted in one query.
 
-    The navigation shows it on every page: counting the same rows (at most ``LIMIT`` of
-    each kind) in one round trip, with a statement built once per role, costs a fraction
-    of reading them as tasks.
+    The navigation shows their sum on every page (``waiting_count``) and the officer's dashboard
+    each one, so the figures always add up: counting the same rows (at most ``LIMIT`` of each
+    kind) in one round trip, with a statement built once per role, costs a fraction of reading
+    them as tasks.
 
     Raises:
         NotSignedIn: for a visitor.
     """
     user = require_role(actor, Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
     if user.is_officer:  # the officer's kinds read the clock (stuck pledges): built each time
-        return sum(session.execute(_count_statement(user)).one())
-    return sum(session.execute(_MEMBERS_COUNT[user.role], {"organisation_id": user.organisation_id}).one())
+        kinds, statement = _count_statement(user)
+        counts = session.execute(statement).one()
+    else:
+        kinds, statement = _MEMBERS_COUNT[user.role]
+        counts = session.execute(statement, {"organisation_id": user.organisation_id}).one()
+    return [Waiting(kind, count) for kind, count in zip(kinds, counts, strict=True)]
+
+
+def waiting_count(session: Session, actor: User | None) -> int:
+    """How many tasks ``tasks_for`` lists for the person: the sum of ``waiting_by_kind``.
+
+    Raises:
+        NotSignedIn: for a visitor.
+    """
+    return sum(waiting.count for waiting in waiting_by_kind(session, actor))

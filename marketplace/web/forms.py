@@ -291,7 +291,7 @@ class PledgeForm(FlaskForm):
         "How is it measured?",
         widget=GovSelect(),
         validate_choice=False,
-        description="If you pledge from an offer, the offer's measure is used",
+        description="Not needed when you pledge from an offer that has a measure: the offer's is used",
     )
     quantity = StringField("How much, in that unit?", widget=GovTextInput(), description="A number, like 40")
     message = StringField(

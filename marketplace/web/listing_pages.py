@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 from urllib.parse import urlencode
 
-from flask import request, url_for
+from flask import abort, redirect, request, url_for
 
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.listings import Filters, check_filters
-from marketplace.services.paging import Page, check_paging
+from marketplace.services.paging import check_paging
 from marketplace.services.reference import ReferenceLists
 
 PER_PAGE = 20
@@ -60,11 +61,28 @@ def linker(endpoint: str, **values: object) -> Callable[..., str]:
     return link
 
 
-def pagination(page: Page, endpoint: str, **values: object) -> dict[str, object] | None:
-    """Parameters for the GOV.UK pagination component, keeping the current filters."""
+class Paged(Protocol):
+    """A page of any list: the database's (``paging.Page``) or the search index's (``SearchResults``)."""
+
+    @property
+    def page(self) -> int: ...  # noqa: D102
+
+    @property
+    def pages(self) -> int: ...  # noqa: D102
+
+
+def pagination(page: Paged, endpoint: str, **values: object) -> dict[str, object] | None:
+    """Parameters for the GOV.UK pagination component, keeping the current filters.
+
+    A page past the end (an old bookmark, a typed address, a list that got shorter) sends the
+    person to the last page with the same filters, rather than saying "40 found" above an empty
+    list. Every paged list page calls this, so none can show such a page.
+    """
+    to_page = linker(endpoint, **values)
+    if page.page > page.pages:
+        abort(redirect(to_page(page=str(page.pages) if page.pages > 1 else None)))
     if page.pages <= 1:
         return None
-    to_page = linker(endpoint, **values)
     link: Callable[[int], str] = lambda n: to_page(page=str(n))  # noqa: E731
     params: dict[str, object] = {
         "items": [

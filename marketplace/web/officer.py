@@ -21,7 +21,7 @@ from marketplace.services.measures import measure_fits
 from marketplace.services.organisations import list_organisations_of_kind
 from marketplace.services.paging import check_paging
 from marketplace.services.reference import reference_lists
-from marketplace.services.tasks import stuck_since
+from marketplace.services.tasks import stuck_since, waiting_by_kind
 from marketplace.web.forms import (
     AssistedNeedForm,
     ConfirmForm,
@@ -41,11 +41,9 @@ def dashboard() -> str:
     """What needs an officer's attention: checks, approvals and groups nobody has helped yet."""
     session, actor = db_session(), current_actor()
     require_role(actor, Role.OFFICER)
-    awaiting = pledges_service.list_pledges(session, actor, pledges_service.PledgeFilters(status="accepted"), 1, 1)
     return render_template(
         "officer/dashboard.html",
-        waiting=organisations_service.count_waiting(session),
-        awaiting_approval=awaiting.total,
+        waiting=waiting_by_kind(session, actor),
         unhelped=needs_service.needs_without_pledges(session, actor, council_today(), limit=10),
         chasing=chasing_service.delivery_chasing(session, actor, council_today()),
         form=ConfirmForm(),

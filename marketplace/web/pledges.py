@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from wtforms import SelectChoice
 
 from marketplace.downloads import evidence_response, read_upload
-from marketplace.models import Offer, OrganisationKind, Pledge, Role, User
+from marketplace.models import Measure, Offer, OrganisationKind, Pledge, Role, User
 from marketplace.request_scope import app_state, commit, current_actor, db_session
 from marketplace.services import contracts as contracts_service
 from marketplace.services import evidence as evidence_service
@@ -14,7 +14,7 @@ from marketplace.services import messages as messages_service
 from marketplace.services import offer_requests
 from marketplace.services import pledges as pledges_service
 from marketplace.services.accounts import require_role
-from marketplace.services.errors import ValidationFailed
+from marketplace.services.errors import InvalidTransition, ValidationFailed
 from marketplace.services.listings import is_owner, is_visible
 from marketplace.services.measures import list_measures, measure_fits
 from marketplace.services.needs import get_need
@@ -71,14 +71,25 @@ _REASON_HINTS = {
 }
 
 
-def _fill_choices(form: PledgeForm, supplier_id: int | None, *, on_behalf: bool) -> None:
+def _measure_label(measure: Measure) -> str:
+    return f"{measure.name} ({measure.unit})"
+
+
+def _fill_choices(form: PledgeForm, supplier_id: int | None, *, on_behalf: bool) -> dict[str, Measure]:
+    """Fill the form's lists; returns the measure of each offer that has one, by the offer's id as the form sends it."""
     session = db_session()
     measures = list_measures(session, active_only=True)
     form.measure.choices = [SelectChoice("", "Select a measure")] + [
-        SelectChoice(m.code, f"{m.name} ({m.unit})") for m in measures
+        SelectChoice(m.code, _measure_label(m)) for m in measures
     ]
     offers, contracts = pledges_service.pledge_sources(session, supplier_id) if supplier_id else ([], [])
-    form.offer_id.choices = [SelectChoice("", "Not from an offer")] + [SelectChoice(str(o.id), o.title) for o in offers]
+    counted_in = {str(o.id): o.measure for o in offers if o.measure is not None}
+    form.offer_id.choices = [SelectChoice("", "Not from an offer")] + [
+        SelectChoice(
+            str(o.id), f"{o.title}, counted in {_measure_label(o.measure)}" if o.measure is not None else o.title
+        )
+        for o in offers
+    ]
     form.contract_id.choices = [SelectChoice("", "No contract")] + [
         SelectChoice(str(c.id), f"{c.reference} – {c.title}") for c in contracts
     ]
@@ -87,6 +98,7 @@ def _fill_choices(form: PledgeForm, supplier_id: int | None, *, on_behalf: bool)
         form.supplier_id.choices = [SelectChoice("", "Select a supplier")] + [
             SelectChoice(str(o.id), o.name) for o in suppliers
         ]
+    return counted_in
 
 
 @bp.route("/needs/<int:need_id>/pledge", methods=["GET", "POST"])
@@ -99,10 +111,11 @@ def new(need_id: int) -> object:
     form = PledgeForm()
     chosen_supplier = request.form.get("supplier_id") if on_behalf else actor.organisation_id
     supplier_id = int(chosen_supplier) if chosen_supplier and str(chosen_supplier).isdigit() else None
-    _fill_choices(form, supplier_id, on_behalf=on_behalf)
+    counted_in = _fill_choices(form, supplier_id, on_behalf=on_behalf)
     if not form.is_submitted() and request.args.get("offer_id", "").isdigit():
         form.offer_id.data = request.args["offer_id"]
     fits = True
+    status = 200
     # Turning a group's request into a pledge: the offer and the message start from the request.
     raw_request = request.values.get("request_id", "")
     asked = None
@@ -126,6 +139,14 @@ def new(need_id: int) -> object:
             pledge = pledges_service.propose_pledge(session, actor, data)
         except ValidationFailed as error:
             show_errors(form, error)
+            if str(form.offer_id.data or "") in counted_in and form.measure.errors:
+                # The measure is not on the page while a measured offer is chosen: its offer is the problem.
+                form.offer_id.errors, form.measure.errors = form.measure.errors, []
+        except InvalidTransition as error:
+            # A pledge the need or offer cannot take now (a repeat, more than is left): the form
+            # stays as sent, with the reason in its error summary.
+            form.form_errors.append(error.message)
+            status = 409
         else:
             commit()
             flash(f"Your pledge has been sent to {need.organisation.name}.", "success")
@@ -140,7 +161,9 @@ def new(need_id: int) -> object:
         measures=measures,
         ask_measure_check=not fits,
         asked=asked,
-    )
+        counted_in=counted_in,
+        offer_measure=counted_in.get(str(form.offer_id.data or "")),
+    ), status
 
 
 def _offer_title(actor: User | None, pledge: Pledge) -> str:

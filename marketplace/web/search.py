@@ -9,7 +9,7 @@ from marketplace.search.queries import parse_search, search
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.reference import reference_lists
 from marketplace.services.saved_searches import FILTERS as SAVED_FILTERS
-from marketplace.web.listing_pages import linker
+from marketplace.web.listing_pages import linker, pagination
 from search_index import SearchQuery
 
 bp = Blueprint("search", __name__)
@@ -47,14 +47,6 @@ def results() -> str:
     outcome = search(session, app_state().search, current_actor(), query)
     found = outcome.results
     link = linker("search.results")
-    pagination = None
-    if found.pages > 1:
-        numbers = range(max(1, found.page - 3), min(found.pages, found.page + 3) + 1)
-        pagination = {"items": [{"number": n, "href": link(page=str(n)), "current": n == found.page} for n in numbers]}
-        if found.page > 1:
-            pagination["previous"] = {"href": link(page=str(found.page - 1))}
-        if found.page < found.pages:
-            pagination["next"] = {"href": link(page=str(found.page + 1))}
     return render_template(
         "search.html",
         query=query,
@@ -65,7 +57,7 @@ def results() -> str:
         facet_titles=FACET_TITLES,
         link=link,
         errors=errors,
-        pagination=pagination,
+        pagination=pagination(found, "search.results"),
         sort=request.args.get("sort") or "relevance",
         save_href=_save_link(),
     )

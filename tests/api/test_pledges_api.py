@@ -110,3 +110,26 @@ def test_contracts_and_measures_are_managed_by_officers(client, make_user, offic
         ).status_code
         == 403
     )
+
+
+def test_the_same_pending_pledge_twice_is_a_409_and_changes_nothing(client, make_user, make_need, make_offer, bearer):
+    need = make_need(category="volunteering")
+    supplier = make_user("supplier")
+    offer = make_offer(by=supplier, category="volunteering", measure="volunteering-hours", capacity=100)
+    as_supplier = bearer(supplier)
+    pledge = {"need_id": need.id, "offer_id": offer.id, "quantity": 10, "message": "Ten hours of gardening"}
+    first = client.post("/api/v1/pledges", json=pledge, headers=as_supplier)
+    assert first.status_code == 201
+
+    again = client.post("/api/v1/pledges", json=pledge, headers=as_supplier)
+
+    assert again.status_code == 409
+    error = again.get_json()["error"]
+    assert error["code"] == "conflict" and "has already pledged 10 hours" in error["message"]
+    mine = client.get("/api/v1/pledges", headers=as_supplier).get_json()
+    assert mine["total"] == 1
+    # Once the first is cancelled, the same pledge can be made again.
+    assert (
+        client.post(f"/api/v1/pledges/{first.get_json()['id']}/cancel", json={}, headers=as_supplier).status_code == 200
+    )
+    assert client.post("/api/v1/pledges", json=pledge, headers=as_supplier).status_code == 201

@@ -113,9 +113,16 @@ def world(session, make_user, make_need, make_offer, officer) -> World:
         pledges.propose_pledge(
             session,
             supplier,
-            {"need_id": need.id, "offer_id": offers[0].id, "contract_id": contract.id, "quantity": 10},
+            # Each its own message: the same pending pledge twice is refused.
+            {
+                "need_id": need.id,
+                "offer_id": offers[0].id,
+                "contract_id": contract.id,
+                "quantity": 10,
+                "message": f"Pledge {number}",
+            },
         )
-        for need in [*needs[:2], *needs[:2], needs[0]]
+        for number, need in enumerate([*needs[:2], *needs[:2], needs[0]])
     ]
     proposed, accepted, approved, delivered = pledge_list[0], pledge_list[1], pledge_list[2], pledge_list[3]
     for pledge in (accepted, approved, delivered):

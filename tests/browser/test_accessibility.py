@@ -125,6 +125,13 @@ def _value_a_pledge(page: Page, _: DemoIds) -> None:
     expect(page.locator("#valuation")).to_have_text(re.compile(r"^Value if approved: £203\.16 "))
 
 
+def _pledge_from_an_offer(page: Page, _: DemoIds) -> None:
+    # The state with the measure question replaced by the offer's measure.
+    offer = page.get_by_label("From which of your offers? (optional)")
+    offer.select_option(label=offer.locator("option", has_text=", counted in ").first.inner_text())
+    expect(page.locator("[data-pledge-offer-measure]")).to_be_visible()
+
+
 def _create_token(page: Page, _: DemoIds) -> None:
     page.get_by_label("Token name").fill(f"CRM sync {uuid.uuid4().hex[:6]}")
     page.get_by_role("button", name="Create token").click()
@@ -395,6 +402,13 @@ VISITS = [
     Visit("pledge-form", "supplier", "/needs/{p.need}/pledge", re.compile(r"^Pledge to “")),
     Visit(
         "pledge-form-valued", "supplier", "/needs/{p.need}/pledge", re.compile(r"^Pledge to “"), then=_value_a_pledge
+    ),
+    Visit(
+        "pledge-form-from-offer",
+        "supplier",
+        "/needs/{p.need}/pledge",
+        re.compile(r"^Pledge to “"),
+        then=_pledge_from_an_offer,
     ),
     Visit(
         "pledge-form-errors",

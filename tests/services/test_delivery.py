@@ -141,8 +141,9 @@ def test_committed_reported_confirmed_and_overdue_always_add_up(session, make_us
         group, supplier = make_user("community"), make_user("supplier")
         contract = make_contract(session, officer, supplier, f"DLV-{supplier.organisation_id}")
         need = make_need(by=group, category="volunteering", outcomes=["strong-economy", "great-communities"])
-        for stage, quantity, report, measure, with_contract, approve_change in lives:
-            data = {"need_id": need.id, "measure": measure, "quantity": quantity}
+        for number, (stage, quantity, report, measure, with_contract, approve_change) in enumerate(lives):
+            # Each its own message: the same pending pledge twice is refused.
+            data = {"need_id": need.id, "measure": measure, "quantity": quantity, "message": f"Pledge {number}"}
             if with_contract:
                 data["contract_id"] = contract.id
             made = pledges.propose_pledge(session, supplier, data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import count
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -23,6 +24,9 @@ from marketplace.services.reports import (
     social_value_report,
     split_evenly,
 )
+
+# Each pledge its own message: the same pending pledge twice is refused.
+_PLEDGE_NUMBER = count(1)
 
 # The path from proposal to each status, and who takes each step.
 PATH = {
@@ -59,7 +63,7 @@ def step(session, action, pledge_id, *, group, supplier, officer):
 def pledge_to(session, status, *, need, group, supplier, officer, measure="volunteering-hours", quantity=10,
               contract=None, approved_at=None):  # fmt: skip
     """A pledge driven through the services to ``status`` (``approved_at`` back-dates the approval)."""
-    data = {"need_id": need.id, "measure": measure, "quantity": quantity}
+    data = {"need_id": need.id, "measure": measure, "quantity": quantity, "message": f"Pledge {next(_PLEDGE_NUMBER)}"}
     if contract is not None:
         data["contract_id"] = contract.id
     pledge = pledges.propose_pledge(session, supplier, data)
@@ -368,7 +372,8 @@ def test_reports_always_add_up(session, make_need, make_user, officer, lifecycle
         made = []
         for need_index, supplier_index, measure, quantity, actions, with_contract in lifecycles:
             supplier = suppliers[supplier_index]
-            data = {"need_id": needs[need_index].id, "measure": measure, "quantity": str(quantity)}
+            data = {"need_id": needs[need_index].id, "measure": measure, "quantity": str(quantity),
+                    "message": f"Pledge {next(_PLEDGE_NUMBER)}"}  # fmt: skip
             if with_contract:
                 data["contract_id"] = own[supplier_index].id
             pledge = pledges.propose_pledge(session, supplier, data)

@@ -79,7 +79,12 @@ def market(factory: sessionmaker) -> dict[str, int]:
         bus = offers.post_offer(
             session,
             supplier,
-            offer_fields(title="Minibus and driver on Thursdays", category="transport", districts=["County-wide"]),
+            offer_fields(
+                title="Minibus and driver on Thursdays",
+                category="transport",
+                districts=["County-wide"],
+                measure="transport-provided",
+            ),
             today,
         )
         first = needs.post_need(session, group_a, need_fields(**TWIN), today)

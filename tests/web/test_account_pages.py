@@ -19,7 +19,7 @@ def test_token_is_shown_once_then_works_then_revoked(browser, make_user, session
 def test_officer_verifies_a_waiting_organisation(browser, make_user, officer, session):
     waiting = make_user("community", organisation="Melton Men in Sheds", verified=False)
     browser.sign_in(officer)
-    assert "waiting for verification" in browser.client.get("/officer").get_data(as_text=True)
+    assert "Organisations to verify" in browser.client.get("/officer").get_data(as_text=True)
     page = browser.client.get("/officer/organisations").get_data(as_text=True)
     assert "Melton Men in Sheds" in page
     # The list only links to the decision; no form on it verifies in one click.

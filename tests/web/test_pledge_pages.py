@@ -1,7 +1,12 @@
 """The pledge journey through the pages, as three people."""
 
+import html as html_lib
 import io
+import re
 
+from sqlalchemy import func, select
+
+from marketplace.models import Pledge
 from tests.conftest import PASSWORD
 from tests.evidence_files import photo_with_gps, plain_pdf
 from tests.web.conftest import csrf_token
@@ -118,3 +123,102 @@ def test_officer_pages_for_contracts_measures_audit_and_assisted_needs(browser, 
     assert "The need has been posted for Phone-in Group" in page
     dashboard = browser.client.get("/officer").get_data(as_text=True)
     assert "Help with our accounts" in dashboard and "Days waiting" in dashboard
+
+
+def test_the_same_pledge_twice_is_refused_on_the_page_and_nothing_saved(browser, make_user, make_need, session):
+    need = make_need(title="Chairs for the village hall")
+    supplier = make_user("supplier")
+    browser.sign_in(supplier)
+    pledge = {"measure": "premises-provided", "quantity": "3", "message": "Three evenings in our hall"}
+    assert "Your pledge has been sent" in browser.submit(f"/needs/{need.id}/pledge", pledge).get_data(as_text=True)
+
+    again = browser.submit(f"/needs/{need.id}/pledge", pledge)
+
+    assert again.status_code == 409
+    text = html_lib.unescape(again.get_data(as_text=True))
+    assert "There is a problem" in text and "govuk-error-summary" in text
+    assert (
+        f"{supplier.organisation.name} has already pledged £3 of market rent to “Chairs for the village hall”, "
+        "and that pledge is waiting for the group's answer" in text
+    )
+    assert "Three evenings in our hall" in text  # the form keeps what was sent
+    count = select(func.count()).select_from(Pledge).where(Pledge.need_id == need.id)
+    assert session.scalar(count) == 1
+    # A different amount is a different pledge.
+    different = browser.submit(f"/needs/{need.id}/pledge", {**pledge, "quantity": "4"})
+    assert "Your pledge has been sent" in different.get_data(as_text=True)
+    assert session.scalar(count) == 2
+
+
+def _measure_question(html: str) -> str:
+    """The form group holding the measure question, as the page sends it."""
+    start = html.rindex('<div class="govuk-form-group', 0, html.index('id="measure"'))
+    return html[start : html.index("</select>", start)]
+
+
+def test_without_an_offer_the_form_asks_for_the_measure_and_counts_the_pledge_in_it(
+    browser, session, make_user, make_need
+):
+    need = make_need(category="volunteering")
+    supplier = make_user("supplier")
+    browser.sign_in(supplier)
+
+    html = browser.client.get(f"/needs/{need.id}/pledge").get_data(as_text=True)
+
+    question = _measure_question(html)
+    assert "hidden" not in question.split(">")[0] and " disabled" not in question
+    assert re.search(r"<p [^>]*data-pledge-offer-measure hidden", html)  # nothing is said about an offer's measure
+    page = browser.submit(f"/needs/{need.id}/pledge", {"measure": "volunteering-hours", "quantity": "6"})
+    assert "Your pledge has been sent" in page.get_data(as_text=True)
+    made = session.scalar(select(Pledge).where(Pledge.need_id == need.id))
+    assert made.measure_code == "volunteering-hours" and made.offer_id is None
+
+
+def _signed_in_with_an_offer(browser, make_user, make_need, make_offer):
+    """A volunteering need, and a signed-in supplier with an offer counted in hours of volunteering."""
+    need = make_need(category="volunteering")
+    supplier = make_user("supplier")
+    offer = make_offer(by=supplier, category="volunteering", measure="volunteering-hours", capacity=50,
+                       title="Staff volunteering days")  # fmt: skip
+    browser.sign_in(supplier)
+    return need, offer
+
+
+def test_from_an_offer_the_form_shows_the_offers_measure_and_sends_no_other(
+    browser, session, make_user, make_need, make_offer
+):
+    need, offer = _signed_in_with_an_offer(browser, make_user, make_need, make_offer)
+
+    html = html_lib.unescape(browser.client.get(f"/needs/{need.id}/pledge?offer_id={offer.id}").get_data(as_text=True))
+
+    # With JavaScript off: the measure question is neither shown nor sent (a disabled select is not
+    # part of the form's data); the page says which measure counts instead.
+    question = _measure_question(html)
+    assert " hidden" in question.split(">")[0] and " disabled" in question
+    assert (
+        "Counted in the offer’s measure: <strong data-pledge-offer-measure-label>Employee volunteering time on a community project (hour)"
+        in html
+    )
+    assert "Staff volunteering days, counted in Employee volunteering time on a community project (hour)" in html
+    page = browser.submit(f"/needs/{need.id}/pledge", {"offer_id": str(offer.id), "quantity": "6"},
+                          form_url=f"/needs/{need.id}/pledge?offer_id={offer.id}")  # fmt: skip
+    assert "Your pledge has been sent" in page.get_data(as_text=True)
+    made = session.scalar(select(Pledge).where(Pledge.need_id == need.id))
+    assert made.measure_code == "volunteering-hours" and made.offer_id == offer.id
+
+
+def test_an_offer_with_a_different_measure_chosen_is_refused_not_silently_changed(
+    browser, session, make_user, make_need, make_offer
+):
+    need, offer = _signed_in_with_an_offer(browser, make_user, make_need, make_offer)
+
+    # Without JavaScript the measure question is on the page until an offer is chosen and sent.
+    page = browser.submit(
+        f"/needs/{need.id}/pledge", {"offer_id": str(offer.id), "measure": "expert-hours", "quantity": "6"}
+    )
+
+    text = html_lib.unescape(page.get_data(as_text=True))
+    assert "There is a problem" in text
+    assert "Pledges from “Staff volunteering days” are counted in its measure, Employee volunteering time" in text
+    assert 'href="#offer_id"' in text  # the summary leads to the offer, the question on the page
+    assert session.scalar(select(Pledge).where(Pledge.need_id == need.id)) is None
