@@ -172,7 +172,7 @@ def test_officer_verifies_a_waiting_organisation(
     signed_in(page, "officer")
     page.get_by_role("link", name="Officer dashboard", exact=True).click()
     expect(page.get_by_role("heading", name="Officer dashboard", level=1)).to_be_visible()
-    page.get_by_role("link", name="Check organisations").click()
+    page.get_by_role("link", name="Organisations to verify").click()
     expect(page).to_have_url(re.compile(r"/officer/organisations$"))
     waiting = page.get_by_role("table", name="Organisations waiting for verification")
     row = waiting.get_by_role("row").filter(has_text=organisation)
@@ -314,7 +314,7 @@ def test_a_need_is_pledged_approved_delivered_and_confirmed_by_three_people(
     # The officer approves it from the queue.
     signed_in(officer, "officer")
     officer.get_by_role("link", name="Officer dashboard", exact=True).click()
-    officer.get_by_role("link", name="Go to the approval queue").click()
+    officer.get_by_role("link", name="Pledges to approve").click()
     expect(officer.get_by_role("heading", name="Pledges to approve", level=1)).to_be_visible()
     queued = (
         officer.get_by_role("table", name="Accepted pledges waiting for approval")
