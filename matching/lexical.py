@@ -79,6 +79,7 @@ class LexicalIndex:
         self._saved_idf2: np.ndarray | None = None
         self._weights: dict[int, float] = {}
         self._weights_version = -1
+        self._lookup: np.ndarray | None = None
 
     def count(self, rows: sp.csr_matrix, sign: int) -> None:
         """Add (+1) or remove (-1) documents' rows from the frequencies."""
@@ -110,6 +111,17 @@ class LexicalIndex:
         (its shared copy): used if nothing changes before the weights are first needed.
         """
         self._saved_idf2 = idf2
+
+    def lookup(self) -> np.ndarray:
+        """A dense all-zero table of ``n_features`` query weights, for :meth:`LexicalRows.scores`.
+
+        One per matcher, shared by both sides' rows (a query is scored on one side at a time,
+        under the engine's lock): 8 MiB at the default feature space, which every worker holds
+        privately once queries have touched its pages, so once rather than once per side.
+        """
+        if self._lookup is None:
+            self._lookup = np.zeros(self.n_features, dtype=np.float64)
+        return self._lookup
 
     def weight(self, index: int) -> float:
         """The IDF of one feature, cached per IDF version (reasons look up hundreds)."""
@@ -150,7 +162,7 @@ class LexicalRows:
         self.delta: list[sp.csr_matrix] = []
         self._delta_block: tuple[sp.csr_matrix, np.ndarray, int] | None = None
         self._norm_version = -1
-        self._lookup: np.ndarray | None = None
+        self._lookup: np.ndarray | None = None  # used when the caller gives none
 
     @property
     def n(self) -> int:
@@ -235,12 +247,19 @@ class LexicalRows:
             self._delta_block = (block, norms(block, idf2), idf_version)
 
     def scores(
-        self, q: Terms | sp.csr_matrix, idf2: np.ndarray, idf_version: int, slots: np.ndarray | None = None
+        self,
+        q: Terms | sp.csr_matrix,
+        idf2: np.ndarray,
+        idf_version: int,
+        slots: np.ndarray | None = None,
+        lookup: np.ndarray | None = None,
     ) -> np.ndarray:
         """Cosine of the (IDF-weighted) query row with every slot's row (or only ``slots``).
 
         Both ways give the same values bit for bit: each row's products are summed in the
         row's order (its indices are sorted), and the ones outside the query add zero.
+        ``lookup``: the all-zero table of query weights to use for ``slots``
+        (:meth:`LexicalIndex.lookup`, left all zero again); by default one of these rows' own.
         """
         if len(self.delta) > DELTA_LIMIT:
             self.merge_delta()
@@ -265,8 +284,10 @@ class LexicalRows:
             # Sparse dot products of a few rows via a dense lookup of the query's weights.
             # SciPy's compiled sparse product sums each row in order, as a loop would: twice
             # as fast as gathering the weights and reducing in NumPy.
-            lookup = np.zeros(self.n_features, dtype=np.float64) if self._lookup is None else self._lookup
-            self._lookup = lookup
+            if lookup is None:
+                if self._lookup is None:
+                    self._lookup = np.zeros(self.n_features, dtype=np.float64)
+                lookup = self._lookup
             lookup[cols] = weights
             if int(slots.max()) < m:  # the usual case: every slot in the main block
                 out[:] = (self.main[slots] @ lookup) / self.main_norm[slots] / qnorm  # type: ignore[index]

@@ -202,7 +202,7 @@ def score(
     else:
         lex = np.zeros(n, dtype=np.float32)
         slots = np.flatnonzero(ok)
-        lex[slots] = cside.lex.scores(query.row, idf2, lexical.version, slots)
+        lex[slots] = cside.lex.scores(query.row, idf2, lexical.version, slots, lexical.lookup())
         raw = raw_scores(cos, qhub, chub, lex, same, params, semantic)
     raw = np.where(np.isfinite(raw), raw, -np.inf).astype(np.float32)
     return doc, raw, cos, ok
@@ -286,7 +286,7 @@ def _pooled(
         pool = np.sort(np.argpartition(order, size - 1)[:size])
     else:
         pool = np.arange(raw.size)
-    lex = cside.lex.scores(query.row, idf2, lexical.version, pool if slots is None else slots[pool])
+    lex = cside.lex.scores(query.row, idf2, lexical.version, pool if slots is None else slots[pool], lexical.lookup())
     raw[pool] = raw_scores(cos[pool], qhub, chub[pool], lex, same[pool], params)
     return raw
 
