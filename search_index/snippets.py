@@ -28,10 +28,16 @@ def _is_match(word: str, terms: frozenset[str]) -> bool:
     return _indexed_form(word) in terms or not terms.isdisjoint(_related_forms(word))
 
 
-def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+def _matches(text: str, terms: frozenset[str], within: int | None = None) -> list[tuple[int, int]]:
     # One cached answer per word and query: a page's twenty snippets and titles ask about
     # the same few hundred words (half of the search page's own time before).
-    return [m.span() for m in _WORD.finditer(text) if _is_match(m.group(0), terms)]
+    spans: list[tuple[int, int]] = []
+    for m in _WORD.finditer(text):
+        if within is not None and spans and m.start() >= spans[0][0] + within:
+            break  # past any text shown after the first match: the rest is never rendered
+        if _is_match(m.group(0), terms):
+            spans.append(m.span())
+    return spans
 
 
 def _render(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:
@@ -58,7 +64,7 @@ def snippet(text: str, terms: frozenset[str]) -> str:
         Escaped HTML with ``<mark>`` around matches, or the escaped start of the text
         when nothing matches; `` …`` marks a cut.
     """
-    spans = _matches(text, terms) if terms else []
+    spans = _matches(text, terms, SNIPPET_CHARS) if terms else []
     start = 0
     if spans and spans[0][0] > _LEAD and len(text) > SNIPPET_CHARS:
         start = text.rfind(" ", 0, spans[0][0] - _LEAD) + 1

@@ -61,6 +61,22 @@ def linker(endpoint: str, **values: object) -> Callable[..., str]:
     return link
 
 
+def item_links() -> Callable[[str, int], str]:
+    """Links to need and offer pages by kind and id: each is the address ``url_for`` gives,
+    with the two routes built once per page instead of once per link (a search page has twenty).
+    """
+    heads = {}
+    for kind, endpoint, name in (("need", "needs.detail", "need_id"), ("offer", "offers.detail", "offer_id")):
+        path = url_for(endpoint, **{name: 0})
+        assert path.endswith("/0"), path  # the id is the route's last part
+        heads[kind] = path[:-1]
+
+    def link(kind: str, item_id: int) -> str:
+        return f"{heads[kind]}{int(item_id)}"
+
+    return link
+
+
 class Paged(Protocol):
     """A page of any list: the database's (``paging.Page``) or the search index's (``SearchResults``)."""
 

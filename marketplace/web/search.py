@@ -9,7 +9,7 @@ from marketplace.search.queries import parse_search, search
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.reference import reference_lists
 from marketplace.services.saved_searches import FILTERS as SAVED_FILTERS
-from marketplace.web.listing_pages import linker, pagination
+from marketplace.web.listing_pages import item_links, linker, pagination
 from search_index import SearchQuery
 
 bp = Blueprint("search", __name__)
@@ -56,6 +56,7 @@ def results() -> str:
         labels=_labels(),
         facet_titles=FACET_TITLES,
         link=link,
+        item_link=item_links(),
         errors=errors,
         pagination=pagination(found, "search.results"),
         sort=request.args.get("sort") or "relevance",
