@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Protocol
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from flask import abort, redirect, request, url_for
 
@@ -47,6 +47,14 @@ def linker(endpoint: str, **values: object) -> Callable[..., str]:
     """
     path = url_for(endpoint, **values)
     kept = {k: v for k, v in request.args.items() if v and k != "page"}
+    # Each parameter encoded once per page, as ``urlencode`` would: the links share most of them.
+    encoded: dict[tuple[str, str], str] = {}
+
+    def pair(name: str, value: str) -> str:
+        found = encoded.get((name, value))
+        if found is None:
+            found = encoded[(name, value)] = f"{quote_plus(name, safe=QUERY_SAFE)}={quote_plus(value, safe=QUERY_SAFE)}"
+        return found
 
     def link(**changes: str | None) -> str:
         args = dict(kept)
@@ -55,7 +63,7 @@ def linker(endpoint: str, **values: object) -> Callable[..., str]:
                 args.pop(name, None)
             else:
                 args[name] = value
-        query = urlencode(list(args.items()), safe=QUERY_SAFE)
+        query = "&".join([pair(name, str(value)) for name, value in args.items()])
         return f"{path}?{query}" if query else path
 
     return link
