@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.db import utcnow
+from marketplace.db import kept_for_state, utcnow
 from marketplace.formatting import amount
 from marketplace.models import (
     EvidenceReview,
@@ -386,4 +386,10 @@ def waiting_count(session: Session, actor: User | None) -> int:
     user = require_role(actor, Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
     if user.is_officer:  # the officer's kinds read the clock (stuck pledges): built each time
         return sum(session.execute(_count_statement(user)).one())
-    return sum(session.execute(_MEMBERS_COUNT[user.role], {"organisation_id": user.organisation_id}).one())
+    role, organisation_id = user.role, user.organisation_id
+
+    def count() -> int:
+        return sum(session.execute(_MEMBERS_COUNT[role], {"organisation_id": organisation_id}).one())
+
+    # A member's count depends on the database alone: counted again once anything changes.
+    return kept_for_state(session, ("waiting", role, organisation_id), count)
