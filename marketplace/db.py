@@ -116,7 +116,15 @@ def database_state(connection: Connection) -> tuple[object, int] | None:
     marker = _MARKERS.get(connection.dialect.name)
     if marker is None:
         return None
-    return connection.exec_driver_sql(marker).scalar(), connection.info.get(_WRITES, 0)
+    # On the driver's own cursor, in the connection's transaction: through SQLAlchemy the
+    # statement cost five times as much (0.12 ms), and it changes nothing that its events count.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(marker)
+        (state,) = cursor.fetchone()
+    finally:
+        cursor.close()
+    return state, connection.info.get(_WRITES, 0)
 
 
 _KEPT = "kept_for_state"
