@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from marketplace.db import database_state
+from marketplace.db import kept_for_state
 from marketplace.formatting import number
 from marketplace.services.errors import ValidationFailed
 
@@ -85,27 +85,9 @@ def paginate(
     def count() -> Select:
         return select(func.count()).select_from((query.order_by(None) if counted is None else counted()).subquery())
 
-    total = (_remembered_total(session, count, total_key) if total_key is not None else session.scalar(count())) or 0
+    def counted_total() -> int:
+        return session.scalar(count()) or 0
+
+    total = counted_total() if total_key is None else kept_for_state(session, ("total", total_key), counted_total)
     items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
     return Page(items=items, total=total, page=page, per_page=per_page)
-
-
-# -- totals counted once per state of the database (see ``db.database_state``) -------------
-
-_TOTALS = "paging_totals"
-_MAX_TOTALS = 512
-
-
-def _remembered_total(session: Session, count: Callable[[], Select], key: Hashable) -> int:
-    connection = session.connection()
-    marker = database_state(connection)
-    if marker is None:
-        return session.scalar(count()) or 0
-    # Per connection: SQLite's data_version is the connection's own view of the file.
-    seen, totals = connection.info.get(_TOTALS, (None, {}))
-    if seen != marker or len(totals) >= _MAX_TOTALS:
-        totals = {}
-        connection.info[_TOTALS] = (marker, totals)
-    if key not in totals:
-        totals[key] = session.scalar(count()) or 0
-    return totals[key]

@@ -14,7 +14,7 @@ import matching
 from marketplace.models import Need, NeedStatus, Offer, OfferStatus, Organisation, Pledge, PledgeStatus, Role, User
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import Forbidden, ValidationFailed
-from marketplace.services.listings import is_owner, member_visibility_clause, visibility_clause
+from marketplace.services.listings import is_owner, member_visibility_clause, visibility_clause, visibility_key
 from marketplace.services.needs import get_need
 from marketplace.services.offers import get_offer
 from marketplace.suggestions.engine import Stamps, SuggestionEngine
@@ -137,8 +137,9 @@ def _rows(
     }
 
 
-def _sees_everything(viewer: User, model: type[Need] | type[Offer]) -> bool:
-    return _visible_to(viewer, model) is True  # the rule hides nothing from officers
+def _sees_everything(viewer: User) -> bool:
+    # The rule hides nothing from officers (asked without building the rule's clause).
+    return visibility_key(viewer) == "everything"
 
 
 def _shown(
@@ -154,7 +155,7 @@ def _shown(
     """
     rows: dict[int, ShownListing | Need | Offer] = {}
     start = 0
-    spare = 0 if _sees_everything(viewer, model) else _SPARE_ROWS
+    spare = 0 if _sees_everything(viewer) else _SPARE_ROWS
     while len(rows) < limit and start < len(ranked):
         take = limit - len(rows) + spare
         rows.update(_rows(session, viewer, model, ranked[start : start + take], whole=whole))

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.db import utcnow
+from marketplace.db import kept_for_state, utcnow
 from marketplace.formatting import amount
 from marketplace.models import (
     EvidenceReview,
@@ -414,10 +414,16 @@ def waiting_by_kind(session: Session, actor: User | None) -> list[Waiting]:
     user = require_role(actor, Role.COMMUNITY, Role.SUPPLIER, Role.OFFICER)
     if user.is_officer:  # the officer's kinds read the clock (stuck pledges): built each time
         kinds, statement = _count_statement(user)
-        counts = session.execute(statement).one()
+        counts = tuple(session.execute(statement).one())
     else:
         kinds, statement = _MEMBERS_COUNT[user.role]
-        counts = session.execute(statement, {"organisation_id": user.organisation_id}).one()
+        role, organisation_id = user.role, user.organisation_id
+
+        def count() -> tuple[int, ...]:
+            return tuple(session.execute(statement, {"organisation_id": organisation_id}).one())
+
+        # A member's counts depend on the database alone: counted again once anything changes.
+        counts = kept_for_state(session, ("waiting", role, organisation_id), count)
     return [Waiting(kind, count) for kind, count in zip(kinds, counts, strict=True)]
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from threadpoolctl import ThreadpoolController
 
 import matching
-from marketplace.db import write_intent
+from marketplace.db import kept_for_state, write_intent
 from marketplace.models import ListingEmbedding, Need, Offer, Pledge
 from marketplace.services.errors import ServiceUnavailable
 from marketplace.suggestions.documents import need_document, offer_document
@@ -99,6 +99,10 @@ _NEWEST_CHANGES = select(
     select(func.max(Offer.updated_at)).scalar_subquery(),
     select(func.max(Pledge.updated_at)).scalar_subquery(),
 )
+
+
+# What the stamps are kept under on a connection (see ``db.kept_for_state``).
+_STAMPS_KEY = "suggestion stamps"
 
 
 class SuggestionEngine:
@@ -237,6 +241,11 @@ class SuggestionEngine:
         needs, offers, pledges = session.execute(_NEWEST_CHANGES).one()
         return Stamps(needs, offers, pledges)
 
+    def _kept_stamps(self, session: Session) -> Stamps:
+        # Read again only when the database's state has changed since this connection last
+        # read them: asking for the state costs a tenth of the three lookups.
+        return kept_for_state(session, _STAMPS_KEY, lambda: self.stamps(session))
+
     def _read_stamps(self) -> Stamps:
         bind = self.session_factory.kw.get("bind")
         with write_intent(False):
@@ -318,7 +327,7 @@ class SuggestionEngine:
                 # Nearly every call finds nothing new: ask in a read-only transaction, so that
                 # on SQLite it does not take the write lock that storing vectors would need
                 # (the caller's transaction, when given, is whatever its request declared).
-                stamps = self.stamps(session) if session is not None else self._read_stamps()
+                stamps = self._kept_stamps(session) if session is not None else self._read_stamps()
                 self._saw(stamps)
                 newest = stamps.items
                 if not self._behind(newest):

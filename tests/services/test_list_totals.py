@@ -12,9 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from marketplace.db import make_engine
+from marketplace.db import database_unavailable, make_engine
 from marketplace.models import Organisation, OrganisationKind, Verification
 from marketplace.services import needs, offers, organisations
 from marketplace.services.listings import Filters
@@ -105,3 +106,14 @@ def test_the_total_follows_what_another_connection_commits(own_database):
                 assert total(reader) == 0
     finally:
         other.dispose()
+
+
+def test_a_connection_lost_before_a_kept_total_is_asked_for_says_the_database_is_unavailable(own_database):
+    # The state of the database is asked on the driver's own cursor: its failure must read as
+    # any statement's does (a page answers 503 and the pool replaces the connection), not as a bug.
+    with Session(own_database) as reader:
+        assert total(reader) == 0
+        reader.connection().connection.dbapi_connection.close()
+        with pytest.raises(DBAPIError) as lost:
+            total(reader)
+    assert database_unavailable(lost.value)

@@ -222,3 +222,31 @@ def test_an_offer_with_a_different_measure_chosen_is_refused_not_silently_change
     assert "Pledges from “Staff volunteering days” are counted in its measure, Employee volunteering time" in text
     assert 'href="#offer_id"' in text  # the summary leads to the offer, the question on the page
     assert session.scalar(select(Pledge).where(Pledge.need_id == need.id)) is None
+
+
+def test_the_groups_waiting_count_follows_a_pledge_at_once(app, make_user, make_need, session):
+    # The navigation's count is kept while nothing in the database changes: a pledge made
+    # (and then answered) through other requests shows on the group's very next page.
+    from tests.web.conftest import Browser
+
+    group, supplier = make_user("community"), make_user("supplier")
+    need = make_need(by=group)
+    session.commit()
+    as_group, as_supplier = Browser(app.test_client()), Browser(app.test_client())
+    as_group.sign_in(group)
+    as_supplier.sign_in(supplier)
+    need_page = f"/needs/{need.id}"
+    assert "(1 waiting)" not in as_group.client.get(need_page).get_data(as_text=True)
+    assert "(1 waiting)" not in as_group.client.get(need_page).get_data(as_text=True)  # kept, still right
+
+    page = as_supplier.submit(
+        f"{need_page}/pledge", {"measure": "goods-donated", "quantity": "3", "measure_checked": "yes"}
+    )
+    assert "Your pledge has been sent" in page.get_data(as_text=True)
+    assert "Your account (1 waiting)" in as_group.client.get(need_page).get_data(as_text=True)
+
+    pledge_url = page.request.path
+    assert "You accepted the pledge" in as_group.submit(f"{pledge_url}/accept", form_url=pledge_url).get_data(
+        as_text=True
+    )
+    assert "(1 waiting)" not in as_group.client.get(need_page).get_data(as_text=True)
