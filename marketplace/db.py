@@ -10,7 +10,6 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -18,8 +17,6 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.types import TypeDecorator
-
-T = TypeVar("T")
 
 # Deterministic constraint names, so Alembic migrations can alter them on SQLite too.
 NAMING_CONVENTION = {
@@ -137,7 +134,7 @@ _KEPT = "kept_for_state"
 _MAX_KEPT = 512
 
 
-def kept_for_state(session: Session, key: Hashable, read: Callable[[], T]) -> T:
+def kept_for_state[T](session: Session, key: Hashable, read: Callable[[], T]) -> T:
     """``read()``, kept on the session's connection while the database's state is unchanged.
 
     For what a page reads again and again and that only the database decides (a list's

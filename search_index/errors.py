@@ -8,9 +8,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
-from typing import TypeVar
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # Whoosh lists a folder, picks the newest table of contents, then opens it and its segments.
@@ -37,7 +35,7 @@ class IndexBusy(SearchIndexError):
     """Another process held the index's write lock for longer than the configured timeout."""
 
 
-def unavailable_on_error(action: Callable[[], T], what: str) -> T:
+def unavailable_on_error[T](action: Callable[[], T], what: str) -> T:
     """Run ``action``; turn any exception into :class:`IndexUnavailable`.
 
     Whoosh leaves files open when it fails half-way through reading garbage. The

@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TextIO
 from urllib.parse import urlencode
 
 import numpy as np
@@ -42,7 +42,6 @@ import psutil
 
 from benchmarks.perf.results import Result, Target
 
-T = TypeVar("T")
 THREADS_PER_WORKER = 4
 
 HOST = "127.0.0.1"
@@ -274,7 +273,7 @@ class Client:
         await self.connection.aclose()
 
 
-async def closing_after(client: Client, action: Awaitable[T]) -> T:
+async def closing_after[T](client: Client, action: Awaitable[T]) -> T:
     """Await ``action``, then close ``client``'s connection: a connection (kept alive by the
     server) must not outlive the event loop that opened it. The cookies stay with the client.
     """
@@ -426,7 +425,7 @@ class GunicornServer:
             process.wait(timeout=10)
 
 
-def run_async(coroutine: Coroutine[object, object, T]) -> T:
+def run_async[T](coroutine: Coroutine[object, object, T]) -> T:
     """Run ``coroutine`` to the end on an event loop of its own thread.
 
     The caller may already be inside an event loop (Playwright's sync API keeps one running
@@ -436,7 +435,7 @@ def run_async(coroutine: Coroutine[object, object, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def run_async_timed(coroutine: Coroutine[object, object, T]) -> tuple[T, float]:
+def run_async_timed[T](coroutine: Coroutine[object, object, T]) -> tuple[T, float]:
     """``run_async``, also giving the CPU seconds its thread spent (the load client's own cost)."""
 
     def timed() -> tuple[T, float]:

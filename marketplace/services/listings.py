@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, inspect, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
@@ -37,8 +36,6 @@ from marketplace.validation import (  # noqa: F401
     row_id,
     unknown_fields,
 )
-
-L = TypeVar("L", Need, Offer)
 
 TITLE_MIN, TITLE_MAX = 5, 120
 DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 5000
@@ -204,7 +201,7 @@ _BY_ID = {
 }
 
 
-def listing_with_organisation(session: Session, model: type[L], listing_id: int) -> L | None:
+def listing_with_organisation[L: (Need, Offer)](session: Session, model: type[L], listing_id: int) -> L | None:
     """A need or offer by id, with the organisation that decides who may see it.
 
     The one the session already holds when it does (as ``Session.get``; an expired one is

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -14,14 +13,12 @@ from marketplace.db import kept_for_state
 from marketplace.formatting import number
 from marketplace.services.errors import ValidationFailed
 
-T = TypeVar("T")
-
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
+class Page[T]:
     """One page of a list, with what is needed to show paging links."""
 
     items: list[T]

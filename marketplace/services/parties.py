@@ -6,16 +6,12 @@ supplier the supplier's, and officers every one. Requests and pledges both list 
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from sqlalchemy import ColumnElement, Select
 
 from marketplace.models import Role, User
 
-T = TypeVar("T", bound=tuple)
 
-
-def parties_only(
+def parties_only[T: tuple](
     query: Select[T], viewer: User, *, group: ColumnElement[bool], supplier: ColumnElement[bool]
 ) -> Select[T]:
     """The query kept to deals the viewer is party to.

@@ -13,7 +13,6 @@ import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import hypothesis
 import pytest
@@ -57,7 +56,6 @@ SCHEMA_COMPLETE = [
     "POST /pledges/{pledge_id}/accept",
     "POST /pledges/{pledge_id}/confirm",
 ]
-T = TypeVar("T")
 schema = schemathesis.openapi.from_dict(
     openapi_document(),
     config=schemathesis.Config.from_dict(
@@ -153,7 +151,7 @@ def world(session, make_user, make_need, make_offer, officer) -> World:
 CALLERS = (None, "community", "supplier", "officer", "community", "supplier", "officer")
 
 
-def _pick(case: schemathesis.Case, salt: str, options: Sequence[T]) -> T:
+def _pick[T](case: schemathesis.Case, salt: str, options: Sequence[T]) -> T:
     """A choice that depends only on the generated case, so a failure replays the same way."""
     seen = repr((salt, case.method, case.path_parameters, case.query, case.body))
     return options[hashlib.sha256(seen.encode()).digest()[0] % len(options)]
