@@ -132,5 +132,9 @@ def test_a_new_process_serves_its_first_pages_while_sending_waiting_emails(
 
 
 def _besides_log(stderr: str) -> str:
-    """The end of what the app process printed other than its JSON log lines (a traceback, say)."""
-    return "\n".join(line for line in stderr.splitlines() if not line.startswith('{"time"'))[-4000:]
+    """What the app process printed other than its JSON log: from a fatal error's report (each
+    thread's stack, the faulting one first) when there is one, else the end."""
+    lines = [line for line in stderr.splitlines() if not line.startswith(('{"time"', "Extension modules:"))]
+    text = "\n".join(lines)
+    fatal = text.find("Fatal Python error")
+    return text[fatal : fatal + 6000] if fatal >= 0 else text[-4000:]
