@@ -703,7 +703,8 @@ def accept_evidence(session: Session, actor: User | None, pledge_id: int, accept
         members_of(session, pledge.need.organisation_id),
         f"Please confirm delivery: “{pledge.need.title}”",
         f"The council has checked {pledge.supplier.name}'s evidence for “{pledge.need.title}”."
-        "\n\nSign in to confirm it was delivered, or to tell the council if it was not.",
+        "\n\nWhat happens next: confirm it was delivered, or tell the council if it was not. Open the pledge:"
+        f"\n{pledge_link(session, pledge)}",
     )
     return _finish(session, user, pledge, "accept-evidence", before)
 

@@ -60,6 +60,23 @@ def test_two_officers_reviewing_at_once_one_wins_and_the_other_is_told(session, 
     assert made.evidence_review == "accepted"
 
 
+def test_the_group_asked_to_confirm_a_delivery_gets_the_link_to_the_pledge(session, cast):
+    group, supplier, need, officer = cast
+    made = approved(session, cast)
+    pledges.deliver_pledge(session, supplier, made.id, "Sixteen hours", None, True)
+    before = session.scalar(select(Notification.id).order_by(Notification.id.desc()).limit(1)) or 0
+
+    pledges.accept_evidence(session, officer, made.id)
+
+    asked = session.scalars(
+        select(Notification).where(Notification.id > before, Notification.subject.startswith("Please confirm delivery"))
+    ).all()
+    assert [n.to_email for n in asked] == [group.email]
+    # A volunteer reading it on a phone goes straight to the pledge to confirm it.
+    assert f"Open the pledge:\n{pledges.pledge_link(session, made)}\n" in asked[0].body
+    assert pledges.pledge_link(session, made).startswith("http")
+
+
 def test_every_review_step_is_in_the_history_and_the_audit_log(session, cast):
     group, supplier, need, officer = cast
     made = approved(session, cast)
