@@ -16,7 +16,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -36,6 +36,8 @@ from marketplace.suggestions.documents import need_document, offer_document
 log = logging.getLogger(__name__)
 
 BATCH = 500
+# Ids in one IN (...) list: SQLite allows 32,766 parameters per statement.
+_IDS_PER_QUERY = 10_000
 # A snapshot this many changes behind (or a quarter of the items) is rebuilt rather than patched.
 SNAPSHOT_REBUILD_AT = 5_000
 LEXICAL_ONLY = "lexical-only"
@@ -99,6 +101,58 @@ _NEWEST_CHANGES = select(
     select(func.max(Offer.updated_at)).scalar_subquery(),
     select(func.max(Pledge.updated_at)).scalar_subquery(),
 )
+
+
+def _current(stored: Mapping[str, ListingEmbedding], hashes: Mapping[str, str]) -> dict[str, np.ndarray]:
+    """The stored vectors whose text is the document's current text, by id."""
+    return {
+        item_id: np.frombuffer(row.vector, dtype="<f4")
+        for item_id, row in stored.items()
+        if row.text_hash == hashes[item_id]
+    }
+
+
+@dataclass
+class _Update:
+    """What a catch-up read for the matcher in one transaction: needs and offers to put in (with
+    their stored vectors, by kind and id) and the ids of items to take out.
+    """
+
+    needs: list[matching.Need] = field(default_factory=list)
+    offers: list[matching.Offer] = field(default_factory=list)
+    vectors: dict[str, dict[str, np.ndarray]] = field(default_factory=lambda: {"need": {}, "offer": {}})
+    gone_needs: list[str] = field(default_factory=list)
+    gone_offers: list[str] = field(default_factory=list)
+
+    def open_documents(self) -> tuple[tuple[str, list[matching.Need]], tuple[str, list[matching.Offer]]]:
+        """The open documents by kind: the only ones the matcher keeps vectors for."""
+        return (
+            ("need", [n for n in self.needs if n.status == "open"]),
+            ("offer", [o for o in self.offers if o.status == "open"]),
+        )
+
+    def apply(self, matcher: matching.Matcher) -> None:
+        """Change the matcher: take out what is gone, put in (or replace) what changed."""
+        for need_id in self.gone_needs:
+            matcher.remove_need(need_id)
+        for offer_id in self.gone_offers:
+            matcher.remove_offer(offer_id)
+        for need in self.needs:
+            matcher.upsert_need(need, self.vectors["need"].get(need.id))
+        for offer in self.offers:
+            matcher.upsert_offer(offer, self.vectors["offer"].get(offer.id))
+
+
+@dataclass
+class _Opened:
+    """A snapshot's matcher and what changed in the database since it was saved."""
+
+    matcher: matching.Matcher
+    update: _Update
+    versions: dict[str, dict[str, str]]
+    total: int
+    count: int
+    announce: bool
 
 
 # What the stamps are kept under on a connection (see ``db.kept_for_state``).
@@ -182,22 +236,8 @@ class SuggestionEngine:
         encoder = self.encoder()
         if encoder is None or not documents:
             return {}, 0
-        hashes = {doc.id: _text_hash(doc) for doc in documents}
-        stored = {
-            str(row.item_id): row
-            for row in session.scalars(
-                select(ListingEmbedding).where(
-                    ListingEmbedding.kind == kind,
-                    ListingEmbedding.model == encoder.model_name,
-                    ListingEmbedding.item_id.in_([int(doc.id) for doc in documents]),
-                )
-            )
-        }
-        vectors = {
-            item_id: np.frombuffer(row.vector, dtype="<f4")
-            for item_id, row in stored.items()
-            if row.text_hash == hashes[item_id]
-        }
+        hashes, stored = self._stored_rows(session, kind, documents, encoder.model_name)
+        vectors = _current(stored, hashes)
         missing = [doc for doc in documents if doc.id not in vectors]
         if missing:
             ready = encoded or {}
@@ -221,6 +261,62 @@ class SuggestionEngine:
             except IntegrityError:
                 log.info("vectors stored meanwhile by another process", extra={"kind": kind, "items": len(missing)})
         return vectors, len(missing)
+
+    @staticmethod
+    def _stored_rows(
+        session: Session, kind: str, documents: list[matching.Need] | list[matching.Offer], model_name: str
+    ) -> tuple[dict[str, str], dict[str, ListingEmbedding]]:
+        """Each document's text hash, and its stored vector row under this model (if any), by id."""
+        hashes = {doc.id: _text_hash(doc) for doc in documents}
+        stored: dict[str, ListingEmbedding] = {}
+        ids = [int(doc.id) for doc in documents]
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            rows = session.scalars(
+                select(ListingEmbedding).where(
+                    ListingEmbedding.kind == kind,
+                    ListingEmbedding.model == model_name,
+                    ListingEmbedding.item_id.in_(ids[start : start + _IDS_PER_QUERY]),
+                )
+            )
+            stored.update((str(row.item_id), row) for row in rows)
+        return hashes, stored
+
+    def _read_vectors(self, session: Session, update: _Update) -> None:
+        """Add to ``update`` the stored, current vectors of its open documents (reading only)."""
+        encoder = self.encoder()
+        if encoder is None:
+            return
+        for kind, documents in update.open_documents():
+            if documents:
+                hashes, stored = self._stored_rows(session, kind, documents, encoder.model_name)
+                update.vectors[kind].update(_current(stored, hashes))
+
+    def _store_missing(self, update: _Update) -> None:
+        """Encode the open documents of ``update`` that have no current stored vector, and store them.
+
+        Called outside any transaction: the texts are encoded first, and only then is a short
+        writing transaction of its own opened to store them. On SQLite a writing transaction
+        holds the database's only write lock; reading 100,000 items inside one kept every other
+        write waiting for up to a minute (and failing past the busy timeout).
+        """
+        encoder = self.encoder()
+        if encoder is None:
+            return
+        for kind, documents in update.open_documents():
+            missing = [doc for doc in documents if doc.id not in update.vectors[kind]]
+            if not missing:
+                continue
+            texts = [matching.item_text(doc) for doc in missing]
+            encoded = dict(zip(texts, matching.embed_items(missing, encoder), strict=True))
+            with write_intent(), self.session_factory() as session:
+                vectors, _ = self.store_vectors(session, kind, missing, encoded=encoded)
+                session.commit()
+            update.vectors[kind].update(vectors)
+
+    @staticmethod
+    def _read_changes(session: Session, since: datetime | None) -> _Update:
+        needs, offers = SuggestionEngine._changed(session, since)
+        return _Update(needs, offers)
 
     @staticmethod
     def _changed(session: Session, since: datetime | None) -> tuple[list[matching.Need], list[matching.Offer]]:
@@ -336,49 +432,55 @@ class SuggestionEngine:
             return self._catch_up_writing()
 
     def _catch_up_writing(self) -> matching.Matcher:
-        # It may store vectors, and may run inside a GET request: declare the write (SQLite).
-        with self._lock, write_intent(), self.session_factory() as session:
-            stamps = self.stamps(session)
-            self._saw(stamps)
-            newest = stamps.items
-            if self._matcher is None:
-                self._matcher_changed()
-            if self._matcher is None and self.snapshot_dir:
-                # Checked against the database as it is now: nothing older to catch up on.
-                self._matcher = self._open_snapshot(session)
-                if self._matcher is not None:
-                    self._watermark = newest
-                    return self._matcher
-            if self._matcher is None:
-                # The versions first: an item changed while the documents are read is then
-                # older in the snapshot than in the database, and refreshed on the next open.
-                versions = self._versions(session) if self.snapshot_dir else {}
-                needs, offers = self._changed(session, None)
-                need_vectors, _ = self.store_vectors(session, "need", needs)
-                offer_vectors, _ = self.store_vectors(session, "offer", offers)
-                session.commit()
+        # Read in a read-only transaction; only vectors that are missing are written, in a
+        # short transaction of their own (``_store_missing``), then the matcher is changed.
+        with self._lock:
+            with write_intent(False), self.session_factory() as session:
+                stamps = self.stamps(session)
+                self._saw(stamps)
+                newest = stamps.items
+                opened: _Opened | None = None
+                update: _Update | None = None
+                versions: dict[str, dict[str, str]] = {}
+                if self._matcher is None:
+                    self._matcher_changed()
+                    # Checked against the database as it is now: nothing older to catch up on.
+                    opened = self._open_snapshot(session) if self.snapshot_dir else None
+                    if opened is None:
+                        # The versions first: an item changed while the documents are read is
+                        # then older in the snapshot than in the database, and refreshed on the
+                        # next open.
+                        versions = self._versions(session) if self.snapshot_dir else {}
+                        update = self._read_changes(session, None)
+                        self._read_vectors(session, update)
+                elif self._behind(newest):
+                    self._matcher_changed()
+                    update = self._read_changes(session, self._watermark)
+                    self._read_vectors(session, update)
+            if opened is not None:
+                self._matcher = self._finish_snapshot(opened)
+            elif update is not None and self._matcher is None:
+                self._store_missing(update)
                 self._matcher = matching.Matcher.build(
-                    needs, offers, need_vectors or None, offer_vectors or None, encoder=self.encoder()
+                    update.needs,
+                    update.offers,
+                    update.vectors["need"] or None,
+                    update.vectors["offer"] or None,
+                    encoder=self.encoder(),
                 )
-                log.info("matcher built", extra={"needs": len(needs), "offers": len(offers)})
+                log.info("matcher built", extra={"needs": len(update.needs), "offers": len(update.offers)})
                 if self.snapshot_dir and self._save_snapshot(self._matcher, versions):
                     # Served from the files just saved, as every further worker is: their pages
                     # are shared by the machine's workers, and the private copy just built (at
                     # 100k items, the vectors alone are 150 MiB) is released.
-                    saved = self._open_snapshot(session, announce=False)
+                    with write_intent(False), self.session_factory() as session:
+                        saved = self._open_snapshot(session, announce=False)
                     if saved is not None:
-                        self._matcher = saved
+                        self._matcher = self._finish_snapshot(saved)
                         _release_freed_memory()
-            elif self._behind(newest):
-                self._matcher_changed()
-                needs, offers = self._changed(session, self._watermark)
-                need_vectors, _ = self.store_vectors(session, "need", [n for n in needs if n.status == "open"])
-                offer_vectors, _ = self.store_vectors(session, "offer", [o for o in offers if o.status == "open"])
-                session.commit()
-                for need in needs:
-                    self._matcher.upsert_need(need, need_vectors.get(need.id))
-                for offer in offers:
-                    self._matcher.upsert_offer(offer, offer_vectors.get(offer.id))
+            elif update is not None:
+                self._store_missing(update)
+                update.apply(self._matcher)
             self._watermark = newest
             return self._matcher
 
@@ -410,13 +512,13 @@ class SuggestionEngine:
             return False
         return True
 
-    def _open_snapshot(self, session: Session, *, announce: bool = True) -> matching.Matcher | None:
-        """The matcher from the shared snapshot, checked against the database and brought up to date.
+    def _open_snapshot(self, session: Session, *, announce: bool = True) -> _Opened | None:
+        """The matcher from the shared snapshot and what changed since it was saved (read only).
 
         None when there is no usable snapshot, or when so much changed that building is as quick.
         ``announce=False`` when the worker has just built and saved it: it said "matcher built"
         (whoever waits for every worker's matcher counts one line per worker), and keeps what it
-        built if the snapshot cannot be used.
+        built if the snapshot cannot be used. ``_finish_snapshot`` brings it up to date.
         """
         assert self.snapshot_dir is not None
         not_used = "matcher snapshot not used; " + ("building" if announce else "kept as built")
@@ -428,7 +530,7 @@ class SuggestionEngine:
             why = matching.snapshot.why_not(self.snapshot_dir, expected)
             log.info(not_used, extra={"reason": why})
             return None
-        matcher, saved = opened.matcher, opened.versions
+        saved = opened.versions
         current = self._versions(session)
         changed = {kind: [i for i, v in current[kind].items() if saved[kind].get(i) != v] for kind in current}
         gone = {kind: [i for i in saved[kind] if i not in current[kind]] for kind in current}
@@ -437,25 +539,28 @@ class SuggestionEngine:
         if count > max(SNAPSHOT_REBUILD_AT, total // 4):
             log.info(not_used, extra={"reason": f"{count:,} changes since it was saved"})
             return None
-        for need_id in gone["need"]:
-            matcher.remove_need(need_id)
-        for offer_id in gone["offer"]:
-            matcher.remove_offer(offer_id)
+        update = _Update(gone_needs=gone["need"], gone_offers=gone["offer"])
         for kind, model in (("need", Need), ("offer", Offer)):
             ids = [int(i) for i in changed[kind]]
             for start in range(0, len(ids), BATCH):
                 options = selectinload(Need.outcomes) if model is Need else selectinload(Offer.districts)
                 rows = session.scalars(select(model).options(options).where(model.id.in_(ids[start : start + BATCH])))
-                docs = [need_document(r) if kind == "need" else offer_document(r) for r in rows]  # type: ignore[arg-type]
-                vectors, _ = self.store_vectors(session, kind, docs)  # type: ignore[arg-type]
-                for doc in docs:
-                    (matcher.upsert_need if kind == "need" else matcher.upsert_offer)(doc, vectors.get(doc.id))  # type: ignore[operator]
-        session.commit()
-        if announce:
-            log.info("matcher opened from snapshot", extra={"items": total, "changes": count})
-        if count > total // 50:
-            self._save_snapshot(matcher, current)  # the next worker starts from where this one is
-        return matcher
+                if kind == "need":
+                    update.needs.extend(need_document(row) for row in rows)  # type: ignore[arg-type]
+                else:
+                    update.offers.extend(offer_document(row) for row in rows)  # type: ignore[arg-type]
+        self._read_vectors(session, update)
+        return _Opened(opened.matcher, update, current, total, count, announce)
+
+    def _finish_snapshot(self, opened: _Opened) -> matching.Matcher:
+        """Apply to a snapshot's matcher what changed since it was saved (outside any transaction)."""
+        self._store_missing(opened.update)
+        opened.update.apply(opened.matcher)
+        if opened.announce:
+            log.info("matcher opened from snapshot", extra={"items": opened.total, "changes": opened.count})
+        if opened.count > opened.total // 50:
+            self._save_snapshot(opened.matcher, opened.versions)  # the next worker starts from where this one is
+        return opened.matcher
 
     def warm_up(self) -> None:
         """Load the model and build the matcher in the background, so the first page is fast."""

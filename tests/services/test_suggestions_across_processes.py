@@ -8,17 +8,20 @@ because the change must come from another connection or another process.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+import matching
 from marketplace.clock import council_today
-from marketplace.db import make_engine, make_session_factory, write_intent
-from marketplace.models import User
+from marketplace.db import make_engine, make_session_factory, write_intent, writes_intended
+from marketplace.models import ListingEmbedding, User
 from marketplace.services import accounts, needs, offers, organisations, pledges, suggestions
 from marketplace.suggestions.engine import SuggestionEngine
 from tests.conftest import PASSWORD, _officer, need_fields, offer_fields
@@ -238,3 +241,49 @@ def test_an_offer_posted_in_another_process_is_suggested_on_the_next_call_for_a_
     after = offers_for_first(engine)
     assert int(posted) in [item for item, _, _ in after]
     assert after == offers_for_first(SuggestionEngine(factory))
+
+
+class _WritesWhileEncoding(matching.LazySemanticEncoder):
+    """The configured model, which before each encoding has another worker write to the database."""
+
+    def __init__(self, write: Callable[[], None]) -> None:
+        super().__init__(matching.DEFAULT_MODEL, None)
+        self.write = write
+
+    def encode(self, texts, progress=None, show_progress_bar=False):
+        self.write()
+        return super().encode(texts, progress=progress, show_progress_bar=show_progress_bar)
+
+
+def test_other_workers_can_write_while_the_first_matcher_is_built(database_url, factory, another_session, market):
+    # On SQLite a writing transaction holds the database's only write lock: the build must read
+    # its items and vectors without one, and encode before it takes one to store the vectors.
+    writes: list[str] = []
+
+    def another_worker_writes(where: str) -> None:
+        with another_session() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                session.execute(text("PRAGMA busy_timeout = 200"))  # not the 30 s a request waits
+            else:
+                session.execute(text("SET lock_timeout = '200ms'"))
+            session.execute(text("UPDATE user_account SET name = name WHERE id = :id"), {"id": market["officer"]})
+            session.commit()
+        writes.append(where)
+
+    def on_read(conn, cursor, statement, *args) -> None:
+        # Every read but those of the short transaction that stores the vectors encoded.
+        if statement.lstrip().upper().startswith("SELECT") and not writes_intended():
+            another_worker_writes("reading " + re.search(r"FROM (\w+)", statement).group(1))
+
+    bind = factory.kw["bind"]
+    engine = SuggestionEngine(factory, encoder=_WritesWhileEncoding(lambda: another_worker_writes("encoding")))
+    event.listen(bind, "before_cursor_execute", on_read)
+    try:
+        engine.catch_up()
+    finally:
+        event.remove(bind, "before_cursor_execute", on_read)
+    # Tried while reading the items and their vectors, and while encoding: none waited.
+    assert {"reading need", "reading offer", "reading listing_embedding", "encoding"} <= set(writes)
+    with factory() as session:  # the vectors encoded were stored
+        stored = session.scalar(select(func.count()).select_from(ListingEmbedding))
+    assert stored == 3  # the two needs and the offer
