@@ -95,7 +95,9 @@ def _withdrawn(model: type[Need] | type[Offer]) -> str:
 
 
 def _visible_to(viewer: User, model: type[Need] | type[Offer]) -> ColumnElement[bool]:
-    return visibility_clause(model, viewer, _withdrawn(model))
+    # A few rows by key: each row's organisation looked up by its key (reading the verified
+    # organisations' ids first scanned all of them, 0.6 ms at 5,000, for ten rows).
+    return visibility_clause(model, viewer, _withdrawn(model), per_row=True)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -111,7 +113,9 @@ def _shown_statement(model: type[Need] | type[Offer], officer: bool, own: int | 
         .join(Organisation, Organisation.id == model.organisation_id)
         .where(model.id.in_(bindparam("ids", expanding=True)))
     )
-    return statement if officer else statement.where(member_visibility_clause(model, own, _withdrawn(model)))
+    if officer:
+        return statement
+    return statement.where(member_visibility_clause(model, own, _withdrawn(model), per_row=True))  # see _visible_to
 
 
 def _rows(
