@@ -35,6 +35,7 @@ from marketplace.suggestions.engine import SuggestionEngine
 from marketplace.text import refuse_nul
 from marketplace.validation import MAX_BODY_BYTES, MAX_ID, MAX_REQUEST_LINE
 from marketplace.web.auth import PASSWORD_FINGERPRINT, SESSION_VERSION
+from marketplace.web.layout import TemplateEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def create_app(config: Config | None = None, session_factory: sessionmaker | Non
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(Path(__file__).parent / "static"),
     )
+    app.jinja_environment = TemplateEnvironment  # before the environment is first made
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import MutableMapping
 from datetime import date, datetime
+from typing import Any
 
 from flask import Flask, request, url_for
+from flask.templating import Environment
 
 from marketplace import formatting
 from marketplace.clock import COUNCIL_ZONE
@@ -81,6 +85,28 @@ def audit_words(action: str) -> str:
     noun, _, verb = action.partition(".")
     noun = noun.replace("_", " ").capitalize()
     return f"{noun} {_DONE.get(verb, verb.replace('_', ' '))}".strip()
+
+
+class _TemplateGlobals(ChainMap):
+    """A template's globals over the environment's, as Jinja makes them, with keys as a set.
+
+    Every ``{% from ... import ... %}`` takes the names of the rendering context's globals less
+    the imported template's (``ctx.globals_keys - template.globals.keys()``). Against a
+    ChainMap's keys view that is a Python-level lookup per name in each map: about a tenth of
+    a millisecond a page, whose layout imports a dozen macros. A set takes the difference in C.
+    """
+
+    def keys(self) -> set[str]:  # type: ignore[override]
+        return set().union(*self.maps)
+
+
+class TemplateEnvironment(Environment):
+    """Flask's template environment, with :class:`_TemplateGlobals` as each template's globals."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        if d is None:
+            d = {}
+        return _TemplateGlobals(d, self.globals)
 
 
 def register_layout(app: Flask) -> None:
