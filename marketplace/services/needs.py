@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.db import utcnow
@@ -48,6 +49,7 @@ from marketplace.services.listings import (
     is_owner,
     is_visible,
     listing_with_organisation,
+    load_outcomes,
     posting_organisation,
     unknown_fields,
 )
@@ -181,15 +183,11 @@ def get_need(session: Session, viewer: User | None, need_id: int) -> Need:
 
 # Built once: ``Session.get`` with these options built the statement and its cache key on
 # every call, which cost as much as running it. The outcomes stay a second query: joined, they
-# made SQLite read the whole outcome link table (40 ms a page at 100k needs).
+# made SQLite read the whole outcome link table (40 ms a page at 100k needs); read by
+# ``load_outcomes`` rather than ``selectinload``, whose machinery cost more than its query.
 _TO_SHOW = (
     select(Need)
-    .options(
-        joinedload(Need.organisation),
-        joinedload(Need.category),
-        joinedload(Need.district),
-        selectinload(Need.outcomes),
-    )
+    .options(joinedload(Need.organisation), joinedload(Need.category), joinedload(Need.district))
     .where(Need.id == bindparam("need_id"))
 )
 
@@ -203,6 +201,8 @@ def get_need_to_show(session: Session, viewer: User | None, need_id: int) -> Nee
     need = session.scalars(_TO_SHOW, {"need_id": need_id}).one_or_none()
     if need is None or not is_visible(viewer, need):
         raise NotFound("There is no such need")
+    if "outcomes" in sa_inspect(need).unloaded:  # not already loaded in this session
+        load_outcomes(session, [need])
     return need
 
 
