@@ -29,6 +29,9 @@ from marketplace.services.reference import seed_reference_data
 
 PASSWORD = "correct horse battery"
 
+# Databases of a test's own, for tests that must commit for real.
+pytest_plugins = ("tests.committing",)
+
 # Real argon2id, with cheap parameters so hundreds of test accounts take seconds, not minutes.
 accounts.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 POSTGRES_ENV = "MARKETPLACE_TEST_DATABASE_URL"

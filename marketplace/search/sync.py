@@ -163,7 +163,9 @@ def rebuild(
             break
     else:
         raise IndexUnavailable("the change log's writers never paused long enough to start a rebuild")
-    with session_factory() as session:
+    # Reading every listing takes as long as the rebuild (half a minute at 100,000): in a
+    # read-only transaction, or SQLite's write lock would keep every other write waiting.
+    with write_intent(False), session_factory() as session:
         report = index.rebuild(all_documents(session), progress=progress, workers=workers)
     replicas.write_position(index.path, Position(name, top))
     with session_factory() as session:

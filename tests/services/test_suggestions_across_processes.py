@@ -8,24 +8,19 @@ because the change must come from another connection or another process.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-import matching
 from marketplace.clock import council_today
-from marketplace.db import make_engine, make_session_factory, write_intent, writes_intended
-from marketplace.models import ListingEmbedding, User
-from marketplace.services import accounts, needs, offers, organisations, pledges, suggestions
+from marketplace.db import write_intent
+from marketplace.models import User
+from marketplace.services import needs, offers, pledges, suggestions
 from marketplace.suggestions.engine import SuggestionEngine
-from tests.conftest import PASSWORD, _officer, need_fields, offer_fields
-from tests.faults import own_database
+from tests.committing import verified_user
+from tests.conftest import _officer, need_fields, offer_fields
 
 TWIN = {
     "title": "Minibus to take older people to the lunch club",
@@ -37,39 +32,18 @@ TWIN = {
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own, migrated and seeded, where commits are real."""
-    with own_database(tmp_path) as url:
-        yield url
+def database_url(own_database_url: str) -> str:
+    return own_database_url
 
 
 @pytest.fixture
-def factory(database_url: str) -> Iterator[sessionmaker]:
-    engine = make_engine(database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
+def factory(own_factory: sessionmaker) -> sessionmaker:
+    return own_factory
 
 
 @pytest.fixture
-def another_session(database_url: str) -> Iterator[sessionmaker]:
-    """Sessions on a pool of their own: what another worker's requests look like to the database."""
-    engine = make_engine(database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-def _user(session: Session, role: str, n: int) -> User:
-    user = accounts.create_user(
-        session,
-        email=f"{role}{n}@example.org",
-        role=role,
-        organisation_name=f"{role.capitalize()} organisation {n}",
-        password=PASSWORD,
-        name=f"Test {role} {n}",
-    )
-    if not user.organisation.verified:
-        organisations.verify_organisation(session, _officer(session), user.organisation_id)
-    return user
+def another_session(another_worker_sessions: sessionmaker) -> sessionmaker:
+    return another_worker_sessions
 
 
 @pytest.fixture
@@ -77,8 +51,8 @@ def market(factory: sessionmaker) -> dict[str, int]:
     """A supplier's minibus offer, two needs it fits equally well, another supplier, an officer."""
     today = council_today()
     with factory() as session:
-        supplier, other = _user(session, "supplier", 1), _user(session, "supplier", 2)
-        group_a, group_b = _user(session, "community", 3), _user(session, "community", 4)
+        supplier, other = verified_user(session, "supplier", 1), verified_user(session, "supplier", 2)
+        group_a, group_b = verified_user(session, "community", 3), verified_user(session, "community", 4)
         bus = offers.post_offer(
             session,
             supplier,
@@ -241,49 +215,3 @@ def test_an_offer_posted_in_another_process_is_suggested_on_the_next_call_for_a_
     after = offers_for_first(engine)
     assert int(posted) in [item for item, _, _ in after]
     assert after == offers_for_first(SuggestionEngine(factory))
-
-
-class _WritesWhileEncoding(matching.LazySemanticEncoder):
-    """The configured model, which before each encoding has another worker write to the database."""
-
-    def __init__(self, write: Callable[[], None]) -> None:
-        super().__init__(matching.DEFAULT_MODEL, None)
-        self.write = write
-
-    def encode(self, texts, progress=None, show_progress_bar=False):
-        self.write()
-        return super().encode(texts, progress=progress, show_progress_bar=show_progress_bar)
-
-
-def test_other_workers_can_write_while_the_first_matcher_is_built(database_url, factory, another_session, market):
-    # On SQLite a writing transaction holds the database's only write lock: the build must read
-    # its items and vectors without one, and encode before it takes one to store the vectors.
-    writes: list[str] = []
-
-    def another_worker_writes(where: str) -> None:
-        with another_session() as session:
-            if session.get_bind().dialect.name == "sqlite":
-                session.execute(text("PRAGMA busy_timeout = 200"))  # not the 30 s a request waits
-            else:
-                session.execute(text("SET lock_timeout = '200ms'"))
-            session.execute(text("UPDATE user_account SET name = name WHERE id = :id"), {"id": market["officer"]})
-            session.commit()
-        writes.append(where)
-
-    def on_read(conn, cursor, statement, *args) -> None:
-        # Every read but those of the short transaction that stores the vectors encoded.
-        if statement.lstrip().upper().startswith("SELECT") and not writes_intended():
-            another_worker_writes("reading " + re.search(r"FROM (\w+)", statement).group(1))
-
-    bind = factory.kw["bind"]
-    engine = SuggestionEngine(factory, encoder=_WritesWhileEncoding(lambda: another_worker_writes("encoding")))
-    event.listen(bind, "before_cursor_execute", on_read)
-    try:
-        engine.catch_up()
-    finally:
-        event.remove(bind, "before_cursor_execute", on_read)
-    # Tried while reading the items and their vectors, and while encoding: none waited.
-    assert {"reading need", "reading offer", "reading listing_embedding", "encoding"} <= set(writes)
-    with factory() as session:  # the vectors encoded were stored
-        stored = session.scalar(select(func.count()).select_from(ListingEmbedding))
-    assert stored == 3  # the two needs and the offer
