@@ -69,6 +69,10 @@ def test_bench_json_has_every_figure_with_its_yardstick(tmp_path: Path) -> None:
     assert by_name["suggestions 60: recall@10 of the re-rank pool vs lexical for every item"]["value"] == 1.0
     over = by_name["suggestions 60: p95 latency, service call less matcher alone"]
     assert over["target"] == "<= 3 ms" and over["unit"] == "ms"
+    # Less the matcher's part of those same calls, shown beside the matcher asked alone.
+    inside = by_name["suggestions 60: p95 latency, matcher inside the service call"]
+    assert 0 < inside["value"] < latency["value"] and inside["yardstick"] > 0
+    assert over["value"] == pytest.approx(latency["value"] - inside["value"], abs=0.01)
     assert by_name["suggestions 60: p95 latency, matcher alone"]["target"] is None  # judged from 10k
     # Fair exposure (issue #16): with the fairness term, beside the same figures without it.
     share = by_name["fair exposure 60: share of open needs in a supplier's top 10"]
