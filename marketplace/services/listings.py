@@ -6,6 +6,7 @@ both are hidden while their organisation is unverified; the rules live here once
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -261,6 +262,22 @@ def member_visibility_clause(
     return shown & or_(model.status != withdrawn_status, model.organisation_id == own)
 
 
+@functools.cache
+def _outcomes_statement(model: type[Need] | type[Offer]) -> Select:
+    """The outcomes of some listings of ``model`` with their listing's id, the ids bound when it
+    runs (built once: a need's page reads its outcomes, and building this cost more than that).
+    """
+    # The link table's two columns (need_outcome.need_id and .outcome_code, or the offer's).
+    relationship = model.outcomes.property
+    (_, listing_id), (_, outcome_code) = relationship.synchronize_pairs[0], relationship.secondary_synchronize_pairs[0]
+    return (
+        select(listing_id, Outcome)
+        .join(Outcome, Outcome.code == outcome_code)
+        .where(listing_id.in_(bindparam("ids", expanding=True)))
+        .order_by(Outcome.position)
+    )
+
+
 def load_outcomes(session: Session, listings: Sequence[Need] | Sequence[Offer]) -> None:
     """Load the outcomes of a page of needs or offers in one query (the API shows them, the
     cards do not; reading them one listing at a time would be a query per row).
@@ -269,16 +286,8 @@ def load_outcomes(session: Session, listings: Sequence[Need] | Sequence[Offer]) 
     """
     if not listings:
         return
-    # The link table's two columns (need_outcome.need_id and .outcome_code, or the offer's).
-    relationship = type(listings[0]).outcomes.property
-    (_, listing_id), (_, outcome_code) = relationship.synchronize_pairs[0], relationship.secondary_synchronize_pairs[0]
     by_listing: dict[int, list[Outcome]] = {listing.id: [] for listing in listings}
-    rows = session.execute(
-        select(listing_id, Outcome)
-        .join(Outcome, Outcome.code == outcome_code)
-        .where(listing_id.in_(list(by_listing)))
-        .order_by(Outcome.position)
-    )
+    rows = session.execute(_outcomes_statement(type(listings[0])), {"ids": list(by_listing)})
     for owner, outcome in rows:
         by_listing[owner].append(outcome)
     for listing in listings:

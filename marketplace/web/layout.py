@@ -104,6 +104,7 @@ class TemplateEnvironment(Environment):
     """Flask's template environment, with :class:`_TemplateGlobals` as each template's globals."""
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals over the environment's (see :class:`_TemplateGlobals`)."""
         if d is None:
             d = {}
         return _TemplateGlobals(d, self.globals)
