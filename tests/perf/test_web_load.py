@@ -79,7 +79,8 @@ def test_measure_web_reports_real_throughput_latency_and_memory(tmp_path: Path) 
         assert results[f"web {page}: errors"].met is True
         assert 0 < results[f"web {page}: p50 latency"].value <= results[f"web {page}: p99 latency"].value
         cpu = results[f"web {page}: worker CPU per request"]
-        assert cpu.value > 0
+        # The lowest of the run's slices, never above their median.
+        assert 0 < cpu.value <= results[f"web {page}: worker CPU per request, median of the slices"].value
         # Beside it, the same template rendered alone (the API list: its JSON encoded again),
         # which is part of what the worker spends on the page.
         assert 0 < cpu.yardstick < cpu.value, page
