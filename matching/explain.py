@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from matching.documents import COUNTY_WIDE, Item, Need, Offer, covers, item_text
 from matching.encoders import surface_words
 from matching.scoring import needs_local_help
-from matching.vocabulary import MEASURE_CATEGORIES, concept_words
+from matching.vocabulary import MEASURE_CATEGORIES, concepts_of
 
 MAX_SHARED_WORDS = 4
 # Texts whose words are kept: the item asked about is explained beside each of the ten
@@ -37,7 +37,8 @@ class TextWords:
 
 @functools.lru_cache(maxsize=TEXTS_KEPT)
 def _text_words(text: str) -> TextWords:
-    return TextWords(surface_words(text), concept_words(text))
+    stems = surface_words(text)
+    return TextWords(stems, concepts_of(stems))
 
 
 def text_words(item: Item) -> TextWords:

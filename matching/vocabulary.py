@@ -10,8 +10,9 @@ need's category).
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
-from matching.encoders import surface_words, words
+from matching.encoders import words
 
 # label -> signal words (surface forms; stemmed at import)
 CONCEPTS: dict[str, tuple[str, ...]] = {
@@ -353,17 +354,17 @@ def concepts_in(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def concept_words(text: str) -> dict[str, dict[str, str]]:
+def concepts_of(stems: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """The words of a text that signal each concept.
 
     Args:
-        text: any text.
+        stems: the text's ``surface_words`` (each content stem and its first surface form).
 
     Returns:
         ``{concept label: {stem: word as written (lower case)}}``, for the concepts mentioned.
     """
     found: dict[str, dict[str, str]] = {}
-    for word_stem, word in surface_words(text).items():
+    for word_stem, word in stems.items():
         for label in _STEM_CONCEPTS.get(word_stem, ()):
             found.setdefault(label, {})[word_stem] = word
     return found
