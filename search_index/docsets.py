@@ -234,6 +234,8 @@ class Snapshot:
         self.live: np.ndarray = np.concatenate(live_parts) if live_parts else np.zeros(0, dtype=bool)
         self._facets: dict[str, dict[str, np.ndarray]] = {}
         self._columns: dict[str, np.ndarray] = {}
+        self._lengths: dict[str, tuple[np.ndarray, float]] = {}
+        self.live_count = int(np.count_nonzero(self.live))
         self._lock = threading.Lock()
 
     def empty(self) -> np.ndarray:
@@ -267,17 +269,18 @@ class Snapshot:
 
     def lengths(self, fieldname: str) -> tuple[np.ndarray, float]:
         """Every document's length in a text field, and the average over live documents."""
-        key = f"length:{fieldname}"
         with self._lock:
-            values = self._columns.get(key)
-            if values is None:
+            found = self._lengths.get(fieldname)
+            if found is None:
                 parts = [data.lengths(fieldname) for data, _ in self._segments]
                 values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
                 values.flags.writeable = False
-                self._columns[key] = values
-        live = values[self.live]
-        average = float(live.mean()) if len(live) else 1.0
-        return values, max(average, 1.0)
+                # Kept with the lengths: a snapshot's live documents never change, and the mean
+                # over 100,000 of them cost a tenth of a millisecond for each word searched.
+                live = values[self.live]
+                average = float(live.mean()) if len(live) else 1.0
+                found = self._lengths[fieldname] = (values, max(average, 1.0))
+        return found
 
     def facet(self, fieldname: str) -> dict[str, np.ndarray]:
         """Masks of the live documents having each value of a facet field."""

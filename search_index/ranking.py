@@ -63,7 +63,7 @@ def scores(snapshot: Snapshot, terms: list[tuple[str, str, float]]) -> np.ndarra
         A float array indexed by document number (zero where no term occurs).
     """
     total = np.zeros(snapshot.size, dtype=np.float32)
-    documents = max(1, int(np.count_nonzero(snapshot.live)))
+    documents = max(1, snapshot.live_count)
     for fieldname, text, boost in terms:
         ids, frequencies = snapshot.postings(fieldname, text)
         if not len(ids):
