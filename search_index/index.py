@@ -145,7 +145,7 @@ class SearchIndex:
             IndexUnavailable: If the index is missing or unreadable.
         """
         with self._lock:
-            return int(np.count_nonzero(self._current().live))
+            return self._current().live_count
 
     def close(self) -> None:
         """Close the cached searcher (the instance reopens one when used again)."""

@@ -314,12 +314,7 @@ class SuggestionEngine:
             update.vectors[kind].update(vectors)
 
     @staticmethod
-    def _read_changes(session: Session, since: datetime | None) -> _Update:
-        needs, offers = SuggestionEngine._changed(session, since)
-        return _Update(needs, offers)
-
-    @staticmethod
-    def _changed(session: Session, since: datetime | None) -> tuple[list[matching.Need], list[matching.Offer]]:
+    def _changed(session: Session, since: datetime | None) -> _Update:
         """Open needs and offers (first build), or everything changed since the watermark."""
 
         def query(model):
@@ -329,7 +324,7 @@ class SuggestionEngine:
 
         needs = session.scalars(query(Need).options(selectinload(Need.outcomes)))
         offers = session.scalars(query(Offer).options(selectinload(Offer.districts)))
-        return [need_document(n) for n in needs], [offer_document(o) for o in offers]
+        return _Update([need_document(n) for n in needs], [offer_document(o) for o in offers])
 
     @staticmethod
     def stamps(session: Session | Connection) -> Stamps:
@@ -451,11 +446,11 @@ class SuggestionEngine:
                         # then older in the snapshot than in the database, and refreshed on the
                         # next open.
                         versions = self._versions(session) if self.snapshot_dir else {}
-                        update = self._read_changes(session, None)
+                        update = self._changed(session, None)
                         self._read_vectors(session, update)
                 elif self._behind(newest):
                     self._matcher_changed()
-                    update = self._read_changes(session, self._watermark)
+                    update = self._changed(session, self._watermark)
                     self._read_vectors(session, update)
             if opened is not None:
                 self._matcher = self._finish_snapshot(opened)
