@@ -46,8 +46,41 @@ def text_words(item: Item) -> TextWords:
     return _text_words(item_text(item))
 
 
+def words_record(item: Item) -> str:
+    """An item's words as a matcher snapshot keeps them beside its document.
+
+    Each content stem and its first surface form, space-separated (neither has a space).
+    Worked out here rather than through the kept texts: a snapshot records every item once.
+    """
+    return " ".join(f"{word_stem} {word}" for word_stem, word in surface_words(item_text(item)).items())
+
+
+def recorded_words(record: str) -> TextWords:
+    """The words a :func:`words_record` holds, as reasons read them.
+
+    At 100,000 items most texts explained are not among the kept ones, and reading a
+    record is a few microseconds where analysing the text again is tens.
+    """
+    parts = iter(record.split(" ") if record else ())
+    stems = dict(zip(parts, parts, strict=False))
+    return TextWords(stems, concepts_of(stems))
+
+
+def _both(need: Need, offer: Offer, words: tuple[TextWords | None, TextWords | None]) -> tuple[TextWords, TextWords]:
+    # Words the caller already has (a snapshot's records), or the texts' own.
+    need_words, offer_words = words
+    return (
+        text_words(need) if need_words is None else need_words,
+        text_words(offer) if offer_words is None else offer_words,
+    )
+
+
 def shared_words(
-    need: Need, offer: Offer, weight: Callable[[str], float] | None = None, limit: int = MAX_SHARED_WORDS
+    need: Need,
+    offer: Offer,
+    weight: Callable[[str], float] | None = None,
+    limit: int = MAX_SHARED_WORDS,
+    words: tuple[TextWords | None, TextWords | None] = (None, None),
 ) -> list[str]:
     """Content words the two texts share, most telling first.
 
@@ -56,12 +89,13 @@ def shared_words(
         offer: the offer.
         weight: how telling a stem is (e.g. its IDF); rarer words first. Defaults to length.
         limit: at most this many words.
+        words: the need's and the offer's words, where the caller has them.
 
     Returns:
         Words as written in the need (lower case).
     """
-    a = text_words(need).stems
-    b = text_words(offer).stems
+    need_words, offer_words = _both(need, offer, words)
+    a, b = need_words.stems, offer_words.stems
     # The sort key orders every stem (ties by the stem itself), so the order found in is free.
     common = [s for s in a.keys() & b.keys() if not s.isdigit()]
     key = weight or (lambda s: float(len(s)))
@@ -78,7 +112,9 @@ def _quoted(words: Sequence[str]) -> str:
     return ", ".join(f"“{w}”" for w in words)
 
 
-def concept_reasons(need: Need, offer: Offer, limit: int = 2) -> list[tuple[str, tuple[str, ...]]]:
+def concept_reasons(
+    need: Need, offer: Offer, limit: int = 2, words: tuple[TextWords | None, TextWords | None] = (None, None)
+) -> list[tuple[str, tuple[str, ...]]]:
     """Concepts both texts are about, in different words, with the words each text uses.
 
     A concept is named only when each text has a word of it (never from a category), and
@@ -88,12 +124,13 @@ def concept_reasons(need: Need, offer: Offer, limit: int = 2) -> list[tuple[str,
         need: the need.
         offer: the offer.
         limit: at most this many concepts.
+        words: the need's and the offer's words, where the caller has them.
 
     Returns:
         ``[(reason, words it names)]``.
     """
-    mine = text_words(need).concepts
-    theirs = text_words(offer).concepts
+    need_words, offer_words = _both(need, offer, words)
+    mine, theirs = need_words.concepts, offer_words.concepts
     # Words both texts use are said by "both mention"; a word names one concept at most.
     said = {s for words in mine.values() for s in words} & {s for words in theirs.values() for s in words}
     out = []
@@ -120,6 +157,7 @@ def reasons(
     offer: Offer,
     semantic_cosine: float | None = None,
     weight: Callable[[str], float] | None = None,
+    words: tuple[TextWords | None, TextWords | None] = (None, None),
 ) -> tuple[str, ...]:
     """Human-readable reasons for pairing a need with an offer, each true of both texts.
 
@@ -131,16 +169,19 @@ def reasons(
         offer: the offer.
         semantic_cosine: the embedding cosine, if known (adds "similar in meaning").
         weight: IDF-like weight per stem for ordering shared words.
+        words: the need's and the offer's words, where the caller has them (a snapshot's
+            records); otherwise read from the texts.
 
     Returns:
         A few short phrases, most specific first.
     """
     out: list[str] = []
-    words = shared_words(need, offer, weight)
-    if words:
-        out.append("both mention " + ", ".join(words))
-    out += [text for text, _ in concept_reasons(need, offer)]
-    if not words and semantic_cosine is not None and semantic_cosine >= 0.4:
+    words = _both(need, offer, words)
+    shared = shared_words(need, offer, weight, words=words)
+    if shared:
+        out.append("both mention " + ", ".join(shared))
+    out += [text for text, _ in concept_reasons(need, offer, words=words)]
+    if not shared and semantic_cosine is not None and semantic_cosine >= 0.4:
         out.append("similar in meaning, in different words")
     need_cat, offer_cat = category_words(need.category), category_words(offer.category)
     if need.category == offer.category:
@@ -166,6 +207,7 @@ def pair_reasons(
     weight: Callable[[str], float] | None = None,
     *,
     via_offer: bool = False,
+    words: tuple[TextWords | None, TextWords | None] = (None, None),
 ) -> tuple[str, ...]:
     """The reasons shown with one suggested pairing, in either direction.
 
@@ -176,9 +218,10 @@ def pair_reasons(
         weight: IDF-like weight per stem for ordering shared words.
         via_offer: the pairing comes from a supplier-wide suggestion; the reasons then start
             by naming the offer.
+        words: the need's and the offer's words, where the caller has them.
 
     Returns:
         The reasons, most specific first.
     """
-    because = reasons(need, offer, semantic_cosine, weight)
+    because = reasons(need, offer, semantic_cosine, weight, words)
     return (f"fits your offer “{offer.title}”", *because) if via_offer else because

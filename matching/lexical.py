@@ -310,13 +310,3 @@ class LexicalRows:
                 dots = matrix[:, cols] @ weights
             out[offset : offset + matrix.shape[0]] = dots / matrix_norms / qnorm  # type: ignore[operator]
         return out
-        if m:
-            if self.main_t is None:
-                self.main_t = self.main.T.tocsr()
-            dots = self.main_t[cols].T @ weights
-            out[:m] = dots / self.main_norm / qnorm
-        if self.delta:
-            block, norms, _ = self._delta_block  # type: ignore[misc]
-            dots = block[:, cols] @ weights
-            out[m : m + block.shape[0]] = dots / norms / qnorm
-        return out

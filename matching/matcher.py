@@ -17,6 +17,7 @@ This module ties them together behind the public API.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 from matching import first_stage, hubness, ranking
 from matching.documents import Item, Need, Offer, is_current, item_text
 from matching.encoders import LexicalEncoder, Progress, SemanticEncoder
-from matching.explain import pair_reasons
+from matching.explain import TextWords, pair_reasons
 from matching.lexical import IDF_REFRESH, LexicalIndex, Terms, lexical_text
 from matching.ranking import Suggestion, Suggestions, rerank_pool
 from matching.scoring import Calibration, MatchParams, load_params
@@ -434,9 +435,10 @@ class Matcher:
 
         def why(item_id: str) -> tuple[str, ...]:
             i = cside.pos[item_id]
-            other = cside.docs[i]
-            need, offer = (doc, other) if qside is self.needs else (other, doc)
-            return self._pair_reasons(need, offer, float(cos[i]))  # type: ignore[arg-type]
+            other, words = cside.docs[i], cside.docs.words(i)
+            if qside is self.needs:
+                return self._pair_reasons(doc, other, float(cos[i]), words=(None, words))  # type: ignore[arg-type]
+            return self._pair_reasons(other, doc, float(cos[i]), words=(words, None))  # type: ignore[arg-type]
 
         kind = "offer" if qside is self.needs else "need"
         return ranking.answer(
@@ -499,7 +501,8 @@ class Matcher:
 
         def why(need_id: str) -> tuple[str, ...]:
             i = self.needs.pos[need_id]
-            return self._pair_reasons(self.needs.docs[i], best_offer[i], float(cosines[i]), via_offer=True)  # type: ignore[arg-type]
+            need, words = self.needs.docs[i], self.needs.docs.words(i)
+            return self._pair_reasons(need, best_offer[i], float(cosines[i]), via_offer=True, words=(words, None))  # type: ignore[arg-type]
 
         via = {need_id: best_offer[self.needs.pos[need_id]].id for need_id, _ in ranking_}
         return ranking.answer(
@@ -530,24 +533,35 @@ class Matcher:
             The reasons by pair; a pair with an item no longer stored is left out.
         """
         out: dict[tuple[str, str], tuple[str, ...]] = {}
+        # A page's pairs share one side (the need asked about, or the offer): each item's
+        # document and words are read once per call, not once per pair.
+        need_of = functools.cache(lambda i: (self.needs.docs[i], self.needs.docs.words(i)))
+        offer_of = functools.cache(lambda j: (self.offers.docs[j], self.offers.docs.words(j)))
         for need_id, offer_id in pairs:
             i, j = self.needs.pos.get(need_id), self.offers.pos.get(offer_id)
             if i is None or j is None:
                 continue
             cosine = float(self.needs.vecs[i] @ self.offers.vecs[j]) if self.semantic else 0.0
+            (need, need_words), (offer, offer_words) = need_of(i), offer_of(j)
             out[(need_id, offer_id)] = self._pair_reasons(
-                self.needs.docs[i],  # type: ignore[arg-type]
-                self.offers.docs[j],  # type: ignore[arg-type]
-                cosine,
-                via_offer=via_offer,
+                need, offer, cosine, via_offer=via_offer, words=(need_words, offer_words)
             )
         return out
 
-    def _pair_reasons(self, need: Need, offer: Offer, cosine: float, *, via_offer: bool = False) -> tuple[str, ...]:
-        # The one place a pairing is explained, for suggest_* and explain_pairs alike.
+    def _pair_reasons(
+        self,
+        need: Need,
+        offer: Offer,
+        cosine: float,
+        *,
+        via_offer: bool = False,
+        words: tuple[TextWords | None, TextWords | None] = (None, None),
+    ) -> tuple[str, ...]:
+        # The one place a pairing is explained, for suggest_* and explain_pairs alike. A
+        # stored item's words come from its side (a snapshot's record), a query's from its text.
         assert isinstance(need, Need) and isinstance(offer, Offer)
         semantic = cosine if self.semantic else None
-        return pair_reasons(need, offer, semantic, self._idf_weight, via_offer=via_offer)
+        return pair_reasons(need, offer, semantic, self._idf_weight, via_offer=via_offer, words=words)
 
     def _idf_weight(self, stem_: str) -> float:
         # The suggestion being explained has just refreshed the IDF if it was due (``_raw``).

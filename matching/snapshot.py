@@ -4,7 +4,8 @@ Building a matcher from 100,000 stored vectors takes minutes: every item's lexic
 every item's nearest neighbours on the other side. A worker that starts from a snapshot only
 reads files. The vectors (and, on a large side, their projections for the approximate first
 stage, with its basis), the lexical matrices, frequencies and row lengths, the IDF and the documents
-(pickled field values in one blob, titles in another: :class:`matching.store.Documents`)
+(pickled field values in one blob, titles in another, the words reasons name in a third:
+:class:`matching.store.Documents`)
 are memory-mapped copy-on-write, so the workers of one machine share one copy in the page
 cache (a worker copies only the pages it changes); the ids, the rules' per-item arrays and
 the hubness neighbours are each worker's own (read, not rebuilt from the documents).
@@ -39,9 +40,9 @@ from matching.documents import Need, Offer
 from matching.matcher import Matcher
 from matching.store import Documents, Side
 
-FORMAT = 3
+FORMAT = 4
 """Bump when the files change meaning; older snapshots are then ignored (and rebuilt).
-3: the approximate first stage's basis and projected vectors."""
+3: the approximate first stage's basis and projected vectors. 4: the words reasons name."""
 HEADROOM = 0.125
 """Spare vector rows saved after each side's items, so new items are written into the shared
 map (one page each) instead of growing a private copy of the whole matrix."""
@@ -122,6 +123,7 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
         slots = live.tolist()
         _save_blob(tmp / f"{kind}-docs", [side.docs.values(i) for i in slots])
         _save_blob(tmp / f"{kind}-titles", [side.docs.title(i).encode("utf-8") for i in slots])
+        _save_blob(tmp / f"{kind}-words", [side.docs.words_record(i) for i in slots])
         ids[kind] = [side.docs.id(i) for i in slots]  # type: ignore[misc]
         known = versions.get(kind, {})
         saved_versions[kind] = {item_id: known.get(item_id, "") for item_id in ids[kind]}
@@ -179,7 +181,8 @@ def open_snapshot(folder: Path, expected: Mapping[str, Any], matcher: Matcher) -
             ids = saved["ids"][kind]
             blob, at = _open_blob(generation / f"{kind}-docs")
             titles, title_at = _open_blob(generation / f"{kind}-titles")
-            docs = Documents.saved(Need if kind == "need" else Offer, ids, blob, at, titles, title_at)
+            words, words_at = _open_blob(generation / f"{kind}-words")
+            docs = Documents.saved(Need if kind == "need" else Offer, ids, blob, at, titles, title_at, words, words_at)
             attributes = {name: np.load(generation / f"{kind}-{name}.npy") for name in Side.ATTRIBUTES}
             vecs = _mapped(generation / f"{kind}-vecs.npy")
             top = np.load(generation / f"{kind}-top.npy")

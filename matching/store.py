@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from matching.documents import COUNTY_WIDE, LOCAL_CATEGORIES, Item, Need
+from matching.explain import TextWords, recorded_words, text_words, words_record
 from matching.lexical import LexicalRows, Terms
 from matching.vocabulary import MEASURE_CATEGORIES
 
@@ -71,7 +72,8 @@ class Documents:
     the snapshot's files: each document's field values pickled into one blob, memory-mapped
     (shared by the workers of a machine, like the vectors) and made into a document only when
     one is asked for (a query, a suggestion explained); their titles likewise as UTF-8, for the
-    suggestions listed; their ids as strings (ranking and ``pos`` need every one). As objects
+    suggestions listed, and the words reasons name (:func:`matching.explain.words_record`),
+    for the suggestions explained; their ids as strings (ranking and ``pos`` need every one). As objects
     the documents of 100,000 items took about 100 MB in every worker. Documents added since
     are held as objects; a saved one removed is remembered as removed.
 
@@ -82,8 +84,8 @@ class Documents:
     def __init__(self, docs: Sequence[Item | None] = ()) -> None:
         self._kind: type[Item] | None = None
         self._ids: list[str] = []
-        self._blob = self._titles = np.zeros(0, dtype=np.uint8)
-        self._at = self._title_at = np.zeros((0, 2), dtype=np.int64)
+        self._blob = self._titles = self._words = np.zeros(0, dtype=np.uint8)
+        self._at = self._title_at = self._words_at = np.zeros((0, 2), dtype=np.int64)
         self._removed: set[int] = set()
         self._extra: list[Item | None] = list(docs)
 
@@ -96,6 +98,8 @@ class Documents:
         at: np.ndarray,
         titles: np.ndarray,
         title_at: np.ndarray,
+        words: np.ndarray,
+        words_at: np.ndarray,
     ) -> Documents:
         """Documents left in a snapshot's arrays (see :meth:`values`).
 
@@ -106,10 +110,13 @@ class Documents:
             at: each slot's ``(start, stop)`` in ``blob``.
             titles: the titles in UTF-8, one after another (uint8).
             title_at: each slot's ``(start, stop)`` in ``titles``.
+            words: each document's words record in UTF-8, one after another (uint8).
+            words_at: each slot's ``(start, stop)`` in ``words``.
         """
         docs = cls()
         docs._kind, docs._ids = kind, ids
         docs._blob, docs._at, docs._titles, docs._title_at = blob, at, titles, title_at
+        docs._words, docs._words_at = words, words_at
         return docs
 
     def __len__(self) -> int:
@@ -156,6 +163,24 @@ class Documents:
         at = self._title_at
         return bytes(self._titles[at.item(i, 0) : at.item(i, 1)]).decode("utf-8")
 
+    def words(self, i: int) -> TextWords:
+        """The words of slot ``i``'s text that reasons name, from its record if it has one."""
+        if i >= len(self._ids) or i in self._removed:
+            doc = self[i]
+            assert doc is not None
+            return text_words(doc)
+        at = self._words_at
+        return recorded_words(bytes(self._words[at.item(i, 0) : at.item(i, 1)]).decode("utf-8"))
+
+    def words_record(self, i: int) -> bytes:
+        """Slot ``i``'s words record as a snapshot saves it (UTF-8)."""
+        if i < len(self._ids) and i not in self._removed:
+            at = self._words_at
+            return bytes(self._words[at.item(i, 0) : at.item(i, 1)])
+        doc = self[i]
+        assert doc is not None
+        return words_record(doc).encode("utf-8")
+
     def values(self, i: int) -> bytes:
         """Slot ``i``'s document as a snapshot saves it: its field values, pickled."""
         if i < len(self._ids) and i not in self._removed:
@@ -175,6 +200,7 @@ class Documents:
             docs._kind, docs._ids = self._kind, [self._ids[i] for i in kept]
             docs._blob, docs._at = self._blob, self._at[kept]
             docs._titles, docs._title_at = self._titles, self._title_at[kept]
+            docs._words, docs._words_at = self._words, self._words_at[kept]
         return docs
 
 

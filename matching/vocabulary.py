@@ -364,7 +364,11 @@ def concepts_of(stems: Mapping[str, str]) -> dict[str, dict[str, str]]:
         ``{concept label: {stem: word as written (lower case)}}``, for the concepts mentioned.
     """
     found: dict[str, dict[str, str]] = {}
-    for word_stem, word in stems.items():
-        for label in _STEM_CONCEPTS.get(word_stem, ()):
-            found.setdefault(label, {})[word_stem] = word
+    # Most of a text's words signal no concept: those that do are found by a set
+    # intersection, then taken in the text's order (the words a reason names come first).
+    signals = stems.keys() & _STEM_CONCEPTS.keys()
+    if signals:
+        for word_stem in [s for s in stems if s in signals]:
+            for label in _STEM_CONCEPTS[word_stem]:
+                found.setdefault(label, {})[word_stem] = stems[word_stem]
     return found

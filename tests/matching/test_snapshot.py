@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
-from matching import lexical, snapshot
+from matching import explain, lexical, snapshot
 from matching.documents import Need
 from matching.matcher import Matcher
 from tests.matching.test_candidates import TODAY, synthetic_matcher
@@ -15,6 +16,15 @@ from tests.matching.test_candidates import TODAY, synthetic_matcher
 
 def tops(matcher: Matcher, ids: list[str]) -> list[list[tuple[str, float]]]:
     return [[(s.id, s.score) for s in matcher.suggest_offers(i, today=TODAY, explain=False).items] for i in ids]
+
+
+def reopened(built: Matcher, folder: Path) -> Matcher:
+    """The matcher a further worker gets: ``built`` saved to ``folder`` and opened again."""
+    snapshot.save(built, folder, {}, "db-a")
+    empty = Matcher(dimension=built.dim)
+    opened = snapshot.open_snapshot(folder, snapshot.describe(empty, "db-a"), empty)
+    assert opened is not None
+    return opened.matcher
 
 
 def mapped(array: np.ndarray) -> bool:
@@ -111,22 +121,47 @@ def test_many_new_items_leave_the_shared_lexical_rows_shared(tmp_path):
     # Past DELTA_LIMIT new rows are merged into a block of the worker's own; merging them into
     # the snapshot's block copied every row of the side into each worker.
     built = synthetic_matcher(300, 250, seed=19)
-    snapshot.save(built, tmp_path, {}, "db-a")
-    empty = Matcher(dimension=built.dim)
-    opened = snapshot.open_snapshot(tmp_path, snapshot.describe(empty, "db-a"), empty)
-    assert opened is not None
+    opened = reopened(built, tmp_path)
     donor = synthetic_matcher(lexical.DELTA_LIMIT + 60, 10, seed=20)
-    for matcher in (built, opened.matcher):
+    for matcher in (built, opened):
         for i in range(0, lexical.DELTA_LIMIT + 60):
             doc = donor.need(f"n{i}")
             assert doc is not None
             matcher.upsert_need(replace(doc, id=f"new{i}"), donor.needs.vecs[i])
         matcher.remove_need("n7")
     needs, offers = [f"new{i}" for i in range(0, 316, 45)] + ["n1", "n150"], ["o3", "o99", "o200"]
-    for matcher in (built, opened.matcher):  # a query of the needs merges their new rows
+    for matcher in (built, opened):  # a query of the needs merges their new rows
         matcher.suggest_needs("o1", today=TODAY)
-    assert mapped(opened.matcher.needs.lex.main.data)
-    assert opened.matcher.needs.lex.tail.shape[0] > lexical.DELTA_LIMIT
-    assert tops(opened.matcher, needs) == tops(built, needs)
+    assert mapped(opened.needs.lex.main.data)
+    assert opened.needs.lex.tail.shape[0] > lexical.DELTA_LIMIT
+    assert tops(opened, needs) == tops(built, needs)
     for offer_id in offers:
-        assert opened.matcher.suggest_needs(offer_id, today=TODAY) == built.suggest_needs(offer_id, today=TODAY)
+        assert opened.suggest_needs(offer_id, today=TODAY) == built.suggest_needs(offer_id, today=TODAY)
+
+
+def test_an_opened_snapshot_explains_from_the_words_it_saved(tmp_path):
+    # Each saved item's words (what reasons name) are recorded beside its document, so a
+    # worker explaining suggestions at 100k reads them instead of analysing each text again.
+    built = synthetic_matcher(200, 180, seed=21)
+    opened = reopened(built, tmp_path)
+    for side in (opened.needs, opened.offers):
+        for i in range(side.n):
+            assert side.docs.words(i) == explain.text_words(side.docs[i]), i
+    pairs = [(f"n{i}", f"o{(7 * i) % 180}") for i in range(0, 200, 9)]
+    explain._text_words.cache_clear()
+    got = opened.explain_pairs(pairs)
+    assert explain._text_words.cache_info().currsize == 0  # no text analysed again
+    assert got == built.explain_pairs(pairs)
+    assert any(reason.startswith("both mention") for reasons in got.values() for reason in reasons)
+
+
+def test_a_words_record_reads_back_as_the_text_s_words():
+    need = Need(
+        id="n1",
+        title="Café space for a youth club",
+        description="Ages 11–16, Thursdays; café & kitchen",
+        category="community",
+    )
+    assert explain.recorded_words(explain.words_record(need)) == explain.text_words(need)
+    blank = replace(need, title="", description="")
+    assert explain.recorded_words(explain.words_record(blank)) == explain.TextWords({}, {})
