@@ -19,7 +19,6 @@ from marketplace.services.errors import ValidationFailed
 from marketplace.services.needs import list_own_needs
 from marketplace.services.notifications import EMAIL_PREFERENCES, set_email_preference
 from marketplace.services.offers import list_own_offers
-from marketplace.services.paging import check_paging
 from marketplace.services.tasks import tasks_for
 from marketplace.web.forms import (
     CloseAccountForm,
@@ -29,7 +28,7 @@ from marketplace.web.forms import (
     error_list,
     show_errors,
 )
-from marketplace.web.listing_pages import PER_PAGE, pagination
+from marketplace.web.listing_pages import PER_PAGE, page_arg, pagination
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -159,25 +158,24 @@ def digest_setting() -> object:
     return _overview(actor, digest_form=form, errors=error_list(form)), 400
 
 
-def _page_number() -> int:
-    try:
-        return check_paging(request.args.get("page"), None)[0]
-    except ValidationFailed:
-        return 1
-
-
 @bp.get("/needs")
 def my_needs() -> str:
     """All of the group's needs, whatever their status."""
-    page = list_own_needs(db_session(), current_actor(), _page_number(), PER_PAGE)
-    return render_template("account/needs.html", page=page, pagination=pagination(page, "account.my_needs"))
+    number, errors = page_arg()
+    page = list_own_needs(db_session(), current_actor(), number, PER_PAGE)
+    return render_template(
+        "account/needs.html", page=page, pagination=pagination(page, "account.my_needs"), errors=errors
+    )
 
 
 @bp.get("/offers")
 def my_offers() -> str:
     """All of the supplier's offers, whatever their status."""
-    page = list_own_offers(db_session(), current_actor(), _page_number(), PER_PAGE)
-    return render_template("account/offers.html", page=page, pagination=pagination(page, "account.my_offers"))
+    number, errors = page_arg()
+    page = list_own_offers(db_session(), current_actor(), number, PER_PAGE)
+    return render_template(
+        "account/offers.html", page=page, pagination=pagination(page, "account.my_offers"), errors=errors
+    )
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

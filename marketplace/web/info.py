@@ -14,9 +14,8 @@ from marketplace.request_scope import app_state, commit, current_actor, db_sessi
 from marketplace.services import site_pages
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
-from marketplace.services.paging import check_paging
 from marketplace.web.forms import error_list, show_errors
-from marketplace.web.listing_pages import pagination
+from marketplace.web.listing_pages import page_arg, pagination
 
 bp = Blueprint("info", __name__)
 
@@ -106,16 +105,14 @@ def officer_feedback() -> str:
     """What people said about the service, newest first."""
     session, actor = db_session(), current_actor()
     require_role(actor, Role.OFFICER)
-    try:
-        number, _ = check_paging(request.args.get("page"), None, 20)
-    except ValidationFailed:
-        number = 1
+    number, errors = page_arg(20)
     page = site_pages.list_feedback(session, actor, number, 20)
     return render_template(
         "info/officer_feedback.html",
         page=page,
         words=site_pages.SATISFACTION_WORDS,
         pagination=pagination(page, "info.officer_feedback"),
+        errors=errors,
     )
 
 

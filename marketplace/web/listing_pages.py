@@ -16,6 +16,21 @@ from marketplace.services.reference import ReferenceLists
 PER_PAGE = 20
 
 
+def page_arg(per_page: int = PER_PAGE) -> tuple[int, list[dict[str, str]]]:
+    """The ``page`` query parameter of a list page, and what is wrong with it.
+
+    A page that is not a whole number in range shows the first page with an error summary
+    saying what a good value is, as the browse filters do: never a silent first page.
+
+    Returns:
+        The page number, and the error summary's entries (empty when all is well).
+    """
+    try:
+        return check_paging(request.args.get("page"), None, per_page)[0], []
+    except ValidationFailed as error:
+        return 1, [{"text": message} for message in error.fields.values()]
+
+
 def read_browse_args(lists: ReferenceLists, statuses: set[str]) -> tuple[Filters, int, dict[str, str]]:
     """Filters and page number from the query string; unknown values are reported, not fatal.
 
@@ -27,11 +42,9 @@ def read_browse_args(lists: ReferenceLists, statuses: set[str]) -> tuple[Filters
         filters = check_filters(request.args, lists, statuses)
     except ValidationFailed as error:
         filters, errors = Filters(), dict(error.fields)
-    try:
-        page, _ = check_paging(request.args.get("page"), None, PER_PAGE)
-    except ValidationFailed as error:
-        page = 1
-        errors.update(error.fields)
+    page, wrong = page_arg()
+    if wrong:
+        errors["page"] = wrong[0]["text"]
     return filters, page, errors
 
 

@@ -19,7 +19,6 @@ from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.measures import measure_fits
 from marketplace.services.organisations import list_organisations_of_kind
-from marketplace.services.paging import check_paging
 from marketplace.services.reference import reference_lists
 from marketplace.services.tasks import stuck_since, waiting_by_kind
 from marketplace.web.forms import (
@@ -31,7 +30,7 @@ from marketplace.web.forms import (
     error_list,
     show_errors,
 )
-from marketplace.web.listing_pages import pagination
+from marketplace.web.listing_pages import page_arg, pagination
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 
@@ -150,10 +149,8 @@ def all_pledges() -> str:
     supplier_id = int(raw_supplier) if raw_supplier.isdigit() and len(raw_supplier) < 10 else None
     if raw_supplier and supplier_id is None:
         errors.append({"text": "Select a supplier from the list", "href": "#supplier_id"})
-    try:
-        page_number = check_paging(request.args.get("page"), None)[0]
-    except ValidationFailed:
-        page_number = 1
+    page_number, wrong = page_arg()
+    errors += wrong
     filters = pledges_service.PledgeFilters(
         status=status if status != "stuck" else None,
         supplier_id=supplier_id,
@@ -187,10 +184,8 @@ def audit() -> str:
     if entity is not None and entity not in ENTITY_TYPES:
         errors.append({"text": f"Unknown record type: {entity[:60]}", "href": "#entity_type"})
         entity = None
-    try:
-        page_number = check_paging(request.args.get("page"), None)[0]
-    except ValidationFailed:
-        page_number = 1
+    page_number, wrong = page_arg()
+    errors += wrong
     page = audit_service.list_audit(
         session, actor, action=action, entity_type=entity, entity_id=request.args.get("entity_id") or None,
         page=page_number,

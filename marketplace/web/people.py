@@ -13,7 +13,6 @@ from marketplace.services.account_links import LinkNotValid
 from marketplace.services.accounts import require_role
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.offers import get_offer
-from marketplace.services.paging import check_paging
 from marketplace.services.pledges import offer_remaining
 from marketplace.web.auth import start_session
 from marketplace.web.forms import (
@@ -26,7 +25,7 @@ from marketplace.web.forms import (
     error_list,
     show_errors,
 )
-from marketplace.web.listing_pages import pagination
+from marketplace.web.listing_pages import page_arg, pagination
 
 bp = Blueprint("people", __name__)
 
@@ -139,12 +138,11 @@ def decline_request(request_id: int) -> object:
 def my_requests() -> str:
     """Requests for offers the person's organisation made or received."""
     actor = require_role(current_actor(), Role.COMMUNITY, Role.SUPPLIER)
-    try:
-        page_number = check_paging(request.args.get("page"), None)[0]
-    except ValidationFailed:
-        page_number = 1
+    page_number, errors = page_arg(20)
     page = offer_requests.list_requests(db_session(), actor, page_number, 20)
-    return render_template("requests/mine.html", page=page, pagination=pagination(page, "people.my_requests"))
+    return render_template(
+        "requests/mine.html", page=page, pagination=pagination(page, "people.my_requests"), errors=errors
+    )
 
 
 @bp.route("/account/team", methods=["GET", "POST"])

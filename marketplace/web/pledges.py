@@ -19,7 +19,6 @@ from marketplace.services.listings import is_owner, is_visible
 from marketplace.services.measures import list_measures, measure_fits
 from marketplace.services.needs import get_need
 from marketplace.services.organisations import list_organisations_of_kind
-from marketplace.services.paging import check_paging
 from marketplace.web.forms import (
     AcceptEvidenceForm,
     ApproveForm,
@@ -33,7 +32,7 @@ from marketplace.web.forms import (
     error_list,
     show_errors,
 )
-from marketplace.web.listing_pages import pagination
+from marketplace.web.listing_pages import page_arg, pagination
 from marketplace.web.people import send_message
 
 bp = Blueprint("pledges", __name__)
@@ -408,9 +407,6 @@ def deliver(pledge_id: int) -> object:
 def mine() -> str:
     """Pledges a supplier made, or a group received."""
     actor = require_role(current_actor(), Role.SUPPLIER, Role.COMMUNITY)
-    try:
-        page_number = check_paging(request.args.get("page"), None)[0]
-    except ValidationFailed:
-        page_number = 1
+    page_number, errors = page_arg(20)
     page = pledges_service.list_pledges(db_session(), actor, pledges_service.PledgeFilters(), page_number, 20)
-    return render_template("pledges/mine.html", page=page, pagination=pagination(page, "pledges.mine"))
+    return render_template("pledges/mine.html", page=page, pagination=pagination(page, "pledges.mine"), errors=errors)

@@ -23,20 +23,20 @@ def test_a_page_past_the_end_of_needs_leads_to_the_last_page_with_the_same_filte
     assert "Minibus trip number 0" in last and "No needs match" not in last
 
 
-@pytest.mark.parametrize(
-    ("role", "url", "first_page"),
-    [
-        (None, "/offers?page=7", "/offers"),
-        (None, "/search?q=minibus&page=7", "/search?q=minibus"),
-        ("community", "/account/needs?page=7", "/account/needs"),
-        ("supplier", "/account/offers?page=7", "/account/offers"),
-        ("supplier", "/account/pledges?page=7", "/account/pledges"),
-        ("community", "/account/requests?page=7", "/account/requests"),
-        ("officer", "/officer/pledges/all?status=stuck&page=7", "/officer/pledges/all?status=stuck"),
-        ("officer", "/officer/audit?page=7", "/officer/audit"),
-        ("officer", "/officer/feedback?page=7", "/officer/feedback"),
-    ],
-)
+PAGED_LISTS = [
+    (None, "/offers?page=7", "/offers"),
+    (None, "/search?q=minibus&page=7", "/search?q=minibus"),
+    ("community", "/account/needs?page=7", "/account/needs"),
+    ("supplier", "/account/offers?page=7", "/account/offers"),
+    ("supplier", "/account/pledges?page=7", "/account/pledges"),
+    ("community", "/account/requests?page=7", "/account/requests"),
+    ("officer", "/officer/pledges/all?status=stuck&page=7", "/officer/pledges/all?status=stuck"),
+    ("officer", "/officer/audit?page=7", "/officer/audit"),
+    ("officer", "/officer/feedback?page=7", "/officer/feedback"),
+]
+
+
+@pytest.mark.parametrize(("role", "url", "first_page"), PAGED_LISTS)
 def test_every_paged_list_sends_a_page_past_the_end_to_its_last_page(
     client, browser, make_user, officer, role, url, first_page
 ):
@@ -72,3 +72,19 @@ def test_the_api_says_the_same_and_keeps_its_codes(client):
     assert error["field_codes"] == {"page": "invalid", "per_page": "invalid"}
     # A page past the end stays an empty page in the API, as documented.
     assert client.get("/api/v1/needs?page=999999").get_json()["items"] == []
+
+
+@pytest.mark.parametrize(("role", "url", "first_page"), PAGED_LISTS[2:])
+def test_a_bad_page_number_on_a_persons_own_list_is_explained_not_read_as_page_one(
+    client, browser, make_user, officer, role, url, first_page
+):
+    # These lists used to show their first page without a word: a mistyped link looked like
+    # a list that had lost its later pages.
+    browser.sign_in(officer if role == "officer" else make_user(role))
+    separator = "&" if "?" in first_page else "?"
+
+    response = client.get(f"{first_page}{separator}page=abc")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "govuk-error-summary" in html and PAGE_MESSAGE in html
