@@ -349,6 +349,11 @@ def test_a_worker_opens_the_shared_snapshot_and_catches_up_with_the_database(
     built = SuggestionEngine(session_factory)
     got = suggestions.offers_for_need(session, opened, officer, need.id, 5, today)
     expected = suggestions.offers_for_need(session, built, officer, need.id, 5, today)
-    assert [(s.item.id, s.score) for s in got.items] == [(s.item.id, s.score) for s in expected.items]
+    # Ranked and explained alike: the opened worker reads the saved items' words from the
+    # snapshot's records, the built one from their texts.
+    assert [(s.item.id, s.score, s.reasons) for s in got.items] == [
+        (s.item.id, s.score, s.reasons) for s in expected.items
+    ]
+    assert all(s.reasons for s in got.items)
     assert rooms[0].id not in {s.item.id for s in got.items} and fresh.id in {s.item.id for s in got.items}
     assert [s.item.id for s in got.items] != [s.item.id for s in before.items]
