@@ -394,13 +394,19 @@ class SearchIndex:
     ) -> dict[str, tuple[FacetValue, ...]]:
         selected = {**query.filters(), "status": query.status}
         facets = {}
+        # Fields whose own filter is not set share one scope (usually all but status): each
+        # scope is combined and its documents found once.
+        scopes: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray | None]] = {}
         for field in FACET_FIELDS:
             # Every filter but this field's own: the counts say what picking another
             # value of this field would give.
-            scope = _and_all(base, (m for f, m in filters.items() if f != field))
-            # A search's scope is usually a small share of the index: each value's mask is then
-            # read at the scope's documents only, not combined with the scope over every document.
-            members = np.flatnonzero(scope) if np.count_nonzero(scope) * 8 < scope.size else None
+            others = tuple(f for f in filters if f != field)
+            if others not in scopes:
+                scope = _and_all(base, (filters[f] for f in others))
+                # A search's scope is usually a small share of the index: each value's mask is then
+                # read at the scope's documents only, not combined with the scope over every document.
+                scopes[others] = (scope, np.flatnonzero(scope) if np.count_nonzero(scope) * 8 < scope.size else None)
+            scope, members = scopes[others]
             values = []
             for value, mask in snapshot.facet(field).items():
                 if members is None:
