@@ -42,7 +42,10 @@ from matching.store import Documents, Side
 
 FORMAT = 4
 """Bump when the files change meaning; older snapshots are then ignored (and rebuilt).
-3: the approximate first stage's basis and projected vectors. 4: the words reasons name."""
+3: the approximate first stage's basis and projected vectors. 4: the words reasons name.
+Bump it too when the text analysis changes (``matching.encoders``: normalising, stop words,
+stemming): the saved lexical rows and words records were made by it, and a query's words
+would then no longer meet a saved item's."""
 HEADROOM = 0.125
 """Spare vector rows saved after each side's items, so new items are written into the shared
 map (one page each) instead of growing a private copy of the whole matrix."""
@@ -123,7 +126,7 @@ def save(matcher: Matcher, folder: Path, versions: Mapping[str, Mapping[str, str
         slots = live.tolist()
         _save_blob(tmp / f"{kind}-docs", [side.docs.values(i) for i in slots])
         _save_blob(tmp / f"{kind}-titles", [side.docs.title(i).encode("utf-8") for i in slots])
-        _save_blob(tmp / f"{kind}-words", [side.docs.words_record(i) for i in slots])
+        _save_blob(tmp / f"{kind}-words", [side.docs.saved_words(i) for i in slots])
         ids[kind] = [side.docs.id(i) for i in slots]  # type: ignore[misc]
         known = versions.get(kind, {})
         saved_versions[kind] = {item_id: known.get(item_id, "") for item_id in ids[kind]}

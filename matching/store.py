@@ -172,7 +172,7 @@ class Documents:
         at = self._words_at
         return recorded_words(bytes(self._words[at.item(i, 0) : at.item(i, 1)]).decode("utf-8"))
 
-    def words_record(self, i: int) -> bytes:
+    def saved_words(self, i: int) -> bytes:
         """Slot ``i``'s words record as a snapshot saves it (UTF-8)."""
         if i < len(self._ids) and i not in self._removed:
             at = self._words_at

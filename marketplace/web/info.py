@@ -105,7 +105,7 @@ def officer_feedback() -> str:
     """What people said about the service, newest first."""
     session, actor = db_session(), current_actor()
     require_role(actor, Role.OFFICER)
-    number, errors = page_arg(20)
+    number, errors = page_arg()
     page = site_pages.list_feedback(session, actor, number, 20)
     return render_template(
         "info/officer_feedback.html",

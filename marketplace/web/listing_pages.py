@@ -16,7 +16,7 @@ from marketplace.services.reference import ReferenceLists
 PER_PAGE = 20
 
 
-def page_arg(per_page: int = PER_PAGE) -> tuple[int, list[dict[str, str]]]:
+def page_arg() -> tuple[int, list[dict[str, str]]]:
     """The ``page`` query parameter of a list page, and what is wrong with it.
 
     A page that is not a whole number in range shows the first page with an error summary
@@ -26,7 +26,7 @@ def page_arg(per_page: int = PER_PAGE) -> tuple[int, list[dict[str, str]]]:
         The page number, and the error summary's entries (empty when all is well).
     """
     try:
-        return check_paging(request.args.get("page"), None, per_page)[0], []
+        return check_paging(request.args.get("page"), None)[0], []
     except ValidationFailed as error:
         return 1, [{"text": message} for message in error.fields.values()]
 

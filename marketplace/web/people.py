@@ -138,7 +138,7 @@ def decline_request(request_id: int) -> object:
 def my_requests() -> str:
     """Requests for offers the person's organisation made or received."""
     actor = require_role(current_actor(), Role.COMMUNITY, Role.SUPPLIER)
-    page_number, errors = page_arg(20)
+    page_number, errors = page_arg()
     page = offer_requests.list_requests(db_session(), actor, page_number, 20)
     return render_template(
         "requests/mine.html", page=page, pagination=pagination(page, "people.my_requests"), errors=errors

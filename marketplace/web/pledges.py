@@ -407,6 +407,6 @@ def deliver(pledge_id: int) -> object:
 def mine() -> str:
     """Pledges a supplier made, or a group received."""
     actor = require_role(current_actor(), Role.SUPPLIER, Role.COMMUNITY)
-    page_number, errors = page_arg(20)
+    page_number, errors = page_arg()
     page = pledges_service.list_pledges(db_session(), actor, pledges_service.PledgeFilters(), page_number, 20)
     return render_template("pledges/mine.html", page=page, pagination=pagination(page, "pledges.mine"), errors=errors)
