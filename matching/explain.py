@@ -66,36 +66,21 @@ def recorded_words(record: str) -> TextWords:
     return TextWords(stems, concepts_of(stems))
 
 
-def _both(need: Need, offer: Offer, words: tuple[TextWords | None, TextWords | None]) -> tuple[TextWords, TextWords]:
-    # Words the caller already has (a snapshot's records), or the texts' own.
-    need_words, offer_words = words
-    return (
-        text_words(need) if need_words is None else need_words,
-        text_words(offer) if offer_words is None else offer_words,
-    )
-
-
 def shared_words(
-    need: Need,
-    offer: Offer,
-    weight: Callable[[str], float] | None = None,
-    limit: int = MAX_SHARED_WORDS,
-    words: tuple[TextWords | None, TextWords | None] = (None, None),
+    need: TextWords, offer: TextWords, weight: Callable[[str], float] | None = None, limit: int = MAX_SHARED_WORDS
 ) -> list[str]:
     """Content words the two texts share, most telling first.
 
     Args:
-        need: the need.
-        offer: the offer.
+        need: the need's words.
+        offer: the offer's words.
         weight: how telling a stem is (e.g. its IDF); rarer words first. Defaults to length.
         limit: at most this many words.
-        words: the need's and the offer's words, where the caller has them.
 
     Returns:
         Words as written in the need (lower case).
     """
-    need_words, offer_words = _both(need, offer, words)
-    a, b = need_words.stems, offer_words.stems
+    a, b = need.stems, offer.stems
     # The sort key orders every stem (ties by the stem itself), so the order found in is free.
     common = [s for s in a.keys() & b.keys() if not s.isdigit()]
     key = weight or (lambda s: float(len(s)))
@@ -112,25 +97,21 @@ def _quoted(words: Sequence[str]) -> str:
     return ", ".join(f"“{w}”" for w in words)
 
 
-def concept_reasons(
-    need: Need, offer: Offer, limit: int = 2, words: tuple[TextWords | None, TextWords | None] = (None, None)
-) -> list[tuple[str, tuple[str, ...]]]:
+def concept_reasons(need: TextWords, offer: TextWords, limit: int = 2) -> list[tuple[str, tuple[str, ...]]]:
     """Concepts both texts are about, in different words, with the words each text uses.
 
     A concept is named only when each text has a word of it (never from a category), and
     only when the texts use different words for it: the same word is a shared word instead.
 
     Args:
-        need: the need.
-        offer: the offer.
+        need: the need's words.
+        offer: the offer's words.
         limit: at most this many concepts.
-        words: the need's and the offer's words, where the caller has them.
 
     Returns:
         ``[(reason, words it names)]``.
     """
-    need_words, offer_words = _both(need, offer, words)
-    mine, theirs = need_words.concepts, offer_words.concepts
+    mine, theirs = need.concepts, offer.concepts
     # Words both texts use are said by "both mention"; a word names one concept at most.
     said = {s for words in mine.values() for s in words} & {s for words in theirs.values() for s in words}
     out = []
@@ -176,11 +157,13 @@ def reasons(
         A few short phrases, most specific first.
     """
     out: list[str] = []
-    words = _both(need, offer, words)
-    shared = shared_words(need, offer, weight, words=words)
+    # Words the caller already has (a snapshot's records), or the texts' own.
+    need_words = text_words(need) if words[0] is None else words[0]
+    offer_words = text_words(offer) if words[1] is None else words[1]
+    shared = shared_words(need_words, offer_words, weight)
     if shared:
         out.append("both mention " + ", ".join(shared))
-    out += [text for text, _ in concept_reasons(need, offer, words=words)]
+    out += [text for text, _ in concept_reasons(need_words, offer_words)]
     if not shared and semantic_cosine is not None and semantic_cosine >= 0.4:
         out.append("similar in meaning, in different words")
     need_cat, offer_cat = category_words(need.category), category_words(offer.category)

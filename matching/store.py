@@ -155,39 +155,41 @@ class Documents:
             return doc.id if doc is not None else None
         return None if i in self._removed else self._ids[i]
 
+    def _saved(self, blob: np.ndarray, at: np.ndarray, i: int) -> bytes | None:
+        """Slot ``i``'s bytes in one of the snapshot's blobs (None for a slot added or removed since)."""
+        if i >= len(self._ids) or i in self._removed:
+            return None
+        return bytes(blob[at.item(i, 0) : at.item(i, 1)])
+
+    def _doc(self, i: int) -> Item:
+        doc = self[i]
+        assert doc is not None
+        return doc
+
     def title(self, i: int) -> str:
         """The title of slot ``i``, without making its document."""
-        if i >= len(self._ids) or i in self._removed:
-            doc = self[i]
-            return doc.title if doc is not None else ""
-        at = self._title_at
-        return bytes(self._titles[at.item(i, 0) : at.item(i, 1)]).decode("utf-8")
+        saved = self._saved(self._titles, self._title_at, i)
+        if saved is not None:
+            return saved.decode("utf-8")
+        doc = self[i]
+        return doc.title if doc is not None else ""
 
     def words(self, i: int) -> TextWords:
         """The words of slot ``i``'s text that reasons name, from its record if it has one."""
-        if i >= len(self._ids) or i in self._removed:
-            doc = self[i]
-            assert doc is not None
-            return text_words(doc)
-        at = self._words_at
-        return recorded_words(bytes(self._words[at.item(i, 0) : at.item(i, 1)]).decode("utf-8"))
+        saved = self._saved(self._words, self._words_at, i)
+        return recorded_words(saved.decode("utf-8")) if saved is not None else text_words(self._doc(i))
 
     def saved_words(self, i: int) -> bytes:
         """Slot ``i``'s words record as a snapshot saves it (UTF-8)."""
-        if i < len(self._ids) and i not in self._removed:
-            at = self._words_at
-            return bytes(self._words[at.item(i, 0) : at.item(i, 1)])
-        doc = self[i]
-        assert doc is not None
-        return words_record(doc).encode("utf-8")
+        saved = self._saved(self._words, self._words_at, i)
+        return saved if saved is not None else words_record(self._doc(i)).encode("utf-8")
 
     def values(self, i: int) -> bytes:
         """Slot ``i``'s document as a snapshot saves it: its field values, pickled."""
-        if i < len(self._ids) and i not in self._removed:
-            start, stop = self._at[i]
-            return bytes(self._blob[start:stop])
-        doc = self[i]
-        assert doc is not None
+        saved = self._saved(self._blob, self._at, i)
+        if saved is not None:
+            return saved
+        doc = self._doc(i)
         return pickle.dumps(tuple(getattr(doc, f.name) for f in fields(doc)), protocol=5)
 
     def take(self, slots: np.ndarray) -> Documents:
